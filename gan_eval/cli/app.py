@@ -1,0 +1,76 @@
+"""The typer application and what every command shares: error handling, device choice, output."""
+from __future__ import annotations
+
+import sys
+from typing import Iterable
+
+import torch
+import typer
+from typer.core import TyperGroup
+
+from gan_eval.errors import GanEvalError
+
+
+class _Commands(TyperGroup):
+    """Turns a :class:`GanEvalError` into one line on stderr and exit code 2, never a traceback."""
+
+    def invoke(self, ctx):  # noqa: ANN001,ANN201 (click's signature)
+        try:
+            return super().invoke(ctx)
+        except GanEvalError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+
+    def list_commands(self, ctx) -> list[str]:  # noqa: ANN001
+        return list(self.commands)  # keep the order in which modules declare them
+
+
+app = typer.Typer(
+    cls=_Commands,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    help="Measure mode collapse and sample quality of generative models.",
+)
+
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` picks CUDA when present; anything else is checked to exist."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError:
+        raise GanEvalError(f"--device {name!r} is not a device; use auto, cpu, cuda or cuda:N") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise GanEvalError(f"--device {name}: no CUDA device is available here; use --device cpu")
+    return device
+
+
+def progress_bar(enabled: bool):
+    """A progress wrapper for long loops: tqdm on stderr, or nothing."""
+
+    def wrap(items: Iterable, total: int | None = None, desc: str = "") -> Iterable:
+        if not enabled:
+            return items
+        from tqdm.auto import tqdm
+
+        return tqdm(items, total=total, desc=desc, file=sys.stderr, leave=False, dynamic_ncols=True, disable=None)
+
+    return wrap
+
+
+def parse_settings(items: list[str] | None) -> dict[str, str]:
+    """``--set key=value`` pairs as a dict."""
+    settings = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise GanEvalError(f"--set {item!r}: expected key=value, e.g. --set threshold_std=3")
+        settings[key.strip()] = value.strip()
+    return settings
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

@@ -1,0 +1,46 @@
+"""Human-readable tables of results for the terminal (``--json`` bypasses this)."""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from gan_eval.metrics import MetricResult
+
+
+def format_value(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.4g}" if abs(value) < 1e4 else f"{value:.6g}"
+    return str(value)
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A plain, aligned text table."""
+    cells = [[str(h) for h in headers]] + [[format_value(v) for v in row] for row in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    lines = ["  ".join(c.rjust(w) if j else c.ljust(w) for j, (c, w) in enumerate(zip(row, widths))) for row in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def render(result: MetricResult, label: str | None = None) -> str:
+    """Headline values as a one-row table, then each column-table found in ``details``."""
+    parts = []
+    heads = list(result.values)
+    parts.append(table(["samples", *heads], [[label or result.protocol.get("samples", ""), *result.values.values()]]))
+    for name, detail in result.details.items():
+        if isinstance(detail, dict) and detail and all(isinstance(v, list) for v in detail.values()):
+            lengths = {len(v) for v in detail.values()}
+            if len(lengths) == 1 and next(iter(lengths)) <= 1000:
+                n = lengths.pop()
+                rows = [[i, *(_cell(col[i]) for col in detail.values())] for i in range(n)]
+                parts.append(f"{name}:\n" + table(["#", *detail], rows))
+    for path in result.files:
+        parts.append(f"wrote {path}")
+    return "\n\n".join(parts)
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, list):
+        return "(" + ", ".join(format_value(v) for v in value) + ")"
+    return value

@@ -1,0 +1,61 @@
+"""``gan-eval score`` and ``gan-eval metrics``."""
+from __future__ import annotations
+
+import dataclasses
+import typing
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from gan_eval.api import score as score_samples
+from gan_eval.cli.app import app, parse_settings, progress_bar, resolve_device
+from gan_eval.cli.render import render, table
+from gan_eval.metrics import METRICS
+
+
+@app.command()
+def score(
+    samples: Path = typer.Argument(..., help="Samples file (.npz, .npy, .pt)."),
+    metric: str = typer.Option("modes", "--metric", "-m", help="A registered metric (see `gan-eval metrics`)."),
+    reference: Optional[str] = typer.Option(None, "--reference", "-r", help="What to compare against: a mixture name, a file."),
+    features: Optional[str] = typer.Option(None, "--features", help="Feature extractor, for metrics on features."),
+    key: Optional[str] = typer.Option(None, "--key", help="Array name inside an .npz/.pt holding several."),
+    device: str = typer.Option("auto", "--device", help="auto, cpu, cuda or cuda:N."),
+    seed: int = typer.Option(0, "--seed", help="Seed of every random choice the metric makes."),
+    batch_size: int = typer.Option(10_000, "--batch-size", help="Samples per batch."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="File for a metric's figure or arrays."),
+    settings: Optional[List[str]] = typer.Option(None, "--set", "-s", help="Metric option key=value (repeatable)."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of tables."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar on stderr."),
+) -> None:
+    """Score samples with a metric."""
+    result = score_samples(
+        samples,
+        metric,
+        reference,
+        features=features,
+        device=resolve_device(device),
+        seed=seed,
+        batch_size=batch_size,
+        output=out,
+        key=key,
+        progress=progress_bar(progress and not as_json),
+        **parse_settings(settings),
+    )
+    typer.echo(result.to_json() if as_json else render(result, str(samples)))
+
+
+@app.command()
+def metrics() -> None:
+    """List the registered metrics and their options."""
+    rows = []
+    for name in METRICS:
+        spec = METRICS.get(name)
+        hints = typing.get_type_hints(spec.options)
+        opts = ", ".join(
+            f"{f.name}={f.default!r} ({getattr(hints[f.name], '__name__', str(hints[f.name]))})"
+            for f in dataclasses.fields(spec.options)
+        )
+        rows.append([name, "yes" if spec.needs_reference else "no", spec.summary, opts or "-"])
+    typer.echo(table(["metric", "reference", "what", "options (--set key=value)"], rows))

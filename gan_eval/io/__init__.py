@@ -1,0 +1,15 @@
+"""Input/output at the edges: sample files, atomic writes."""
+from gan_eval.io.atomic import atomic_path, save_json, save_npz, write_with
+from gan_eval.io.samples import ArraySource, SampleSource, as_source, check_array, load_array
+
+__all__ = [
+    "ArraySource",
+    "SampleSource",
+    "as_source",
+    "atomic_path",
+    "check_array",
+    "load_array",
+    "save_json",
+    "save_npz",
+    "write_with",
+]

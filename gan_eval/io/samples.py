@@ -1,0 +1,165 @@
+"""Loading samples from .npz / .npy / .pt files, and the SampleSource that every metric reads from.
+
+Files are never unpickled: ``np.load(allow_pickle=False)`` and ``torch.load(weights_only=True)``.
+Every failure is a one-line :class:`~gan_eval.errors.GanEvalError` that names the file and the fix.
+"""
+from __future__ import annotations
+
+import pickle
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Protocol, runtime_checkable
+
+import numpy as np
+import torch
+
+from gan_eval.errors import GanEvalError
+
+SAMPLE_SUFFIXES = (".npz", ".npy", ".pt", ".pth")
+
+
+def load_array(path: str | Path, key: str | None = None) -> np.ndarray:
+    """Read one array from ``path``.
+
+    ``.npz``: the array named ``key``, else the file's single array. ``.npy``: the array.
+    ``.pt``/``.pth``: a tensor, or a dict of tensors picked like an npz. Checks that the array is
+    non-empty and, for floats, finite.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise GanEvalError(f"{path}: no such file; check the path")
+    if path.is_dir():
+        raise GanEvalError(f"{path}: is a folder; pass a .npz, .npy or .pt file of samples")
+    suffix = path.suffix.lower()
+    if suffix == ".npz":
+        array = _load_npz(path, key)
+    elif suffix == ".npy":
+        array = _load_npy(path)
+    elif suffix in (".pt", ".pth"):
+        array = _load_pt(path, key)
+    else:
+        raise GanEvalError(f"{path}: unsupported file type {suffix!r}; use one of {', '.join(SAMPLE_SUFFIXES)}")
+    return check_array(array, str(path))
+
+
+def check_array(array: np.ndarray, name: str) -> np.ndarray:
+    """Refuse empty, non-numeric and non-finite arrays with a one-line error naming ``name``."""
+    if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
+        raise GanEvalError(f"{name}: array has dtype {array.dtype}; save numeric samples (float or uint8)")
+    if array.size == 0:
+        raise GanEvalError(f"{name}: array of shape {array.shape} is empty; save at least one sample")
+    if np.issubdtype(array.dtype, np.floating):
+        bad = ~np.isfinite(array)
+        if bad.any():
+            rows = np.unique(np.nonzero(bad.reshape(len(array), -1) if array.ndim else bad)[0])
+            raise GanEvalError(
+                f"{name}: {int(bad.sum())} NaN/Inf values in {len(rows)} samples (first at index {int(rows[0])});"
+                " drop or fix those samples"
+            )
+    return array
+
+
+def _pick(arrays, path: Path, key: str | None) -> object:
+    """The array named ``key`` from a mapping (npz or dict), else its only array."""
+    names = list(arrays.keys())
+    if key is not None:
+        if key not in arrays:
+            raise GanEvalError(f"{path}: no array named {key!r}; it holds {', '.join(names) or 'nothing'}")
+        return arrays[key]
+    if len(names) != 1:
+        listed = ", ".join(names) if names else "no arrays"
+        raise GanEvalError(f"{path}: holds {listed}; pick one with --key NAME")
+    return arrays[names[0]]
+
+
+def _load_npz(path: Path, key: str | None) -> np.ndarray:
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            return np.asarray(_pick(npz, path, key))
+    except GanEvalError:
+        raise
+    except ValueError as exc:
+        if "pickle" in str(exc):
+            raise GanEvalError(f"{path}: holds pickled Python objects, which are never loaded; save plain numeric arrays") from None
+        raise GanEvalError(f"{path}: not a readable .npz ({exc}); re-save it with numpy.savez") from None
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise GanEvalError(f"{path}: corrupt or not an .npz file ({exc}); re-save it with numpy.savez") from None
+
+
+def _load_npy(path: Path) -> np.ndarray:
+    try:
+        return np.load(path, allow_pickle=False)
+    except ValueError as exc:
+        if "pickle" in str(exc):
+            raise GanEvalError(f"{path}: holds pickled Python objects, which are never loaded; save plain numeric arrays") from None
+        raise GanEvalError(f"{path}: corrupt or not an .npy file ({exc}); re-save it with numpy.save") from None
+    except (OSError, EOFError) as exc:
+        raise GanEvalError(f"{path}: corrupt or not an .npy file ({exc}); re-save it with numpy.save") from None
+
+
+def _load_pt(path: Path, key: str | None) -> np.ndarray:
+    try:
+        obj = torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile) as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise GanEvalError(
+            f"{path}: not a plain tensor file ({first_line[:120]}); save a tensor or a dict of tensors with torch.save"
+        ) from None
+    if isinstance(obj, dict):
+        obj = _pick(obj, path, key)
+    if not isinstance(obj, torch.Tensor):
+        raise GanEvalError(f"{path}: holds a {type(obj).__name__}, not a tensor; save a tensor with torch.save")
+    return obj.detach().cpu().numpy()
+
+
+@runtime_checkable
+class SampleSource(Protocol):
+    """Where a metric reads samples from: a file, an array, or (later) a generator sampled on the fly.
+
+    ``batches`` yields CPU tensors in the source's own dtype (uint8 images stay uint8); a metric that
+    streams never needs all samples at once. ``name`` appears in error messages.
+    """
+
+    name: str
+
+    def __len__(self) -> int: ...
+
+    def batches(self, batch_size: int) -> Iterator[torch.Tensor]: ...
+
+    def array(self) -> np.ndarray: ...
+
+
+@dataclass
+class ArraySource:
+    """Samples held in memory (loaded from a file or passed from Python)."""
+
+    data: np.ndarray
+    name: str = "<array>"
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.data.shape)
+
+    def batches(self, batch_size: int) -> Iterator[torch.Tensor]:
+        for start in range(0, len(self.data), batch_size):
+            yield torch.from_numpy(np.ascontiguousarray(self.data[start : start + batch_size]))
+
+    def array(self) -> np.ndarray:
+        return self.data
+
+
+def as_source(samples: object, key: str | None = None) -> SampleSource:
+    """Accept a path, a numpy array, a tensor or an existing SampleSource."""
+    if isinstance(samples, SampleSource):
+        return samples
+    if isinstance(samples, (str, Path)):
+        return ArraySource(load_array(samples, key), name=str(samples))
+    if isinstance(samples, torch.Tensor):
+        return ArraySource(check_array(samples.detach().cpu().numpy(), "<tensor>"), name="<tensor>")
+    if isinstance(samples, np.ndarray):
+        return ArraySource(check_array(samples, "<array>"), name="<array>")
+    raise GanEvalError(f"cannot read samples from a {type(samples).__name__}; pass a path, numpy array or tensor")

@@ -1,0 +1,8 @@
+"""Metrics: one module each, registered by ``@register_metric``. Importing this package registers them all."""
+from gan_eval.metrics.base import METRICS, MetricResult, MetricSpec, ScoreRequest, register_metric
+from gan_eval.metrics.modes import ModeCoverage, mode_coverage
+
+# One line per metric module: importing it registers it.
+from gan_eval.metrics import modes  # noqa: F401,E402  (registers "modes")
+
+__all__ = ["METRICS", "MetricResult", "MetricSpec", "ModeCoverage", "ScoreRequest", "mode_coverage", "register_metric"]
