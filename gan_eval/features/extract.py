@@ -1,0 +1,70 @@
+"""Running a feature extractor over a sample source in batches: the ``inputs -> features`` arrow."""
+from __future__ import annotations
+
+from typing import Callable, Iterable, Iterator
+
+import torch
+
+from gan_eval.features.base import FEATURES, FeatureExtractor
+from gan_eval.io.images import detect_range, to_unit_float
+from gan_eval.io.samples import SampleSource
+
+
+def image_range(source: SampleSource, value_range: str = "auto") -> str:
+    """The source's value range: stated by the source (``source.value_range``, e.g. a tanh generator), else
+    detected over its whole array once."""
+    stated = getattr(source, "value_range", None)
+    if stated is not None and value_range == "auto":
+        return stated
+    return detect_range(source.array(), source.name, value_range)
+
+
+def image_batches(
+    source: SampleSource,
+    batch_size: int,
+    value_range: str = "auto",
+    progress: Callable[..., Iterable] | None = None,
+    desc: str = "images",
+) -> Iterator[torch.Tensor]:
+    """Batches of the source as float32 N x C x H x W in [0, 1] (the core's image convention)."""
+    rng = image_range(source, value_range)
+    batches: Iterable[torch.Tensor] = source.batches(batch_size)
+    if progress is not None:
+        batches = progress(batches, total=-(-len(source) // batch_size), desc=desc)
+    for batch in batches:
+        yield to_unit_float(batch, rng, source.name)
+
+
+def feature_batches(
+    source: SampleSource,
+    extractor: FeatureExtractor,
+    layer: str,
+    *,
+    batch_size: int,
+    device: torch.device,
+    value_range: str = "auto",
+    progress: Callable[..., Iterable] | None = None,
+) -> Iterator[torch.Tensor]:
+    """Features of ``layer`` for each batch of images, as float64 CPU tensors (statistics accumulate in float64)."""
+    with torch.inference_mode():
+        for images in image_batches(source, batch_size, value_range, progress, desc=f"{extractor.name} features"):
+            yield extractor(images.to(device))[layer].to(torch.float64).cpu()
+
+
+def features_of(
+    source: SampleSource,
+    extractor: FeatureExtractor | str,
+    layer: str,
+    *,
+    batch_size: int = 256,
+    device: torch.device | str = "cpu",
+    value_range: str = "auto",
+    progress: Callable[..., Iterable] | None = None,
+) -> torch.Tensor:
+    """All features of ``layer`` for the source, concatenated (N x D float64)."""
+    if isinstance(extractor, str):
+        extractor = FEATURES.get(extractor)(device=torch.device(device))
+    parts = feature_batches(
+        source, extractor, layer, batch_size=batch_size, device=torch.device(device), value_range=value_range, progress=progress
+    )
+    return torch.cat(list(parts))
