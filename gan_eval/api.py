@@ -27,12 +27,16 @@ def score(
     output: str | Path | None = None,
     key: str | None = None,
     progress: Callable[..., Iterable] = _identity,
+    value_range: str = "auto",
+    weights: str | Path | None = None,
     **options: Any,
 ) -> MetricResult:
     """Score ``samples`` with a registered metric.
 
     ``samples``: a file (.npz/.npy/.pt), an array, a tensor or a :class:`SampleSource`.
     ``reference``: what the metric compares against (a mixture name for ``modes``; see each metric).
+    ``value_range``: the images' range (``auto``, ``0,1``, ``-1,1``, ``0,255``); ``weights``: the feature
+    extractor's weights file (e.g. the FID Inception file).
     ``options``: the metric's own settings (``gan-eval metrics`` lists them), e.g. ``threshold_std=3``.
 
     >>> score(np.zeros((10, 2)), "modes", "ring8").values["modes"]
@@ -51,6 +55,8 @@ def score(
         batch_size=batch_size,
         output=Path(output) if output is not None else None,
         progress=progress,
+        value_range=value_range,
+        weights=str(weights) if weights is not None else None,
     )
     result = spec.evaluate(request, opts)
     result.protocol = {

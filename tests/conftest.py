@@ -34,5 +34,20 @@ def stub_torchvision() -> None:
         module = types.ModuleType(f"torchvision.{sub}")
         setattr(tv, sub, module)
         sys.modules[f"torchvision.{sub}"] = module
+    functional = types.ModuleType("torchvision.transforms.functional")
+    tv.transforms.functional = functional
+    sys.modules["torchvision.transforms.functional"] = functional
+
+    class _Unavailable:  # torch-fidelity subclasses torchvision's datasets at import time
+        def __init__(self, *args, **kwargs):
+            raise RuntimeError("torchvision is stubbed in tests; its datasets are unavailable")
+
+    for name in ("CIFAR10", "CIFAR100", "STL10"):
+        setattr(tv.datasets, name, type(name, (_Unavailable,), {}))
+    inception = types.ModuleType("torchvision.models.inception")  # pytorch-fid subclasses its blocks
+    for name in ("InceptionA", "InceptionC", "InceptionE"):
+        setattr(inception, name, type(name, (_Unavailable,), {}))
+    tv.models.inception = inception
+    sys.modules["torchvision.models.inception"] = inception
     tv.__version__ = "0.0-stub"
     sys.modules["torchvision"] = tv

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+import warnings
 from typing import Iterable
 
 import torch
@@ -15,11 +16,16 @@ class _Commands(TyperGroup):
     """Turns a :class:`GanEvalError` into one line on stderr and exit code 2, never a traceback."""
 
     def invoke(self, ctx):  # noqa: ANN001,ANN201 (click's signature)
-        try:
-            return super().invoke(ctx)
-        except GanEvalError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from None
+        with warnings.catch_warnings(record=True) as caught:  # library warnings as one "warning:" line each
+            warnings.simplefilter("default")
+            try:
+                return super().invoke(ctx)
+            except GanEvalError as exc:
+                typer.echo(f"error: {exc}", err=True)
+                raise typer.Exit(2) from None
+            finally:
+                for item in caught:
+                    typer.echo(f"warning: {item.message}", err=True)
 
     def list_commands(self, ctx) -> list[str]:  # noqa: ANN001
         return list(self.commands)  # keep the order in which modules declare them

@@ -16,7 +16,7 @@ from gan_eval.metrics import METRICS
 
 @app.command()
 def score(
-    samples: Path = typer.Argument(..., help="Samples file (.npz, .npy, .pt)."),
+    samples: Path = typer.Argument(..., help="Samples file (.npz, .npy, .pt) or a folder of images."),
     metric: str = typer.Option("modes", "--metric", "-m", help="A registered metric (see `gan-eval metrics`)."),
     reference: Optional[str] = typer.Option(None, "--reference", "-r", help="What to compare against: a mixture name, a file."),
     features: Optional[str] = typer.Option(None, "--features", help="Feature extractor, for metrics on features."),
@@ -28,6 +28,8 @@ def score(
     settings: Optional[List[str]] = typer.Option(None, "--set", "-s", help="Metric option key=value (repeatable)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of tables."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar on stderr."),
+    value_range: str = typer.Option("auto", "--range", help="Image values: auto, 0,1, -1,1 or 0,255."),
+    inception_weights: Optional[Path] = typer.Option(None, "--inception-weights", help="FID Inception weights file."),
 ) -> None:
     """Score samples with a metric."""
     result = score_samples(
@@ -41,6 +43,8 @@ def score(
         output=out,
         key=key,
         progress=progress_bar(progress and not as_json),
+        value_range=value_range,
+        weights=inception_weights,
         **parse_settings(settings),
     )
     typer.echo(result.to_json() if as_json else render(result, str(samples)))

@@ -6,3 +6,4 @@ from gan_eval.features.extract import feature_batches, features_of, image_batche
 from gan_eval.features import pixels  # noqa: F401,E402
 
 __all__ = ["FEATURES", "FeatureExtractor", "feature_batches", "features_of", "image_batches", "image_range"]
+from gan_eval.features import inception  # noqa: F401,E402

@@ -15,6 +15,7 @@ import numpy as np
 import torch
 
 from gan_eval.errors import GanEvalError
+from gan_eval.io.folder import FolderSource
 
 SAMPLE_SUFFIXES = (".npz", ".npy", ".pt", ".pth")
 
@@ -153,10 +154,12 @@ class ArraySource:
 
 
 def as_source(samples: object, key: str | None = None) -> SampleSource:
-    """Accept a path, a numpy array, a tensor or an existing SampleSource."""
+    """Accept a path (file or image folder), a numpy array, a tensor or an existing SampleSource."""
     if isinstance(samples, SampleSource):
         return samples
     if isinstance(samples, (str, Path)):
+        if Path(samples).is_dir():
+            return FolderSource(samples)
         return ArraySource(load_array(samples, key), name=str(samples))
     if isinstance(samples, torch.Tensor):
         return ArraySource(check_array(samples.detach().cpu().numpy(), "<tensor>"), name="<tensor>")

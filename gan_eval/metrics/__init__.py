@@ -6,3 +6,4 @@ from gan_eval.metrics.modes import ModeCoverage, mode_coverage
 from gan_eval.metrics import modes  # noqa: F401,E402  (registers "modes")
 
 __all__ = ["METRICS", "MetricResult", "MetricSpec", "ModeCoverage", "ScoreRequest", "mode_coverage", "register_metric"]
+from gan_eval.metrics import fid, inception_score, kid  # noqa: F401,E402  (registers "fid", "is", "kid")

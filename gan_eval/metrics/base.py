@@ -36,6 +36,8 @@ class ScoreRequest:
     ``reference`` is a string the metric resolves itself (a mixture name, a statistics file, an image file).
     ``progress`` wraps long iterables (the CLI passes a tqdm bar; the core never prints).
     ``output`` is where a metric that draws or saves arrays writes them (e.g. the birthday pair grid).
+    ``value_range`` states the samples' range for image metrics (``auto`` detects it); ``weights`` is a path to
+    the feature extractor's weights (e.g. the FID Inception file).
     """
 
     samples: SampleSource
@@ -46,6 +48,8 @@ class ScoreRequest:
     batch_size: int = 10_000
     output: Path | None = None
     progress: Callable[..., Iterable] = _identity
+    value_range: str = "auto"
+    weights: str | None = None
 
     def batches(self, desc: str = "samples") -> Iterator[torch.Tensor]:
         """The samples in batches of ``batch_size``, through the progress wrapper."""

@@ -1,0 +1,45 @@
+"""``gan-eval stats``: feature statistics of images (a folder or an array file), saved for later scoring."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from gan_eval.cli.app import app, progress_bar, resolve_device
+from gan_eval.features.resolve import check_layer, default_layer, make_extractor
+from gan_eval.io.samples import as_source
+from gan_eval.io.stats_file import save_stats
+from gan_eval.stats.collect import collect_statistics
+
+
+@app.command()
+def stats(
+    path: Path = typer.Argument(..., help="A folder of PNG/JPG images, or an .npz/.npy/.pt array of images."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output statistics .npz."),
+    features: Optional[str] = typer.Option(None, "--features", help="Feature extractor (default inception), or pkg.mod:factory."),
+    layer: Optional[str] = typer.Option(None, "--layer", help="Feature layer (default pool)."),
+    resize: Optional[str] = typer.Option(None, "--resize", help="Inception resize: tf1 (default) or clean."),
+    inception_weights: Optional[Path] = typer.Option(None, "--inception-weights", help="FID Inception weights file."),
+    value_range: str = typer.Option("auto", "--range", help="Image values: auto, 0,1, -1,1 or 0,255."),
+    key: Optional[str] = typer.Option(None, "--key", help="Array name inside an .npz/.pt holding several."),
+    device: str = typer.Option("auto", "--device", help="auto, cpu, cuda or cuda:N."),
+    batch_size: int = typer.Option(128, "--batch-size", help="Images per extractor pass."),
+    keep_features: bool = typer.Option(False, "--keep-features", help="Also store the features (KID needs them)."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar on stderr."),
+) -> None:
+    """Mean, covariance and float64 sums of image features, with the extractor, weights hash and resize recorded."""
+    dev = resolve_device(device)
+    extractor = make_extractor(features, dev, inception_weights, resize=resize)
+    chosen = check_layer(extractor, layer) if layer else default_layer(extractor, ("pool",))
+    result, kept = collect_statistics(
+        as_source(path, key), extractor, chosen, batch_size=batch_size, device=dev, value_range=value_range,
+        progress=progress_bar(progress), keep_features=keep_features,
+    )
+    save_stats(out, result, kept)
+    described = extractor.describe()
+    typer.echo(
+        f"wrote {out}: {result.count} images, {result.dim}-d {described['name']} {chosen} features"
+        + (f", resize {described['resize']}" if "resize" in described else "")
+        + (" (features kept)" if keep_features else "")
+    )

@@ -1,0 +1,80 @@
+"""What FID, KID and IS share: choosing the extractor and layer from a request, and reading the reference as
+statistics (our npz, a pytorch-fid/TTUR npz) or as images (a file or folder, passed through the same extractor)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from gan_eval.errors import GanEvalError
+from gan_eval.features.base import FeatureExtractor
+from gan_eval.features.resolve import check_layer, default_layer, make_extractor
+from gan_eval.io.samples import as_source
+from gan_eval.io.stats_file import StatsFile, is_stats_file, load_stats
+from gan_eval.metrics.base import ScoreRequest
+from gan_eval.stats.collect import collect_statistics
+from gan_eval.stats.gaussian import GaussianStats
+
+
+@dataclass
+class FeatureOptions:
+    """``layer``: feature layer (default ``pool`` for FID/KID, ``logits_unbiased`` for IS, else the extractor's
+    first). ``resize``: Inception resize, ``tf1`` (TF 1.x bilinear, default, matches TTUR/torch-fidelity) or
+    ``clean`` (clean-fid's PIL bicubic). ``precision``: Inception compute precision, fp32 (default), fp64, fp16, bf16. ``batch_size``: images per
+    extractor pass (memory only; ``--batch-size`` caps it)."""
+
+    layer: str | None = None
+    resize: str | None = None
+    precision: str | None = None
+    batch_size: int = 128
+
+
+def extractor_for(request: ScoreRequest, options: FeatureOptions, preferred: tuple[str, ...]) -> tuple[FeatureExtractor, str]:
+    extractor = make_extractor(
+        request.features, request.device, request.weights, resize=options.resize, precision=options.precision
+    )
+    layer = check_layer(extractor, options.layer) if options.layer else default_layer(extractor, preferred)
+    return extractor, layer
+
+
+def sample_statistics(
+    request: ScoreRequest, options: FeatureOptions, extractor: FeatureExtractor, layer: str, keep_features: bool = False
+) -> tuple[GaussianStats, torch.Tensor | None]:
+    """Statistics (and optionally features) of the request's samples."""
+    return collect_statistics(
+        request.samples,
+        extractor,
+        layer,
+        batch_size=min(request.batch_size, options.batch_size),
+        device=request.device,
+        value_range=request.value_range,
+        progress=request.progress,
+        keep_features=keep_features,
+    )
+
+
+def reference_statistics(
+    request: ScoreRequest, options: FeatureOptions, extractor: FeatureExtractor, layer: str, metric: str,
+    keep_features: bool = False,
+) -> tuple[StatsFile, dict[str, Any]]:
+    """The reference as a :class:`StatsFile` and a description of it for the result's protocol."""
+    if request.reference is None:
+        raise GanEvalError(f"metric {metric} needs --reference: a statistics .npz (`gan-eval stats`), an image file or a folder")
+    if is_stats_file(request.reference):
+        loaded = load_stats(request.reference)
+        if keep_features and loaded.features is None:
+            raise GanEvalError(
+                f"{request.reference}: holds no features, which {metric} needs; pass the images, or rebuild it with"
+                " `gan-eval stats --keep-features`"
+            )
+        kind = "gan-eval statistics" if loaded.moments.meta else "mu/sigma statistics (pytorch-fid/TTUR format, no metadata)"
+        return loaded, {"reference": request.reference, "reference_kind": kind, "n_reference": loaded.moments.n}
+    source = as_source(request.reference)
+    stats, features = collect_statistics(
+        source, extractor, layer, batch_size=min(request.batch_size, options.batch_size), device=request.device, progress=request.progress,
+        keep_features=keep_features,
+    )
+    loaded = StatsFile(stats.moments(), stats, features)
+    return loaded, {"reference": request.reference, "reference_kind": "images", "n_reference": stats.count}
+

@@ -1,0 +1,190 @@
+"""FID / KID / IS and the TF-faithful Inception against torch-fidelity 0.4.0, pytorch-fid and scipy.
+
+The same randomly initialised Inception weights are written to one file in the published key format and given
+to gan-eval and to torch-fidelity; images are small random uint8 sets so the test stays quick on CPU.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.linalg
+import torch
+from conftest import stub_torchvision
+from inception_helpers import write_random_inception_weights
+
+import gan_eval
+from gan_eval.errors import GanEvalError
+from gan_eval.features.inception import Inception, resize_clean_bicubic
+from gan_eval.io.stats_file import save_stats
+from gan_eval.metrics.inception_score import inception_score
+from gan_eval.metrics.kid import kernel_inception_distance
+from gan_eval.ops.sqrtm_trace import sqrtm_trace
+from gan_eval.stats.gaussian import GaussianStats
+
+N = 16
+
+
+def _rel(a: float, b: float) -> float:
+    return abs(a - b) / max(abs(b), 1e-30)
+
+
+@pytest.fixture(scope="module")
+def weights(tmp_path_factory):
+    return write_random_inception_weights(tmp_path_factory.mktemp("w") / "weights.pth")
+
+
+@pytest.fixture(scope="module")
+def images():
+    """Two different uint8 image sets (N x 32 x 32 x 3): uniform noise, and darker smoothed noise."""
+    rng = np.random.RandomState(0)
+    a = rng.randint(0, 256, (N, 32, 32, 3)).astype(np.uint8)
+    b = rng.randint(0, 256, (N, 16, 16, 3)).repeat(2, 1).repeat(2, 2) // 2
+    return a, b.astype(np.uint8)
+
+
+@pytest.fixture(scope="module")
+def peer(weights, images):
+    """torch-fidelity's pool and unbiased logits of both sets."""
+    stub_torchvision()
+    from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3
+
+    net = FeatureExtractorInceptionV3(
+        "inception-v3-compat", ["2048", "logits_unbiased"], feature_extractor_weights_path=str(weights)
+    )
+    out = []
+    with torch.no_grad():
+        for x in images:
+            pool, logits = net(torch.from_numpy(x).permute(0, 3, 1, 2).contiguous())
+            out.append({"pool": pool, "logits_unbiased": logits})
+    return out
+
+
+@pytest.fixture(scope="module")
+def ours(weights, images):
+    net = Inception(weights=weights)
+    return [net(torch.from_numpy(x).permute(0, 3, 1, 2).float() / 255) for x in images]
+
+
+def test_inception_features_match_torch_fidelity(ours, peer):
+    for mine, theirs in zip(ours, peer):
+        for layer in ("pool", "logits_unbiased"):
+            assert theirs[layer].std() > 1e-3  # the random network still tells images apart
+            torch.testing.assert_close(mine[layer], theirs[layer], atol=1e-4, rtol=1e-4)
+
+
+def test_fid_matches_torch_fidelity(weights, images, peer, tmp_path):
+    """End to end: samples as an array, reference as an image file, against torch-fidelity's FID formula."""
+    from torch_fidelity.metric_fid import fid_features_to_statistics, fid_statistics_to_metric
+
+    expected = fid_statistics_to_metric(
+        fid_features_to_statistics(peer[0]["pool"]), fid_features_to_statistics(peer[1]["pool"]), verbose=False
+    )["frechet_inception_distance"]
+    np.savez(tmp_path / "real.npz", images=images[1])
+    with pytest.warns(UserWarning, match="singular covariance"):
+        result = gan_eval.score(images[0], "fid", reference=str(tmp_path / "real.npz"), weights=weights)
+    assert expected > 1e-3
+    assert _rel(result["fid"], expected) < 1e-4
+    assert result.protocol["features"]["resize"] == "tf1"
+
+
+def test_kid_matches_torch_fidelity(ours, peer):
+    from torch_fidelity.metric_kid import kid_features_to_metric
+
+    settings = dict(kid_subsets=7, kid_subset_size=10, kid_kernel="poly", kid_kernel_poly_degree=3,
+                    kid_kernel_poly_gamma=None, kid_kernel_poly_coef0=1, rng_seed=5, verbose=False)
+    expected = kid_features_to_metric(peer[0]["pool"], peer[1]["pool"], **settings)
+    mean, std = kernel_inception_distance(ours[0]["pool"], ours[1]["pool"], subsets=7, subset_size=10, seed=5)
+    assert _rel(mean, expected["kernel_inception_distance_mean"]) < 1e-4
+    assert _rel(std, expected["kernel_inception_distance_std"]) < 1e-4
+
+
+def test_is_matches_torch_fidelity(weights, images, peer):
+    from torch_fidelity.metric_isc import isc_features_to_metric
+
+    expected = isc_features_to_metric(peer[0]["logits_unbiased"], splits=4, shuffle=True, rng_seed=2020)
+    result = gan_eval.score(images[0], "is", seed=2020, weights=weights, splits=4)
+    assert _rel(result["is"], expected["inception_score_mean"]) < 1e-4
+    assert _rel(result["is_std"], expected["inception_score_std"]) < 1e-4
+    unshuffled = inception_score(peer[0]["logits_unbiased"], splits=4, seed=None)
+    assert unshuffled[0] > 1.0
+
+
+@pytest.mark.parametrize("n", [300, 64, 40])  # full rank, borderline, rank-deficient (n < dim)
+def test_sqrtm_trace_matches_scipy_sqrtm(n):
+    rng = np.random.RandomState(n)
+    d = 64
+    s1 = np.cov(rng.randn(n, d), rowvar=False)
+    s2 = np.cov(rng.randn(n, d) @ rng.randn(d, d) * 0.3, rowvar=False)
+    expected = np.trace(scipy.linalg.sqrtm(s1 @ s2)).real
+    assert _rel(float(sqrtm_trace(torch.from_numpy(s1), torch.from_numpy(s2))), expected) < 1e-6
+    assert _rel(float(sqrtm_trace(torch.from_numpy(s2), torch.from_numpy(s1))), expected) < 1e-6
+
+
+def test_pytorch_fid_npz_gives_same_fid_as_our_stats(tmp_path):
+    """Pixel features (192-d, n = 400: non-singular); the peer is pytorch-fid's calculate_frechet_distance."""
+    stub_torchvision()
+    from pytorch_fid.fid_score import calculate_frechet_distance
+
+    rng = np.random.RandomState(1)
+    fake = rng.randint(0, 256, (400, 8, 8, 3)).astype(np.uint8)
+    real = (rng.rand(400, 8, 8, 3) ** 2 * 255).astype(np.uint8)
+    features = torch.from_numpy(real).permute(0, 3, 1, 2).reshape(400, -1).double() / 255
+    ours = gan_eval.score(fake, "fid", reference=_pixel_stats(real, tmp_path / "ours.npz"), features="pixels")
+    mu, sigma = features.mean(0).numpy(), np.cov(features.numpy(), rowvar=False)
+    np.savez(tmp_path / "torch_fid.npz", mu=mu, sigma=sigma)
+    theirs = gan_eval.score(fake, "fid", reference=str(tmp_path / "torch_fid.npz"), features="pixels")
+    fake_features = torch.from_numpy(fake).permute(0, 3, 1, 2).reshape(400, -1).double().numpy() / 255
+    expected = calculate_frechet_distance(fake_features.mean(0), np.cov(fake_features, rowvar=False), mu, sigma)
+    assert _rel(ours["fid"], theirs["fid"]) < 1e-9
+    assert _rel(ours["fid"], expected) < 1e-6
+
+
+def _pixel_stats(images: np.ndarray, path) -> str:
+    from gan_eval.features.pixels import Pixels
+    from gan_eval.io.samples import as_source
+    from gan_eval.stats.collect import collect_statistics
+
+    stats, _ = collect_statistics(as_source(images), Pixels(), "pixels", batch_size=64, device="cpu")
+    save_stats(path, stats)
+    return str(path)
+
+
+def test_stats_of_another_extractor_are_refused(weights, images, tmp_path):
+    reference = _pixel_stats(images[1], tmp_path / "pixels.npz")
+    with pytest.raises(GanEvalError, match="different feature extractors"):
+        gan_eval.score(images[0][:2], "fid", reference=reference, weights=weights)
+
+
+def test_clean_resize_matches_clean_fid():
+    from cleanfid.resize import make_resizer
+
+    rng = np.random.RandomState(3)
+    image = rng.randint(0, 256, (32, 32, 3)).astype(np.uint8)
+    expected = make_resizer("PIL", False, "bicubic", (299, 299))(image)
+    ours = resize_clean_bicubic(torch.from_numpy(image).permute(2, 0, 1)[None].float())
+    np.testing.assert_allclose(ours[0].permute(1, 2, 0).numpy(), expected, atol=1e-4)
+
+
+def test_streaming_frechet_distance_equals_score():
+    from gan_eval.streaming import FrechetDistance
+
+    rng = np.random.RandomState(2)
+    real = torch.from_numpy(rng.rand(300, 3, 6, 6).astype(np.float32))
+    fake = torch.from_numpy(rng.rand(300, 3, 6, 6).astype(np.float32) ** 2)
+    fid = FrechetDistance("pixels")
+    for i in range(0, 300, 70):
+        fid.update(real=real[i : i + 70], fake=fake[i : i + 70])
+    whole = GaussianStats.of(real.reshape(300, -1))
+    expected = gan_eval.score(fake.numpy(), "fid", reference=None or _saved(whole, real), features="pixels")["fid"]
+    assert _rel(fid.compute(), expected) < 1e-9
+
+
+def _saved(stats: GaussianStats, images: torch.Tensor) -> str:
+    import tempfile
+
+    from gan_eval.features.pixels import Pixels
+
+    stats.meta = {"extractor": Pixels().describe(), "layer": "pixels"}
+    path = tempfile.mkdtemp() + "/real.npz"
+    save_stats(path, stats)
+    return path
