@@ -4,7 +4,8 @@ S1 S2 is not symmetric, but it is similar to the symmetric PSD matrix M = sqrt(S
 (S1 S2 = sqrt(S1) M sqrt(S1)^-1 where S1 is invertible, and by continuity otherwise), so its eigenvalues are
 M's, real and >= 0, and tr(sqrt(S1 S2)) = sum_i sqrt(lambda_i(M)). The same holds for L^T S2 L with the
 Cholesky factor S1 = L L^T, which is used when S1 is positive definite (a Cholesky costs a fraction of an
-``eigh``); a singular S1 takes the symmetric square root from ``eigh``. Symmetric eigendecompositions in float64
+``eigh``); for a singular S1 = V diag(w) V^T the same is done with V_r diag(sqrt(w_r)) over its r eigenvalues
+above round-off, so the second eigendecomposition is only r x r (r < n when n samples are fewer than dimensions). Symmetric eigendecompositions in float64
 replace ``scipy.linalg.sqrtm`` (a Schur-based general square root: slow, and its
 ``disp`` argument is gone from new scipy) and never call ``eigvals`` on the non-symmetric product (CUDA's
 ``torch.linalg.eig`` is very slow). Eigenvalues below zero are round-off and clamped to 0, so singular
@@ -18,12 +19,6 @@ from __future__ import annotations
 import torch
 
 
-def psd_sqrt(sigma: torch.Tensor) -> torch.Tensor:
-    """The symmetric square root of a symmetric PSD matrix, negative round-off eigenvalues clamped to 0."""
-    values, vectors = torch.linalg.eigh(sigma)
-    return (vectors * values.clamp_min(0).sqrt()) @ vectors.T
-
-
 def sqrtm_trace(sigma1: torch.Tensor, sigma2: torch.Tensor) -> torch.Tensor:
     """tr(sqrt(sigma1 @ sigma2)) in float64 on the inputs' device (a 0-d tensor)."""
     s1 = sigma1.to(torch.float64)
@@ -33,6 +28,9 @@ def sqrtm_trace(sigma1: torch.Tensor, sigma2: torch.Tensor) -> torch.Tensor:
     if int(info) == 0:
         middle = factor.T @ s2 @ factor
     else:
-        root = psd_sqrt(s1)
-        middle = root @ s2 @ root
+        # Singular S1 = V diag(w) V^T: only its range matters, so work in the r columns with w > round-off.
+        values, vectors = torch.linalg.eigh(s1)
+        keep = values > values.max().clamp_min(0) * len(values) * torch.finfo(torch.float64).eps
+        half = vectors[:, keep] * values[keep].sqrt()
+        middle = half.T @ s2 @ half
     return torch.linalg.eigvalsh((middle + middle.T) / 2).clamp_min(0).sqrt().sum()

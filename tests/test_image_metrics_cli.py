@@ -1,0 +1,100 @@
+"""``gan-eval stats`` and ``score --metric fid/kid`` from the command line, image folders, weights lookup."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from typer.testing import CliRunner
+
+import gan_eval
+from gan_eval.cli import app
+from gan_eval.errors import GanEvalError
+from gan_eval.features import weights as weights_module
+from gan_eval.io.folder import FolderSource
+from gan_eval.io.samples import as_source
+
+runner = CliRunner()
+
+
+@pytest.fixture()
+def folder(tmp_path):
+    from PIL import Image
+
+    rng = np.random.RandomState(0)
+    images = rng.randint(0, 256, (30, 6, 6, 3)).astype(np.uint8)
+    for i, image in enumerate(images):
+        Image.fromarray(image).save(tmp_path / f"{i:03d}.png")
+    return tmp_path, images
+
+
+def test_folder_source_reads_images_in_order(folder):
+    path, images = folder
+    source = as_source(path)
+    assert isinstance(source, FolderSource) and len(source) == 30
+    np.testing.assert_array_equal(np.concatenate([b.numpy() for b in source.batches(7)]), images)
+
+
+@pytest.mark.filterwarnings("ignore:.*singular covariance")
+def test_stats_then_score_fid_and_kid_from_cli(folder, tmp_path):
+    path, images = folder
+    out = tmp_path / "real.npz"
+    made = runner.invoke(app, ["stats", str(path), "-o", str(out), "--features", "pixels", "--keep-features", "--no-progress"])
+    assert made.exit_code == 0, made.output
+    fake = tmp_path / "fake.npz"
+    np.savez(fake, x=(images.astype(np.float32) / 255.0) ** 2)
+    scored = runner.invoke(app, ["score", str(fake), "--metric", "fid", "--reference", str(out), "--features", "pixels", "--json", "--range", "0,1"])
+    assert scored.exit_code == 0, scored.output
+    value = json.loads(scored.stdout)["values"]["fid"]
+    direct = gan_eval.score(str(fake), "fid", reference=str(path), features="pixels")  # folder as reference
+    assert value == pytest.approx(direct["fid"], rel=1e-9)
+    kid = runner.invoke(app, ["score", str(fake), "-m", "kid", "-r", str(out), "--features", "pixels", "--set", "subset_size=20", "--set", "subsets=3", "--json"])
+    assert kid.exit_code == 0, kid.output
+    assert json.loads(kid.stdout)["values"]["kid"] > 0
+
+
+def test_kid_refuses_stats_without_features(folder, tmp_path):
+    path, images = folder
+    out = tmp_path / "real.npz"
+    runner.invoke(app, ["stats", str(path), "-o", str(out), "--features", "pixels", "--no-progress"])
+    result = runner.invoke(app, ["score", str(path), "-m", "kid", "-r", str(out), "--features", "pixels"])
+    assert result.exit_code == 2 and "--keep-features" in result.output
+
+
+@pytest.mark.filterwarnings("ignore:.*singular covariance")
+def test_user_module_as_features(folder):
+    """Same images on both sides: FID 0 up to the round-off of a singular (n < dim) covariance."""
+    path, _ = folder
+    result = gan_eval.score(str(path), "fid", reference=str(path), features="torch.nn:Flatten")
+    assert abs(result["fid"]) < 1e-5 and result.protocol["features"]["name"] == "torch.nn:Flatten"
+
+
+def test_weights_resolution_order_and_offline_error(tmp_path, monkeypatch):
+    monkeypatch.delenv(weights_module.ENV_VAR, raising=False)
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
+    monkeypatch.setattr(weights_module, "_online", lambda *a, **k: False)
+    with pytest.raises(GanEvalError, match="offline.*pt_inception-2015-12-05-6726825d.pth"):
+        weights_module.resolve_inception_weights()
+    cached = tmp_path / "hub" / "checkpoints" / weights_module.FILE_NAMES[1]
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(b"x")
+    assert weights_module.resolve_inception_weights() == cached
+    env = tmp_path / "env.pth"
+    env.write_bytes(b"x")
+    monkeypatch.setenv(weights_module.ENV_VAR, str(env))
+    assert weights_module.resolve_inception_weights() == env
+    assert weights_module.resolve_inception_weights(cached) == cached
+    with pytest.raises(GanEvalError, match="not a file"):
+        weights_module.resolve_inception_weights(tmp_path / "missing.pth")
+
+
+def test_weight_hash_ignores_file_format(tmp_path):
+    """pytorch-fid's file keeps num_batches_tracked, torch-fidelity's may not: same weights, same id."""
+    state = {"a.weight": torch.arange(4.0), "bn.num_batches_tracked": torch.tensor(3)}
+    torch.save(state, tmp_path / "one.pth")
+    torch.save({"a.weight": torch.arange(4.0)}, tmp_path / "two.pth")
+    assert weights_module.load_inception_state(tmp_path / "one.pth")[1] == weights_module.load_inception_state(tmp_path / "two.pth")[1]
+    (tmp_path / "bad.pth").write_bytes(b"not a file")
+    with pytest.raises(GanEvalError, match="bad.pth"):
+        weights_module.load_inception_state(tmp_path / "bad.pth")
