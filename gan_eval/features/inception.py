@@ -25,8 +25,9 @@ torch-fidelity 0.4.0 to 1e-4 (``tf1``), and the ``clean`` resize agrees with cle
 """
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 import torch
@@ -39,7 +40,30 @@ from gan_eval.features.weights import load_inception_state, resolve_inception_we
 
 INPUT_SIZE = 299
 RESIZES = ("tf1", "clean")
-PRECISIONS = {"fp32": torch.float32, "fp64": torch.float64, "fp16": torch.float16, "bf16": torch.bfloat16}
+# "fp32" is IEEE float32 (cuDNN's TF32 convolutions are switched off for the call); "tf32" allows them.
+PRECISIONS = {
+    "fp32": torch.float32, "tf32": torch.float32, "fp64": torch.float64, "fp16": torch.float16, "bf16": torch.bfloat16
+}
+
+
+@contextlib.contextmanager
+def cudnn_conv_precision(precision: str) -> Iterator[None]:
+    """cuDNN convolutions in IEEE float32 (``ieee``) or TF32 (``tf32``) for the duration, restored after."""
+    conv = getattr(torch.backends.cudnn, "conv", None)
+    if conv is not None and hasattr(conv, "fp32_precision"):
+        saved = conv.fp32_precision
+        conv.fp32_precision = precision
+        try:
+            yield
+        finally:
+            conv.fp32_precision = saved
+    else:  # torch < 2.9: the legacy flag
+        saved = torch.backends.cudnn.allow_tf32
+        torch.backends.cudnn.allow_tf32 = precision == "tf32"
+        try:
+            yield
+        finally:
+            torch.backends.cudnn.allow_tf32 = saved
 
 
 class BasicConv2d(nn.Module):
@@ -286,7 +310,8 @@ class Inception:
                 f"{self.weights_path}: not FID Inception weights (missing {missing[:2]}, unexpected {unexpected[:2]});"
                 " use pt_inception-2015-12-05-6726825d.pth"
             )
-        self.net.eval().requires_grad_(False).to(self.device, self.dtype)
+        # channels-last lets oneDNN / cuDNN pick faster convolutions (1.6x on CPU); same arithmetic up to round-off.
+        self.net.eval().requires_grad_(False).to(self.device, self.dtype, memory_format=torch.channels_last)
 
     def __call__(self, images: torch.Tensor) -> dict[str, torch.Tensor]:
         x = (images.to(self.device, torch.float32) * 255.0).round_().clamp_(0.0, 255.0)
@@ -295,8 +320,11 @@ class Inception:
         if x.shape[1] != 3:
             raise GanEvalError(f"inception: images have {x.shape[1]} channels; pass grayscale or RGB images")
         x = resize_tf1_bilinear(x) if self.resize == "tf1" else resize_clean_bicubic(x)
-        x = ((x - 128.0) / 128.0).to(self.dtype)
-        with torch.inference_mode():
+        x = ((x - 128.0) / 128.0).to(self.dtype).contiguous(memory_format=torch.channels_last)
+        tf32 = contextlib.nullcontext()
+        if self.device.type == "cuda" and self.precision in ("fp32", "tf32"):
+            tf32 = cudnn_conv_precision("tf32" if self.precision == "tf32" else "ieee")
+        with torch.inference_mode(), tf32:
             pool = self.net.pool(x).to(torch.float32)
             unbiased = pool @ self.net.fc.weight.to(torch.float32).T
         return {"pool": pool, "logits_unbiased": unbiased, "logits": unbiased + self.net.fc.bias.to(torch.float32)}
