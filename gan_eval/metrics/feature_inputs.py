@@ -14,14 +14,15 @@ from gan_eval.io.samples import as_source
 from gan_eval.io.stats_file import StatsFile, is_stats_file, load_stats
 from gan_eval.metrics.base import ScoreRequest
 from gan_eval.stats.collect import collect_statistics
-from gan_eval.stats.gaussian import GaussianStats
+from gan_eval.stats.gaussian import GaussianStats, check_compatible
 
 
 @dataclass
 class FeatureOptions:
     """``layer``: feature layer (default ``pool`` for FID/KID, ``logits_unbiased`` for IS, else the extractor's
     first). ``resize``: Inception resize, ``tf1`` (TF 1.x bilinear, default, matches TTUR/torch-fidelity) or
-    ``clean`` (clean-fid's PIL bicubic). ``precision``: Inception compute precision, fp32 (default), fp64, fp16, bf16. ``batch_size``: images per
+    ``clean`` (clean-fid's PIL bicubic). ``precision``: Inception compute precision, fp32 (default, IEEE), fp64, or on CUDA tf32/bf16/fp16 (reduced:
+    measure the FID change on your data with ``benchmarks/speed/inception_stats.py --precisions``). ``batch_size``: images per
     extractor pass (memory only; ``--batch-size`` caps it)."""
 
     layer: str | None = None
@@ -58,11 +59,14 @@ def reference_statistics(
     request: ScoreRequest, options: FeatureOptions, extractor: FeatureExtractor, layer: str, metric: str,
     keep_features: bool = False,
 ) -> tuple[StatsFile, dict[str, Any]]:
-    """The reference as a :class:`StatsFile` and a description of it for the result's protocol."""
+    """The reference as a :class:`StatsFile` and a description of it for the result's protocol.
+    Call it before computing the samples' features: a statistics file of another feature space fails at once."""
     if request.reference is None:
         raise GanEvalError(f"metric {metric} needs --reference: a statistics .npz (`gan-eval stats`), an image file or a folder")
     if is_stats_file(request.reference):
         loaded = load_stats(request.reference)
+        # Refuse a reference from another feature space before spending time on the samples' features.
+        check_compatible({"extractor": extractor.describe(), "layer": layer}, loaded.moments.meta, "--features", request.reference)
         if keep_features and loaded.features is None:
             raise GanEvalError(
                 f"{request.reference}: holds no features, which {metric} needs; pass the images, or rebuild it with"

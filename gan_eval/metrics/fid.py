@@ -13,8 +13,6 @@ on the same images; a pytorch-fid ``mu``/``sigma`` file gives the same FID as ou
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 
 from gan_eval.errors import GanEvalError
@@ -50,8 +48,8 @@ def fid_of_moments(samples: Moments, reference: Moments, samples_name: str = "sa
 @register_metric("fid", options=FeatureOptions, needs_reference=True, summary="Fréchet Inception Distance (Heusel et al. 2017)")
 def evaluate(request: ScoreRequest, options: FeatureOptions) -> MetricResult:
     extractor, layer = extractor_for(request, options, ("pool",))
-    stats, _ = sample_statistics(request, options, extractor, layer)
     reference, described = reference_statistics(request, options, extractor, layer, "fid")
+    stats, _ = sample_statistics(request, options, extractor, layer)
     value = fid_of_moments(stats.moments(), reference.moments, request.samples.name, str(request.reference))
     return MetricResult(
         metric="fid",

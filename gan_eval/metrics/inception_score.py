@@ -18,9 +18,8 @@ import numpy as np
 import torch
 
 from gan_eval.errors import GanEvalError
-from gan_eval.features.extract import features_of
 from gan_eval.metrics.base import MetricResult, ScoreRequest, register_metric
-from gan_eval.metrics.feature_inputs import FeatureOptions, extractor_for
+from gan_eval.metrics.feature_inputs import FeatureOptions, extractor_for, sample_statistics
 
 
 def inception_score(logits: torch.Tensor, splits: int = 10, seed: int | None = 0) -> tuple[float, float]:
@@ -52,15 +51,7 @@ class ISOptions(FeatureOptions):
 @register_metric("is", options=ISOptions, summary="Inception Score (Salimans et al. 2016)")
 def evaluate(request: ScoreRequest, options: ISOptions) -> MetricResult:
     extractor, layer = extractor_for(request, options, ("logits_unbiased", "logits"))
-    logits = features_of(
-        request.samples,
-        extractor,
-        layer,
-        batch_size=min(request.batch_size, options.batch_size),
-        device=request.device,
-        value_range=request.value_range,
-        progress=request.progress,
-    )
+    _, logits = sample_statistics(request, options, extractor, layer, keep_features=True)
     mean, std = inception_score(logits, options.splits, request.seed if options.shuffle else None)
     return MetricResult(
         metric="is",

@@ -79,8 +79,8 @@ class KIDOptions(FeatureOptions):
 @register_metric("kid", options=KIDOptions, needs_reference=True, summary="Kernel Inception Distance (Bińkowski et al. 2018)")
 def evaluate(request: ScoreRequest, options: KIDOptions) -> MetricResult:
     extractor, layer = extractor_for(request, options, ("pool",))
-    stats, features = sample_statistics(request, options, extractor, layer, keep_features=True)
     reference, described = reference_statistics(request, options, extractor, layer, "kid", keep_features=True)
+    stats, features = sample_statistics(request, options, extractor, layer, keep_features=True)
     check_compatible(stats.meta, reference.moments.meta, request.samples.name, str(request.reference))
     mean, std = kernel_inception_distance(
         features.to(request.device),
