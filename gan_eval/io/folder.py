@@ -30,9 +30,9 @@ class FolderSource:
         self.files = sorted(p for p in self.root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
         if not self.files:
             raise GanEvalError(f"{root}: no images ({', '.join(IMAGE_SUFFIXES)}) in this folder; check the path")
-        first = self._open(self.files[0])
-        self.mode = "L" if first.mode in ("L", "1", "I;16", "I") else "RGB"
-        self.size = first.size
+        with self._open(self.files[0]) as first:
+            self.mode = "L" if first.mode in ("L", "1", "I;16", "I") else "RGB"
+            self.size = first.size
 
     def __len__(self) -> int:
         return len(self.files)
@@ -47,13 +47,12 @@ class FolderSource:
             raise GanEvalError(f"{path}: not a readable image ({exc}); remove or re-save it") from None
 
     def _read(self, path: Path) -> np.ndarray:
-        image = self._open(path)
-        if image.size != self.size:
-            raise GanEvalError(
-                f"{path}: size {image.size[0]}x{image.size[1]} differs from {self.size[0]}x{self.size[1]} of"
-                f" {self.files[0].name}; resize all images to one size"
-            )
-        with image:
+        with self._open(path) as image:
+            if image.size != self.size:
+                raise GanEvalError(
+                    f"{path}: size {image.size[0]}x{image.size[1]} differs from {self.size[0]}x{self.size[1]} of"
+                    f" {self.files[0].name}; resize all images to one size"
+                )
             return np.asarray(image.convert(self.mode), dtype=np.uint8)
 
     def batches(self, batch_size: int) -> Iterator[torch.Tensor]:
