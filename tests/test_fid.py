@@ -137,6 +137,7 @@ def test_sqrtm_trace_matches_scipy_sqrtm(n):
     assert _rel(float(sqrtm_trace(torch.from_numpy(s2), torch.from_numpy(s1))), expected) < 1e-6
 
 
+@pytest.mark.filterwarnings("ignore:The `disp` argument")  # pytorch-fid's call into new scipy
 def test_pytorch_fid_npz_gives_same_fid_as_our_stats(tmp_path):
     """Pixel features (192-d, n = 400: non-singular); the peer is pytorch-fid's calculate_frechet_distance."""
     stub_torchvision()
