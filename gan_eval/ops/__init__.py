@@ -1,0 +1,1 @@
+"""Shared numerics used by several metrics."""
