@@ -228,7 +228,7 @@ def _probe(g: LoadedGenerator) -> None:
                 ) from None
     if not isinstance(out, torch.Tensor) or not out.is_floating_point():
         raise GanEvalError(f"{g.name}: returns {type(out).__name__}, not a float tensor; return the samples tensor only")
-    if out.ndim not in (2, 3, 4) or out.shape[0] != PROBE_ROWS:
+    if out.ndim not in (2, 3, 4) or out.shape[0] != PROBE_ROWS or out[0].numel() == 0:
         raise GanEvalError(
             f"{g.name}: output of shape {tuple(out.shape)} for {PROBE_ROWS} latents; expected {PROBE_ROWS} x D vectors"
             f" or {PROBE_ROWS} x C x H x W images (one sample per latent)"
