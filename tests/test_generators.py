@@ -165,3 +165,15 @@ def test_bad_generator_specs_give_one_line_errors(tmp_path, make, args, pattern)
     assert result.exit_code == 2, result.output
     assert len(lines) == 1 and lines[0].startswith("error: ") and pattern in lines[0], lines
     assert not (tmp_path / "o.npz").exists()
+
+
+def test_python_api_scores_a_module_on_the_fly():
+    """``gan_eval.score(module, ...)`` draws the same samples as the file route."""
+    from gan_eval import score
+    from gan_eval.io.sources import GeneratorOptions
+
+    module = GridGenerator()
+    live = score(module, "modes", "grid25", n=2500, seed=2, generator=GeneratorOptions(latent_dim=4))
+    drawn = GeneratorSource(load_generator(module, latent_dim=4), 2500, seed=2).array()
+    assert live.values == score(drawn, "modes", "grid25").values
+    assert live.protocol["generator"]["latent_dim"] == 4 and module.scale.requires_grad

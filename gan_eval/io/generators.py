@@ -116,7 +116,8 @@ def load_generator(
     device: torch.device | str = "cpu",
 ) -> LoadedGenerator:
     """Load a generator (TorchScript path, ``pkg.module:factory`` or a module), resolve its latent spec and
-    probe it once on a few latents; every failure is a one-line :class:`GanEvalError`."""
+    probe it once on a few latents; every failure is a one-line :class:`GanEvalError`. A module passed in is
+    moved to ``device`` and put in eval mode (as ``module.to(device).eval()`` does, in place)."""
     device = torch.device(device)
     if isinstance(source, nn.Module):
         module, name, sidecar = source, type(source).__name__, None
@@ -129,9 +130,10 @@ def load_generator(
     if weights is not None:
         _load_weights(module, Path(weights), name)
     spec = _resolve_spec(module, name, sidecar, latent_dim, latent_distribution, value_range)
+    if not isinstance(source, nn.Module):  # ours to change; a caller's module keeps its requires_grad flags
+        for p in module.parameters():
+            p.requires_grad_(False)
     module = module.to(device).eval()
-    for p in module.parameters():
-        p.requires_grad_(False)
     loaded = LoadedGenerator(module, spec, name, device, value_range=spec.value_range)
     _probe(loaded)
     return loaded
