@@ -15,15 +15,7 @@ from gan_eval.io.generators import LATENT_BLOCK, GeneratorSource, latent_batches
 from gan_eval.io.latent import LatentSpec, save_latent_spec
 
 runner = CliRunner()
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny tensors: a second intra-op thread only adds spin-wait on a shared, loaded CPU (25x slower here)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def invoke(*args):

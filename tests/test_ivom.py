@@ -16,15 +16,7 @@ from gan_eval.metrics.ivom import ivom, start_latents
 from gan_eval.ops.row_minimise import adam_rows, lbfgs_rows
 
 runner = CliRunner()
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny tensors: a second intra-op thread only adds spin-wait on a shared, loaded CPU (25x slower here)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 SHAPE = (1, 6, 6)
 
 

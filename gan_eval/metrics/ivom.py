@@ -5,9 +5,9 @@ For each test image x (C x H x W, [0, 1] scale) search the latent space,
     MSE(x) = min_z  mean_pixels (G(z) - x)^2,     G's outputs mapped to [0, 1],
 
 and report the mean over images (lower is better) with its standard error. A mode-collapsed generator leaves
-test images that no latent reaches, so their MSE stays high. Source: Metz et al. 2017 ("Unrolled Generative
-Adversarial Networks", ICLR, Sec. 3.4 / Appendix: inference via optimisation) and VEEGAN (Srivastava et al.
-2017, NeurIPS, Sec. 5.3, CIFAR-10 IvOM table). As their code ran it (``../shared/PROTOCOLS.md``, IvOM):
+test images that no latent reaches, so their MSE stays high. Sources: Metz et al. 2017 ("Unrolled Generative
+Adversarial Networks", ICLR; its CIFAR-10 inference-via-optimisation experiment on manifold collapse) and
+VEEGAN (Srivastava et al. 2017, NeurIPS; the CIFAR-10 IvOM column of its results). As their code ran it (``../shared/PROTOCOLS.md``, IvOM):
 L-BFGS from z0 ~ N(0, I), 3 random restarts, the best restart kept per image, per-image MSE over pixels on
 the [0, 1] scale, mean over images.
 
@@ -112,13 +112,14 @@ def ivom(
         r = starts.shape[1]
 
         def loss(z: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
-            return (generate(z) - target[rows // r]).square().flatten(1).mean(1)
+            # the sum over pixels, not the mean: same minimiser, gradients on the scale the tolerances expect
+            return (generate(z) - target[rows // r]).square().flatten(1).sum(1)
 
         if optimizer == "lbfgs":
             found = lbfgs_rows(loss, z0, iterations=steps, progress=progress)
         else:
             found = adam_rows(loss, z0, steps=steps, lr=lr, progress=progress)
-        per_restart = found.loss.view(-1, r)
+        per_restart = found.loss.view(-1, r) / target[0].numel()
         best = per_restart.argmin(1)  # the first of equal restarts
         mse.append(per_restart.gather(1, best[:, None])[:, 0].cpu())
         best_z.append(found.z.view(-1, r, latent_dim)[torch.arange(len(best)), best].cpu())

@@ -11,8 +11,10 @@ row's iterates are those it would have alone. The line search is the weak-Wolfe 
 Overton (2013, "Nonsmooth optimization via quasi-Newton methods", Sec. 4.2): double the step while it is too
 short (curvature condition fails), bisect while it is too long (sufficient decrease fails); c1 = 1e-4,
 c2 = 0.9. Only rows still searching are evaluated, so a batch costs what its slowest row needs. The first step
-is min(1, 1 / ||g||_1) and the stopping tests are those of ``torch.optim.LBFGS`` (gradient max-norm <=
-``tolerance_grad``, loss or step change < ``tolerance_change``), applied row by row. A pair with s'y <= 1e-10
+has length 1 (t = 1 / ||g||, as scipy's L-BFGS-B, which the era code used; latents are O(1)), later ones start at
+t = 1. A row stops when its gradient max-norm <= ``tolerance_grad``, its step's max-norm <= ``tolerance_change``,
+or its loss change (or slope along the direction) < ``tolerance_change`` x max(|f|, 1): ``torch.optim.LBFGS``'s
+tests, with scipy's relative loss test so that they do not depend on the loss's scale. A pair with s'y <= 1e-10
 is not stored (as in ``torch.optim.LBFGS``), which keeps each row's inverse-Hessian estimate positive definite.
 
 Adam (Kingma & Ba 2015) is elementwise, so rows are independent by construction; the best iterate per row is kept.
@@ -82,12 +84,12 @@ def lbfgs_rows(
             continue  # nothing left to move; keep the progress bar honest
         direction = _two_loop(g[idx], s_hist[idx], y_hist[idx], rho[idx])
         gtd = (g[idx] * direction).sum(1)
-        descent = gtd < -tolerance_change
+        descent = gtd < -tolerance_change * f[idx].abs().clamp(min=1.0)
         active[idx[~descent]] = False
         idx, direction, gtd = idx[descent], direction[descent], gtd[descent]
         if len(idx) == 0:
             continue
-        t0 = torch.where(first[idx], (1.0 / g[idx].abs().sum(1)).clamp(max=1.0), torch.ones_like(gtd))
+        t0 = torch.where(first[idx], 1.0 / g[idx].norm(dim=1), torch.ones_like(gtd))  # first step: length 1 in z
         t, z_new, f_new, g_new, moved, calls = _weak_wolfe(loss, z[idx], f[idx], gtd, direction, t0, idx, c1, c2, max_trials)
         evaluations += calls
         active[idx[~moved]] = False  # no decrease along a descent direction: converged to working precision
@@ -101,7 +103,7 @@ def lbfgs_rows(
         rho[k] = torch.cat([rho[k, 1:], (1.0 / ys[keep])[:, None]], 1)
         done = (
             (g_new.abs().amax(1) <= tolerance_grad)
-            | ((f[idx] - f_new).abs() < tolerance_change)
+            | ((f[idx] - f_new).abs() < tolerance_change * torch.maximum(f[idx].abs(), f_new.abs()).clamp(min=1.0))
             | ((t[:, None] * direction).abs().amax(1) <= tolerance_change)
         )
         z[idx], f[idx], g[idx] = z_new, f_new, g_new
