@@ -46,12 +46,14 @@ DEFAULT_STEPS = {"lbfgs": 100, "adam": 1000}
 
 @dataclass
 class Inversion:
-    """Per image: the best MSE over restarts, its latent and which restart it came from."""
+    """Per image: the best MSE over restarts, its latent and which restart it came from; the optimiser's work:
+    batched generator calls and rows (image x restart) evaluated."""
 
     mse: torch.Tensor
     z: torch.Tensor
     restart: torch.Tensor
     evaluations: int
+    row_evaluations: int
 
     @property
     def mean(self) -> float:
@@ -105,7 +107,7 @@ def ivom(
     n = len(images)
     if starts is None:
         starts = start_latents(n, latent_dim, restarts, seed)
-    mse, best_z, best_r, evaluations = [], [], [], 0
+    mse, best_z, best_r, evaluations, row_evaluations = [], [], [], 0, 0
     for a in range(0, n, batch_size):
         target = images[a : a + batch_size].to(device)
         z0 = starts[a : a + batch_size].reshape(-1, latent_dim).to(device)
@@ -124,8 +126,8 @@ def ivom(
         mse.append(per_restart.gather(1, best[:, None])[:, 0].cpu())
         best_z.append(found.z.view(-1, r, latent_dim)[torch.arange(len(best)), best].cpu())
         best_r.append(best.cpu())
-        evaluations += found.evaluations
-    return Inversion(torch.cat(mse), torch.cat(best_z), torch.cat(best_r), evaluations)
+        evaluations, row_evaluations = evaluations + found.evaluations, row_evaluations + found.row_evaluations
+    return Inversion(torch.cat(mse), torch.cat(best_z), torch.cat(best_r), evaluations, row_evaluations)
 
 
 @dataclass
@@ -194,6 +196,7 @@ def evaluate(request: ScoreRequest, options: IvomOptions) -> MetricResult:
             "starts": "z0 ~ N(0, I), image i's from the seed and i",
             "line_search": "per image (weak Wolfe)" if options.optimizer == "lbfgs" else None,
             "batched_evaluations": found.evaluations,
+            "evaluations_per_image_restart": found.row_evaluations / (len(images) * options.restarts),
         },
         files=files,
     )

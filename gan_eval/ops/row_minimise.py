@@ -33,12 +33,14 @@ Progress = Callable[..., Iterable]
 
 @dataclass
 class RowMinimum:
-    """Per row: the final point, its loss and the iterations it took; ``evaluations``: batched loss calls."""
+    """Per row: the final point, its loss and the iterations it took; ``evaluations``: batched loss calls;
+    ``row_evaluations``: rows evaluated over all calls (the work done, as rows x calls would be without subsets)."""
 
     z: torch.Tensor
     loss: torch.Tensor
     iterations: torch.Tensor
     evaluations: int
+    row_evaluations: int
 
 
 def value_and_grad(loss: LossFn, z: torch.Tensor, rows: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -68,7 +70,7 @@ def lbfgs_rows(
     every = torch.arange(batch, device=z0.device)
     z = z0.detach().clone()
     f, g = value_and_grad(loss, z, every)
-    evaluations = 1
+    evaluations, row_evaluations = 1, batch
     s_hist = z.new_zeros(batch, history, dim)  # newest pair last; unused slots are zero with rho = 0
     y_hist = z.new_zeros(batch, history, dim)
     rho = z.new_zeros(batch, history)
@@ -90,8 +92,8 @@ def lbfgs_rows(
         if len(idx) == 0:
             continue
         t0 = torch.where(first[idx], 1.0 / g[idx].norm(dim=1), torch.ones_like(gtd))  # first step: length 1 in z
-        t, z_new, f_new, g_new, moved, calls = _weak_wolfe(loss, z[idx], f[idx], gtd, direction, t0, idx, c1, c2, max_trials)
-        evaluations += calls
+        t, z_new, f_new, g_new, moved, calls, rows = _weak_wolfe(loss, z[idx], f[idx], gtd, direction, t0, idx, c1, c2, max_trials)
+        evaluations, row_evaluations = evaluations + calls, row_evaluations + rows
         active[idx[~moved]] = False  # no decrease along a descent direction: converged to working precision
         idx, t, z_new, f_new, g_new, direction = idx[moved], t[moved], z_new[moved], f_new[moved], g_new[moved], direction[moved]
         s, y = z_new - z[idx], g_new - g[idx]
@@ -110,7 +112,7 @@ def lbfgs_rows(
         first[idx] = False
         its[idx] += 1
         active[idx[done]] = False
-    return RowMinimum(z, f, its, evaluations)
+    return RowMinimum(z, f, its, evaluations, row_evaluations)
 
 
 def _two_loop(g: torch.Tensor, s: torch.Tensor, y: torch.Tensor, rho: torch.Tensor) -> torch.Tensor:
@@ -141,23 +143,24 @@ def _weak_wolfe(
     c1: float,
     c2: float,
     max_trials: int,
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, int]:
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, int, int]:
     """Per-row weak-Wolfe step by bracketing (Lewis & Overton 2013). Returns, per row, the step taken and the
-    point, loss and gradient there, whether it moved, and the number of batched loss calls. A row that finds no
+    point, loss and gradient there, whether it moved, and the numbers of batched loss calls and of rows evaluated.
+    A row that finds no
     Wolfe step within ``max_trials`` takes its last sufficient-decrease point, if any."""
     lo, hi = torch.zeros_like(t), torch.full_like(t, math.inf)
     t = t.clone()
     z_acc, f_acc, g_acc, t_acc = z.clone(), f.clone(), torch.zeros_like(z), torch.zeros_like(t)
     moved = torch.zeros_like(t, dtype=torch.bool)
     searching = torch.ones_like(t, dtype=torch.bool)
-    calls = 0
+    calls = evaluated = 0
     for _ in range(max_trials):
         k = searching.nonzero().squeeze(1)
         if len(k) == 0:
             break
         z_try = z[k] + t[k, None] * direction[k]
         f_try, g_try = value_and_grad(loss, z_try, rows[k])
-        calls += 1
+        calls, evaluated = calls + 1, evaluated + len(k)
         decrease = f_try <= f[k] + c1 * t[k] * gtd[k]  # False for NaN losses, which then shrink the step
         curvature = (g_try * direction[k]).sum(1) >= c2 * gtd[k]
         a = k[decrease]
@@ -168,7 +171,7 @@ def _weak_wolfe(
         short = k[decrease & ~curvature]
         lo[short] = t[short]
         t[k] = torch.where(torch.isinf(hi[k]), 2.0 * lo[k], 0.5 * (lo[k] + hi[k]))
-    return t_acc, z_acc, f_acc, g_acc, moved, calls
+    return t_acc, z_acc, f_acc, g_acc, moved, calls, evaluated
 
 
 def adam_rows(
@@ -199,4 +202,4 @@ def adam_rows(
             break  # the last evaluation only scores the final iterate
         z.grad = g
         optimiser.step()
-    return RowMinimum(best_z, best_f, torch.full_like(every, steps), steps + 1)
+    return RowMinimum(best_z, best_f, torch.full_like(every, steps), steps + 1, (steps + 1) * len(every))
