@@ -8,8 +8,8 @@ images is too slow it is timed on ``--loop-images`` of them and extrapolated (sa
 Also shown, as a peer: ``torch.optim.LBFGS`` (strong Wolfe) over the whole batch concatenated, the era code's
 way: its line search is shared, so an image's result changes with the batch it sits in (measured below).
 
-    PYTHONPATH=. python benchmarks/speed/ivom_batched.py                      # CPU, 1000 images, loop on 50
-    PYTHONPATH=. python benchmarks/speed/ivom_batched.py --device cuda --loop-images 200
+    PYTHONPATH=. python benchmarks/speed/ivom_batched.py --width 16 --threads 1   # CPU: 1000 images, loop timed on 50
+    PYTHONPATH=. python benchmarks/speed/ivom_batched.py --device cuda --loop-images 100
 """
 from __future__ import annotations
 
@@ -83,6 +83,7 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     torch.backends.cuda.matmul.allow_tf32 = False
     torch.backends.cudnn.allow_tf32 = False
+    torch.backends.cudnn.deterministic = True  # run-to-run equal kernels; batch sizes may still pick different ones
     torch.manual_seed(0)
     g = DCGAN32(width=args.width).to(device).eval()
     for p in g.parameters():
