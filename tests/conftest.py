@@ -36,3 +36,15 @@ def stub_torchvision() -> None:
         sys.modules[f"torchvision.{sub}"] = module
     tv.__version__ = "0.0-stub"
     sys.modules["torchvision"] = tv
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Run a module's CPU-heavy torch code on one intra-op thread: with the cores oversubscribed (pytest-xdist
+    workers, a shared CI machine) torch's spinning worker threads make it several times slower, not faster."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -5,12 +5,13 @@ import gzip
 import hashlib
 import shutil
 import struct
+import sys
 
 import numpy as np
 import pytest
 
 from gan_eval.errors import GanEvalError
-from gan_eval.io.mnist import IMAGES_MAGIC, LABELS_MAGIC, find_mnist_file, load_mnist, read_idx
+from gan_eval.io.mnist import IMAGES_MAGIC, LABELS_MAGIC, download_mnist, find_mnist_file, load_mnist, read_idx
 from gan_eval.references.stacked_mnist import build_stacked, digit_pool
 
 
@@ -104,3 +105,10 @@ def test_stacked_pools_concatenate_the_named_splits(mnist_dir, tmp_path):
         digit_pool(tmp_path, "train+test")
     with pytest.raises(GanEvalError, match="pool 'all' is unknown"):
         digit_pool(tmp_path, "all")
+
+
+def test_download_without_torchvision_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "torchvision", None)  # import fails as where torchvision is absent
+    monkeypatch.setitem(sys.modules, "torchvision.datasets", None)
+    with pytest.raises(GanEvalError, match="--download needs torchvision"):
+        download_mnist(tmp_path)

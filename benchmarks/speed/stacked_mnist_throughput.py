@@ -54,7 +54,7 @@ def main() -> None:
     parser.add_argument("--device", default="cpu", help="cpu or cuda[:N]; with cuda the CPU is measured too, on --cpu-n samples")
     parser.add_argument("-n", type=int, default=26_000, help="samples (26,000 as VEEGAN/PacGAN)")
     parser.add_argument("--cpu-n", type=int, default=5_000, help="samples for the CPU figure when --device is cuda")
-    parser.add_argument("--chunk-sizes", default="250,1000,4000", help="samples per classifier pass, comma-separated")
+    parser.add_argument("--chunk-sizes", default="128,512,4096", help="samples per classifier pass, comma-separated")
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's)")
     parser.add_argument("--mnist-dir", type=Path, default=DEFAULT_MNIST)

@@ -92,7 +92,7 @@ def train_classifier(
     return {k: v.detach().clone() for k, v in net.state_dict().items()}
 
 
-def accuracy(net: torch.nn.Module, images: np.ndarray | torch.Tensor, labels: np.ndarray | torch.Tensor, batch_size: int = 1000) -> float:
+def accuracy(net: torch.nn.Module, images: np.ndarray | torch.Tensor, labels: np.ndarray | torch.Tensor, batch_size: int = 256) -> float:
     """Fraction of ``images`` (uint8 N x 28 x 28) whose predicted digit equals ``labels``."""
     net.eval()
     x_all = as_unit_batch(images)

@@ -135,6 +135,11 @@ def count_digits(batches: Iterable[torch.Tensor], classifier: MnistClassifier, c
     return counts, digit_counts
 
 
+def default_chunk_size(device: torch.device | str) -> int:
+    """Samples per classifier pass: small on the CPU (the activations stay in cache), large on a GPU."""
+    return 4096 if torch.device(device).type == "cuda" else 128
+
+
 def subset(source: SampleSource, n: int | None, seed: int) -> tuple[SampleSource, str]:
     """The source itself, or a seeded random subset of ``n`` of its samples; and a note for the protocol."""
     total = len(source)
@@ -156,7 +161,7 @@ def stacked_mnist_modes(
     weights: str | None = None,
     device: torch.device | str = "cpu",
     batch_size: int = 10_000,
-    chunk_size: int = 1000,
+    chunk_size: int | None = None,
     value_range: str = "auto",
     progress: Callable[..., Iterable] | None = None,
 ) -> StackedMnistScore:
@@ -164,12 +169,13 @@ def stacked_mnist_modes(
 
     ``n``: samples scored (a seeded subset when there are more; None: all). ``weights``: a classifier state
     dict from ``gan-eval train-classifier`` (default: the bundled one). ``chunk_size``: samples per
-    classifier pass (memory and speed; each image's logits do not depend on its neighbours, so only float
-    round-off in a near-tied pair of logits could differ between chunk sizes).
+    classifier pass (default :func:`default_chunk_size`; memory and speed; each image's logits do not depend
+    on its neighbours, so only float round-off in a near-tied pair of logits could differ between sizes).
     """
     source, scored = subset(as_source(samples), n, seed)
     classifier = MnistClassifier(device, weights)
     batches = image_batches(source, batch_size, value_range, progress, desc="classifying digits")
+    chunk_size = chunk_size or default_chunk_size(device)
     score = score_counts(*count_digits(batches, classifier, chunk_size, source.name))
     score.scored, score.classifier = scored, classifier.describe()
     return score
@@ -179,11 +185,11 @@ def stacked_mnist_modes(
 class StackedMnistOptions:
     """``n``: samples scored (default 26,000 as VEEGAN/PacGAN; a seeded random subset when the file has more;
     none = all). ``weights``: classifier state dict (default: bundled). ``chunk_size``: samples per classifier
-    pass (memory only). ``value_range``: auto, 0,1, -1,1 or 0,255."""
+    pass (speed and memory; default 128 on CPU, 4096 on CUDA). ``value_range``: auto, 0,1, -1,1 or 0,255."""
 
     n: int | None = PAPER_N
     weights: str | None = None
-    chunk_size: int = 1000
+    chunk_size: int | None = None
     value_range: str = "auto"
 
 
