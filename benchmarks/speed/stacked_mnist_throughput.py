@@ -3,7 +3,7 @@
     PYTHONPATH=. python benchmarks/speed/stacked_mnist_throughput.py                 # CPU
     PYTHONPATH=. python benchmarks/speed/stacked_mnist_throughput.py --device cuda   # GPU, and CPU for the ratio
 
-Uses real Stacked-MNIST samples when the MNIST files are found (--mnist-dir, default ../shared/data/mnist),
+Uses real Stacked-MNIST samples when the MNIST files are found (--mnist-dir, default ../shared/data/mnist or ./shared/data/mnist),
 else random uint8 images of the same shape (throughput does not depend on the pixel values; the modes and
 KL printed are then meaningless). Needs only torch, numpy and scipy (no faiss, typer or peers).
 The first pass (weights load, allocator warm-up) is not timed; each figure is the best of --repeats passes.
@@ -21,7 +21,9 @@ from gan_eval.errors import GanEvalError
 from gan_eval.metrics.stacked_mnist import stacked_mnist_modes
 from gan_eval.references.stacked_mnist import build_stacked, digit_pool
 
-DEFAULT_MNIST = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "mnist"
+ROOT = Path(__file__).resolve().parents[2]
+# beside the checkout (this project's machines) or inside it (a copied working tree)
+DEFAULT_MNIST = next((p for p in (ROOT.parent / "shared/data/mnist", ROOT / "shared/data/mnist") if p.is_dir()), ROOT.parent / "shared/data/mnist")
 
 
 def samples(n: int, mnist_dir: Path, seed: int) -> tuple[np.ndarray, str]:
