@@ -108,9 +108,9 @@ def test_other_inputs_are_one_line_errors(shape, dtype, scale, message):
 
 def test_more_samples_than_n_are_a_seeded_subset(t10k):
     x = build_stacked(*t10k, 400, seed=1).images.numpy()
-    a = gan_eval.score(x, "stacked-mnist", n=150, seed=7)
-    b = gan_eval.score(x, "stacked-mnist", n=150, seed=7)
-    c = gan_eval.score(x, "stacked-mnist", n=150, seed=8)
+    a = gan_eval.score(x, "stacked-mnist", subset=150, seed=7)
+    b = gan_eval.score(x, "stacked-mnist", subset=150, seed=7)
+    c = gan_eval.score(x, "stacked-mnist", subset=150, seed=8)
     assert a.values["n"] == 150 and a.protocol["scored"] == "random 150 of 400 samples (seed 7)"
     assert a.details["triple_counts"] == b.details["triple_counts"] != c.details["triple_counts"]
     whole = gan_eval.score(x, "stacked-mnist")  # default n = 26,000 > 400: all, and said so

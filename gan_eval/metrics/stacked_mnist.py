@@ -22,9 +22,9 @@ MNIST t10k), or your own weights file. Inputs: uint8, or floats in [0, 1] or [-1
 before classifying; PacGAN's code passed its tanh outputs unscaled, which we do not copy), channels-first
 or channels-last, 28 x 28 or 32 x 32 (the classifier crops 32 to 28).
 
-Sample count: option ``n`` (default 26,000). A file with more samples is scored on a random subset of
+Sample count: option ``subset`` (default 26,000). A file with more samples is scored on a random subset of
 ``n`` drawn without replacement with the request's seed (so numbers stay comparable to the papers'); a file
-with fewer is scored whole and the protocol says so; ``n=none`` scores every sample.
+with fewer is scored whole and the protocol says so; ``subset=none`` scores every sample.
 
 Proven by ``tests/test_stacked_mnist.py``: real stacked t10k digits cover >= 995 modes with KL < 0.05 at
 n = 26,000; one triple gives 1 mode and KL = ln 1000; the expected bias matches simulation.
@@ -146,7 +146,7 @@ def subset(source: SampleSource, n: int | None, seed: int) -> tuple[SampleSource
     if n is None or total == n:
         return source, f"all {total} samples"
     if n <= 0:
-        raise GanEvalError(f"stacked-mnist: option n={n} must be positive (or none for all samples)")
+        raise GanEvalError(f"stacked-mnist: subset={n} must be positive (or none for all samples)")
     if total < n:
         return source, f"all {total} samples (fewer than n={n}; compare KL with kl_perfect at this n)"
     index = torch.randperm(total, generator=torch.Generator().manual_seed(seed))[:n].sort().values.numpy()
@@ -183,11 +183,11 @@ def stacked_mnist_modes(
 
 @dataclass
 class StackedMnistOptions:
-    """``n``: samples scored (default 26,000 as VEEGAN/PacGAN; a seeded random subset when the file has more;
-    none = all). ``weights``: classifier state dict (default: bundled). ``chunk_size``: samples per classifier
+    """``subset``: samples scored (default 26,000 as VEEGAN/PacGAN; a seeded random subset when the file has
+    more; none = all; named apart from ``score``'s ``n``, which draws from a generator or takes a file's first rows). ``weights``: classifier state dict (default: bundled). ``chunk_size``: samples per classifier
     pass (speed and memory; default 128 on CPU, 4096 on CUDA). ``value_range``: auto, 0,1, -1,1 or 0,255."""
 
-    n: int | None = PAPER_N
+    subset: int | None = PAPER_N
     weights: str | None = None
     chunk_size: int | None = None
     value_range: str = "auto"
@@ -202,7 +202,7 @@ class StackedMnistOptions:
 def evaluate(request: ScoreRequest, options: StackedMnistOptions) -> MetricResult:
     score = stacked_mnist_modes(
         request.samples,
-        n=options.n,
+        n=options.subset,
         seed=request.seed,
         weights=options.weights,
         device=request.device,
