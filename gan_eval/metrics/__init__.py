@@ -4,6 +4,8 @@ from gan_eval.metrics.modes import ModeCoverage, mode_coverage
 
 # One line per metric module: importing it registers it.
 from gan_eval.metrics import modes  # noqa: F401,E402  (registers "modes")
+from gan_eval.metrics import ivom  # noqa: F401,E402  (registers "ivom")
+from gan_eval.metrics import stacked_mnist  # noqa: F401,E402  (registers "stacked-mnist")
 
 __all__ = ["METRICS", "MetricResult", "MetricSpec", "ModeCoverage", "ScoreRequest", "mode_coverage", "register_metric"]
 from gan_eval.metrics import fid, inception_score, kid  # noqa: F401,E402  (registers "fid", "is", "kid")
