@@ -98,3 +98,22 @@ def test_weight_hash_ignores_file_format(tmp_path):
     (tmp_path / "bad.pth").write_bytes(b"not a file")
     with pytest.raises(GanEvalError, match="bad.pth"):
         weights_module.load_inception_state(tmp_path / "bad.pth")
+
+
+@pytest.mark.filterwarnings("ignore:.*singular covariance")
+def test_mnist_classifier_plugs_in_as_features():
+    """``--features mnist``: FID/KID on its penultimate layer, IS on its logits, with no metric change."""
+    rng = np.random.RandomState(0)
+    noise = rng.randint(0, 256, (120, 28, 28)).astype(np.uint8)
+    dark = (rng.rand(120, 28, 28) ** 3 * 255).astype(np.uint8)
+    fid = gan_eval.score(noise, "fid", reference=_saved_array(dark), features="mnist")
+    assert fid["fid"] > 0 and fid.protocol["layer"] == "penultimate"
+    assert gan_eval.score(noise, "is", features="mnist", splits=2).protocol["layer"] == "logits"
+
+
+def _saved_array(images: np.ndarray) -> str:
+    import tempfile
+
+    path = tempfile.mkdtemp() + "/real.npz"
+    np.savez(path, x=images)
+    return path
