@@ -184,13 +184,13 @@ def stacked_mnist_modes(
 @dataclass
 class StackedMnistOptions:
     """``subset``: samples scored (default 26,000 as VEEGAN/PacGAN; a seeded random subset when the file has
-    more; none = all; named apart from ``score``'s ``n``, which draws from a generator or takes a file's first rows). ``weights``: classifier state dict (default: bundled). ``chunk_size``: samples per classifier
-    pass (speed and memory; default 128 on CPU, 4096 on CUDA). ``value_range``: auto, 0,1, -1,1 or 0,255."""
+    more; none = all; named apart from ``score``'s ``n``, which draws from a generator or takes a file's first
+    rows). ``weights``: classifier state dict (default: bundled). ``chunk_size``: samples per classifier
+    pass (speed and memory; default 128 on CPU, 4096 on CUDA). The value range is ``score``'s ``--range``."""
 
     subset: int | None = PAPER_N
     weights: str | None = None
     chunk_size: int | None = None
-    value_range: str = "auto"
 
 
 @register_metric(
@@ -208,7 +208,7 @@ def evaluate(request: ScoreRequest, options: StackedMnistOptions) -> MetricResul
         device=request.device,
         batch_size=request.batch_size,
         chunk_size=options.chunk_size,
-        value_range=options.value_range,
+        value_range=request.value_range,
         progress=request.progress,
     )
     return MetricResult(
