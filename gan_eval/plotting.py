@@ -14,14 +14,15 @@ from gan_eval.references.moons import _ARCS
 KDE_POINTS = 5000  # KDE cost is O(points x grid); a subsample shows the density just as well
 
 
-def _figure(ncols: int, width: float = 5.0):
+def _figure(ncols: int, width: float = 5.0, nrows: int = 1, height: float | None = None):
+    """pyplot on the Agg backend, a figure and its axes (a row of ``ncols``, or an ``nrows`` x ``ncols`` grid)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, axes = plt.subplots(1, ncols, figsize=(width * ncols, width), squeeze=False)
-    return plt, fig, axes[0]
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, (height or width) * nrows), squeeze=False)
+    return plt, fig, axes[0] if nrows == 1 else axes
 
 
 def draw_samples(ax, x: np.ndarray, reference: Reference, threshold_std: float, seed: int = 0) -> None:
@@ -93,4 +94,42 @@ def plot_modes(
     return path
 
 
-__all__ = ["draw_counts", "draw_samples", "plot_modes"]
+
+def plot_pairs(
+    source, first: torch.Tensor, second: torch.Tensor, distances: torch.Tensor, out: str | Path, *, title: str = "", columns: int = 10
+) -> Path:
+    """Write a grid of image pairs (one pair per column, the two images stacked) labelled with their distance.
+
+    ``source`` is a :class:`~gan_eval.io.samples.SampleSource` of images; ``first``/``second`` index into it.
+    """
+    from gan_eval.errors import GanEvalError
+    from gan_eval.features.extract import image_range
+    from gan_eval.io.images import to_unit_float
+
+    array = source.array()
+    if array.ndim < 3:
+        raise GanEvalError(f"{source.name}: samples of shape {array.shape} are not images, so there is no pair grid to draw; drop -o")
+    value_range = image_range(source)
+    a = to_unit_float(torch.from_numpy(array[first.numpy()]), value_range, source.name)
+    b = to_unit_float(torch.from_numpy(array[second.numpy()]), value_range, source.name)
+    n = len(a)
+    cols = min(columns, n)
+    rows = -(-n // cols)
+    plt, fig, axes = _figure(cols, width=1.3, nrows=2 * rows, height=1.4)
+    for ax in axes.ravel():
+        ax.axis("off")
+    for p in range(n):
+        r, c = divmod(p, cols)
+        for k, img in enumerate((a[p], b[p])):
+            ax = axes[2 * r + k, c]
+            shown = img.permute(1, 2, 0).numpy()
+            ax.imshow(shown[..., 0] if shown.shape[2] == 1 else shown, cmap="gray", vmin=0.0, vmax=1.0)
+        axes[2 * r, c].set_title(f"#{p + 1}  d={float(distances[p]):.3g}", fontsize=7)
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    path = write_with(out, lambda tmp: fig.savefig(tmp, dpi=100))
+    plt.close(fig)
+    return path
+
+
+__all__ = ["draw_counts", "draw_samples", "plot_modes", "plot_pairs"]

@@ -4,5 +4,7 @@ from gan_eval.metrics.modes import ModeCoverage, mode_coverage
 
 # One line per metric module: importing it registers it.
 from gan_eval.metrics import modes  # noqa: F401,E402  (registers "modes")
+from gan_eval.metrics import prdc  # noqa: F401,E402  (registers "prdc")
+from gan_eval.metrics import birthday  # noqa: F401,E402  (registers "birthday")
 
 __all__ = ["METRICS", "MetricResult", "MetricSpec", "ModeCoverage", "ScoreRequest", "mode_coverage", "register_metric"]

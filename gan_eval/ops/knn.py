@@ -1,0 +1,281 @@
+"""Exact Euclidean k-nearest neighbours and radius-ball counts, in O(N·k) memory, with FAISS or torch.
+
+Precision. Searching is done in float32 (FAISS is float32 only; float32 GEMM is 2x float64), then every
+reported distance is recomputed in float64 as ``||x - y||^2`` by direct differences (identical vectors are
+exactly 0, no cancellation), and each row is *certified*: float32 round-off in the expansion
+``|x|^2 + |y|^2 - 2 x.y`` is bounded by ``BOUND_FACTOR * (d + 8) * 2^-24 * (|x|^2 + |y|^2)`` (the worst-case
+gamma_n bound of Higham, "Accuracy and Stability of Numerical Algorithms", Sec. 3.1, with margin), so a
+point left out of the float32 candidate list provably lies farther than the k-th exact distance unless
+that bound says otherwise; such rows (rare) are searched again exhaustively in float64. Results therefore
+equal a float64 brute force: the distance values exactly (up to float64 rounding of the direct
+difference), the neighbour order by (distance, index), ties broken by the smaller index.
+
+``backend``: ``"faiss"`` (``IndexFlatL2``; on CUDA the FAISS GPU index when faiss-gpu is installed),
+``"torch"`` (chunked distance blocks with a running top-k, any device), or ``"auto"`` (FAISS when it is
+installed and can run on the device, else torch). Both give identical results. On CUDA, TF32 is switched
+off inside these functions, since the round-off bound assumes true float32 products.
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+from dataclasses import dataclass
+from typing import Iterator
+
+import torch
+
+from gan_eval.errors import GanEvalError
+
+BACKENDS = ("auto", "faiss", "torch")
+MARGIN = 8  # extra float32 candidates per row, so that certification nearly never fails
+BOUND_FACTOR = 4.0  # safety factor over the worst-case float32 round-off bound
+BLOCK_ELEMENTS = 1 << 24  # entries of one distance block (64 MiB of float32): memory, not results
+RECHECK_CHUNK = 1 << 14  # pairs recomputed in float64 at once
+
+
+@dataclass
+class Neighbours:
+    """``distances`` (float64, not squared) and ``indices`` (int64) of shape (n_queries, k), nearest first."""
+
+    distances: torch.Tensor
+    indices: torch.Tensor
+
+
+def faiss_available(device: torch.device) -> bool:
+    """Whether FAISS is installed and can search on ``device`` (CPU, or CUDA with faiss-gpu)."""
+    try:
+        import faiss
+    except ImportError:
+        return False
+    return device.type == "cpu" or (device.type == "cuda" and hasattr(faiss, "StandardGpuResources"))
+
+
+def resolve_backend(backend: str, device: torch.device) -> str:
+    """``auto`` -> ``faiss`` where it can run on ``device``, else ``torch``; an explicit choice is checked."""
+    if backend not in BACKENDS:
+        raise GanEvalError(f"k-NN backend {backend!r} is not one of {', '.join(BACKENDS)}")
+    if backend == "auto":
+        return "faiss" if faiss_available(device) else "torch"
+    if backend == "faiss" and not faiss_available(device):
+        need = "faiss-gpu" if device.type == "cuda" else "faiss-cpu"
+        raise GanEvalError(f"k-NN backend faiss on {device}: {need} is not installed; install it or use backend=torch")
+    return backend
+
+
+@contextlib.contextmanager
+def exact_float32(device: torch.device) -> Iterator[None]:
+    """Full float32 products on CUDA (no TF32) for the duration, so the round-off bound holds."""
+    if device.type != "cuda":
+        yield
+        return
+    saved = torch.backends.cuda.matmul.allow_tf32
+    torch.backends.cuda.matmul.allow_tf32 = False
+    try:
+        yield
+    finally:
+        torch.backends.cuda.matmul.allow_tf32 = saved
+
+
+def roundoff_bound(dim: int) -> float:
+    """Relative bound on float32 error of ``|x|^2 + |y|^2 - 2 x.y``, to multiply by ``|x|^2 + |y|^2``."""
+    return BOUND_FACTOR * (dim + 8) * 2.0**-24
+
+
+def exact_sq_distances(x: torch.Tensor, y: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
+    """float64 ``||x[rows] - y[cols]||^2`` by direct differences, in chunks of pairs."""
+    out = torch.empty(len(rows), dtype=torch.float64, device=x.device)
+    step = max(1, RECHECK_CHUNK * 64 // max(x.shape[1], 1))
+    for start in range(0, len(rows), step):
+        r, c = rows[start : start + step], cols[start : start + step]
+        out[start : start + step] = (x[r].to(torch.float64) - y[c].to(torch.float64)).pow(2).sum(1)
+    return out
+
+
+def _sorted(d2: torch.Tensor, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Rows sorted by (distance, index): stable sort by index, then by distance."""
+    order = torch.sort(idx, dim=1, stable=True).indices
+    d2, idx = d2.gather(1, order), idx.gather(1, order)
+    order = torch.sort(d2, dim=1, stable=True).indices
+    return d2.gather(1, order), idx.gather(1, order)
+
+
+def _candidates_torch(q: torch.Tensor, b: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """float32 squared distances and indices of the k nearest rows of ``b`` for each row of ``q``."""
+    nq, nb = len(q), len(b)
+    qn, bn = q.pow(2).sum(1), b.pow(2).sum(1)
+    q_step = max(1, min(nq, 4096))
+    b_step = max(k, BLOCK_ELEMENTS // q_step)
+    out_d = torch.empty(nq, k, dtype=torch.float32, device=q.device)
+    out_i = torch.empty(nq, k, dtype=torch.int64, device=q.device)
+    for qs in range(0, nq, q_step):
+        qc = q[qs : qs + q_step]
+        best_d = torch.full((len(qc), 0), math.inf, device=q.device)
+        best_i = torch.empty((len(qc), 0), dtype=torch.int64, device=q.device)
+        for bs in range(0, nb, b_step):
+            d2 = (qn[qs : qs + q_step, None] + bn[None, bs : bs + b_step]).addmm_(qc, b[bs : bs + b_step].T, alpha=-2.0)
+            ids = torch.arange(bs, bs + d2.shape[1], device=q.device).expand_as(d2)
+            best_d, pick = torch.cat([best_d, d2], 1).topk(min(k, best_d.shape[1] + d2.shape[1]), dim=1, largest=False)
+            best_i = torch.cat([best_i, ids], 1).gather(1, pick)
+        out_d[qs : qs + q_step], out_i[qs : qs + q_step] = best_d, best_i
+    return out_d, out_i
+
+
+def _candidates_faiss(q: torch.Tensor, b: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
+    import faiss
+    import numpy as np
+
+    dim = b.shape[1]
+    if q.device.type == "cuda":
+        res = faiss.StandardGpuResources()
+        config = faiss.GpuIndexFlatConfig()
+        config.device = q.device.index or 0
+        index = faiss.GpuIndexFlatL2(res, dim, config)
+    else:
+        index = faiss.IndexFlatL2(dim)
+    index.add(np.ascontiguousarray(b.cpu().numpy()))
+    d2, idx = index.search(np.ascontiguousarray(q.cpu().numpy()), k)
+    return torch.from_numpy(d2).to(q.device), torch.from_numpy(idx).to(q.device)
+
+
+def knn(
+    queries: torch.Tensor,
+    base: torch.Tensor,
+    k: int,
+    *,
+    exclude_self: bool = False,
+    backend: str = "auto",
+) -> Neighbours:
+    """Exact k nearest rows of ``base`` for each row of ``queries`` (both n x d, any float dtype, same device).
+
+    ``exclude_self``: ``queries`` is ``base`` and a row is not its own neighbour (its duplicates still are).
+    Memory O((n_queries + n_base)·d + n_queries·k) plus one fixed-size block; see the module docstring for
+    the exactness argument.
+    """
+    if queries.ndim != 2 or base.ndim != 2 or queries.shape[1] != base.shape[1]:
+        raise GanEvalError(f"k-NN: shapes {tuple(queries.shape)} and {tuple(base.shape)} are not n x d with the same d")
+    available = len(base) - (1 if exclude_self else 0)
+    if not 1 <= k <= available:
+        raise GanEvalError(f"k-NN: k = {k} needs 1 <= k <= {available} (points available as neighbours)")
+    device = base.device
+    backend = resolve_backend(backend, device)
+    q32, b32 = queries.to(torch.float32).contiguous(), base.to(torch.float32).contiguous()
+    extra = 1 if exclude_self else 0
+    k_search = min(len(base), k + extra + MARGIN)
+    with exact_float32(device), torch.inference_mode():
+        fl_d2, idx = (_candidates_faiss if backend == "faiss" else _candidates_torch)(q32, b32, k_search)
+        rows = torch.arange(len(queries), device=device)[:, None].expand_as(idx)
+        d2 = exact_sq_distances(queries, base, rows.reshape(-1), idx.reshape(-1)).view_as(fl_d2)
+        if exclude_self:
+            d2 = d2.masked_fill(idx == rows, math.inf)  # self sorts last and is dropped below
+        d2, idx = _sorted(d2, idx)
+        d2, idx = d2[:, : k_search - extra], idx[:, : k_search - extra]
+        if k_search < len(base):
+            norms = base.to(torch.float64).pow(2).sum(1)
+            slack = roundoff_bound(base.shape[1]) * (queries.to(torch.float64).pow(2).sum(1) + norms.max())
+            # any point not returned by the float32 search has a true d2 >= (last float32 d2) - slack
+            uncertain = torch.nonzero(d2[:, k - 1] >= fl_d2[:, -1].to(torch.float64) - slack).flatten()
+            for row in uncertain.tolist():
+                d2[row], idx[row] = _exhaustive_row(queries[row], base, d2.shape[1], row if exclude_self else None)
+        d2, idx = d2[:, :k], idx[:, :k]
+    return Neighbours(d2.sqrt(), idx)
+
+
+def _exhaustive_row(q: torch.Tensor, base: torch.Tensor, k: int, self_index: int | None) -> tuple[torch.Tensor, torch.Tensor]:
+    """The exact float64 k nearest of one query by direct differences over all of ``base``."""
+    idx = torch.arange(len(base), device=base.device)
+    d2 = exact_sq_distances(q[None], base, torch.zeros_like(idx), idx)
+    if self_index is not None:
+        d2[self_index] = math.inf
+    order = torch.sort(d2, stable=True).indices[:k]  # stable over ascending indices: ties by smaller index
+    return d2[order], idx[order]
+
+
+def kth_neighbour_radii(x: torch.Tensor, k: int, *, backend: str = "auto") -> torch.Tensor:
+    """Distance (float64) from each row of ``x`` to its k-th nearest other row.
+
+    Equals prdc's ``compute_nearest_neighbour_distances`` (the (k+1)-th smallest entry of each row of the
+    full distance matrix, the row itself being the first) without the N x N matrix.
+    """
+    return knn(x, x, k, exclude_self=True, backend=backend).distances[:, -1]
+
+
+@dataclass
+class BallCounts:
+    """Cross terms between point sets X (with radii rx) and Y (with radii ry), strict ``<`` as in prdc.
+
+    ``y_in_x_balls[j]``: number of i with d(x_i, y_j) < rx_i. ``x_ball_nonempty[i]``: some y_j with
+    d(x_i, y_j) < rx_i. ``x_in_some_y_ball[i]``: some j with d(x_i, y_j) < ry_j.
+    """
+
+    y_in_x_balls: torch.Tensor
+    x_ball_nonempty: torch.Tensor
+    x_in_some_y_ball: torch.Tensor
+
+
+def ball_counts(x: torch.Tensor, y: torch.Tensor, rx: torch.Tensor, ry: torch.Tensor) -> BallCounts:
+    """Exact cross terms of precision/recall/density/coverage in one pass over float32 distance blocks.
+
+    Entries whose float32 squared distance lies within the round-off bound of either radius squared are
+    recomputed in float64 by direct differences, so every comparison equals the float64 one. Memory: one
+    block, never the N x M matrix.
+    """
+    device = x.device
+    x32, y32 = x.to(torch.float32).contiguous(), y.to(torch.float32).contiguous()
+    xn, yn = x32.pow(2).sum(1), y32.pow(2).sum(1)
+    rx2, ry2 = rx.to(torch.float64).pow(2), ry.to(torch.float64).pow(2)
+    rx2_32, ry2_32 = rx2.to(torch.float32), ry2.to(torch.float32)
+    rel = roundoff_bound(x.shape[1])
+    counts = torch.zeros(len(y), dtype=torch.int64, device=device)
+    nonempty = torch.zeros(len(x), dtype=torch.bool, device=device)
+    covered = torch.zeros(len(x), dtype=torch.bool, device=device)
+    x_step = max(1, min(len(x), 4096))
+    y_step = max(1, BLOCK_ELEMENTS // x_step)
+    with exact_float32(device), torch.inference_mode():
+        for xs in range(0, len(x), x_step):
+            xe = min(len(x), xs + x_step)
+            for ys in range(0, len(y), y_step):
+                ye = min(len(y), ys + y_step)
+                norms = xn[xs:xe, None] + yn[None, ys:ye]
+                d2 = norms.clone().addmm_(x32[xs:xe], y32[ys:ye].T, alpha=-2.0)
+                slack = norms.mul_(rel)
+                in_x = d2 < rx2_32[xs:xe, None]
+                in_y = d2 < ry2_32[None, ys:ye]
+                unsure = ((d2 - rx2_32[xs:xe, None]).abs() <= slack) | ((d2 - ry2_32[None, ys:ye]).abs() <= slack)
+                r, c = torch.nonzero(unsure, as_tuple=True)
+                if len(r):
+                    exact = exact_sq_distances(x, y, r + xs, c + ys)
+                    in_x[r, c] = exact < rx2[r + xs]
+                    in_y[r, c] = exact < ry2[c + ys]
+                counts[ys:ye] += in_x.sum(0)
+                nonempty[xs:xe] |= in_x.any(1)
+                covered[xs:xe] |= in_y.any(1)
+    return BallCounts(counts, nonempty, covered)
+
+
+@dataclass
+class Pairs:
+    """The closest pairs i < j of a point set, nearest first: ``first``, ``second`` (int64), ``distances`` (float64)."""
+
+    first: torch.Tensor
+    second: torch.Tensor
+    distances: torch.Tensor
+
+
+def nearest_pairs(x: torch.Tensor, m: int, *, backend: str = "auto") -> Pairs:
+    """The ``m`` closest pairs among the rows of ``x`` (Euclidean), exactly, in O(N·m) memory.
+
+    Every pair of the global top m has its second point among the first point's m nearest neighbours
+    (fewer than m pairs are closer), so the exact m-NN lists hold them all; pairs are ordered by
+    (distance, i, j). Ties at the m-th distance are broken deterministically, the same on every backend.
+    """
+    if len(x) < 2:
+        raise GanEvalError(f"nearest pairs: need at least 2 samples, got {len(x)}")
+    m = min(m, len(x) * (len(x) - 1) // 2)
+    nb = knn(x, x, min(m, len(x) - 1), exclude_self=True, backend=backend)
+    rows = torch.arange(len(x), device=x.device)[:, None].expand_as(nb.indices)
+    i, j = torch.minimum(rows, nb.indices).reshape(-1), torch.maximum(rows, nb.indices).reshape(-1)
+    key, inverse = torch.unique(i * len(x) + j, return_inverse=True)
+    dist = torch.empty(len(key), dtype=torch.float64, device=x.device).scatter_(0, inverse, nb.distances.reshape(-1))
+    order = torch.sort(dist, stable=True).indices[:m]  # unique keys ascend, so ties go to the smaller (i, j)
+    key = key[order]
+    return Pairs(key // len(x), key % len(x), dist[order])
