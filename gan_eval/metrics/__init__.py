@@ -6,5 +6,6 @@ from gan_eval.metrics.modes import ModeCoverage, mode_coverage
 from gan_eval.metrics import modes  # noqa: F401,E402  (registers "modes")
 from gan_eval.metrics import prdc  # noqa: F401,E402  (registers "prdc")
 from gan_eval.metrics import birthday  # noqa: F401,E402  (registers "birthday")
+from gan_eval.metrics import ndb  # noqa: F401,E402  (registers "ndb")
 
 __all__ = ["METRICS", "MetricResult", "MetricSpec", "ModeCoverage", "ScoreRequest", "mode_coverage", "register_metric"]
