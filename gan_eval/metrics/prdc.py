@@ -13,7 +13,9 @@ R_i = distance from r_i to its k-th nearest other real point, F_j likewise among
 This matches the reference implementation, the ``prdc`` package (clovaai/generative-evaluation-prdc,
 ``compute_prdc``, strict ``<``, default k = 5), which builds three full distance matrices (O(N^2) memory).
 Here radii come from exact k-NN (:mod:`gan_eval.ops.knn`, FAISS or torch) and the cross terms from one pass of
-fixed-size distance blocks, so memory is O(N·k + block); comparisons equal float64 ones exactly.
+fixed-size distance blocks, so memory is O(N·k + block); comparisons equal float64 ones exactly. One
+deliberate difference: where samples coincide exactly (a fake copies a real), a distance can equal a radius
+exactly; prdc's rounded expansion may then count the boundary point, here the strict ``<`` holds exactly.
 Proven by ``tests/test_prdc.py`` (equal to ``prdc.compute_prdc`` on the same features to 1e-6).
 
 Features: N x D arrays are used as given; images go through ``--features`` (default ``inception``, the
@@ -28,7 +30,7 @@ import torch
 from gan_eval.errors import GanEvalError
 from gan_eval.features.vectors import reference_source, sample_vectors
 from gan_eval.metrics.base import MetricResult, ScoreRequest, register_metric
-from gan_eval.ops.knn import ball_counts, kth_neighbour_radii
+from gan_eval.ops.knn import ball_counts, kth_neighbour_sq_radii
 
 DEFAULT_FEATURES = "inception"
 
@@ -56,9 +58,9 @@ def prdc(real: torch.Tensor, fake: torch.Tensor, k: int = 5, *, backend: str = "
     if min(len(real), len(fake)) <= k:
         raise GanEvalError(f"prdc: k = {k} needs more than k real and fake samples (got {len(real)} and {len(fake)})")
     fake = fake.to(real.device)
-    real_radii = kth_neighbour_radii(real, k, backend=backend)
-    fake_radii = kth_neighbour_radii(fake, k, backend=backend)
-    counts = ball_counts(real, fake, real_radii, fake_radii)
+    real_radii2 = kth_neighbour_sq_radii(real, k, backend=backend)
+    fake_radii2 = kth_neighbour_sq_radii(fake, k, backend=backend)
+    counts = ball_counts(real, fake, real_radii2, fake_radii2)
     return PRDC(
         precision=float((counts.y_in_x_balls > 0).double().mean()),
         recall=float(counts.x_in_some_y_ball.double().mean()),

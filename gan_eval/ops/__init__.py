@@ -1,4 +1,2 @@
-"""Shared numerics: exact k-NN (FAISS or torch) and radius-ball counts."""
-from gan_eval.ops.knn import BallCounts, Neighbours, Pairs, ball_counts, knn, kth_neighbour_radii, nearest_pairs
-
-__all__ = ["BallCounts", "Neighbours", "Pairs", "ball_counts", "knn", "kth_neighbour_radii", "nearest_pairs"]
+"""Shared numerics, one module each: ``knn`` (exact k-NN, nearest pairs, ball counts; FAISS or torch) and
+``kmeans`` (seeded k-means). Import from the modules (``from gan_eval.ops.knn import knn``)."""

@@ -35,10 +35,14 @@ RECHECK_CHUNK = 1 << 14  # pairs recomputed in float64 at once
 
 @dataclass
 class Neighbours:
-    """``distances`` (float64, not squared) and ``indices`` (int64) of shape (n_queries, k), nearest first."""
+    """``sq_distances`` (float64 squared distances) and ``indices`` (int64) of shape (n_queries, k), nearest first."""
 
-    distances: torch.Tensor
+    sq_distances: torch.Tensor
     indices: torch.Tensor
+
+    @property
+    def distances(self) -> torch.Tensor:
+        return self.sq_distances.sqrt()
 
 
 def faiss_available(device: torch.device) -> bool:
@@ -177,7 +181,7 @@ def knn(
             for row in uncertain.tolist():
                 d2[row], idx[row] = _exhaustive_row(queries[row], base, d2.shape[1], row if exclude_self else None)
         d2, idx = d2[:, :k], idx[:, :k]
-    return Neighbours(d2.sqrt(), idx)
+    return Neighbours(d2, idx)
 
 
 def _exhaustive_row(q: torch.Tensor, base: torch.Tensor, k: int, self_index: int | None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -190,18 +194,19 @@ def _exhaustive_row(q: torch.Tensor, base: torch.Tensor, k: int, self_index: int
     return d2[order], idx[order]
 
 
-def kth_neighbour_radii(x: torch.Tensor, k: int, *, backend: str = "auto") -> torch.Tensor:
-    """Distance (float64) from each row of ``x`` to its k-th nearest other row.
+def kth_neighbour_sq_radii(x: torch.Tensor, k: int, *, backend: str = "auto") -> torch.Tensor:
+    """Squared distance (float64) from each row of ``x`` to its k-th nearest other row.
 
-    Equals prdc's ``compute_nearest_neighbour_distances`` (the (k+1)-th smallest entry of each row of the
-    full distance matrix, the row itself being the first) without the N x N matrix.
+    The square root equals prdc's ``compute_nearest_neighbour_distances`` (the (k+1)-th smallest entry of
+    each row of the full distance matrix, the row itself being the first) without the N x N matrix. Kept
+    squared so that comparisons with other squared distances are exact (sqrt then square is not the identity).
     """
-    return knn(x, x, k, exclude_self=True, backend=backend).distances[:, -1]
+    return knn(x, x, k, exclude_self=True, backend=backend).sq_distances[:, -1]
 
 
 @dataclass
 class BallCounts:
-    """Cross terms between point sets X (with radii rx) and Y (with radii ry), strict ``<`` as in prdc.
+    """Cross terms between point sets X (ball radii rx) and Y (radii ry), strict ``<`` as in prdc.
 
     ``y_in_x_balls[j]``: number of i with d(x_i, y_j) < rx_i. ``x_ball_nonempty[i]``: some y_j with
     d(x_i, y_j) < rx_i. ``x_in_some_y_ball[i]``: some j with d(x_i, y_j) < ry_j.
@@ -212,8 +217,9 @@ class BallCounts:
     x_in_some_y_ball: torch.Tensor
 
 
-def ball_counts(x: torch.Tensor, y: torch.Tensor, rx: torch.Tensor, ry: torch.Tensor) -> BallCounts:
-    """Exact cross terms of precision/recall/density/coverage in one pass over float32 distance blocks.
+def ball_counts(x: torch.Tensor, y: torch.Tensor, rx2: torch.Tensor, ry2: torch.Tensor) -> BallCounts:
+    """Exact cross terms of precision/recall/density/coverage in one pass over float32 distance blocks,
+    given the squared radii ``rx2`` (of X's balls) and ``ry2`` (of Y's).
 
     Entries whose float32 squared distance lies within the round-off bound of either radius squared are
     recomputed in float64 by direct differences, so every comparison equals the float64 one. Memory: one
@@ -222,7 +228,7 @@ def ball_counts(x: torch.Tensor, y: torch.Tensor, rx: torch.Tensor, ry: torch.Te
     device = x.device
     x32, y32 = x.to(torch.float32).contiguous(), y.to(torch.float32).contiguous()
     xn, yn = x32.pow(2).sum(1), y32.pow(2).sum(1)
-    rx2, ry2 = rx.to(torch.float64).pow(2), ry.to(torch.float64).pow(2)
+    rx2, ry2 = rx2.to(torch.float64), ry2.to(torch.float64)
     rx2_32, ry2_32 = rx2.to(torch.float32), ry2.to(torch.float32)
     rel = roundoff_bound(x.shape[1])
     counts = torch.zeros(len(y), dtype=torch.int64, device=device)
