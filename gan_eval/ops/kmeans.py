@@ -68,13 +68,21 @@ def _plus_plus(x: torch.Tensor, k: int, gen: torch.Generator) -> torch.Tensor:
     return torch.stack(centres)
 
 
-def kmeans(x: torch.Tensor, k: int, *, max_iter: int = 100, seed: int = 0) -> KMeans:
-    """k-means of the rows of ``x`` (n x d, computed in float64) into ``k`` clusters, seeded."""
+def kmeans(x: torch.Tensor, k: int, *, max_iter: int = 100, seed: int = 0, n_init: int = 1) -> KMeans:
+    """k-means of the rows of ``x`` (n x d, computed in float64) into ``k`` clusters: the run of least inertia
+    among ``n_init`` seeded runs (scikit-learn's ``n_init``)."""
     if not 1 <= k <= len(x):
         raise GanEvalError(f"k-means: {k} clusters need at least {k} samples (got {len(x)})")
+    if n_init < 1:
+        raise GanEvalError(f"k-means: n_init={n_init} must be >= 1")
     x = x.to(torch.float64)
     gen = torch.Generator().manual_seed(seed)
-    centres = _plus_plus(x, k, gen)
+    runs = [_lloyd(x, _plus_plus(x, k, gen), max_iter) for _ in range(n_init)]
+    return min(runs, key=lambda run: float((x - run.centres[run.labels]).pow(2).sum()))
+
+
+def _lloyd(x: torch.Tensor, centres: torch.Tensor, max_iter: int) -> KMeans:
+    k = len(centres)
     labels = torch.full((len(x),), -1, dtype=torch.int64, device=x.device)
     iterations = 0
     for iterations in range(1, max_iter + 1):
