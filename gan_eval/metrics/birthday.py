@@ -30,7 +30,7 @@ import torch
 from gan_eval.errors import GanEvalError
 from gan_eval.features.vectors import sample_vectors
 from gan_eval.metrics.base import MetricResult, ScoreRequest, register_metric
-from gan_eval.ops.knn import Pairs, knn, nearest_pairs
+from gan_eval.ops.knn import Pairs, knn, pairs_from_neighbours
 
 DEFAULT_FEATURES = "pixels"
 
@@ -78,9 +78,11 @@ def birthday(x: torch.Tensor, pairs: int = 20, threshold: float = 0.0, *, backen
     """The ``pairs`` closest pairs among the rows of ``x`` (s x D) and the duplicate rate at ``threshold``."""
     if threshold < 0:
         raise GanEvalError(f"birthday: threshold {threshold} must be >= 0 (a distance)")
-    top = nearest_pairs(x, pairs, backend=backend)
-    nearest = knn(x, x, 1, exclude_self=True, backend=backend).distances[:, 0]
-    return Birthday(top, len(x), float((nearest <= threshold).double().mean()), threshold)
+    if len(x) < 2:
+        raise GanEvalError(f"birthday: need at least 2 samples, got {len(x)}")
+    nb = knn(x, x, min(pairs, len(x) - 1), exclude_self=True, backend=backend)
+    nearest = nb.distances[:, 0]
+    return Birthday(pairs_from_neighbours(nb, pairs), len(x), float((nearest <= threshold).double().mean()), threshold)
 
 
 @dataclass
