@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from gan_eval.api import score
 from gan_eval.cli import app
-from gan_eval.metrics.birthday import birthday, collision_probability, support_from_duplicate_rate
+from gan_eval.metrics.birthday import birthday, collision_probability
 
 
 def images_with_duplicates(n: int = 400, seed: int = 0) -> tuple[np.ndarray, list[tuple[int, int]]]:
@@ -32,6 +32,8 @@ def test_planted_duplicates_are_all_found_and_ranked_first(backend):
     assert sorted(pairs[:4]) == sorted(planted)
     assert result.details["pairs"]["distance"][:4] == [0.0] * 4 and result.details["pairs"]["distance"][4] > 0
     assert result.values["duplicate_rate"] == pytest.approx(8 / 400)
+    assert result.values["duplicate_pairs"] == 4 and result.values["duplicate_pairs_exact"]
+    assert result.values["support_estimate"] == pytest.approx(400 * 399 / 8)
 
 
 def test_faiss_and_torch_return_the_same_pairs():
@@ -42,16 +44,22 @@ def test_faiss_and_torch_return_the_same_pairs():
 
 
 def test_support_estimate_recovers_a_uniform_support():
+    """E[duplicate pairs] = C(s, 2) / N for s uniform draws on N items; here about 900 pairs, so ~3 % noise."""
     n_support, s = 5000, 3000
     draws = torch.from_numpy(np.random.default_rng(2).integers(0, n_support, size=s)).double()[:, None]
-    estimate = birthday(draws, 5).support_estimate
-    assert estimate == pytest.approx(n_support, rel=0.1)
+    result = birthday(draws, 8)
+    assert result.duplicate_pairs_exact and result.support_estimate == pytest.approx(n_support, rel=0.1)
+
+
+def test_heavy_duplication_makes_the_pair_count_a_flagged_lower_bound():
+    x = torch.zeros(50, 3, dtype=torch.float64)  # one image 50 times: 1225 duplicate pairs, lists hold 5 each
+    result = birthday(x, 5)
+    assert not result.duplicate_pairs_exact and result.duplicate_pairs < 1225 and result.duplicate_rate == 1.0
 
 
 def test_collision_closed_form_is_half_at_1177_sqrt_n():
     n = 1_000_000
     assert collision_probability(round(1.1774 * math.sqrt(n)), n) == pytest.approx(0.5, abs=1e-3)
-    assert support_from_duplicate_rate(0.0, 100) is None and support_from_duplicate_rate(1.0, 100) == 1.0
 
 
 def test_sample_size_draws_a_seeded_subset_and_reports_original_indices():

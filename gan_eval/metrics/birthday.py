@@ -7,11 +7,14 @@ pairs.png`` draws them), and repeat. If batches of size s contain a duplicate wi
 support size is about s^2. For a distribution uniform on N items, P(collision among s) ~ 1 -
 exp(-s(s-1)/(2N)), 50 % at s ~ 1.177 sqrt(N).
 
-This module finds the top pairs *exactly* (all of them, by exact k-NN: :func:`gan_eval.ops.knn.nearest_pairs`,
-FAISS or torch, identical results), reports the duplicate rate at a distance threshold (fraction of samples
-with another sample within ``threshold``; 0 = exact duplicates) and the support size N that makes that rate
-expected under a uniform distribution: each sample has a duplicate with probability 1 - (1 - 1/N)^(s-1),
-so N_hat = 1 / (1 - (1 - rate)^(1/(s-1))), and the s at which a collision is a coin flip, 1.177 sqrt(N_hat).
+This module finds the top pairs *exactly* (all of them, by exact k-NN: :mod:`gan_eval.ops.knn`, FAISS or
+torch, identical results) and, at a distance ``threshold`` (0 = exact duplicates), reports the duplicate
+rate (fraction of samples with another sample within it), the number c of duplicate pairs, and the support
+size that makes c expected under a uniform distribution: E[c] = C(s, 2) / N, so N_hat = s(s-1) / (2c) (the
+collision-count estimator behind the paper's s^2 rule), with 1.177 sqrt(N_hat), the s at which a collision
+is a coin flip. c is counted in the ``pairs``-nearest-neighbour lists: exact unless some sample has
+``pairs`` or more duplicates, where it is a lower bound (then N_hat is an upper bound; ``duplicate_pairs_exact``
+says which).
 
 Caveats (the paper's own): the test gives an *upper* bound-like estimate of support only under the
 uniformity assumption (a non-uniform distribution collides earlier, so N_hat underestimates the support of
@@ -42,31 +45,33 @@ class Birthday:
     pairs: Pairs
     n: int
     duplicate_rate: float
+    duplicate_pairs: int
+    duplicate_pairs_exact: bool
     threshold: float
 
     @property
     def support_estimate(self) -> float | None:
-        """N with expected duplicate rate ``duplicate_rate`` among ``n`` uniform draws; None without duplicates."""
-        return support_from_duplicate_rate(self.duplicate_rate, self.n)
+        """N_hat = s(s-1) / (2c) for c duplicate pairs among s samples; None without duplicates."""
+        return support_from_collisions(self.duplicate_pairs, self.n)
 
-    def values(self) -> dict[str, float | int | None]:
+    def values(self) -> dict[str, float | int | bool | None]:
         support = self.support_estimate
         return {
             "n": self.n,
             "nearest_distance": float(self.pairs.distances[0]),
             "duplicate_rate": self.duplicate_rate,
+            "duplicate_pairs": self.duplicate_pairs,
+            "duplicate_pairs_exact": self.duplicate_pairs_exact,
             "support_estimate": support,
             "s_half_collision": None if support is None else 1.177 * math.sqrt(support),
         }
 
 
-def support_from_duplicate_rate(rate: float, s: int) -> float | None:
-    """The support size N of a uniform distribution where a sample has a duplicate among s with prob ``rate``."""
-    if rate <= 0.0 or s < 2:
+def support_from_collisions(collisions: int, s: int) -> float | None:
+    """The support size N of a uniform distribution with ``collisions`` expected duplicate pairs among s draws."""
+    if collisions <= 0:
         return None
-    if rate >= 1.0:
-        return 1.0
-    return 1.0 / -math.expm1(math.log1p(-rate) / (s - 1))
+    return s * (s - 1) / (2.0 * collisions)
 
 
 def collision_probability(s: int, support: float) -> float:
@@ -81,8 +86,14 @@ def birthday(x: torch.Tensor, pairs: int = 20, threshold: float = 0.0, *, backen
     if len(x) < 2:
         raise GanEvalError(f"birthday: need at least 2 samples, got {len(x)}")
     nb = knn(x, x, min(pairs, len(x) - 1), exclude_self=True, backend=backend)
-    nearest = nb.distances[:, 0]
-    return Birthday(pairs_from_neighbours(nb, pairs), len(x), float((nearest <= threshold).double().mean()), threshold)
+    within = nb.distances <= threshold
+    n = len(x)
+    rows = torch.arange(n, device=x.device)[:, None].expand_as(nb.indices)
+    keys = (torch.minimum(rows, nb.indices) * n + torch.maximum(rows, nb.indices))[within]
+    exact = nb.indices.shape[1] == n - 1 or not bool(within[:, -1].any())
+    return Birthday(
+        pairs_from_neighbours(nb, pairs), n, float(within[:, 0].double().mean()), len(torch.unique(keys)), exact, threshold
+    )
 
 
 @dataclass
@@ -126,7 +137,7 @@ def evaluate(request: ScoreRequest, options: BirthdayOptions) -> MetricResult:
             "distance": "Euclidean",
             "sample_size": result.n,
             "threshold": options.threshold,
-            "support_estimate": "N = 1 / (1 - (1 - duplicate_rate)^(1/(s-1))), uniform-support assumption",
+            "support_estimate": "N = s(s-1) / (2 duplicate_pairs), uniform-support assumption",
         },
         files=files,
     )

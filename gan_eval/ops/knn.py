@@ -30,7 +30,7 @@ BACKENDS = ("auto", "faiss", "torch")
 MARGIN = 8  # extra float32 candidates per row, so that certification nearly never fails
 BOUND_FACTOR = 4.0  # safety factor over the worst-case float32 round-off bound
 BLOCK_ELEMENTS = 1 << 24  # entries of one distance block (64 MiB of float32): memory, not results
-RECHECK_CHUNK = 1 << 14  # pairs recomputed in float64 at once
+RECHECK_ELEMENTS = 1 << 23  # coordinates of the pairs recomputed in float64 at once (memory only)
 
 
 @dataclass
@@ -88,7 +88,7 @@ def roundoff_bound(dim: int) -> float:
 def exact_sq_distances(x: torch.Tensor, y: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
     """float64 ``||x[rows] - y[cols]||^2`` by direct differences, in chunks of pairs."""
     out = torch.empty(len(rows), dtype=torch.float64, device=x.device)
-    step = max(1, RECHECK_CHUNK * 64 // max(x.shape[1], 1))
+    step = max(1, RECHECK_ELEMENTS // max(x.shape[1], 1))
     for start in range(0, len(rows), step):
         r, c = rows[start : start + step], cols[start : start + step]
         out[start : start + step] = (x[r].to(torch.float64) - y[c].to(torch.float64)).pow(2).sum(1)
