@@ -11,7 +11,9 @@
 Each side runs in its own subprocess on the same seeded data, so its peak memory (ru_maxrss, and on CUDA
 torch.cuda.max_memory_allocated) is its own. A peer is skipped, with a note, when it is not installed or its
 dense matrices would not fit in half the free memory; then only gan-eval's figures are printed. On a GPU
-machine without FAISS use ``--device cuda`` (the torch backend runs on the GPU).
+machine (no FAISS, no prdc there) use ``--device cuda``: gan-eval runs its torch backend on the GPU and the
+peer is the naive dense brute force with torch.cdist on the same GPU (prdc's formulas in float64 for PRDC;
+float32 matrix for pairs), skipped when its matrices do not fit in GPU memory.
 """
 from __future__ import annotations
 
@@ -68,6 +70,9 @@ def worker(task: str, side: str, n: int, dim: int, device: str, backend: str) ->
         if dev.type == "cuda":
             torch.cuda.synchronize()
             out["gpu_peak_mib"] = torch.cuda.max_memory_allocated() / 2**20
+    elif device.startswith("cuda"):
+        out.update(dense_torch_peer(task, data(task, n, dim), device))
+        return out
     elif task == "prdc":
         import contextlib
         import io
@@ -83,9 +88,12 @@ def worker(task: str, side: str, n: int, dim: int, device: str, backend: str) ->
         x = data(task, n, dim)[0].astype(np.float64)
         base, t0 = rss_mib(), time.perf_counter()
         sq = (x * x).sum(1)
-        d2 = sq[:, None] + sq[None, :] - 2.0 * (x @ x.T)
-        idx = np.arange(n)
-        d2[idx[:, None] >= idx[None, :]] = np.inf  # keep i < j
+        d2 = x @ x.T  # the one n x n matrix, updated in place
+        d2 *= -2.0
+        d2 += sq[:, None]
+        d2 += sq[None, :]
+        for i in range(n):
+            d2[i, : i + 1] = np.inf  # keep i < j
         flat = np.argpartition(d2, PAIRS, axis=None)[:PAIRS]
         flat = flat[np.lexsort((flat, d2.ravel()[flat]))]
         first, second = np.divmod(flat, n)
@@ -97,23 +105,77 @@ def worker(task: str, side: str, n: int, dim: int, device: str, backend: str) ->
     return out
 
 
+def dense_torch_peer(task: str, arrays: tuple[np.ndarray, ...], device: str) -> dict:
+    """The naive GPU brute force: full distance matrices with torch.cdist (prdc's formulas for PRDC, float64;
+    per-row top-k of the masked float32 matrix for pairs, as float64 would not fit at 100k)."""
+    import torch
+
+    dev = torch.device(device)
+    torch.backends.cuda.matmul.allow_tf32 = False
+    tensors = [torch.from_numpy(a).to(dev, torch.float64 if task == "prdc" else torch.float32) for a in arrays]
+    torch.cuda.synchronize()
+    torch.cuda.reset_peak_memory_stats()
+    t0 = time.perf_counter()
+    if task == "prdc":
+        real, fake = tensors
+        r_real = torch.cdist(real, real).kthvalue(K + 1, dim=1).values
+        r_fake = torch.cdist(fake, fake).kthvalue(K + 1, dim=1).values
+        d = torch.cdist(real, fake)
+        inside = d < r_real[:, None]
+        result = {
+            "precision": float(inside.any(0).double().mean()),
+            "recall": float((d < r_fake[None]).any(1).double().mean()),
+            "density": float(inside.sum(0).double().mean() / K),
+            "coverage": float((d.min(1).values < r_real).double().mean()),
+        }
+    else:
+        x = tensors[0]
+        n = len(x)
+        best_d, best_j = [], []
+        d = torch.cdist(x, x)
+        idx = torch.arange(n, device=dev)
+        for start in range(0, n, 4096):  # mask j <= i block by block, then per-row top-k
+            block = d[start : start + 4096]
+            block[idx[None] <= idx[start : start + 4096, None]] = float("inf")
+            v, j = block.topk(PAIRS, dim=1, largest=False)
+            best_d.append(v)
+            best_j.append(j)
+        v, j = torch.cat(best_d), torch.cat(best_j)
+        i = idx[:, None].expand_as(j)
+        order = torch.sort(v.flatten(), stable=True).indices[:PAIRS]
+        first, second = i.flatten()[order], j.flatten()[order]
+        exact = (x[first].double() - x[second].double()).pow(2).sum(1).sqrt()
+        result = {"first": first.tolist(), "second": second.tolist(), "distance": exact.tolist()}
+    torch.cuda.synchronize()
+    return {"result": result, "seconds": time.perf_counter() - t0, "gpu_peak_mib": torch.cuda.max_memory_allocated() / 2**20,
+            "peak_rss_mib": rss_mib(), "peak_rss_over_data_mib": 0.0}
+
+
 def run_side(task: str, side: str, args: argparse.Namespace) -> dict:
     n = args.n if task == "prdc" else args.pairs_n
     cmd = [sys.executable, __file__, "--worker", task, side, "--n", str(n), "--pairs-n", str(n), "--dim", str(args.dim),
            "--device", args.device, "--backend", args.backend]
     proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": os.getcwd()})
     if proc.returncode != 0:
-        raise SystemExit(f"{task}/{side} failed:\n{proc.stderr[-3000:]}")
+        raise SystemExit(f"{task}/{side} failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def peer_skip_reason(task: str, n: int) -> str | None:
+def peer_skip_reason(task: str, n: int, device: str) -> str | None:
+    if device.startswith("cuda"):
+        import torch
+
+        dense = (3 if task == "prdc" else 1.2) * n * n * (8 if task == "prdc" else 4)
+        free = torch.cuda.mem_get_info(torch.device(device))[0]
+        if dense > 0.9 * free:
+            return f"the dense torch peer needs ~{dense / 2**30:.0f} GiB of GPU memory, {free / 2**30:.0f} GiB free"
+        return None
     if task == "prdc":
         try:
             import prdc  # noqa: F401
         except ImportError:
             return "prdc package not installed"
-    dense = (3 if task == "prdc" else 2) * n * n * 8
+    dense = (3 if task == "prdc" else 1.2) * n * n * 8
     try:
         free = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ValueError, OSError):
@@ -151,16 +213,22 @@ def main() -> None:
         ours = run_side(task, "gan-eval", args)
         gpu = f", GPU peak {ours['gpu_peak_mib']:.0f} MiB" if "gpu_peak_mib" in ours else ""
         print(f"\n{what}\n  gan-eval ({ours['backend']}): {ours['seconds']:.1f} s, peak RSS +{ours['peak_rss_over_data_mib']:.0f} MiB over the data{gpu}")
-        reason = peer_skip_reason(task, n)
+        reason = peer_skip_reason(task, n, args.device)
         if reason:
             print(f"  peer skipped: {reason}")
             print(f"  result: {ours['result'] if task == 'prdc' else ours['result']['distance'][:3]}")
             continue
         peer = run_side(task, "peer", args)
         check_equal(task, ours["result"], peer["result"])
-        name = "prdc.compute_prdc" if task == "prdc" else "numpy dense"
-        print(f"  {name}: {peer['seconds']:.1f} s, peak RSS +{peer['peak_rss_over_data_mib']:.0f} MiB over the data")
-        print(f"  speed-up x{peer['seconds'] / ours['seconds']:.2f}, memory ratio x{peer['peak_rss_over_data_mib'] / max(ours['peak_rss_over_data_mib'], 1):.1f}; results equal")
+        if "gpu_peak_mib" in peer:
+            memory, ratio = f"GPU peak {peer['gpu_peak_mib']:.0f} MiB", peer["gpu_peak_mib"] / max(ours["gpu_peak_mib"], 1)
+            name = "dense torch.cdist on GPU"
+        else:
+            memory = f"peak RSS +{peer['peak_rss_over_data_mib']:.0f} MiB over the data"
+            ratio = peer["peak_rss_over_data_mib"] / max(ours["peak_rss_over_data_mib"], 1)
+            name = "prdc.compute_prdc" if task == "prdc" else "numpy dense"
+        print(f"  {name}: {peer['seconds']:.1f} s, {memory}")
+        print(f"  speed-up x{peer['seconds'] / ours['seconds']:.2f}, memory ratio x{ratio:.1f}; results equal")
         if task == "prdc":
             print(f"  values: {ours['result']}")
 

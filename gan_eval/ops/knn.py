@@ -1,12 +1,14 @@
 """Exact Euclidean k-nearest neighbours and radius-ball counts, in O(N·k) memory, with FAISS or torch.
 
-Precision. Searching is done in float32 (FAISS is float32 only; float32 GEMM is 2x float64), then every
-reported distance is recomputed in float64 as ``||x - y||^2`` by direct differences (identical vectors are
-exactly 0, no cancellation), and each row is *certified*: float32 round-off in the expansion
-``|x|^2 + |y|^2 - 2 x.y`` is bounded by ``BOUND_FACTOR * (d + 8) * 2^-24 * (|x|^2 + |y|^2)`` (the worst-case
-gamma_n bound of Higham, "Accuracy and Stability of Numerical Algorithms", Sec. 3.1, with margin), so a
-point left out of the float32 candidate list provably lies farther than the k-th exact distance unless
-that bound says otherwise; such rows (rare) are searched again exhaustively in float64. Results therefore
+Precision. Searching is done in float32 (FAISS is float32 only; float32 GEMM is 2x float64) on data
+centred at the base's mean, then the candidates that can still be among the k nearest are recomputed in
+float64 as ``||x - y||^2`` by direct differences (identical vectors are exactly 0, no cancellation), and each
+row is *certified*: float32 round-off in the expansion ``|x|^2 + |y|^2 - 2 x.y`` is bounded by
+``BOUND_FACTOR * (d + 8) * 2^-24 * (|x|^2 + |y|^2)`` (the worst-case gamma_n bound of Higham, "Accuracy and
+Stability of Numerical Algorithms", Sec. 3.1, with margin), so a point not evaluated exactly provably lies
+farther than the k-th exact distance unless that bound says otherwise; such rows (rare) are searched again
+exhaustively in float64. The cross terms of :func:`ball_counts` use float64 blocks (same argument with
+2^-53, so rechecks are almost never needed). Results therefore
 equal a float64 brute force: the distance values exactly (up to float64 rounding of the direct
 difference), the neighbour order by (distance, index), ties broken by the smaller index.
 
@@ -29,7 +31,7 @@ from gan_eval.errors import GanEvalError
 BACKENDS = ("auto", "faiss", "torch")
 MARGIN = 8  # extra float32 candidates per row, so that certification nearly never fails
 BOUND_FACTOR = 4.0  # safety factor over the worst-case float32 round-off bound
-BLOCK_ELEMENTS = 1 << 24  # entries of one distance block (64 MiB of float32): memory, not results
+BLOCK_ELEMENTS = 1 << 24  # entries of one distance block (64 MiB in float32): memory, not results
 RECHECK_ELEMENTS = 1 << 23  # coordinates of the pairs recomputed in float64 at once (memory only)
 
 
@@ -80,9 +82,9 @@ def exact_float32(device: torch.device) -> Iterator[None]:
         torch.backends.cuda.matmul.allow_tf32 = saved
 
 
-def roundoff_bound(dim: int) -> float:
-    """Relative bound on float32 error of ``|x|^2 + |y|^2 - 2 x.y``, to multiply by ``|x|^2 + |y|^2``."""
-    return BOUND_FACTOR * (dim + 8) * 2.0**-24
+def roundoff_bound(dim: int, dtype: torch.dtype = torch.float32) -> float:
+    """Relative bound on the round-off of ``|x|^2 + |y|^2 - 2 x.y`` in ``dtype``, to multiply by ``|x|^2 + |y|^2``."""
+    return BOUND_FACTOR * (dim + 8) * torch.finfo(dtype).eps / 2
 
 
 def exact_sq_distances(x: torch.Tensor, y: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
@@ -174,20 +176,28 @@ def knn(
     k_search = min(len(base), k + extra + MARGIN)
     with exact_float32(device), torch.inference_mode():
         fl_d2, idx = (_candidates_faiss if backend == "faiss" else _candidates_torch)(q32, b32, k_search)
-        rows = torch.arange(len(queries), device=device)[:, None].expand_as(idx)
-        d2 = exact_sq_distances(queries, base, rows.reshape(-1), idx.reshape(-1)).view_as(fl_d2)
+        fl = fl_d2.to(torch.float64)  # ascending along each row
+        bn_max = b32.to(torch.float64).pow(2).sum(1).max()
+        slack = (roundoff_bound(base.shape[1]) * (q32.to(torch.float64).pow(2).sum(1) + bn_max))[:, None]
+        # only candidates within the round-off of the k-th float32 value can be among the exact k nearest
+        kk = min(k + extra, k_search)
+        need = fl <= fl[:, kk - 1 : kk] + 2 * slack
+        r, c = torch.nonzero(need, as_tuple=True)
+        d2 = torch.full_like(fl, math.inf)
+        d2[r, c] = exact_sq_distances(queries, base, r, idx[r, c])
         if exclude_self:
+            rows = torch.arange(len(queries), device=device)[:, None]
             d2 = d2.masked_fill(idx == rows, math.inf)  # self sorts last and is dropped below
-        d2, idx = _sorted(d2, idx)
-        d2, idx = d2[:, : k_search - extra], idx[:, : k_search - extra]
+        # a point not evaluated exactly (a candidate left out, or beyond the list) has true d2 >= its float32 d2
+        # - slack >= left_out - slack; the row is certain when that exceeds the k-th exact d2
+        left_out = fl.masked_fill(need, math.inf).min(1).values
         if k_search < len(base):
-            norms = b32.to(torch.float64).pow(2).sum(1)
-            slack = roundoff_bound(base.shape[1]) * (q32.to(torch.float64).pow(2).sum(1) + norms.max())
-            # any point not returned by the float32 search has a true d2 >= (last float32 d2) - slack
-            uncertain = torch.nonzero(d2[:, k - 1] >= fl_d2[:, -1].to(torch.float64) - slack).flatten()
-            for row in uncertain.tolist():
-                d2[row], idx[row] = _exhaustive_row(queries[row], base, d2.shape[1], row if exclude_self else None)
+            left_out = torch.minimum(left_out, fl[:, -1])
+        d2, idx = _sorted(d2, idx)
         d2, idx = d2[:, :k], idx[:, :k]
+        uncertain = torch.nonzero(d2[:, -1] >= left_out - slack[:, 0]).flatten()
+        for row in uncertain.tolist():
+            d2[row], idx[row] = _exhaustive_row(queries[row], base, k, row if exclude_self else None)
     return Neighbours(d2, idx)
 
 
@@ -225,35 +235,34 @@ class BallCounts:
 
 
 def ball_counts(x: torch.Tensor, y: torch.Tensor, rx2: torch.Tensor, ry2: torch.Tensor) -> BallCounts:
-    """Exact cross terms of precision/recall/density/coverage in one pass over float32 distance blocks,
+    """Exact cross terms of precision/recall/density/coverage in one pass over float64 distance blocks,
     given the squared radii ``rx2`` (of X's balls) and ``ry2`` (of Y's).
 
-    Entries whose float32 squared distance lies within the round-off bound of either radius squared are
-    recomputed in float64 by direct differences, so every comparison equals the float64 one. Memory: one
-    block, never the N x M matrix.
+    Entries whose Gram-expansion squared distance lies within its round-off bound of either radius squared
+    are recomputed by direct differences, so every comparison is exact. Memory: one block, never N x M.
     """
     device = x.device
-    x32, y32 = centred_float32(x, y, x)
-    xn, yn = x32.pow(2).sum(1), y32.pow(2).sum(1)
+    mean = x.to(torch.float64).mean(0)
+    x64, y64 = x.to(torch.float64) - mean, y.to(torch.float64) - mean
+    xn, yn = x64.pow(2).sum(1), y64.pow(2).sum(1)
     rx2, ry2 = rx2.to(torch.float64), ry2.to(torch.float64)
-    rx2_32, ry2_32 = rx2.to(torch.float32), ry2.to(torch.float32)
-    rel = roundoff_bound(x.shape[1])
+    rel = roundoff_bound(x.shape[1], torch.float64)
     counts = torch.zeros(len(y), dtype=torch.int64, device=device)
     nonempty = torch.zeros(len(x), dtype=torch.bool, device=device)
     covered = torch.zeros(len(x), dtype=torch.bool, device=device)
     x_step = max(1, min(len(x), 4096))
     y_step = max(1, BLOCK_ELEMENTS // x_step)
-    with exact_float32(device), torch.inference_mode():
+    with torch.inference_mode():
         for xs in range(0, len(x), x_step):
             xe = min(len(x), xs + x_step)
             for ys in range(0, len(y), y_step):
                 ye = min(len(y), ys + y_step)
                 norms = xn[xs:xe, None] + yn[None, ys:ye]
-                d2 = norms.clone().addmm_(x32[xs:xe], y32[ys:ye].T, alpha=-2.0)
+                d2 = norms.clone().addmm_(x64[xs:xe], y64[ys:ye].T, alpha=-2.0)
                 slack = norms.mul_(rel)
-                in_x = d2 < rx2_32[xs:xe, None]
-                in_y = d2 < ry2_32[None, ys:ye]
-                unsure = ((d2 - rx2_32[xs:xe, None]).abs() <= slack) | ((d2 - ry2_32[None, ys:ye]).abs() <= slack)
+                in_x = d2 < rx2[xs:xe, None]
+                in_y = d2 < ry2[None, ys:ye]
+                unsure = ((d2 - rx2[xs:xe, None]).abs() <= slack) | ((d2 - ry2[None, ys:ye]).abs() <= slack)
                 r, c = torch.nonzero(unsure, as_tuple=True)
                 if len(r):
                     exact = exact_sq_distances(x, y, r + xs, c + ys)
