@@ -243,22 +243,26 @@ def ball_counts(x: torch.Tensor, y: torch.Tensor, rx2: torch.Tensor, ry2: torch.
     """
     device = x.device
     mean = x.to(torch.float64).mean(0)
-    x64, y64 = x.to(torch.float64) - mean, y.to(torch.float64) - mean
-    xn, yn = x64.pow(2).sum(1), y64.pow(2).sum(1)
+
+    def centred(z: torch.Tensor, start: int, stop: int) -> torch.Tensor:
+        return z[start:stop].to(torch.float64) - mean  # per block: no float64 copy of a whole set
+
+    xn = torch.cat([centred(x, s, s + 4096).pow(2).sum(1) for s in range(0, len(x), 4096)])
+    yn = torch.cat([centred(y, s, s + 4096).pow(2).sum(1) for s in range(0, len(y), 4096)])
     rx2, ry2 = rx2.to(torch.float64), ry2.to(torch.float64)
     rel = roundoff_bound(x.shape[1], torch.float64)
     counts = torch.zeros(len(y), dtype=torch.int64, device=device)
     nonempty = torch.zeros(len(x), dtype=torch.bool, device=device)
     covered = torch.zeros(len(x), dtype=torch.bool, device=device)
     x_step = max(1, min(len(x), 4096))
-    y_step = max(1, BLOCK_ELEMENTS // x_step)
+    y_step = max(1, min(BLOCK_ELEMENTS // x_step, BLOCK_ELEMENTS // max(x.shape[1], 1)))
     with torch.inference_mode():
         for xs in range(0, len(x), x_step):
             xe = min(len(x), xs + x_step)
             for ys in range(0, len(y), y_step):
                 ye = min(len(y), ys + y_step)
                 norms = xn[xs:xe, None] + yn[None, ys:ye]
-                d2 = norms.clone().addmm_(x64[xs:xe], y64[ys:ye].T, alpha=-2.0)
+                d2 = norms.clone().addmm_(centred(x, xs, xe), centred(y, ys, ye).T, alpha=-2.0)
                 slack = norms.mul_(rel)
                 in_x = d2 < rx2[xs:xe, None]
                 in_y = d2 < ry2[None, ys:ye]
