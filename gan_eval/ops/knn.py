@@ -98,10 +98,18 @@ def exact_sq_distances(x: torch.Tensor, y: torch.Tensor, rows: torch.Tensor, col
 
 
 def centred_float32(x: torch.Tensor, y: torch.Tensor, around: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """``x`` and ``y`` minus the mean of ``around``, as contiguous float32. Distances do not change; the norms
-    in the round-off bound shrink (features such as Inception's are far from the origin)."""
+    """``x`` and ``y`` minus the mean of ``around``, as float32 (one copy when ``x is y``). Distances do not
+    change; the norms in the round-off bound shrink (features such as Inception's are far from the origin)."""
     mean = around.to(torch.float64).mean(0)
-    return (x.to(torch.float64) - mean).to(torch.float32).contiguous(), (y.to(torch.float64) - mean).to(torch.float32).contiguous()
+
+    def centred(z: torch.Tensor) -> torch.Tensor:
+        out = torch.empty(z.shape, dtype=torch.float32, device=z.device)
+        for start in range(0, len(z), 4096):  # in row chunks: no float64 copy of the whole set
+            out[start : start + 4096] = z[start : start + 4096].to(torch.float64) - mean
+        return out
+
+    cx = centred(x)
+    return cx, cx if y is x else centred(y)
 
 
 def _sorted(d2: torch.Tensor, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
