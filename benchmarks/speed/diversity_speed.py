@@ -92,12 +92,18 @@ def worker(task: str, side: str, n: int, dim: int, device: str, backend: str) ->
         d2 *= -2.0
         d2 += sq[:, None]
         d2 += sq[None, :]
-        for i in range(n):
-            d2[i, : i + 1] = np.inf  # keep i < j
-        flat = np.argpartition(d2, PAIRS, axis=None)[:PAIRS]
-        flat = flat[np.lexsort((flat, d2.ravel()[flat]))]
-        first, second = np.divmod(flat, n)
-        dist = np.sqrt(np.maximum(d2.ravel()[flat], 0.0))
+        rows, cols = [], []
+        for start in range(0, n, 1024):  # keep i < j, then the PAIRS smallest of each row block
+            block = d2[start : start + 1024]
+            for r in range(len(block)):
+                block[r, : start + r + 1] = np.inf
+            part = np.argpartition(block, PAIRS, axis=1)[:, :PAIRS]
+            rows.append(np.repeat(np.arange(start, start + len(block)), PAIRS))
+            cols.append(part.ravel())
+        rows, cols = np.concatenate(rows), np.concatenate(cols)
+        order = np.lexsort((cols, rows, d2[rows, cols]))[:PAIRS]
+        first, second = rows[order], cols[order]
+        dist = np.sqrt(np.maximum(d2[first, second], 0.0))
         out["result"] = {"first": first.tolist(), "second": second.tolist(), "distance": dist.tolist()}
     out["seconds"] = time.perf_counter() - t0
     out["peak_rss_mib"] = rss_mib()

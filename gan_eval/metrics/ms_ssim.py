@@ -7,9 +7,10 @@ K = (0.01, 0.03), data range 1 for images in [0, 1], 2 x 2 average pooling betwe
 (Odena et al., "Conditional Image Synthesis with Auxiliary Classifier GANs", 2017, on 128 x 128 images;
 Karras et al. 2018 on CelebA): the mean over random pairs of distinct samples, drawn from a seed.
 
-Small images. Four 2x downsamplings with an 11-pixel window need a side > 160 pixels. For smaller images
-(MNIST 28, CIFAR-10 32) the published numbers used the TensorFlow/Odena numpy code, which shrinks the
-window to the image at coarse scales, so they are not comparable across implementations anyway. Offered:
+Small images. Four 2x downsamplings with an 11-pixel window need a side > 160 pixels. The numpy MS-SSIM
+of tensorflow/models (research/compression, also in the PGGAN code) instead shrinks the window to the image
+at coarse scales ("filter_size ... will be reduced for small images"), so numbers on 28 or 32 pixel images
+depend on the implementation and are not comparable across papers; that variant is not offered here. Offered:
 ``small_images="error"`` (default: a one-line error) and ``small_images="upsample"``: bilinear upsampling by
 the smallest integer factor that makes the short side > 160 (28 -> 168, 32 -> 192), which keeps the standard
 window and weights; say so when you report such numbers. Proven by ``tests/test_ms_ssim.py``: equals
