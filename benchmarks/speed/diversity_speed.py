@@ -161,7 +161,8 @@ def run_side(task: str, side: str, args: argparse.Namespace) -> dict:
     n = args.n if task == "prdc" else args.pairs_n
     cmd = [sys.executable, __file__, "--worker", task, side, "--n", str(n), "--pairs-n", str(n), "--dim", str(args.dim),
            "--device", args.device, "--backend", args.backend]
-    proc = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": os.getcwd()})
+    env = {**os.environ, "PYTHONPATH": os.getcwd(), "PYTHONFAULTHANDLER": "1"}
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if proc.returncode != 0:
         raise SystemExit(f"{task}/{side} failed (exit {proc.returncode}):\n{proc.stderr[-3000:]}")
     return json.loads(proc.stdout.strip().splitlines()[-1])

@@ -13,8 +13,8 @@ equal a float64 brute force: the distance values exactly (up to float64 rounding
 difference), the neighbour order by (distance, index), ties broken by the smaller index.
 
 ``backend``: ``"faiss"`` (``IndexFlatL2``; on CUDA the FAISS GPU index when faiss-gpu is installed),
-``"torch"`` (chunked distance blocks with a running top-k, any device), or ``"auto"`` (FAISS when it is
-installed and can run on the device, else torch). Both give identical results. On CUDA, TF32 is switched
+``"torch"`` (chunked distance blocks with a running top-k, any device), or ``"auto"`` (FAISS on CUDA when
+faiss-gpu is installed, else torch, which was faster than faiss-cpu on CPU). Both give identical results. On CUDA, TF32 is switched
 off inside these functions, since the round-off bound assumes true float32 products.
 """
 from __future__ import annotations
@@ -57,11 +57,13 @@ def faiss_available(device: torch.device) -> bool:
 
 
 def resolve_backend(backend: str, device: torch.device) -> str:
-    """``auto`` -> ``faiss`` where it can run on ``device``, else ``torch``; an explicit choice is checked."""
+    """``auto`` -> ``faiss`` on CUDA with faiss-gpu, else ``torch`` (on CPU, torch's blocked GEMM + top-k ran
+    3-4x faster than faiss-cpu's IndexFlatL2 here: benchmarks/speed/diversity_speed.py); an explicit choice
+    is checked."""
     if backend not in BACKENDS:
         raise GanEvalError(f"k-NN backend {backend!r} is not one of {', '.join(BACKENDS)}")
     if backend == "auto":
-        return "faiss" if faiss_available(device) else "torch"
+        return "faiss" if device.type == "cuda" and faiss_available(device) else "torch"
     if backend == "faiss" and not faiss_available(device):
         need = "faiss-gpu" if device.type == "cuda" else "faiss-cpu"
         raise GanEvalError(f"k-NN backend faiss on {device}: {need} is not installed; install it or use backend=torch")
@@ -269,12 +271,16 @@ def ball_counts(x: torch.Tensor, y: torch.Tensor, rx2: torch.Tensor, ry2: torch.
             xe = min(len(x), xs + x_step)
             for ys in range(0, len(y), y_step):
                 ye = min(len(y), ys + y_step)
-                norms = xn[xs:xe, None] + yn[None, ys:ye]
-                d2 = norms.clone().addmm_(centred(x, xs, xe), centred(y, ys, ye).T, alpha=-2.0)
-                slack = norms.mul_(rel)
-                in_x = d2 < rx2[xs:xe, None]
-                in_y = d2 < ry2[None, ys:ye]
-                unsure = ((d2 - rx2[xs:xe, None]).abs() <= slack) | ((d2 - ry2[None, ys:ye]).abs() <= slack)
+                d2 = torch.mm(centred(x, xs, xe), centred(y, ys, ye).T).mul_(-2.0)
+                d2 += xn[xs:xe, None]
+                d2 += yn[None, ys:ye]
+                # round-off is at most rel * (|x_i|^2 + |y_j|^2) <= the block's per-row / per-column maximum
+                sx = rel * (xn[xs:xe] + yn[ys:ye].max())
+                sy = rel * (yn[ys:ye] + xn[xs:xe].max())
+                in_x = d2 < (rx2[xs:xe] - sx)[:, None]
+                in_y = d2 < (ry2[ys:ye] - sy)[None, :]
+                unsure = (d2 < (rx2[xs:xe] + sx)[:, None]) != in_x
+                unsure |= (d2 < (ry2[ys:ye] + sy)[None, :]) != in_y
                 r, c = torch.nonzero(unsure, as_tuple=True)
                 if len(r):
                     exact = exact_sq_distances(x, y, r + xs, c + ys)
