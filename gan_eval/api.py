@@ -10,7 +10,9 @@ import torch
 
 from gan_eval import __version__
 from gan_eval.errors import GanEvalError
-from gan_eval.io.samples import SampleSource, as_source
+from gan_eval.io.generators import GeneratorSource
+from gan_eval.io.samples import SampleSource
+from gan_eval.io.sources import GeneratorOptions, open_source
 from gan_eval.metrics import METRICS, MetricResult, ScoreRequest
 from gan_eval.metrics.base import _identity
 
@@ -26,12 +28,16 @@ def score(
     batch_size: int = 10_000,
     output: str | Path | None = None,
     key: str | None = None,
+    n: int | None = None,
+    generator: GeneratorOptions = GeneratorOptions(),
     progress: Callable[..., Iterable] = _identity,
     **options: Any,
 ) -> MetricResult:
     """Score ``samples`` with a registered metric.
 
-    ``samples``: a file (.npz/.npy/.pt), an array, a tensor or a :class:`SampleSource`.
+    ``samples``: a file (.npz/.npy/.pt), an array, a tensor or a :class:`SampleSource`; or a generator
+    (TorchScript file, ``pkg.module:factory``, ``nn.Module``; ``generator`` holds its latent spec) sampled on
+    the fly. ``n``: samples to draw from a generator, or the first ``n`` of a file (see :mod:`gan_eval.io.sources`).
     ``reference``: what the metric compares against (a mixture name for ``modes``; see each metric).
     ``options``: the metric's own settings (``gan-eval metrics`` lists them), e.g. ``threshold_std=3``.
 
@@ -43,7 +49,7 @@ def score(
         raise GanEvalError(f"metric {metric} needs a reference (--reference); see `gan-eval metrics`")
     opts = spec.make_options(options)
     request = ScoreRequest(
-        samples=as_source(samples, key),
+        samples=open_source(samples, key, n=n, seed=seed, device=device, generator=generator),
         reference=reference,
         features=features,
         device=torch.device(device),
@@ -53,9 +59,11 @@ def score(
         progress=progress,
     )
     result = spec.evaluate(request, opts)
+    drawn = isinstance(request.samples, GeneratorSource)  # a generator's n may be None (metrics that use G itself)
     result.protocol = {
         "metric": metric,
-        "n": len(request.samples),
+        "n": request.samples.n if drawn else len(request.samples),
+        **({"generator": request.samples.describe()} if drawn else {}),
         "seed": seed,
         "device": str(request.device),
         "options": dataclasses.asdict(opts),

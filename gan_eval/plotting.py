@@ -94,25 +94,14 @@ def plot_modes(
     return path
 
 
-
-def plot_pairs(
-    source, first: torch.Tensor, second: torch.Tensor, distances: torch.Tensor, out: str | Path, *, title: str = "", columns: int = 10
+def plot_image_pairs(
+    first: torch.Tensor, second: torch.Tensor, labels: list[str], out: str | Path, *, title: str = "", columns: int = 8
 ) -> Path:
-    """Write a grid of image pairs (one pair per column, the two images stacked) labelled with their distance.
+    """Write a grid of image pairs, one pair per column (``first`` above ``second``), each with its label.
 
-    ``source`` is a :class:`~gan_eval.io.samples.SampleSource` of images; ``first``/``second`` index into it.
+    ``first``, ``second``: float N x C x H x W in [0, 1] (the core's image convention).
     """
-    from gan_eval.errors import GanEvalError
-    from gan_eval.features.extract import image_range
-    from gan_eval.io.images import to_unit_float
-
-    array = source.array()
-    if array.ndim < 3:
-        raise GanEvalError(f"{source.name}: samples of shape {array.shape} are not images, so there is no pair grid to draw; drop -o")
-    value_range = image_range(source)
-    a = to_unit_float(torch.from_numpy(array[first.numpy()]), value_range, source.name)
-    b = to_unit_float(torch.from_numpy(array[second.numpy()]), value_range, source.name)
-    n = len(a)
+    n = len(first)
     cols = min(columns, n)
     rows = -(-n // cols)
     plt, fig, axes = _figure(cols, width=1.3, nrows=2 * rows, height=1.4)
@@ -120,11 +109,10 @@ def plot_pairs(
         ax.axis("off")
     for p in range(n):
         r, c = divmod(p, cols)
-        for k, img in enumerate((a[p], b[p])):
-            ax = axes[2 * r + k, c]
-            shown = img.permute(1, 2, 0).numpy()
-            ax.imshow(shown[..., 0] if shown.shape[2] == 1 else shown, cmap="gray", vmin=0.0, vmax=1.0)
-        axes[2 * r, c].set_title(f"#{p + 1}  d={float(distances[p]):.3g}", fontsize=7)
+        for k, img in enumerate((first[p], second[p])):
+            shown = img.detach().cpu().clamp(0, 1).permute(1, 2, 0).numpy()
+            axes[2 * r + k, c].imshow(shown[..., 0] if shown.shape[2] == 1 else shown, cmap="gray", vmin=0.0, vmax=1.0)
+        axes[2 * r, c].set_title(labels[p], fontsize=7)
     fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     path = write_with(out, lambda tmp: fig.savefig(tmp, dpi=100))
@@ -132,4 +120,4 @@ def plot_pairs(
     return path
 
 
-__all__ = ["draw_counts", "draw_samples", "plot_modes", "plot_pairs"]
+__all__ = ["draw_counts", "draw_samples", "plot_image_pairs", "plot_modes"]

@@ -36,3 +36,15 @@ def stub_torchvision() -> None:
         sys.modules[f"torchvision.{sub}"] = module
     tv.__version__ = "0.0-stub"
     sys.modules["torchvision"] = tv
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """For modules of tiny-tensor tests: a second intra-op thread only adds spin-wait on a shared, loaded CPU
+    (25x slower here). Use with ``pytestmark = pytest.mark.usefixtures("one_torch_thread")``."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

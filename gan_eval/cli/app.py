@@ -34,6 +34,12 @@ app = typer.Typer(
 )
 
 
+# Generator flags shared by `score` and `sample` (they override the JSON saved beside a generator).
+LATENT_DIM = typer.Option(None, "--latent-dim", help="Generator latent size (else from GENERATOR.json).")
+LATENT_DISTRIBUTION = typer.Option(None, "--latent-distribution", help="normal (N(0,I)) or uniform (U(-1,1)).")
+GENERATOR_WEIGHTS = typer.Option(None, "--generator-weights", help="State dict for a pkg.module:factory generator.")
+
+
 def resolve_device(name: str) -> torch.device:
     """``auto`` picks CUDA when present; anything else is checked to exist."""
     if name == "auto":

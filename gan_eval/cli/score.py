@@ -9,14 +9,15 @@ from typing import List, Optional
 import typer
 
 from gan_eval.api import score as score_samples
-from gan_eval.cli.app import app, parse_settings, progress_bar, resolve_device
+from gan_eval.cli.app import GENERATOR_WEIGHTS, LATENT_DIM, LATENT_DISTRIBUTION, app, parse_settings, progress_bar, resolve_device
 from gan_eval.cli.render import render, table
+from gan_eval.io.sources import GeneratorOptions
 from gan_eval.metrics import METRICS
 
 
 @app.command()
 def score(
-    samples: Path = typer.Argument(..., help="Samples file (.npz, .npy, .pt)."),
+    samples: Path = typer.Argument(..., help="Samples file (.npz, .npy, .pt), or a generator: TorchScript .pt or pkg.module:factory."),
     metric: str = typer.Option("modes", "--metric", "-m", help="A registered metric (see `gan-eval metrics`)."),
     reference: Optional[str] = typer.Option(None, "--reference", "-r", help="What to compare against: a mixture name, a file."),
     features: Optional[str] = typer.Option(None, "--features", help="Feature extractor, for metrics on features."),
@@ -28,6 +29,10 @@ def score(
     settings: Optional[List[str]] = typer.Option(None, "--set", "-s", help="Metric option key=value (repeatable)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of tables."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar on stderr."),
+    n: Optional[int] = typer.Option(None, "-n", help="Samples to draw from a generator (seeded by --seed), or the first N of a file."),
+    latent_dim: Optional[int] = LATENT_DIM,
+    latent_distribution: Optional[str] = LATENT_DISTRIBUTION,
+    generator_weights: Optional[Path] = GENERATOR_WEIGHTS,
 ) -> None:
     """Score samples with a metric."""
     result = score_samples(
@@ -40,6 +45,8 @@ def score(
         batch_size=batch_size,
         output=out,
         key=key,
+        n=n,
+        generator=GeneratorOptions(generator_weights, latent_dim, latent_distribution),
         progress=progress_bar(progress and not as_json),
         **parse_settings(settings),
     )

@@ -4,5 +4,6 @@ from gan_eval.features.extract import feature_batches, features_of, image_batche
 
 # One line per extractor module: importing it registers it.
 from gan_eval.features import pixels  # noqa: F401,E402
+from gan_eval.features import mnist_classifier  # noqa: F401,E402
 
 __all__ = ["FEATURES", "FeatureExtractor", "feature_batches", "features_of", "image_batches", "image_range"]

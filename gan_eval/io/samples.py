@@ -74,6 +74,8 @@ def _pick(arrays, path: Path, key: str | None) -> object:
 
 
 def _load_npz(path: Path, key: str | None) -> np.ndarray:
+    if not zipfile.is_zipfile(path):  # else np.load falls back to reading it as a pickle
+        raise GanEvalError(f"{path}: corrupt or not an .npz file (not a zip archive); re-save it with numpy.savez")
     try:
         with np.load(path, allow_pickle=False) as npz:
             return np.asarray(_pick(npz, path, key))

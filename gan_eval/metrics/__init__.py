@@ -4,6 +4,8 @@ from gan_eval.metrics.modes import ModeCoverage, mode_coverage
 
 # One line per metric module: importing it registers it.
 from gan_eval.metrics import modes  # noqa: F401,E402  (registers "modes")
+from gan_eval.metrics import ivom  # noqa: F401,E402  (registers "ivom")
+from gan_eval.metrics import stacked_mnist  # noqa: F401,E402  (registers "stacked-mnist")
 from gan_eval.metrics import prdc  # noqa: F401,E402  (registers "prdc")
 from gan_eval.metrics import birthday  # noqa: F401,E402  (registers "birthday")
 from gan_eval.metrics import ndb  # noqa: F401,E402  (registers "ndb")

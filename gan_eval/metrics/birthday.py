@@ -31,7 +31,9 @@ from dataclasses import dataclass
 import torch
 
 from gan_eval.errors import GanEvalError
+from gan_eval.features.extract import image_range
 from gan_eval.features.vectors import sample_vectors
+from gan_eval.io.images import to_unit_float
 from gan_eval.metrics.base import MetricResult, ScoreRequest, register_metric
 from gan_eval.ops.knn import Pairs, knn, pairs_from_neighbours
 
@@ -96,6 +98,21 @@ def birthday(x: torch.Tensor, pairs: int = 20, threshold: float = 0.0, *, backen
     )
 
 
+def draw_pairs(source, first: torch.Tensor, second: torch.Tensor, distances: torch.Tensor, out, space: str, s: int):
+    """The pair grid for visual inspection (the paper's procedure): the two images of each pair, stacked."""
+    from gan_eval.plotting import plot_image_pairs
+
+    array = source.array()
+    if array.ndim < 3:
+        raise GanEvalError(f"{source.name}: samples of shape {array.shape} are not images, so there is no pair grid to draw; drop -o")
+    value_range = image_range(source)
+    a = to_unit_float(torch.from_numpy(array[first.numpy()]), value_range, source.name)
+    b = to_unit_float(torch.from_numpy(array[second.numpy()]), value_range, source.name)
+    labels = [f"#{p + 1}  d={float(d):.3g}" for p, d in enumerate(distances)]
+    title = f"{source.name}: {len(first)} closest pairs of {s} ({space} distance)"
+    return plot_image_pairs(a, b, labels, out, title=title, columns=10)
+
+
 @dataclass
 class BirthdayOptions:
     """``pairs``: closest pairs listed and drawn (20 as the paper). ``sample_size``: s, a seeded random subset
@@ -123,10 +140,7 @@ def evaluate(request: ScoreRequest, options: BirthdayOptions) -> MetricResult:
     first, second = chosen[result.pairs.first.cpu()], chosen[result.pairs.second.cpu()]
     files = []
     if request.output is not None:
-        from gan_eval.plotting import plot_pairs
-
-        title = f"{source.name}: {len(first)} closest pairs of {result.n} ({space} distance)"
-        files.append(str(plot_pairs(source, first, second, result.pairs.distances.cpu(), request.output, title=title)))
+        files.append(str(draw_pairs(source, first, second, result.pairs.distances.cpu(), request.output, space, result.n)))
     return MetricResult(
         metric="birthday",
         values=result.values(),

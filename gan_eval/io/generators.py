@@ -1,0 +1,308 @@
+"""Generators as sample sources: a TorchScript file or a ``pkg.module:factory``, sampled on the fly.
+
+A generator maps latents z (N x latent_dim, drawn per :class:`~gan_eval.io.latent.LatentSpec`) to samples
+(N x D vectors or N x C x H x W images). It is given as
+
+* a TorchScript archive (``torch.jit.script(G).save("generator.pt")``), loaded with ``torch.jit.load``, or
+* ``pkg.module:factory``, a callable returning an ``nn.Module``, with optional weights (a state dict loaded
+  with ``torch.load(weights_only=True)``, never unpickled objects).
+
+The latent spec comes from flags, else from the JSON file beside the generator (or beside its weights),
+else from a ``latent_dim`` attribute of the module. Generators that take N x d x 1 x 1 latents (DCGAN
+style) are detected on a first probe. Latents are drawn on the CPU from a ``torch.Generator`` seeded with
+``seed`` in fixed blocks of :data:`LATENT_BLOCK` rows, so sample ``i`` depends only on the seed and ``i``:
+the same on any device, for any batch size, and the first ``n`` samples of a longer run are the ``n``
+samples of a shorter one. The module runs in eval mode (batch norm uses its running statistics, so every
+sample is computed on its own).
+"""
+from __future__ import annotations
+
+import importlib
+import os
+import re
+import sys
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+import numpy as np
+import torch
+from torch import nn
+
+from gan_eval.errors import GanEvalError
+from gan_eval.io.images import to_unit_float
+from gan_eval.io.latent import LatentSpec, load_latent_spec
+
+#: Latents are drawn in blocks of this many rows, whatever the batch size (see the module docstring).
+LATENT_BLOCK = 1024
+PROBE_ROWS = 64
+FACTORY_PATTERN = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+
+
+def is_factory_spec(spec: str) -> bool:
+    """``pkg.module:callable`` (and not an existing file)."""
+    return bool(FACTORY_PATTERN.match(spec)) and not Path(spec).exists()
+
+
+def is_torchscript(path: str | Path) -> bool:
+    """A TorchScript archive is a zip holding ``constants.pkl`` and ``code/``; a ``torch.save`` file holds neither."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return any(name.endswith("/constants.pkl") or "/code/" in name for name in archive.namelist())
+    except (zipfile.BadZipFile, OSError):
+        return False
+
+
+def latent_batches(spec: LatentSpec, seed: int, n: int, batch_size: int) -> Iterator[torch.Tensor]:
+    """``n`` latents in batches of ``batch_size``, drawn in blocks of :data:`LATENT_BLOCK` from one seeded
+    CPU generator: latent ``i`` depends only on ``seed`` and ``i``."""
+    rng = torch.Generator().manual_seed(seed)
+    pending = torch.empty(0, spec.latent_dim)
+    for start in range(0, n, batch_size):
+        want = min(batch_size, n - start)
+        while len(pending) < want:
+            pending = torch.cat([pending, spec.sample(LATENT_BLOCK, rng)])
+        yield pending[:want]
+        pending = pending[want:]
+
+
+@dataclass
+class LoadedGenerator:
+    """A generator module on its device, with its latent spec and what a probe learnt about it.
+
+    ``latent_4d``: the module takes N x d x 1 x 1 latents. ``sample_shape``: one output's shape.
+    ``value_range``: of image outputs (``"-1,1"`` or ``"0,1"``), stated or inferred; None for vectors.
+    """
+
+    module: nn.Module
+    spec: LatentSpec
+    name: str
+    device: torch.device
+    latent_4d: bool = False
+    sample_shape: tuple[int, ...] = ()
+    value_range: str | None = None
+    range_source: str = "stated"
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        """Raw outputs for N x latent_dim latents (differentiable; the caller picks grad or inference mode)."""
+        z = z.to(self.device)
+        return self.module(z[:, :, None, None] if self.latent_4d else z)
+
+    def unit_images(self, z: torch.Tensor) -> torch.Tensor:
+        """Outputs as float32 N x C x H x W in [0, 1] (the core's image convention), differentiable in z."""
+        if self.value_range is None:
+            raise GanEvalError(f"{self.name}: makes vectors of shape {self.sample_shape}, not images")
+        return to_unit_float(self.forward(z), self.value_range, self.name)
+
+    def describe(self) -> dict[str, object]:
+        return {
+            "generator": self.name,
+            **self.spec.to_json(),
+            "latent_shape": "N x d x 1 x 1" if self.latent_4d else "N x d",
+            "sample_shape": list(self.sample_shape),
+            "value_range": self.value_range,
+            "value_range_from": self.range_source,
+        }
+
+
+def load_generator(
+    source: str | Path | nn.Module,
+    *,
+    weights: str | Path | None = None,
+    latent_dim: int | None = None,
+    latent_distribution: str | None = None,
+    value_range: str | None = None,
+    device: torch.device | str = "cpu",
+) -> LoadedGenerator:
+    """Load a generator (TorchScript path, ``pkg.module:factory`` or a module), resolve its latent spec and
+    probe it once on a few latents; every failure is a one-line :class:`GanEvalError`. A module passed in is
+    moved to ``device`` and put in eval mode (as ``module.to(device).eval()`` does, in place)."""
+    device = torch.device(device)
+    if isinstance(source, nn.Module):
+        module, name, sidecar = source, type(source).__name__, None
+    elif is_factory_spec(str(source)):
+        module, name = _from_factory(str(source)), str(source)
+        sidecar = load_latent_spec(weights) if weights is not None else None
+    else:
+        module, name = _from_torchscript(Path(source)), str(source)
+        sidecar = load_latent_spec(source)
+    if weights is not None:
+        _load_weights(module, Path(weights), name)
+    spec = _resolve_spec(module, name, sidecar, latent_dim, latent_distribution, value_range)
+    if not isinstance(source, nn.Module):  # ours to change; a caller's module keeps its requires_grad flags
+        for p in module.parameters():
+            p.requires_grad_(False)
+    module = module.to(device).eval()
+    loaded = LoadedGenerator(module, spec, name, device, value_range=spec.value_range)
+    _probe(loaded)
+    return loaded
+
+
+def _from_torchscript(path: Path) -> nn.Module:
+    if not path.exists():
+        raise GanEvalError(f"{path}: no such file; check the path")
+    if path.is_dir():
+        raise GanEvalError(f"{path}: is a folder; pass a TorchScript generator file or pkg.module:factory")
+    if not is_torchscript(path):
+        raise GanEvalError(
+            f"{path}: not a TorchScript archive; save one with torch.jit.script(G).save(path), or pass pkg.module:factory"
+        )
+    try:
+        return torch.jit.load(str(path), map_location="cpu")
+    except (RuntimeError, OSError, ValueError) as exc:
+        raise GanEvalError(f"{path}: cannot load this TorchScript archive ({_first_line(exc)}); re-export it") from None
+
+
+def _from_factory(spec: str) -> nn.Module:
+    module_name, _, attr = spec.partition(":")
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())  # `pkg.module` relative to where the user runs the command
+    try:
+        py_module = importlib.import_module(module_name)
+    except Exception as exc:  # noqa: BLE001 (any failure inside the user's module is reported in one line)
+        raise GanEvalError(f"{spec}: cannot import {module_name} ({_first_line(exc)}); check the module path and run from its folder") from None
+    factory = getattr(py_module, attr, None)
+    if factory is None or not callable(factory):
+        raise GanEvalError(f"{spec}: module {module_name} has no callable {attr!r}; name a function or class that returns an nn.Module")
+    try:
+        module = factory()
+    except Exception as exc:  # noqa: BLE001
+        raise GanEvalError(f"{spec}: calling {attr}() failed ({_first_line(exc)}); it must build the generator with no arguments") from None
+    if not isinstance(module, nn.Module):
+        raise GanEvalError(f"{spec}: {attr}() returned a {type(module).__name__}, not an nn.Module")
+    return module
+
+
+def _load_weights(module: nn.Module, path: Path, name: str) -> None:
+    if not path.exists():
+        raise GanEvalError(f"{path}: no such weights file; check --generator-weights")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 (unpickling errors come in many types)
+        raise GanEvalError(f"{path}: not a state dict saved with torch.save ({_first_line(exc)})") from None
+    if not isinstance(state, dict):
+        raise GanEvalError(f"{path}: holds a {type(state).__name__}, not a state dict; save G.state_dict()")
+    try:
+        module.load_state_dict(state)
+    except RuntimeError as exc:
+        raise GanEvalError(f"{path}: does not fit {name} ({_first_line(exc)})") from None
+
+
+def _resolve_spec(
+    module: nn.Module,
+    name: str,
+    sidecar: LatentSpec | None,
+    latent_dim: int | None,
+    latent_distribution: str | None,
+    value_range: str | None,
+) -> LatentSpec:
+    """Flags win over the sidecar JSON, which wins over a ``latent_dim`` attribute of the module."""
+    attr = getattr(module, "latent_dim", None)
+    dim = latent_dim or (sidecar.latent_dim if sidecar else None) or (attr if isinstance(attr, int) else None)
+    if dim is None:
+        raise GanEvalError(
+            f"{name}: its latent size is unknown; pass --latent-dim D (and --latent-distribution normal|uniform)"
+            " or save a JSON sidecar with latent_dim beside it"
+        )
+    return LatentSpec(
+        int(dim),
+        latent_distribution or (sidecar.latent_distribution if sidecar else "normal"),
+        value_range or (sidecar.value_range if sidecar else None),
+        sidecar.extra if sidecar else {},
+    )
+
+
+def _probe(g: LoadedGenerator) -> None:
+    """Run the generator on a few latents: find the latent layout, check the output, infer an image range."""
+    z = g.spec.sample(PROBE_ROWS, torch.Generator().manual_seed(0))
+    d = g.spec.latent_dim
+    with torch.inference_mode():
+        try:
+            out = g.forward(z)
+        except Exception as flat_exc:  # noqa: BLE001
+            g.latent_4d = True
+            try:
+                out = g.forward(z)
+            except Exception:  # noqa: BLE001
+                raise GanEvalError(
+                    f"{g.name}: fails on a {PROBE_ROWS} x {d} latent batch ({_first_line(flat_exc)}); check --latent-dim"
+                ) from None
+    if not isinstance(out, torch.Tensor) or not out.is_floating_point():
+        raise GanEvalError(f"{g.name}: returns {type(out).__name__}, not a float tensor; return the samples tensor only")
+    if out.ndim not in (2, 3, 4) or out.shape[0] != PROBE_ROWS or out[0].numel() == 0:
+        raise GanEvalError(
+            f"{g.name}: output of shape {tuple(out.shape)} for {PROBE_ROWS} latents; expected {PROBE_ROWS} x D vectors"
+            f" or {PROBE_ROWS} x C x H x W images (one sample per latent)"
+        )
+    check_finite(out, g.name, 0)
+    g.sample_shape = tuple(out.shape[1:])
+    if out.ndim > 2 and g.value_range is None:
+        # tanh generators are all but certain to emit negatives across 64 images; state value_range to be sure
+        g.value_range = "-1,1" if float(out.min()) < 0 else "0,1"
+        g.range_source = f"inferred from {PROBE_ROWS} probe samples"
+    elif out.ndim == 2:
+        g.value_range, g.range_source = None, "vectors"
+
+
+def check_finite(out: torch.Tensor, name: str, start: int) -> None:
+    bad = ~torch.isfinite(out.flatten(1)).all(1)
+    if bad.any():
+        first = start + int(bad.nonzero()[0])
+        raise GanEvalError(f"{name}: produced NaN/Inf in {int(bad.sum())} samples (first: sample {first}); check the weights")
+
+
+def _first_line(exc: BaseException) -> str:
+    """The informative line of an exception: the first, or for TorchScript errors (a traceback) the last."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()] or [type(exc).__name__]
+    return (lines[-1] if "TorchScript interpreter" in lines[0] else lines[0])[:160]
+
+
+@dataclass
+class GeneratorSource:
+    """A :class:`~gan_eval.io.samples.SampleSource` that draws ``n`` samples from a generator on the fly.
+
+    ``batches`` yields CPU tensors, sampled batch by batch on the generator's device under inference mode,
+    so a streaming metric never holds all samples. ``value_range`` tells the image pipeline the output range.
+    """
+
+    generator: LoadedGenerator
+    n: int | None
+    seed: int = 0
+
+    @property
+    def name(self) -> str:
+        return self.generator.name
+
+    @property
+    def value_range(self) -> str | None:
+        return self.generator.value_range
+
+    def __len__(self) -> int:
+        if self.n is None:
+            raise GanEvalError(f"{self.name}: how many samples should the generator draw? pass -n N (e.g. -n 2500)")
+        return self.n
+
+    def batches(self, batch_size: int) -> Iterator[torch.Tensor]:
+        start = 0
+        for z in latent_batches(self.generator.spec, self.seed, len(self), batch_size):
+            with torch.inference_mode():
+                out = self.generator.forward(z).float().cpu()
+            check_finite(out, self.name, start)
+            start += len(out)
+            yield out
+
+    def array(self, batch_size: int = 1000, progress: Callable[..., Iterable] | None = None) -> np.ndarray:
+        """All ``n`` samples in one float32 array (filled batch by batch, no concatenation copy)."""
+        out = np.empty((len(self), *self.generator.sample_shape), dtype=np.float32)
+        batches: Iterable[torch.Tensor] = self.batches(batch_size)
+        if progress is not None:
+            batches = progress(batches, total=-(-len(self) // batch_size), desc="sampling")
+        start = 0
+        for batch in batches:
+            out[start : start + len(batch)] = batch.numpy()
+            start += len(batch)
+        return out
+
+    def describe(self) -> dict[str, object]:
+        return {**self.generator.describe(), "n": self.n, "seed": self.seed, "latent_block": LATENT_BLOCK}

@@ -1,0 +1,70 @@
+"""What ``gan-eval score X`` reads: a samples file or a generator, told apart here once.
+
+A ``.pt`` may be either: a TorchScript archive is a generator (see :func:`~gan_eval.io.generators.is_torchscript`),
+a ``torch.save`` tensor file holds samples. ``pkg.module:factory`` and ``nn.Module`` objects are generators.
+
+``n``: for a generator, how many samples to draw (required by metrics that read samples). For a samples file
+or array, the first ``n`` rows (an error if there are fewer): generators write samples in random order, so
+``gan-eval score fake.npz -n 2500`` scores exactly what ``gan-eval score generator.pt -n 2500`` draws.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from gan_eval.errors import GanEvalError
+from gan_eval.io.generators import GeneratorSource, is_factory_spec, is_torchscript, load_generator
+from gan_eval.io.samples import ArraySource, SampleSource, as_source
+
+
+@dataclass(frozen=True)
+class GeneratorOptions:
+    """How to load a generator: state-dict weights for a factory, and latent-spec flags that override its JSON."""
+
+    weights: str | Path | None = None
+    latent_dim: int | None = None
+    latent_distribution: str | None = None
+
+
+def is_generator(samples: object) -> bool:
+    """True for an ``nn.Module``, a ``pkg.module:factory`` string, or a path to a TorchScript archive."""
+    if isinstance(samples, nn.Module):
+        return True
+    if isinstance(samples, (str, Path)):
+        return is_factory_spec(str(samples)) or (Path(samples).is_file() and is_torchscript(samples))
+    return False
+
+
+def open_source(
+    samples: str | Path | np.ndarray | torch.Tensor | nn.Module | SampleSource,
+    key: str | None = None,
+    *,
+    n: int | None = None,
+    seed: int = 0,
+    device: torch.device | str = "cpu",
+    generator: GeneratorOptions = GeneratorOptions(),
+) -> SampleSource:
+    """A :class:`SampleSource` for a samples file/array/tensor or a generator (see the module docstring)."""
+    if n is not None and n <= 0:
+        raise GanEvalError(f"-n {n}: the number of samples must be positive")
+    if is_generator(samples):
+        loaded = load_generator(
+            samples,
+            weights=generator.weights,
+            latent_dim=generator.latent_dim,
+            latent_distribution=generator.latent_distribution,
+            device=device,
+        )
+        return GeneratorSource(loaded, n, seed)
+    if generator != GeneratorOptions():
+        raise GanEvalError(f"{samples}: is a samples file, so generator flags (--latent-dim, ...) do not apply; drop them")
+    source = as_source(samples, key)
+    if n is None:
+        return source
+    if n > len(source):
+        raise GanEvalError(f"{source.name}: holds {len(source)} samples but -n asks for {n}; lower -n or draw more")
+    return ArraySource(source.array()[:n], name=source.name)

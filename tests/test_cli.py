@@ -1,0 +1,71 @@
+"""The command line end to end: the issue's commands, JSON output, one-line errors with exit code 2."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from gan_eval.cli import app
+
+runner = CliRunner()
+
+
+def invoke(*args):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def test_references_lists_the_known_mixtures():
+    out = invoke("references").output
+    for name in ("ring8", "grid25", "hd1200", "moons", "ring8-linspace"):
+        assert name in out
+
+
+def test_sample_score_json_and_plot(tmp_path):
+    real = tmp_path / "real.npz"
+    assert invoke("sample-reference", "ring8", "-n", 2500, "--seed", 0, "-o", real).exit_code == 0
+    table = invoke("score", real, "--metric", "modes", "--reference", "ring8", "--device", "cpu")
+    assert table.exit_code == 0 and "per_mode" in table.output
+    result = json.loads(invoke("score", real, "-m", "modes", "-r", "ring8", "--json", "--device", "cpu").output)
+    assert result["values"]["modes"] == 8 and result["protocol"]["n"] == 2500
+    assert result["protocol"]["reference"]["name"] == "ring8"
+    png = tmp_path / "ring.png"
+    assert invoke("plot", real, "--reference", "ring8", "-o", png).exit_code == 0
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_metric_options_through_set(tmp_path):
+    path = tmp_path / "x.npy"
+    np.save(path, np.array([[1.5, 0.0]]))  # 0.5 from mode (1, 0): 50 std of ring8
+    strict = json.loads(invoke("score", path, "-r", "ring8", "--json", "--device", "cpu").output)
+    loose = json.loads(invoke("score", path, "-r", "ring8", "--json", "--device", "cpu", "--set", "threshold_std=60").output)
+    assert strict["values"]["hq_percent"] == 0.0 and loose["values"]["hq_percent"] == 100.0
+
+
+def test_demo_prints_real_and_collapsed_rows():
+    out = invoke("demo").output
+    assert "real" in out and "collapsed" in out
+
+
+@pytest.mark.parametrize(
+    "args, pattern",
+    [
+        (["score", "{d}/missing.npz", "-r", "ring8"], "no such file"),
+        (["score", "{d}/x3.npy", "-r", "ring8"], "is 2-D"),
+        (["score", "{d}/x2.npy", "-m", "mdoes", "-r", "ring8"], "did you mean 'modes'"),
+        (["score", "{d}/x2.npy", "-r", "ring9"], "unknown reference 'ring9'"),
+        (["score", "{d}/x2.npy"], "needs a reference"),
+        (["score", "{d}/x2.npy", "-r", "ring8", "--set", "threshold_std=abc"], "not a valid float"),
+        (["score", "{d}/x2.npy", "-r", "ring8", "--set", "nope=1"], "unknown option 'nope'"),
+        (["score", "{d}/x2.npy", "-r", "ring8", "--device", "cuda:7"], "cuda"),
+        (["sample-reference", "ring8", "-n", "0", "-o", "{d}/o.npz"], "must be positive"),
+    ],
+)
+def test_bad_input_is_one_error_line_and_exit_code_2(tmp_path, args, pattern):
+    np.save(tmp_path / "x3.npy", np.zeros((10, 3)))
+    np.save(tmp_path / "x2.npy", np.zeros((10, 2)))
+    result = invoke(*[a.format(d=tmp_path) for a in args])
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and pattern in lines[0]
