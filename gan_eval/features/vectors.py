@@ -43,6 +43,16 @@ def sample_vectors(
     return vectors.to(device), name
 
 
+def in_memory(source: SampleSource) -> SampleSource:
+    """The source's samples held in memory, so that a generator is sampled once however often a metric reads
+    them; a value range the source states (a tanh generator's "-1,1") is kept."""
+    if isinstance(source, ArraySource):
+        return source
+    held = ArraySource(source.array(), source.name)
+    held.value_range = getattr(source, "value_range", None)
+    return held
+
+
 def reference_source(reference: str, n: int, seed: int) -> SampleSource:
     """A reference given on the command line: a samples file, else a known mixture sampled ``n`` times."""
     path = Path(reference)

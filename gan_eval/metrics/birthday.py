@@ -32,7 +32,7 @@ import torch
 
 from gan_eval.errors import GanEvalError
 from gan_eval.features.extract import image_range
-from gan_eval.features.vectors import sample_vectors
+from gan_eval.features.vectors import in_memory, sample_vectors
 from gan_eval.io.images import to_unit_float
 from gan_eval.metrics.base import MetricResult, ScoreRequest, register_metric
 from gan_eval.ops.knn import Pairs, knn, pairs_from_neighbours
@@ -127,7 +127,7 @@ class BirthdayOptions:
 
 @register_metric("birthday", options=BirthdayOptions, summary="closest pairs, duplicate rate, support size (birthday paradox)")
 def evaluate(request: ScoreRequest, options: BirthdayOptions) -> MetricResult:
-    source = request.samples
+    source = in_memory(request.samples)
     x, space = sample_vectors(source, request.features, DEFAULT_FEATURES, device=request.device, progress=request.progress)
     chosen = torch.arange(len(x))
     if options.sample_size is not None:

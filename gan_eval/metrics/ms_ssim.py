@@ -28,6 +28,7 @@ import torch.nn.functional as F
 
 from gan_eval.errors import GanEvalError
 from gan_eval.features.extract import image_range
+from gan_eval.features.vectors import in_memory
 from gan_eval.io.images import detect_range, to_unit_float
 from gan_eval.io.samples import check_array
 from gan_eval.metrics.base import MetricResult, ScoreRequest, register_metric
@@ -116,7 +117,7 @@ def ms_ssim_diversity(
 
 @register_metric("ms-ssim", options=MSSSIMOptions, summary="mean MS-SSIM of random sample pairs (lower = more diverse)")
 def evaluate(request: ScoreRequest, options: MSSSIMOptions) -> MetricResult:
-    source = request.samples
+    source = in_memory(request.samples)
     if source.array().ndim < 3:
         raise GanEvalError(f"{source.name}: samples of shape {source.array().shape} are not images; ms-ssim needs N x H x W (x C) images")
     if options.pairs < 1:

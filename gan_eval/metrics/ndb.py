@@ -23,7 +23,7 @@ import torch
 from scipy.stats import norm
 
 from gan_eval.errors import GanEvalError
-from gan_eval.features.vectors import reference_source, sample_vectors
+from gan_eval.features.vectors import in_memory, reference_source, sample_vectors
 from gan_eval.metrics.base import MetricResult, ScoreRequest, register_metric
 from gan_eval.ops.kmeans import kmeans, nearest_centre
 
@@ -139,7 +139,7 @@ class NDBOptions:
 
 @register_metric("ndb", options=NDBOptions, needs_reference=True, summary="number of statistically different k-means bins (NDB/K), JS")
 def evaluate(request: ScoreRequest, options: NDBOptions) -> MetricResult:
-    x, space = sample_vectors(request.samples, request.features, DEFAULT_FEATURES, device=request.device, progress=request.progress)
+    x, space = sample_vectors(in_memory(request.samples), request.features, DEFAULT_FEATURES, device=request.device, progress=request.progress)
     ref = reference_source(request.reference, max(len(request.samples), 50 * options.k), request.seed + 1)
     real, _ = sample_vectors(ref, request.features, DEFAULT_FEATURES, device=request.device, progress=request.progress)
     if real.shape[1] != x.shape[1]:

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import torch
 
 from gan_eval.errors import GanEvalError
-from gan_eval.features.vectors import reference_source, sample_vectors
+from gan_eval.features.vectors import in_memory, reference_source, sample_vectors
 from gan_eval.metrics.base import MetricResult, ScoreRequest, register_metric
 from gan_eval.ops.knn import ball_counts, kth_neighbour_sq_radii
 
@@ -80,7 +80,7 @@ class PRDCOptions:
 
 @register_metric("prdc", options=PRDCOptions, needs_reference=True, summary="precision, recall, density, coverage vs real samples")
 def evaluate(request: ScoreRequest, options: PRDCOptions) -> MetricResult:
-    fake, space = sample_vectors(request.samples, request.features, DEFAULT_FEATURES, device=request.device, progress=request.progress)
+    fake, space = sample_vectors(in_memory(request.samples), request.features, DEFAULT_FEATURES, device=request.device, progress=request.progress)
     ref = reference_source(request.reference, len(request.samples), request.seed + 1)
     real, _ = sample_vectors(ref, request.features, DEFAULT_FEATURES, device=request.device, progress=request.progress)
     if real.shape[1] != fake.shape[1]:
