@@ -6,6 +6,10 @@ from gan_eval.metrics.modes import ModeCoverage, mode_coverage
 from gan_eval.metrics import modes  # noqa: F401,E402  (registers "modes")
 from gan_eval.metrics import ivom  # noqa: F401,E402  (registers "ivom")
 from gan_eval.metrics import stacked_mnist  # noqa: F401,E402  (registers "stacked-mnist")
+from gan_eval.metrics import prdc  # noqa: F401,E402  (registers "prdc")
+from gan_eval.metrics import birthday  # noqa: F401,E402  (registers "birthday")
+from gan_eval.metrics import ndb  # noqa: F401,E402  (registers "ndb")
+from gan_eval.metrics import ms_ssim  # noqa: F401,E402  (registers "ms-ssim")
 
 __all__ = ["METRICS", "MetricResult", "MetricSpec", "ModeCoverage", "ScoreRequest", "mode_coverage", "register_metric"]
 from gan_eval.metrics import fid, inception_score, kid  # noqa: F401,E402  (registers "fid", "is", "kid")

@@ -1,0 +1,63 @@
+"""Samples as one vector each, for metrics on a feature space (PRDC, birthday pairs, NDB).
+
+N x D arrays (precomputed features, or points of a 2-D mixture) are used as they are when no extractor is
+named; image arrays go through a feature extractor (the metric's default unless ``features`` names one),
+taking its ``pool`` layer when it has one, else its first layer. Reference files load the same way; a known
+mixture name (``ring8``) as a reference is sampled with the request's seed.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Iterable
+
+import torch
+
+from gan_eval.errors import GanEvalError
+from gan_eval.features.base import FEATURES
+from gan_eval.features.extract import features_of
+from gan_eval.io.samples import SAMPLE_SUFFIXES, ArraySource, SampleSource, as_source
+
+
+def sample_vectors(
+    source: SampleSource,
+    features: str | None,
+    default: str,
+    *,
+    device: torch.device,
+    batch_size: int = 256,
+    progress: Callable[..., Iterable] | None = None,
+) -> tuple[torch.Tensor, str]:
+    """(N x D float64 vectors on ``device``, the name of the feature space used: ``"as given"`` or an extractor)."""
+    array = source.array()
+    if features is None and array.ndim == 2:
+        return torch.from_numpy(array).to(device=device, dtype=torch.float64), "as given"
+    name = features or default
+    if name not in FEATURES:
+        raise GanEvalError(
+            f"{source.name}: feature extractor {name!r} is not available; pass --features"
+            f" ({', '.join(FEATURES.names())}) or an N x D array of precomputed features"
+        )
+    extractor = FEATURES.get(name)(device=device)
+    layer = "pool" if "pool" in extractor.layers else next(iter(extractor.layers))
+    vectors = features_of(source, extractor, layer, batch_size=batch_size, device=device, progress=progress)
+    return vectors.to(device), name
+
+
+def in_memory(source: SampleSource) -> SampleSource:
+    """The source's samples held in memory, so that a generator is sampled once however often a metric reads
+    them; a value range the source states (a tanh generator's "-1,1") is kept."""
+    if isinstance(source, ArraySource):
+        return source
+    held = ArraySource(source.array(), source.name)
+    held.value_range = getattr(source, "value_range", None)
+    return held
+
+
+def reference_source(reference: str, n: int, seed: int) -> SampleSource:
+    """A reference given on the command line: a samples file, else a known mixture sampled ``n`` times."""
+    path = Path(reference)
+    if path.exists() or path.suffix.lower() in SAMPLE_SUFFIXES:
+        return as_source(path)
+    from gan_eval.references import get_reference
+
+    return ArraySource(get_reference(reference).sample(n, seed).numpy(), name=reference)

@@ -1,0 +1,79 @@
+"""NDB (Richardson & Weiss 2018): the per-bin test equals scipy's chi-square test of the 2 x 2 table, JS equals
+scipy's; samples of the reference distribution give NDB/K near alpha, samples of one bin give NDB/K = 1; k-means
+reaches scikit-learn's inertia; the CLI of the issue."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from scipy.spatial.distance import jensenshannon
+from scipy.stats import chi2_contingency
+from typer.testing import CliRunner
+
+from gan_eval.cli import app
+from gan_eval.metrics.ndb import js_divergence, make_bins, ndb, two_proportion_z_test
+from gan_eval.ops.kmeans import kmeans
+
+CENTRES = torch.randn(20, 8, generator=torch.Generator().manual_seed(0), dtype=torch.float64) * 3
+
+
+def mixture(n: int, seed: int) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    return CENTRES[torch.randint(20, (n,), generator=g)] + torch.randn(n, 8, generator=g, dtype=torch.float64)
+
+
+@pytest.fixture(scope="module")
+def bins():
+    return make_bins(mixture(10_000, 1), 50, seed=0)
+
+
+def test_z_test_equals_chi_square_of_the_two_by_two_table():
+    p1, n1 = torch.tensor([0.10, 0.02, 0.30], dtype=torch.float64), 5000
+    p2, n2 = torch.tensor([0.12, 0.02, 0.25], dtype=torch.float64), 800
+    _, p_values = two_proportion_z_test(p1, n1, p2, n2)
+    for a, b, p in zip(p1.tolist(), p2.tolist(), p_values.tolist()):
+        table = [[a * n1, (1 - a) * n1], [b * n2, (1 - b) * n2]]
+        assert p == pytest.approx(chi2_contingency(table, correction=False).pvalue, rel=1e-9)
+
+
+def test_js_equals_scipy():
+    p, q = torch.tensor([0.5, 0.3, 0.2, 0.0], dtype=torch.float64), torch.tensor([0.1, 0.1, 0.4, 0.4], dtype=torch.float64)
+    assert js_divergence(p, q) == pytest.approx(jensenshannon(p.numpy(), q.numpy()) ** 2, rel=1e-12)
+
+
+def test_reference_samples_give_ndb_near_alpha(bins):
+    rates = [ndb(mixture(4000, seed), bins).ndb / 50 for seed in range(10, 14)]
+    # each bin is a false positive with probability ~alpha = .05; over 4 x 50 bins expect ~10 of 200
+    assert 0.0 < np.mean(rates) <= 0.10, rates
+
+
+def test_samples_from_one_bin_give_ndb_one(bins):
+    real = mixture(10_000, 1)
+    one = real[bins.assign(real) == 0]
+    collapsed = one[torch.randint(len(one), (4000,), generator=torch.Generator().manual_seed(0))]
+    result = ndb(collapsed, bins)
+    assert result.ndb / result.k == 1.0 and result.js > 0.5
+
+
+def test_kmeans_reaches_sklearn_inertia_and_is_seeded():
+    from sklearn.cluster import KMeans as SkKMeans
+
+    x = mixture(4000, 3)
+    ours = kmeans(x, 20, seed=0, n_init=10)
+    inertia = float(((x - ours.centres[ours.labels]) ** 2).sum())
+    sk = SkKMeans(20, max_iter=100, n_init=10, random_state=0).fit(x.numpy())
+    assert inertia <= sk.inertia_ * 1.02
+    assert torch.equal(kmeans(x, 20, seed=5).labels, kmeans(x, 20, seed=5).labels)
+
+
+def test_cli_ndb_against_a_reference_file(tmp_path):
+    np.savez(tmp_path / "real.npz", x=mixture(3000, 1).numpy())
+    np.savez(tmp_path / "fake.npz", x=mixture(1000, 2).numpy())
+    args = ["score", str(tmp_path / "fake.npz"), "--metric", "ndb", "--reference", str(tmp_path / "real.npz"), "--set", "k=20", "--json"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["values"]["k"] == 20 and len(data["details"]["bins"]["z"]) == 20
+    assert data["values"]["ndb_over_k"] <= 0.25
