@@ -12,11 +12,16 @@ from typer.core import TyperGroup
 from gan_eval.errors import GanEvalError
 
 
+_OWN_CODE = "/gan_eval/"
+
+
 class _Commands(TyperGroup):
     """Turns a :class:`GanEvalError` into one line on stderr and exit code 2, never a traceback."""
 
     def invoke(self, ctx):  # noqa: ANN001,ANN201 (click's signature)
-        with warnings.catch_warnings(record=True) as caught:  # library warnings as one "warning:" line each
+        # gan-eval's own warnings (e.g. n < feature dimension) as one "warning:" line each; other libraries'
+        # deprecation chatter is not the user's business here.
+        with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("default")
             try:
                 return super().invoke(ctx)
@@ -25,7 +30,8 @@ class _Commands(TyperGroup):
                 raise typer.Exit(2) from None
             finally:
                 for item in caught:
-                    typer.echo(f"warning: {item.message}", err=True)
+                    if _OWN_CODE in item.filename.replace("\\", "/"):
+                        typer.echo(f"warning: {item.message}", err=True)
 
     def list_commands(self, ctx) -> list[str]:  # noqa: ANN001
         return list(self.commands)  # keep the order in which modules declare them
