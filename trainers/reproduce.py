@@ -152,12 +152,12 @@ def _stats(values: list[float | None]) -> dict[str, Any]:
     return {"mean": mean, "sd": sd, "se": se, "n": n, "values": values}
 
 
-def summarise(table: Table, jobs: list[Job], results: dict[Path, dict[str, Any]], **facts: Any) -> dict[str, Any]:
+def summarise(table: Table, plan_jobs: list[Job], results: dict[Path, dict[str, Any]], **facts: Any) -> dict[str, Any]:
     """Per cell and metric: our per-seed values, mean, sd, s.e., and the paper's (mean, spread)."""
     cells = []
     for row in table.rows:
         for column in table.columns:
-            runs = [results[j.run_dir] for j in jobs if j.row == row and j.column == column]
+            runs = [results[j.run_dir] for j in plan_jobs if j.row == row and j.column == column]
             paper = table.paper.get((row.label, column.dataset), {})
             for metric in table.metrics:
                 mean, spread = paper.get(metric.key, (None, None))
@@ -170,8 +170,8 @@ def summarise(table: Table, jobs: list[Job], results: dict[Path, dict[str, Any]]
                         "paper": {"mean": mean, "spread": spread},
                     }
                 )
-    steps = {j.column.dataset: j.config.steps for j in jobs}
-    run_s = sum(results[j.run_dir]["elapsed_s"] for j in jobs)
+    steps = {j.column.dataset: j.config.steps for j in plan_jobs}
+    run_s = sum(results[j.run_dir]["elapsed_s"] for j in plan_jobs)
     return {
         "table": table.name,
         "title": table.title,
