@@ -30,9 +30,9 @@ from gan_eval.io.atomic import save_json, write_with
 from trainers.loop import TrainConfig, finished_result, train
 from trainers.tables import TABLES, Column, Row, Table
 
-# Relative cost of one iteration (ms on one core of the development machine, benchmarks/speed/trainer_steps.py):
-# used only to start the longest runs first.
-STEP_MS = {"gan": 22, "ali": 24, "pacgan": 33, "unrolled": 51, "veegan": 10}
+# ms per iteration on one core of the development machine (benchmarks/speed/trainer_steps.py), 2-D and
+# 1200-D data: used only to start the longest runs first.
+STEP_MS = {"gan": (22, 45), "ali": (24, 42), "pacgan": (33, 70), "unrolled": (51, 160), "veegan": (10, 46)}
 
 
 @dataclass(frozen=True)
@@ -44,8 +44,8 @@ class Job:
     run_dir: Path
 
     def cost(self) -> float:
-        scale = 3.0 if self.column.dataset == "hd1200" else 1.0
-        return STEP_MS.get(self.config.method, 30) * scale * (self.config.steps or 0)
+        low, high = STEP_MS.get(self.config.method, (30, 90))
+        return (high if self.column.dataset == "hd1200" else low) * (self.config.steps or 0)
 
 
 def slug(label: str) -> str:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import torch
 
-from trainers.methods.base import Method, RealBatch, adam, bce_logits, register_method
+from trainers.methods.base import Method, RealBatch, adam, apply, bce_logits, gradients, register_method
 from trainers.methods.gan import GANParams, baseline_generator
 from trainers.nets import init_normal, maxout_mlp, mlp
 
@@ -57,12 +57,8 @@ class ALI(Method):
         d_model = D(torch.cat([x_fake, z], dim=1))
         d_loss = bce_logits(d_data, 1.0) + bce_logits(d_model, 0.0)
         ge_loss = bce_logits(d_data, 0.0) + bce_logits(d_model, 1.0)
-        d_params = list(D.parameters())
-        ge_params = [q for group in self.opt["GE"].param_groups for q in group["params"]]
-        d_grads = torch.autograd.grad(d_loss, d_params, retain_graph=True)
-        ge_grads = torch.autograd.grad(ge_loss, ge_params)
-        for params, grads, name in ((d_params, d_grads, "D"), (ge_params, ge_grads, "GE")):
-            for q, g in zip(params, grads):
-                q.grad = g
-            self.opt[name].step()
+        d_grads = gradients(d_loss, self.opt["D"], retain_graph=True)
+        ge_grads = gradients(ge_loss, self.opt["GE"])
+        apply(self.opt["D"], d_grads)
+        apply(self.opt["GE"], ge_grads)
         return {"d_loss": d_loss.detach(), "g_loss": ge_loss.detach()}

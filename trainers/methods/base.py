@@ -35,6 +35,25 @@ def adam(params: Iterable[torch.Tensor], lr: float, betas: tuple[float, float], 
     return torch.optim.Adam(params, lr=lr, betas=betas, eps=eps, fused=True)
 
 
+def gradients(loss: torch.Tensor, optimizer: torch.optim.Optimizer, retain_graph: bool = False) -> list[torch.Tensor]:
+    """Gradient of ``loss`` with respect to the parameters ``optimizer`` updates (and nothing else)."""
+    params = [q for group in optimizer.param_groups for q in group["params"]]
+    return list(torch.autograd.grad(loss, params, retain_graph=retain_graph))
+
+
+def apply(optimizer: torch.optim.Optimizer, grads: list[torch.Tensor]) -> None:
+    """One optimizer step with the given gradients (as returned by :func:`gradients`)."""
+    params = [q for group in optimizer.param_groups for q in group["params"]]
+    for q, g in zip(params, grads):
+        q.grad = g
+    optimizer.step()
+
+
+def descend(loss: torch.Tensor, optimizer: torch.optim.Optimizer) -> None:
+    """One step of ``optimizer`` on ``loss``; other networks' ``.grad`` are left untouched."""
+    apply(optimizer, gradients(loss, optimizer))
+
+
 class Method:
     """One GAN-type training method on vectors of dimension ``data_dim``.
 

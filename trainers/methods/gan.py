@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import torch
 
-from trainers.methods.base import Method, RealBatch, adam, bce_logits, register_method
+from trainers.methods.base import Method, RealBatch, adam, bce_logits, descend, register_method
 from trainers.nets import init_normal, maxout_mlp, mlp
 
 
@@ -76,12 +76,8 @@ class GAN(Method):
         x = real(n)
         fake = G(self.noise(n, noise)).detach()
         d_loss = bce_logits(self.discriminate(x), 1.0) + bce_logits(self.discriminate(fake), 0.0)
-        opt["D"].zero_grad(set_to_none=True)
-        d_loss.backward()
-        opt["D"].step()
+        descend(d_loss, opt["D"])
 
         g_loss = bce_logits(self.discriminate(G(self.noise(n, noise))), 1.0)
-        opt["G"].zero_grad(set_to_none=True)
-        g_loss.backward()
-        opt["G"].step()
+        descend(g_loss, opt["G"])
         return {"d_loss": d_loss.detach(), "g_loss": g_loss.detach()}

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import torch
 from torch.func import functional_call
 
-from trainers.methods.base import Method, RealBatch, adam, bce_logits, register_method
+from trainers.methods.base import Method, RealBatch, adam, bce_logits, descend, register_method
 from trainers.nets import init_orthogonal, mlp
 
 
@@ -102,14 +102,8 @@ class UnrolledGAN(Method):
             g_loss = -self.d_loss(unrolled, x, fake)
         else:
             g_loss = bce_logits(functional_call(self.nets["D"], unrolled, (fake,)), 1.0)
-        self.opt["G"].zero_grad(set_to_none=True)
-        g_grads = torch.autograd.grad(g_loss, list(G.parameters()))
-        for q, g in zip(G.parameters(), g_grads):
-            q.grad = g
-        self.opt["G"].step()
+        descend(g_loss, self.opt["G"])
 
         d_loss = self.d_loss(dict(self.nets["D"].named_parameters()), x, fake.detach())
-        self.opt["D"].zero_grad(set_to_none=True)
-        d_loss.backward()
-        self.opt["D"].step()
+        descend(d_loss, self.opt["D"])
         return {"d_loss": d_loss.detach(), "g_loss": g_loss.detach()}

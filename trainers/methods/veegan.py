@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import torch
 
 from gan_eval.io.latent import LatentSpec
-from trainers.methods.base import Method, RealBatch, adam, bce_logits, register_method
+from trainers.methods.base import Method, RealBatch, adam, bce_logits, descend, register_method
 from trainers.nets import init_xavier, mlp
 
 
@@ -76,15 +76,9 @@ class VEEGAN(Method):
         z_data = F(x) + e
 
         d_loss = bce_logits(D(torch.cat([x_fake.detach(), z], 1)), 1.0) + bce_logits(D(torch.cat([x, z_data.detach()], 1)), 0.0)
-        self.opt["D"].zero_grad(set_to_none=True)
-        d_loss.backward()
-        self.opt["D"].step()
+        descend(d_loss, self.opt["D"])
 
         reconstruction = 0.5 * p.reconstruction_weight * (z - F(x_fake)).pow(2).sum(dim=1).mean()
         adversarial = D(torch.cat([x_fake, z], 1)).mean()
-        gf_params = [q for group in self.opt["GF"].param_groups for q in group["params"]]
-        grads = torch.autograd.grad(adversarial + reconstruction, gf_params)
-        for q, g in zip(gf_params, grads):
-            q.grad = g
-        self.opt["GF"].step()
+        descend(adversarial + reconstruction, self.opt["GF"])
         return {"d_loss": d_loss.detach(), "g_loss": adversarial.detach(), "reconstruction": reconstruction.detach()}
