@@ -20,12 +20,17 @@ def train(
     eval_samples: int = typer.Option(2500, "--eval-samples", help="Samples per evaluation (VEEGAN: 2,500)."),
     out: Path = typer.Option(Path("runs"), "--out", "-o", help="Parent folder; the run goes to OUT/METHOD-DATASET-sSEED."),
     device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:N or auto."),
+    threads: int = typer.Option(1, "--threads", help="torch CPU threads (1 is fastest for these small networks)."),
     settings: Optional[List[str]] = typer.Option(None, "--set", "-s", help="Hyper-parameter key=value (repeatable)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar on stderr."),
 ) -> None:
     """Train one method on one mixture; resumes from OUT/... if a checkpoint is there."""
+    import torch
+
     from trainers.loop import TrainConfig
     from trainers.loop import train as run_training
+
+    torch.set_num_threads(threads)
 
     config = TrainConfig(method, dataset, seed, steps, train_size, eval_every, eval_samples, str(resolve_device(device)), parse_settings(settings))
     run_dir = out / f"{method}-{dataset}-s{seed}"
