@@ -18,7 +18,7 @@ def train(
     train_size: Optional[int] = typer.Option(None, "--train-size", help="Fixed training set of N points drawn once (default: fresh samples every batch)."),
     eval_every: int = typer.Option(1000, "--eval-every", help="Evaluate (modes, HQ %, KL) and checkpoint every N steps."),
     eval_samples: int = typer.Option(2500, "--eval-samples", help="Samples per evaluation (VEEGAN: 2,500)."),
-    out: Path = typer.Option(Path("runs"), "--out", "-o", help="Parent folder; the run goes to OUT/METHOD-DATASET-sSEED."),
+    out: Path = typer.Option(Path("runs"), "--out", "-o", help="Parent folder; the run goes to OUT/METHOD[-KEYVALUE...]-DATASET-sSEED."),
     device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:N or auto."),
     threads: int = typer.Option(1, "--threads", help="torch CPU threads (1 is fastest for these small networks)."),
     settings: Optional[List[str]] = typer.Option(None, "--set", "-s", help="Hyper-parameter key=value (repeatable)."),
@@ -32,8 +32,10 @@ def train(
 
     torch.set_num_threads(threads)
 
-    config = TrainConfig(method, dataset, seed, steps, train_size, eval_every, eval_samples, str(resolve_device(device)), parse_settings(settings))
-    run_dir = out / f"{method}-{dataset}-s{seed}"
+    params = parse_settings(settings)
+    config = TrainConfig(method, dataset, seed, steps, train_size, eval_every, eval_samples, str(resolve_device(device)), params)
+    tag = "".join(f"-{k}{v}" for k, v in sorted(params.items()))
+    run_dir = out / f"{method}{tag}-{dataset}-s{seed}"
     bar = _StepBar(progress)
     try:
         result = run_training(config, run_dir, callback=bar.update)
