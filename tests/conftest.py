@@ -36,3 +36,15 @@ def stub_torchvision() -> None:
         sys.modules[f"torchvision.{sub}"] = module
     tv.__version__ = "0.0-stub"
     sys.modules["torchvision"] = tv
+
+
+@pytest.fixture
+def one_torch_thread():
+    """torch on one thread for the test: small networks run fastest so, and multi-threaded kernels stall
+    badly on a shared, busy CPU (use with ``pytestmark = pytest.mark.usefixtures("one_torch_thread")``)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -6,21 +6,13 @@ import subprocess
 import sys
 
 import pytest
-import torch
 from typer.testing import CliRunner
 
 from gan_eval.cli import app
 from trainers.reproduce import reproduce
 from trainers.tables import TABLES
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny networks: one thread is fastest, and multi-threaded kernels stall badly on a shared, busy CPU."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_reproduce_tiny_budget_writes_table_json_figure_and_resumes(tmp_path):

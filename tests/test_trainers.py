@@ -17,14 +17,7 @@ from trainers.methods import METHODS
 
 STEPS = 20
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny networks: one thread is fastest, and multi-threaded kernels stall badly on a shared, busy CPU."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def run_collecting(config: TrainConfig, run_dir, stop_after=None):
