@@ -2,6 +2,6 @@
 from gan_eval.cli.app import app, main
 
 # One line per command module: importing it registers its commands.
-from gan_eval.cli import demo, generators, references, score, stacked_mnist, stats  # noqa: F401,E402
+from gan_eval.cli import demo, generators, references, score, stacked_mnist, stats, train  # noqa: F401,E402
 
 __all__ = ["app", "main"]

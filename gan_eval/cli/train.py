@@ -1,0 +1,103 @@
+"""``gan-eval train`` and ``gan-eval reproduce``: the reference trainers (imported lazily, so ``--help`` stays fast)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from gan_eval.cli.app import app, parse_settings, resolve_device
+
+
+@app.command()
+def train(
+    method: str = typer.Argument(..., help="gan, ali, unrolled, veegan or pacgan."),
+    dataset: str = typer.Option("ring8", "--dataset", "-d", help="A known mixture (see `gan-eval references`)."),
+    seed: int = typer.Option(0, "--seed"),
+    steps: Optional[int] = typer.Option(None, "--steps", help="Iterations (default: the paper's budget)."),
+    train_size: Optional[int] = typer.Option(None, "--train-size", help="Fixed training set of N points drawn once (default: fresh samples every batch)."),
+    eval_every: int = typer.Option(1000, "--eval-every", help="Evaluate (modes, HQ %, KL) and checkpoint every N steps."),
+    eval_samples: int = typer.Option(2500, "--eval-samples", help="Samples per evaluation (VEEGAN: 2,500)."),
+    out: Path = typer.Option(Path("runs"), "--out", "-o", help="Parent folder; the run goes to OUT/METHOD[-KEYVALUE...]-DATASET-sSEED."),
+    device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:N or auto."),
+    threads: int = typer.Option(1, "--threads", help="torch CPU threads (1 is fastest for these small networks)."),
+    settings: Optional[List[str]] = typer.Option(None, "--set", "-s", help="Hyper-parameter key=value (repeatable)."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar on stderr."),
+) -> None:
+    """Train one method on one mixture; resumes from OUT/... if a checkpoint is there."""
+    import torch
+
+    from trainers.loop import TrainConfig
+    from trainers.loop import train as run_training
+
+    torch.set_num_threads(threads)
+
+    params = parse_settings(settings)
+    config = TrainConfig(method, dataset, seed, steps, train_size, eval_every, eval_samples, str(resolve_device(device)), params)
+    tag = "".join(f"-{k}{v}" for k, v in sorted(params.items()))
+    run_dir = out / f"{method}{tag}-{dataset}-s{seed}"
+    bar = _StepBar(progress)
+    try:
+        result = run_training(config, run_dir, callback=bar.update)
+    finally:
+        bar.close()
+    v = result["values"]
+    kl = "-" if v.get("kl") is None else f"{v['kl']:.3f}"
+    typer.echo(f"{run_dir}: step {result['step']}: {v['modes']}/{v['n_modes']} modes, {v['hq_percent']:.1f}% HQ, KL {kl}")
+    typer.echo(f"wrote {run_dir / 'generator.pt'} (+ .json), samples.npz, metrics.jsonl, result.json")
+
+
+class _StepBar:
+    """tqdm over steps, showing the last evaluation."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.bar = None
+
+    def update(self, info) -> None:  # noqa: ANN001 (trainers.loop.StepInfo, imported lazily)
+        if not self.enabled:
+            return
+        if self.bar is None:
+            import sys
+
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=info.steps, initial=info.step - 1, file=sys.stderr, dynamic_ncols=True, desc="train")
+        self.bar.update(1)
+        if info.evaluation is not None:
+            e = info.evaluation
+            self.bar.set_postfix(modes=e["modes"], hq=f"{e['hq_percent']:.1f}%")
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+@app.command()
+def reproduce(
+    table: str = typer.Argument(..., help="veegan-table1, pacgan-table1 or moons-latent-dim."),
+    seeds: Optional[int] = typer.Option(None, "--seeds", help="Seeds per cell (default: the paper's: 5 or 10)."),
+    jobs: int = typer.Option(1, "--jobs", "-j", help="Runs in parallel (one process each)."),
+    out: Path = typer.Option(Path("results"), "--out", "-o", help="Folder for runs/, TABLE.md, TABLE.json, TABLE.png."),
+    steps: Optional[int] = typer.Option(None, "--steps", help="Iterations per run (default: the table's budget)."),
+    device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:N or auto."),
+    threads: int = typer.Option(1, "--threads", help="torch threads per run."),
+    as_json: bool = typer.Option(False, "--json", help="Print the JSON summary instead of the Markdown table."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="One line per finished run on stderr."),
+) -> None:
+    """Re-run a paper's table (finished runs are kept), print ours beside the paper's, write Markdown, JSON, figure."""
+    import json
+
+    from trainers.reproduce import reproduce as run_table
+
+    def report(job, result, done, total) -> None:  # noqa: ANN001
+        if progress:
+            v = result["values"]
+            typer.echo(f"[{done}/{total}] {job.row.label} {job.column.dataset} seed {job.seed}: {v['modes']} modes, {v['hq_percent']:.1f}% HQ", err=True)
+
+    summary = run_table(table, out, seeds=seeds, jobs=jobs, steps=steps, device=str(resolve_device(device)), threads=threads, on_done=report)
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2))
+        return
+    typer.echo(Path(summary["files"]["markdown"]).read_text(encoding="utf-8"))
+    typer.echo("\n".join(f"wrote {p}" for p in summary["files"].values()))

@@ -1,0 +1,149 @@
+"""The training framework: determinism, kill-and-resume, export, config checks, over every registered method."""
+from __future__ import annotations
+
+import copy
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from gan_eval.errors import GanEvalError
+from gan_eval.io.latent import load_latent_spec
+from gan_eval.references import get_reference
+from trainers.datasets import TrainingData
+from trainers.loop import Run, TrainConfig, derive_seeds, train
+from trainers.methods import METHODS
+
+STEPS = 20
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+def run_collecting(config: TrainConfig, run_dir, stop_after=None):
+    losses = {}
+
+    def record(info):
+        losses[info.step] = {k: float(v) for k, v in info.losses.items()}
+
+    result = train(config, run_dir, callback=record, stop_after=stop_after)
+    return result, losses
+
+
+def metric_lines(run_dir):
+    lines = [json.loads(ln) for ln in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    for ln in lines:
+        ln.pop("elapsed_s")
+    return lines
+
+
+@pytest.mark.parametrize("method", METHODS.names())
+def test_method_contract_kill_resume_is_bit_identical_and_export_reproduces_samples(method, tmp_path):
+    """20 steps on ring8; a run killed after step 13 (last checkpoint at 10) and resumed equals an
+    uninterrupted run with the same seed: same losses at every step, weights, metrics and samples; the
+    exported TorchScript generator + sidecar reproduce the in-memory samples."""
+    config = TrainConfig(method, "ring8", seed=3, steps=STEPS, eval_every=5, eval_samples=200)
+    full, full_losses = run_collecting(config, tmp_path / "full")
+    assert set(full_losses) == set(range(1, STEPS + 1))
+    assert all(np.isfinite(v) for step in full_losses.values() for v in step.values())
+
+    killed, first_part = run_collecting(config, tmp_path / "resumed", stop_after=13)
+    assert killed is None and not (tmp_path / "resumed" / "result.json").exists()
+    resumed, second_part = run_collecting(config, tmp_path / "resumed")
+    assert sorted(second_part) == list(range(11, STEPS + 1))  # steps 11-13 are redone from the checkpoint
+    assert {**first_part, **second_part} == full_losses
+    assert {k: first_part[k] for k in (11, 12, 13)} == {k: second_part[k] for k in (11, 12, 13)}
+    assert metric_lines(tmp_path / "full") == metric_lines(tmp_path / "resumed")
+    a = torch.load(tmp_path / "full" / "checkpoint.pt", weights_only=True)["nets"]
+    b = torch.load(tmp_path / "resumed" / "checkpoint.pt", weights_only=True)["nets"]
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+    samples = np.load(tmp_path / "full" / "samples.npz")["samples"]
+    np.testing.assert_array_equal(samples, np.load(tmp_path / "resumed" / "samples.npz")["samples"])
+    assert full["values"]["n"] == 200 and resumed["step"] == STEPS
+
+    generator = torch.jit.load(str(tmp_path / "full" / "generator.pt"))
+    spec = load_latent_spec(tmp_path / "full" / "generator.pt")
+    assert spec is not None and spec.extra == {"reference": "ring8", "method": method, "seed": 3, "steps": STEPS}
+    z = spec.sample(200, torch.Generator().manual_seed(derive_seeds(3)["eval"]))
+    with torch.no_grad():
+        exported = generator(z).numpy()
+    np.testing.assert_allclose(exported, samples, rtol=0, atol=1e-5)
+
+
+def test_other_seed_gives_other_losses(tmp_path):
+    _, a = run_collecting(TrainConfig("gan", "ring8", seed=0, steps=3), tmp_path / "a")
+    _, b = run_collecting(TrainConfig("gan", "ring8", seed=1, steps=3), tmp_path / "b")
+    assert a != b
+
+
+def test_resume_refuses_a_changed_config_but_extends_steps(tmp_path):
+    config = TrainConfig("gan", "ring8", seed=0, steps=4, eval_every=2)
+    train(config, tmp_path)
+    changed = TrainConfig("gan", "ring8", seed=0, steps=4, eval_every=2, params={"lr": 3e-4})
+    with pytest.raises(GanEvalError, match=r"different configuration \(params") as info:
+        train(changed, tmp_path)
+    assert "\n" not in str(info.value)
+    extended, losses = run_collecting(TrainConfig("gan", "ring8", seed=0, steps=6, eval_every=2), tmp_path)
+    assert extended["step"] == 6 and sorted(losses) == [5, 6]
+    with pytest.raises(GanEvalError, match="already trained 6 steps"):
+        train(config, tmp_path)
+
+
+def test_unknown_hyper_parameter_is_one_line_error():
+    with pytest.raises(GanEvalError, match="unknown hyper-parameter 'lrr'.*lr"):
+        Run(TrainConfig("gan", params={"lrr": "1"}), "/nonexistent-not-created")
+
+
+def test_unrolled_adam_matches_torch_adam():
+    """One unrolled step of our differentiable Adam equals torch.optim.Adam's step (from a warm state)."""
+    run = Run(TrainConfig("unrolled", "ring8", seed=0, params={"batch_size": 64, "unroll": 1}), "/nonexistent-not-created")
+    method = run.method
+    real = lambda n: run.data.batch(n, run.generators["data"])  # noqa: E731
+    for _ in range(3):
+        method.train_step(real, run.generators["noise"])
+    x = real(64)
+    fake = method.nets["G"](method.noise(64, run.generators["noise"])).detach()
+    unrolled = method.unrolled_params(x, fake)
+    D = method.nets["D"]
+    reference = copy.deepcopy(D)
+    opt = torch.optim.Adam(reference.parameters(), lr=1e-4, betas=(0.5, 0.999), eps=1e-8)
+    opt.load_state_dict(method.opt["D"].state_dict())
+    loss = method.d_loss(dict(reference.named_parameters()), x, fake)
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+    for name, p in reference.named_parameters():
+        torch.testing.assert_close(unrolled[name].detach(), p.detach(), rtol=1e-5, atol=1e-7)
+
+
+def test_fixed_training_set_is_visited_in_epochs():
+    """train_size = batch size (the moons mini-project): every batch is the whole set, in a new order."""
+    data = TrainingData(get_reference("moons-mini"), 32, set_seed=5)
+    gen = torch.Generator().manual_seed(0)
+    first, second = data.batch(32, gen), data.batch(32, gen)
+    key = lambda x: sorted(map(tuple, x.tolist()))  # noqa: E731
+    assert key(first) == key(second) == key(data.pool)
+    assert not torch.equal(first, second)
+
+
+def test_fresh_data_differs_every_batch_and_follows_the_reference():
+    data = TrainingData(get_reference("ring8"), None, set_seed=0)
+    gen = torch.Generator().manual_seed(0)
+    a, b = data.batch(1000, gen), data.batch(1000, gen)
+    assert not torch.equal(a, b)
+    _, hq = get_reference("ring8").assign(a)
+    assert hq.float().mean() > 0.97  # 98.89 % in closed form
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="not reproduced at CPU budgets: after 900 iterations the PacGAN-baseline GAN "
+                   "already covers ~7 ring8 modes while VEEGAN (Algorithm 1, notebook nets) is still a blob near the centre")
+def test_veegan_covers_more_ring8_modes_than_gan_at_the_same_short_budget(tmp_path):
+    """VEEGAN Table 1's claim (ring: VEEGAN 8 modes, GAN 1) at 900 iterations, seed 0, 2,500 samples.
+    Observed: GAN 8 modes (10.8 % HQ), VEEGAN 1 mode (< 0.5 % HQ). Strict xfail: if a change makes VEEGAN
+    win, this fails and the marker must go."""
+    modes = {
+        method: train(TrainConfig(method, "ring8", seed=0, steps=900, eval_every=900), tmp_path / method)["values"]["modes"]
+        for method in ("gan", "veegan")
+    }
+    assert modes["veegan"] > modes["gan"]

@@ -1,0 +1,56 @@
+"""Training data drawn from a known reference, in the two ways the papers do it.
+
+* ``train_size=None`` (VEEGAN's notebooks): every batch is fresh, drawn from the reference with a seed
+  taken from the data generator.
+* ``train_size=N`` (PacGAN and ALI code: a 100,000-point set drawn once; the moons mini-project:
+  ``make_moons(32, noise=0)``, i.e. the same 32 points every batch): a fixed set drawn once from the run's
+  training-set seed, visited in shuffled epochs (a new permutation from the data generator each epoch).
+  With N equal to the batch size every batch is the whole set.
+
+The state (the current permutation and position) is saved in checkpoints so a resumed run draws the same
+batches as an uninterrupted one.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from gan_eval.references import Reference
+
+
+class TrainingData:
+    """Batches of ``reference`` samples for training, deterministic given the generators."""
+
+    def __init__(self, reference: Reference, train_size: int | None, set_seed: int) -> None:
+        self.reference = reference
+        self.train_size = train_size
+        self.pool = reference.sample(train_size, set_seed) if train_size else None
+        self.order = torch.empty(0, dtype=torch.int64)
+        self.position = 0
+
+    def batch(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        """``n`` float32 samples on the CPU."""
+        if self.pool is None:
+            seed = int(torch.randint(0, 2**62, (1,), generator=generator))
+            return self.reference.sample(n, seed)
+        parts = []
+        while n > 0:
+            if self.position >= len(self.order):
+                self.order = torch.randperm(len(self.pool), generator=generator)
+                self.position = 0
+            take = self.order[self.position : self.position + n]
+            self.position += len(take)
+            n -= len(take)
+            parts.append(self.pool[take])
+        return torch.cat(parts)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"order": self.order, "position": self.position}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.order = state["order"]
+        self.position = int(state["position"])
+
+    def describe(self) -> dict[str, Any]:
+        return {"mode": "fresh" if self.pool is None else "fixed", "train_size": self.train_size}

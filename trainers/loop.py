@@ -1,0 +1,300 @@
+"""The one training loop: seeding, evaluation with its own RNG, run directory, checkpoints, resume, export.
+
+A run directory holds
+
+* ``config.json``: the resolved configuration (every hyper-parameter, the reference's definition);
+* ``environment.json``: versions of Python / torch / numpy / gan-eval, the device, the thread count;
+* ``metrics.jsonl``: one line per evaluation: step, mean losses since the last one, modes / HQ % / KL;
+* ``checkpoint.pt``: state dicts of the networks and optimizers, the RNG states, the data order, the step
+  (written atomically at every evaluation);
+* at the end ``generator.pt`` (TorchScript, CPU, eval mode) + ``generator.json`` (its latent spec, with
+  reference, method, seed, steps), ``samples.npz`` (the final evaluation samples) and ``result.json``.
+
+Randomness: four CPU ``torch.Generator`` s seeded from (seed, purpose) by numpy's SeedSequence: model
+init, training-set draw, data batches, noise. Evaluation draws its latents from a fifth generator that is
+re-seeded at every evaluation and samples with the networks in eval mode (BatchNorm then neither uses nor
+updates batch statistics), so evaluating never changes the training trajectory.
+
+Resume: running again into a directory with a checkpoint continues from it, bit-identically to an
+uninterrupted run on the same device, and refuses (one-line :class:`GanEvalError`) when the resolved
+configuration differs from the stored one in anything but ``steps`` (a finished run may be extended).
+"""
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import platform
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+import gan_eval
+from gan_eval.errors import GanEvalError
+from gan_eval.io.atomic import atomic_path, save_json, save_npz, write_with
+from gan_eval.io.latent import LatentSpec, save_latent_spec
+from gan_eval.metrics.modes import mode_coverage
+from gan_eval.references import get_reference
+from trainers.datasets import TrainingData
+from trainers.methods import METHODS, Method, make_params
+
+PURPOSES = ("init", "train_set", "data", "noise", "eval")
+RESUMABLE_CHANGES = ("steps",)
+
+
+@dataclass
+class TrainConfig:
+    """What to train. ``steps=None`` means the method's paper budget; ``train_size=None`` fresh data every
+    batch, N a fixed set of N points drawn once (see :mod:`trainers.datasets`); ``params`` overrides the
+    method's hyper-parameter defaults (``--set key=value``)."""
+
+    method: str
+    dataset: str = "ring8"
+    seed: int = 0
+    steps: int | None = None
+    train_size: int | None = None
+    eval_every: int = 1000
+    eval_samples: int = 2500
+    device: str = "cpu"
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class StepInfo:
+    """What the loop reports after each step: losses as detached tensors (no device sync unless read);
+    ``evaluation`` is the metrics line when this step was evaluated."""
+
+    step: int
+    steps: int
+    losses: dict[str, torch.Tensor]
+    evaluation: dict[str, Any] | None = None
+
+
+def derive_seeds(seed: int) -> dict[str, int]:
+    """Independent 63-bit seeds per purpose from the run seed."""
+    states = np.random.SeedSequence([seed, 0x6A9]).spawn(len(PURPOSES))
+    return {p: int(s.generate_state(1, np.uint64)[0] >> np.uint64(1)) for p, s in zip(PURPOSES, states)}
+
+
+def resolve_config(config: TrainConfig) -> dict[str, Any]:
+    """The configuration with every default filled in (what ``config.json`` stores)."""
+    method_cls = METHODS.get(config.method)
+    params = make_params(config.method, config.params)
+    reference = get_reference(config.dataset)
+    steps = method_cls.default_steps if config.steps is None else config.steps
+    for name, value in (("steps", steps), ("eval_every", config.eval_every), ("eval_samples", config.eval_samples)):
+        if value <= 0:
+            raise GanEvalError(f"{name}={value}: must be a positive integer")
+    if config.train_size is not None and config.train_size <= 0:
+        raise GanEvalError(f"train_size={config.train_size}: must be positive, or omitted for fresh samples every batch")
+    return {
+        "method": config.method,
+        "dataset": config.dataset,
+        "seed": config.seed,
+        "steps": steps,
+        "train_size": config.train_size,
+        "eval_every": config.eval_every,
+        "eval_samples": config.eval_samples,
+        "device": str(torch.device(config.device)),
+        "params": dataclasses.asdict(params),
+        "reference": reference.describe(),
+    }
+
+
+def environment(device: torch.device) -> dict[str, Any]:
+    env = {
+        "python": sys.version.split()[0],
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "gan_eval": gan_eval.__version__,
+        "platform": platform.platform(),
+        "device": str(device),
+        "torch_threads": torch.get_num_threads(),
+    }
+    if device.type == "cuda":
+        env["cuda_device"] = torch.cuda.get_device_name(device)
+        env["cuda"] = torch.version.cuda
+    return env
+
+
+class Run:
+    """A run directory bound to its resolved configuration: the method, its data and generators."""
+
+    def __init__(self, config: TrainConfig, run_dir: str | Path) -> None:
+        self.dir = Path(run_dir)
+        self.config = resolve_config(config)
+        self.steps = self.config["steps"]
+        self.device = torch.device(config.device)
+        self.reference = get_reference(config.dataset)
+        self.seeds = derive_seeds(config.seed)
+        self.generators = {p: torch.Generator().manual_seed(self.seeds[p]) for p in ("init", "data", "noise")}
+        params = make_params(config.method, config.params)
+        self.method: Method = METHODS.get(config.method)(params, self.reference.dim, self.device)
+        self.method.setup(self.generators["init"])
+        self.data = TrainingData(self.reference, config.train_size, self.seeds["train_set"])
+        self.step = 0
+        self.elapsed = 0.0
+
+    # --- files -----------------------------------------------------------------------------------
+    def path(self, name: str) -> Path:
+        return self.dir / name
+
+    def open_directory(self) -> None:
+        """Create the run directory, or check that an existing one was made with the same configuration."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        stored_path = self.path("config.json")
+        if stored_path.exists():
+            stored = json.loads(stored_path.read_text(encoding="utf-8"))
+            changed = [k for k in sorted(set(stored) | set(self.config)) if k not in RESUMABLE_CHANGES and stored.get(k) != self.config.get(k)]
+            if changed:
+                key = changed[0]
+                raise GanEvalError(
+                    f"{self.dir}: was made with a different configuration ({key}: {_short(stored.get(key))} here,"
+                    f" {_short(self.config.get(key))} asked); use another --out or delete that folder"
+                )
+        save_json(stored_path, self.config)
+        save_json(self.path("environment.json"), environment(self.device))
+
+    def save_checkpoint(self) -> None:
+        state = {
+            "step": self.step,
+            "elapsed": self.elapsed,
+            "nets": self.method.nets.state_dict(),
+            "optimizers": {k: o.state_dict() for k, o in self.method.opt.items()},
+            "rng": {k: g.get_state() for k, g in self.generators.items()},
+            "data": self.data.state_dict(),
+        }
+        with atomic_path(self.path("checkpoint.pt")) as tmp:
+            torch.save(state, tmp)
+
+    def load_checkpoint(self) -> bool:
+        path = self.path("checkpoint.pt")
+        if not path.exists():
+            return False
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+            self.method.nets.load_state_dict(state["nets"])
+            for k, o in self.method.opt.items():
+                o.load_state_dict(state["optimizers"][k])
+            for k, g in self.generators.items():
+                g.set_state(state["rng"][k])
+            self.data.load_state_dict(state["data"])
+        except (RuntimeError, KeyError, EOFError) as exc:
+            raise GanEvalError(f"{path}: unreadable checkpoint ({str(exc).splitlines()[0]}); delete it to start over") from None
+        self.step = int(state["step"])
+        self.elapsed = float(state["elapsed"])
+        self._truncate_metrics()
+        return True
+
+    def _truncate_metrics(self) -> None:
+        """Drop metric lines written after the checkpoint (a kill between evaluation and checkpoint)."""
+        path = self.path("metrics.jsonl")
+        if path.exists():
+            lines = [ln for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
+            kept = [ln for ln in lines if json.loads(ln)["step"] <= self.step]
+            if len(kept) != len(lines):
+                write_with(path, lambda tmp: tmp.write_text("".join(k + "\n" for k in kept), encoding="utf-8"))
+
+    def append_metrics(self, line: dict[str, Any]) -> None:
+        with open(self.path("metrics.jsonl"), "a", encoding="utf-8") as f:
+            f.write(json.dumps(line) + "\n")
+
+    # --- evaluation and export -------------------------------------------------------------------
+    def eval_samples(self) -> torch.Tensor:
+        """The evaluation samples: the same latents at every evaluation, from the eval seed."""
+        return self.method.sample(self.config["eval_samples"], torch.Generator().manual_seed(self.seeds["eval"]))
+
+    def evaluate(self, losses: dict[str, float]) -> tuple[dict[str, Any], torch.Tensor]:
+        samples = self.eval_samples()
+        finite = bool(torch.isfinite(samples).all())
+        values = mode_coverage(samples, self.reference).values() if finite else {"modes": 0, "hq_percent": 0.0, "kl": None}
+        line = {"step": self.step, "elapsed_s": round(self.elapsed, 3), **losses, **values, "finite": finite}
+        return line, samples
+
+    def export(self, samples: torch.Tensor, line: dict[str, Any]) -> dict[str, Any]:
+        """Write generator.pt + generator.json, samples.npz and result.json (the run is then finished)."""
+        net = copy.deepcopy(self.method.generator()).cpu().eval()
+        spec = self.method.latent_spec()
+        example = spec.sample(2, torch.Generator().manual_seed(0))
+        with torch.no_grad():
+            traced = torch.jit.trace(net, example)
+        gen_path = self.path("generator.pt")
+        with atomic_path(gen_path) as tmp:
+            torch.jit.save(traced, str(tmp))
+        cfg = self.config
+        sidecar = LatentSpec(spec.latent_dim, spec.latent_distribution, extra={"reference": cfg["dataset"], "method": cfg["method"], "seed": cfg["seed"], "steps": self.step})
+        save_latent_spec(gen_path, sidecar)
+        save_npz(self.path("samples.npz"), samples=samples.numpy())
+        result = {"config": cfg, "step": self.step, "elapsed_s": round(self.elapsed, 3), "values": line, "files": ["generator.pt", "generator.json", "samples.npz"]}
+        save_json(self.path("result.json"), result)
+        return result
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def finished_result(run_dir: str | Path, steps: int) -> dict[str, Any] | None:
+    """The result of a run in ``run_dir`` that has finished ``steps`` steps, else None."""
+    path = Path(run_dir) / "result.json"
+    if not path.exists():
+        return None
+    result = json.loads(path.read_text(encoding="utf-8"))
+    return result if result.get("step") == steps else None
+
+
+def train(
+    config: TrainConfig,
+    run_dir: str | Path,
+    *,
+    callback: Callable[[StepInfo], None] | None = None,
+    stop_after: int | None = None,
+) -> dict[str, Any] | None:
+    """Train (or resume, or extend) the run in ``run_dir``; returns ``result.json``'s content.
+
+    ``callback`` is called after every step (the CLI's progress bar). ``stop_after`` ends the loop after
+    that step without finishing the run, exactly as a kill would (tests); then None is returned.
+    """
+    run = Run(config, run_dir)
+    run.open_directory()
+    run.load_checkpoint()
+    if run.step > run.steps:
+        raise GanEvalError(f"{run.dir}: already trained {run.step} steps, more than the {run.steps} asked; ask for at least {run.step}")
+    done = finished_result(run.dir, run.steps)
+    if run.step == run.steps and done is not None:
+        return done
+    real = lambda n: run.data.batch(n, run.generators["data"]).to(run.device)  # noqa: E731
+    sums: dict[str, torch.Tensor] = {}
+    count = 0
+    line: dict[str, Any] | None = None
+    samples = None
+    started = time.perf_counter() - run.elapsed
+    while run.step < run.steps:
+        losses = run.method.train_step(real, run.generators["noise"])
+        run.step += 1
+        for k, v in losses.items():
+            sums[k] = sums[k] + v if k in sums else v
+        count += 1
+        evaluation = None
+        if run.step % config.eval_every == 0 or run.step == run.steps:
+            run.elapsed = time.perf_counter() - started
+            line, samples = run.evaluate({k: float(v) / count for k, v in sums.items()})
+            run.append_metrics(line)
+            run.save_checkpoint()
+            sums, count = {}, 0
+            evaluation = line
+        if callback is not None:
+            callback(StepInfo(run.step, run.steps, losses, evaluation))
+        if stop_after is not None and run.step >= stop_after:
+            return None
+    if samples is None:  # resumed at the last step's checkpoint but killed before the export
+        samples = run.eval_samples()
+        lines = run.path("metrics.jsonl").read_text(encoding="utf-8").splitlines()
+        line = json.loads(lines[-1])
+    return run.export(samples, line)

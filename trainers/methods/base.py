@@ -1,0 +1,143 @@
+"""What a training method is: hyper-parameters as a dataclass, networks, optimizers, one training step.
+
+A method module defines a ``Params`` dataclass (defaults = the paper's or its reference code's, each with
+its source in the docstring) and a :class:`Method` subclass registered with ``@register_method(name)``;
+one import line in :mod:`trainers.methods` makes it known to ``gan-eval train`` and ``reproduce``.
+
+Randomness comes only from the generators the loop passes in: ``build`` gets the model-init generator,
+``train_step`` the noise generator and a ``real(n)`` callable that draws data from the data generator.
+All noise is drawn on the CPU and moved to the device, so a seed means the same z on any device.
+"""
+from __future__ import annotations
+
+import dataclasses
+import typing
+from typing import Any, Callable, ClassVar, Iterable, Mapping
+
+import torch
+from torch import nn
+
+from gan_eval.errors import GanEvalError
+from gan_eval.io.latent import LatentSpec
+from gan_eval.metrics.base import _convert
+from gan_eval.registry import Registry
+
+RealBatch = Callable[[int], torch.Tensor]
+
+
+def bce_logits(logits: torch.Tensor, target: float) -> torch.Tensor:
+    """Mean binary cross-entropy of sigmoid(logits) against a constant label (0 or 1)."""
+    return nn.functional.binary_cross_entropy_with_logits(logits, torch.full_like(logits, target))
+
+
+def adam(params: Iterable[torch.Tensor], lr: float, betas: tuple[float, float], eps: float = 1e-8) -> torch.optim.Adam:
+    """Adam with the fused kernel (about 3x faster than the default on these small CPU networks)."""
+    return torch.optim.Adam(params, lr=lr, betas=betas, eps=eps, fused=True)
+
+
+def gradients(loss: torch.Tensor, optimizer: torch.optim.Optimizer, retain_graph: bool = False) -> list[torch.Tensor]:
+    """Gradient of ``loss`` with respect to the parameters ``optimizer`` updates (and nothing else)."""
+    params = [q for group in optimizer.param_groups for q in group["params"]]
+    return list(torch.autograd.grad(loss, params, retain_graph=retain_graph))
+
+
+def apply(optimizer: torch.optim.Optimizer, grads: list[torch.Tensor]) -> None:
+    """One optimizer step with the given gradients (as returned by :func:`gradients`)."""
+    params = [q for group in optimizer.param_groups for q in group["params"]]
+    for q, g in zip(params, grads):
+        q.grad = g
+    optimizer.step()
+
+
+def descend(loss: torch.Tensor, optimizer: torch.optim.Optimizer) -> None:
+    """One step of ``optimizer`` on ``loss``; other networks' ``.grad`` are left untouched."""
+    apply(optimizer, gradients(loss, optimizer))
+
+
+class Method:
+    """One GAN-type training method on vectors of dimension ``data_dim``.
+
+    Subclasses set ``Params`` and ``default_steps`` (the paper's iteration budget) and implement
+    :meth:`build`, :meth:`optimizers`, :meth:`train_step` and :meth:`generator`.
+    """
+
+    Params: ClassVar[type]
+    default_steps: ClassVar[int]
+
+    def __init__(self, params: Any, data_dim: int, device: torch.device) -> None:
+        self.params = params
+        self.data_dim = data_dim
+        self.device = torch.device(device)
+        self.nets = nn.ModuleDict()
+        self.opt: dict[str, torch.optim.Optimizer] = {}
+
+    def setup(self, generator: torch.Generator) -> None:
+        """Build the networks from the init ``generator`` and create the optimizers (``self.opt``)."""
+        self.build(generator)
+        self.opt = self.optimizers()
+
+    @property
+    def batch_size(self) -> int:
+        return int(self.params.batch_size)
+
+    def latent_spec(self) -> LatentSpec:
+        return LatentSpec(int(self.params.latent_dim), "normal")
+
+    def noise(self, n: int, generator: torch.Generator) -> torch.Tensor:
+        """``n`` latents from the CPU ``generator``, on the method's device."""
+        return self.latent_spec().sample(n, generator).to(self.device)
+
+    def build(self, generator: torch.Generator) -> nn.ModuleDict:
+        """Create and initialise ``self.nets`` on the CPU from ``generator``, then move them to the device."""
+        raise NotImplementedError
+
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        raise NotImplementedError
+
+    def train_step(self, real: RealBatch, noise: torch.Generator) -> dict[str, torch.Tensor]:
+        """One iteration (all its D and G updates); returns detached scalar losses by name."""
+        raise NotImplementedError
+
+    def generator(self) -> nn.Module:
+        """The network z -> x (what is exported and sampled)."""
+        return self.nets["G"]
+
+    @torch.no_grad()
+    def sample(self, n: int, generator: torch.Generator, batch_size: int = 10_000) -> torch.Tensor:
+        """``n`` samples (CPU, float32) with the generator in eval mode (BatchNorm uses its running statistics,
+        as the exported TorchScript file does); training mode is restored afterwards."""
+        net = self.generator()
+        was_training = net.training
+        net.eval()
+        try:
+            z = self.latent_spec().sample(n, generator)
+            return torch.cat([net(chunk.to(self.device)).float().cpu() for chunk in torch.split(z, batch_size)])
+        finally:
+            net.train(was_training)
+
+
+METHODS: Registry[type[Method]] = Registry("training method")
+
+
+def register_method(name: str) -> Callable[[type[Method]], type[Method]]:
+    """Class decorator: ``@register_method("gan")``."""
+    return METHODS.register(name)
+
+
+def make_params(method: str, overrides: Mapping[str, Any] | None = None) -> Any:
+    """The method's ``Params`` with ``key=value`` overrides (strings are converted to the field's type)."""
+    cls = METHODS.get(method).Params
+    hints = typing.get_type_hints(cls)
+    kwargs = {}
+    for key, value in (overrides or {}).items():
+        key = key.replace("-", "_")
+        if key not in hints:
+            known = ", ".join(f.name for f in dataclasses.fields(cls))
+            raise GanEvalError(f"method {method}: unknown hyper-parameter {key!r}; its hyper-parameters are: {known}")
+        kwargs[key] = _convert(value, hints[key], f"method {method}: --set {key}")
+    params = cls(**kwargs)
+    for f in dataclasses.fields(cls):
+        value = getattr(params, f.name)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
+            raise GanEvalError(f"method {method}: {f.name}={value} must not be negative")
+    return params

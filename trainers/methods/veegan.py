@@ -1,0 +1,84 @@
+"""VEEGAN (Srivastava et al. 2017): a reconstructor F maps data to noise; D judges (z, x) pairs.
+
+Algorithm 1 of the paper, with the networks of the authors' 2-D notebooks:
+
+* D(z, x) is trained by cross-entropy to tell generated pairs (z, G(z)) (label 1) from data pairs
+  (F(x) + e, x), e ~ N(0, I) (label 0), so its logit estimates log q(x|z)p(z) / p(z|x)p(x);
+* G minimises  mean D(z, G(z)) + mean d(z, F(G(z)))  and F minimises  mean d(z, F(G(z))), with the
+  noise-space autoencoder loss d(z, z') = 0.5 ||z - z'||^2 (the negative log-likelihood of z under
+  F's Gaussian N(F(x), I), without its constant);
+* one D step and one (G, F) step per iteration on the same batch.
+
+Defaults (notebook): z ~ N(0, I_254) plus one extra N(0, 1) input of G that F does not reconstruct
+(G's input is 255-D; the exported generator takes all 255); G: FC128-ReLU-FC128-ReLU-linear;
+F: FC128-ReLU-FC128-ReLU-linear to 254; D: [x, z] -> FC128-ReLU -> logit; Glorot-uniform init (TF-slim's
+default); Adam lr 1e-3, beta1 0.5; batch 500; 100k iterations, fresh data every batch.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from gan_eval.io.latent import LatentSpec
+from trainers.methods.base import Method, RealBatch, adam, bce_logits, descend, register_method
+from trainers.nets import init_xavier, mlp
+
+
+@dataclass
+class VEEGANParams:
+    """Hyper-parameters of VEEGAN (the authors' 2-D notebook)."""
+
+    latent_dim: int = 254
+    extra_noise_dim: int = 1
+    hidden: int = 128
+    g_layers: int = 2
+    f_layers: int = 2
+    d_hidden: int = 128
+    d_layers: int = 1
+    lr: float = 1e-3
+    beta1: float = 0.5
+    beta2: float = 0.999
+    batch_size: int = 500
+    reconstruction_weight: float = 1.0
+
+
+@register_method("veegan")
+class VEEGAN(Method):
+    Params = VEEGANParams
+    default_steps = 100_000
+
+    def latent_spec(self) -> LatentSpec:
+        return LatentSpec(int(self.params.latent_dim + self.params.extra_noise_dim), "normal")
+
+    def build(self, generator: torch.Generator) -> torch.nn.ModuleDict:
+        p = self.params
+        self.nets["G"] = mlp([p.latent_dim + p.extra_noise_dim, *[p.hidden] * p.g_layers, self.data_dim], "relu")
+        self.nets["F"] = mlp([self.data_dim, *[p.hidden] * p.f_layers, p.latent_dim], "relu")
+        self.nets["D"] = mlp([self.data_dim + p.latent_dim, *[p.d_hidden] * p.d_layers, 1], "relu")
+        init_xavier(self.nets, generator)
+        return self.nets.to(self.device)
+
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        p = self.params
+        betas = (p.beta1, p.beta2)
+        gf = [*self.nets["G"].parameters(), *self.nets["F"].parameters()]
+        return {"D": adam(self.nets["D"].parameters(), p.lr, betas), "GF": adam(gf, p.lr, betas)}
+
+    def train_step(self, real: RealBatch, noise: torch.Generator) -> dict[str, torch.Tensor]:
+        p, n = self.params, self.batch_size
+        G, F, D = self.nets["G"], self.nets["F"], self.nets["D"]
+        x = real(n)
+        z_full = self.noise(n, noise)
+        z = z_full[:, : p.latent_dim]
+        e = torch.randn(n, p.latent_dim, generator=noise).to(self.device)
+        x_fake = G(z_full)
+        z_data = F(x) + e
+
+        d_loss = bce_logits(D(torch.cat([x_fake.detach(), z], 1)), 1.0) + bce_logits(D(torch.cat([x, z_data.detach()], 1)), 0.0)
+        descend(d_loss, self.opt["D"])
+
+        reconstruction = 0.5 * p.reconstruction_weight * (z - F(x_fake)).pow(2).sum(dim=1).mean()
+        adversarial = D(torch.cat([x_fake, z], 1)).mean()
+        descend(adversarial + reconstruction, self.opt["GF"])
+        return {"d_loss": d_loss.detach(), "g_loss": adversarial.detach(), "reconstruction": reconstruction.detach()}

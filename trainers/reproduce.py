@@ -1,0 +1,290 @@
+"""Re-run a paper's table: every method x dataset x seed, then the table beside the paper's numbers.
+
+``reproduce(name, out)`` trains the runs of :mod:`trainers.tables` under ``out/runs/`` (finished runs are
+not re-run; killed ones resume from their checkpoint), in parallel worker processes when ``jobs > 1``, and
+writes ``out/NAME.md`` (our mean ± sd over seeds beside the paper's number in every cell), ``out/NAME.json``
+(every per-seed value, mean, sd, s.e., the paper's numbers, budgets, wall time) and ``out/NAME.png``
+(samples of seed 0 for every method and dataset over the modes, like VEEGAN's Fig. 2; per-mode counts for
+the 1200-D mixture).
+
+Run without the CLI (only torch, numpy, scipy, matplotlib needed)::
+
+    PYTHONPATH=. python -m trainers.reproduce veegan-table1 --seeds 5 --jobs 16 --out $OUT/veegan
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from gan_eval.errors import GanEvalError
+from gan_eval.io.atomic import save_json, write_with
+from trainers.loop import TrainConfig, finished_result, train
+from trainers.tables import TABLES, Column, Row, Table
+
+# ms per iteration on one core of the development machine (benchmarks/speed/trainer_steps.py), 2-D and
+# 1200-D data: used only to start the longest runs first.
+STEP_MS = {"gan": (22, 45), "ali": (24, 42), "pacgan": (33, 70), "unrolled": (51, 160), "veegan": (10, 46)}
+
+
+@dataclass(frozen=True)
+class Job:
+    row: Row
+    column: Column
+    seed: int
+    config: TrainConfig
+    run_dir: Path
+
+    def cost(self) -> float:
+        low, high = STEP_MS.get(self.config.method, (30, 90))
+        return (high if self.column.dataset == "hd1200" else low) * (self.config.steps or 0)
+
+
+def slug(label: str) -> str:
+    return "".join(c if c.isalnum() else "-" for c in label.lower()).strip("-")
+
+
+def plan(table: Table, out: Path, seeds: int, steps: int | None = None, device: str = "cpu", eval_every: int | None = None) -> list[Job]:
+    """Every run of the table, with its configuration and run directory."""
+    jobs = []
+    for row in table.rows:
+        for column in table.columns:
+            n_steps = steps or column.steps
+            for seed in range(seeds):
+                config = TrainConfig(
+                    method=row.method,
+                    dataset=column.dataset,
+                    seed=seed,
+                    steps=n_steps,
+                    train_size=column.train_size,
+                    eval_every=eval_every or max(1, n_steps // 10),
+                    eval_samples=table.eval_samples,
+                    device=device,
+                    params=dict(row.params),
+                )
+                jobs.append(Job(row, column, seed, config, out / "runs" / f"{slug(row.label)}-{column.dataset}-s{seed}"))
+    return jobs
+
+
+def run_job(config: TrainConfig, run_dir: Path, threads: int) -> dict[str, Any]:
+    """Worker entry point: one run with ``threads`` torch threads."""
+    import torch
+
+    torch.set_num_threads(threads)
+    result = train(config, run_dir)
+    assert result is not None
+    return result
+
+
+def reproduce(
+    name: str,
+    out: str | Path,
+    *,
+    seeds: int | None = None,
+    jobs: int = 1,
+    steps: int | None = None,
+    device: str = "cpu",
+    threads: int = 1,
+    on_done: Callable[[Job, dict[str, Any], int, int], None] | None = None,
+) -> dict[str, Any]:
+    """Train what is missing, then write and return the table (see the module docstring).
+
+    ``steps`` overrides every column's budget; ``threads`` is torch's thread count per run;
+    ``on_done(job, result, done, total)`` is called as runs finish (the CLI's progress).
+    """
+    table = TABLES.get(name)
+    seeds = table.default_seeds if seeds is None else seeds
+    if seeds <= 0 or jobs <= 0:
+        raise GanEvalError(f"--seeds {seeds} / --jobs {jobs}: both must be positive")
+    out = Path(out)
+    all_jobs = plan(table, out, seeds, steps, device)
+    results: dict[Path, dict[str, Any]] = {}
+    pending = []
+    for job in all_jobs:
+        done = finished_result(job.run_dir, job.config.steps)
+        if done is not None:
+            results[job.run_dir] = done
+        else:
+            pending.append(job)
+    pending.sort(key=Job.cost, reverse=True)  # longest first: shortest makespan with a process pool
+    started = time.perf_counter()
+    total = len(all_jobs)
+    if jobs == 1:
+        for job in pending:
+            results[job.run_dir] = run_job(job.config, job.run_dir, threads)
+            if on_done:
+                on_done(job, results[job.run_dir], len(results), total)
+    elif pending:
+        import multiprocessing
+
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+            futures = {pool.submit(run_job, job.config, job.run_dir, threads): job for job in pending}
+            for future in as_completed(futures):
+                job = futures[future]
+                results[job.run_dir] = future.result()
+                if on_done:
+                    on_done(job, results[job.run_dir], len(results), total)
+    wall = time.perf_counter() - started
+    summary = summarise(table, all_jobs, results, seeds=seeds, jobs=jobs, device=device, wall_s=wall, trained=len(pending))
+    out.mkdir(parents=True, exist_ok=True)
+    files = {"markdown": out / f"{name}.md", "json": out / f"{name}.json", "figure": out / f"{name}.png"}
+    summary["files"] = {k: str(v) for k, v in files.items()}
+    write_with(files["markdown"], lambda tmp: tmp.write_text(render_markdown(table, summary), encoding="utf-8"))
+    save_json(files["json"], summary)
+    plot_table(table, all_jobs, files["figure"])
+    return summary
+
+
+def _stats(values: list[float | None]) -> dict[str, Any]:
+    defined = [float(v) for v in values if v is not None and math.isfinite(v)]
+    n = len(defined)
+    mean = float(np.mean(defined)) if n else None
+    sd = float(np.std(defined, ddof=1)) if n > 1 else (0.0 if n == 1 else None)
+    se = sd / math.sqrt(n) if sd is not None and n else None
+    return {"mean": mean, "sd": sd, "se": se, "n": n, "values": values}
+
+
+def summarise(table: Table, plan_jobs: list[Job], results: dict[Path, dict[str, Any]], **facts: Any) -> dict[str, Any]:
+    """Per cell and metric: our per-seed values, mean, sd, s.e., and the paper's (mean, spread)."""
+    cells = []
+    for row in table.rows:
+        for column in table.columns:
+            runs = [results[j.run_dir] for j in plan_jobs if j.row == row and j.column == column]
+            paper = table.paper.get((row.label, column.dataset), {})
+            for metric in table.metrics:
+                mean, spread = paper.get(metric.key, (None, None))
+                cells.append(
+                    {
+                        "method": row.label,
+                        "dataset": column.dataset,
+                        "metric": metric.key,
+                        "ours": _stats([r["values"].get(metric.key) for r in runs]),
+                        "paper": {"mean": mean, "spread": spread},
+                    }
+                )
+    steps = {j.column.dataset: j.config.steps for j in plan_jobs}
+    run_s = sum(results[j.run_dir]["elapsed_s"] for j in plan_jobs)
+    return {
+        "table": table.name,
+        "title": table.title,
+        "steps": steps,
+        "paper_steps": {c.dataset: c.paper_steps for c in table.columns},
+        "train_size": {c.dataset: c.train_size for c in table.columns},
+        "eval_samples": table.eval_samples,
+        "run_s": round(run_s, 1),
+        "paper_spread": table.paper_spread,
+        "data": table.data_note,
+        **facts,
+        "cells": cells,
+    }
+
+
+def _fmt(value: float | None, digits: int) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def render_markdown(table: Table, summary: dict[str, Any]) -> str:
+    """The table: for every method and dataset our ``mean ± sd`` beside the paper's number."""
+    cell = {(c["method"], c["dataset"], c["metric"]): c for c in summary["cells"]}
+    names = " / ".join(m.label for m in table.metrics)
+    budget = ", ".join(
+        f"{d}: {s:,} iterations" + (f" (paper: {summary['paper_steps'][d]:,})" if summary["paper_steps"].get(d) else "")
+        for d, s in summary["steps"].items()
+    )
+    lines = [
+        f"# {table.title}",
+        "",
+        f"Cells: {names}. Ours: mean ± sd over {summary['seeds']} seeds. Paper: {summary['paper_spread']}.",
+        f"Budget (deviates from the papers; see trainers/tables.py): {budget}.",
+        f"Data: {summary['data']}.",
+        f"Wall time: {summary['wall_s']:.0f} s for {summary['trained']} runs trained here with --jobs {summary['jobs']}"
+        f" on {summary['device']}; summed run time {summary['run_s']:.0f} s.",
+        "",
+    ]
+    header = ["method"]
+    for column in table.columns:
+        header += [f"{column.dataset} ours", f"{column.dataset} paper"]
+    lines.append("| " + " | ".join(header) + " |")
+    lines.append("|" + " --- |" * len(header))
+    for row in table.rows:
+        parts = [row.label]
+        for column in table.columns:
+            ours, paper = [], []
+            for m in table.metrics:
+                c = cell[(row.label, column.dataset, m.key)]
+                o = c["ours"]
+                ours.append(f"{_fmt(o['mean'], m.digits)} ± {_fmt(o['sd'], m.digits)}" + (f" ({o['n']} def.)" if o["n"] < summary["seeds"] else ""))
+                p = c["paper"]
+                paper.append(_fmt(p["mean"], m.digits) + (f" ± {_fmt(p['spread'], m.digits)}" if p["spread"] is not None else ""))
+            parts += [" / ".join(ours), " / ".join(paper)]
+        lines.append("| " + " | ".join(parts) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def plot_table(table: Table, jobs: list[Job], path: Path) -> Path:
+    """Samples of the seed-0 run of every method (rows) and dataset (columns) over the modes."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from gan_eval.metrics.modes import mode_coverage
+    from gan_eval.plotting import draw_counts, draw_samples
+    from gan_eval.references import get_reference
+
+    first = {(j.row.label, j.column.dataset): j for j in jobs if j.seed == 0}
+    fig, axes = plt.subplots(len(table.rows), len(table.columns), figsize=(3.6 * len(table.columns), 3.6 * len(table.rows)), squeeze=False)
+    for i, row in enumerate(table.rows):
+        for k, column in enumerate(table.columns):
+            ax = axes[i][k]
+            reference = get_reference(column.dataset)
+            samples = np.load(first[(row.label, column.dataset)].run_dir / "samples.npz")["samples"].astype(np.float64)
+            cov = mode_coverage(samples, reference)
+            if reference.dim == 2:
+                draw_samples(ax, samples, reference, reference.default_threshold_std)
+                ax.get_legend().remove()
+            else:
+                draw_counts(ax, cov.histogram.nearest.numpy(), cov.histogram.hq.numpy())
+            ax.set_title(f"{row.label} · {column.dataset}\n{cov.modes}/{cov.n_modes} modes, {cov.hq_percent:.1f}% HQ", fontsize=9)
+    fig.tight_layout()
+    write_with(path, lambda tmp: fig.savefig(tmp, dpi=80))
+    plt.close(fig)
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m trainers.reproduce TABLE --out DIR [--seeds N] [--jobs J] [--steps N] [--device D]``."""
+    parser = argparse.ArgumentParser(prog="python -m trainers.reproduce", description=__doc__.split("\n\n")[0])
+    parser.add_argument("table", choices=TABLES.names())
+    parser.add_argument("--out", required=True, type=Path)
+    parser.add_argument("--seeds", type=int, default=None)
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--steps", type=int, default=None)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args(argv)
+
+    def report(job: Job, result: dict[str, Any], done: int, total: int) -> None:
+        v = result["values"]
+        print(f"[{done}/{total}] {job.row.label} {job.column.dataset} seed {job.seed}: {v['modes']} modes, {v['hq_percent']:.1f}% HQ, {result['elapsed_s']:.0f} s", file=sys.stderr, flush=True)
+
+    try:
+        summary = reproduce(args.table, args.out, seeds=args.seeds, jobs=args.jobs, steps=args.steps, device=args.device, threads=args.threads, on_done=report)
+    except GanEvalError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(Path(summary["files"]["markdown"]).read_text(encoding="utf-8"))
+    print("\n".join(f"wrote {p}" for p in summary["files"].values()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
