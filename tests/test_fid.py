@@ -22,6 +22,8 @@ from gan_eval.metrics.kid import kernel_inception_distance
 from gan_eval.ops.sqrtm_trace import sqrtm_trace
 from gan_eval.stats.gaussian import GaussianStats
 
+stub_torchvision()  # before any peer import, whichever test a pytest-xdist worker runs first
+
 N = 10
 
 
@@ -46,7 +48,6 @@ def images():
 @pytest.fixture(scope="module")
 def peer(weights, images):
     """torch-fidelity's pool and unbiased logits of both sets."""
-    stub_torchvision()
     from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3
 
     net = FeatureExtractorInceptionV3(
@@ -140,7 +141,6 @@ def test_sqrtm_trace_matches_scipy_sqrtm(n):
 @pytest.mark.filterwarnings("ignore:The `disp` argument")  # pytorch-fid's call into new scipy
 def test_pytorch_fid_npz_gives_same_fid_as_our_stats(tmp_path):
     """Pixel features (192-d, n = 400: non-singular); the peer is pytorch-fid's calculate_frechet_distance."""
-    stub_torchvision()
     from pytorch_fid.fid_score import calculate_frechet_distance
 
     rng = np.random.RandomState(1)

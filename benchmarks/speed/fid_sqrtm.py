@@ -23,23 +23,26 @@ from gan_eval.metrics.fid import frechet_distance
 
 
 def peer_fid():
-    """pytorch-fid's calculate_frechet_distance, or its scipy core when pytorch-fid is not installed."""
+    """pytorch-fid's calculate_frechet_distance, or its scipy core where pytorch-fid is absent or broken."""
+
+    def scipy_fid(mu1, sigma1, mu2, sigma2):
+        covmean = scipy.linalg.sqrtm(sigma1 @ sigma2).real
+        diff = mu1 - mu2
+        return diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2 * np.trace(covmean)
+
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests"))
     try:
         from conftest import stub_torchvision
 
         stub_torchvision()
         from pytorch_fid.fid_score import calculate_frechet_distance
-
-        return calculate_frechet_distance, "pytorch-fid calculate_frechet_distance"
     except ImportError:
-
-        def scipy_fid(mu1, sigma1, mu2, sigma2):
-            covmean = scipy.linalg.sqrtm(sigma1 @ sigma2).real
-            diff = mu1 - mu2
-            return diff @ diff + np.trace(sigma1) + np.trace(sigma2) - 2 * np.trace(covmean)
-
         return scipy_fid, "scipy.linalg.sqrtm (pytorch-fid not installed)"
+    try:
+        calculate_frechet_distance(np.zeros(2), np.eye(2), np.zeros(2), np.eye(2))
+    except TypeError:  # pytorch-fid 0.3 passes sqrtm(disp=False), which newer scipy removed
+        return scipy_fid, "scipy.linalg.sqrtm as pytorch-fid computes it (pytorch-fid 0.3 fails on this scipy)"
+    return calculate_frechet_distance, "pytorch-fid calculate_frechet_distance"
 
 
 def statistics(dim: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

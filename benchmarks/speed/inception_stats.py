@@ -101,6 +101,9 @@ def main() -> None:
     ours_s, moments = ours(fake, weights, device, args.batch_size)
     print(f"Inception pool statistics of {args.n} images 32x32 on {device}, batch {args.batch_size}")
     print(f"  gan-eval        {ours_s:8.2f} s  ({args.n / ours_s:.1f} images/s)")
+    # torch-fidelity runs whatever the global flags say (cuDNN TF32 convolutions by default on CUDA);
+    # true float32 on both sides is what makes the results comparable to 1e-4.
+    torch.backends.cudnn.allow_tf32 = torch.backends.cuda.matmul.allow_tf32 = False
     peer = torch_fidelity(fake, weights, device, args.batch_size)
     if peer is None:
         print("  torch-fidelity  not importable here; gan-eval timed alone")

