@@ -1,7 +1,9 @@
 """Sample loading: every supported format, and a one-line error for every bad input (never unpickling)."""
 from __future__ import annotations
 
+import os
 import pickle
+import stat
 
 import numpy as np
 import pytest
@@ -69,6 +71,18 @@ def test_atomic_write_keeps_old_file_when_writer_fails(tmp_path):
         write_with(path, broken)
     np.testing.assert_array_equal(load_array(path), np.arange(3))
     assert [p.name for p in tmp_path.iterdir()] == ["result.npz"]  # no temp file left behind
+
+
+def test_atomic_write_gives_plain_open_permissions_and_keeps_an_existing_files_mode(tmp_path):
+    """Compared with what ``open()`` itself creates under the same umask (mkstemp alone would give 0600)."""
+    plain = tmp_path / "plain.txt"
+    plain.write_text("x")
+    new = tmp_path / "new.npz"
+    save_npz(new, a=np.arange(3))
+    assert stat.S_IMODE(new.stat().st_mode) == stat.S_IMODE(plain.stat().st_mode)
+    os.chmod(new, 0o640)
+    save_npz(new, a=np.arange(4))
+    assert stat.S_IMODE(new.stat().st_mode) == 0o640
 
 
 class _Exploit:

@@ -16,7 +16,8 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
     """Yield a temporary path beside ``path``; on success rename it over ``path``, on error delete it.
 
     The temporary file keeps ``path``'s suffix (or ``suffix``) so writers that pick a format from the
-    extension (numpy, matplotlib) behave as for the final name.
+    extension (numpy, matplotlib) behave as for the final name. The result gets the permissions of the
+    file it replaces, or those of a plain ``open()`` (0666 less the umask), not ``mkstemp``'s private 0600.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -25,10 +26,17 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        os.chmod(tmp_path, path.stat().st_mode & 0o7777 if path.exists() else _new_file_mode())
         os.replace(tmp_path, path)
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+def _new_file_mode() -> int:
+    umask = os.umask(0)  # reading the umask means setting it; restore at once
+    os.umask(umask)
+    return 0o666 & ~umask
 
 
 def write_with(path: str | os.PathLike, writer: Callable[[Path], Any]) -> Path:
