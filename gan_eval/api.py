@@ -41,8 +41,8 @@ def score(
     (TorchScript file, ``pkg.module:factory``, ``nn.Module``; ``generator`` holds its latent spec) sampled on
     the fly. ``n``: samples to draw from a generator, or the first ``n`` of a file (see :mod:`gan_eval.io.sources`).
     ``reference``: what the metric compares against (a mixture name for ``modes``; see each metric).
-    ``value_range``: the images' range (``auto``, ``0,1``, ``-1,1``, ``0,255``); ``weights``: the feature
-    extractor's weights file (e.g. the FID Inception file).
+    ``value_range``: the images' range (``auto``, ``0,1``, ``-1,1``, ``0,255``); ``weights``: the weights file
+    of the network that reads the samples (the FID Inception file, the stacked-mnist classifier).
     ``options``: the metric's own settings (``gan-eval metrics`` lists them), e.g. ``threshold_std=3``.
 
     >>> score(np.zeros((10, 2)), "modes", "ring8").values["modes"]

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 import gan_eval
 from gan_eval.cli import app
 from gan_eval.errors import GanEvalError
-from gan_eval.features.mnist_classifier import MnistClassifier
+from gan_eval.features.mnist_classifier import WEIGHTS_DIR, MnistClassifier
 from gan_eval.io.mnist import load_mnist
 from gan_eval.metrics.stacked_mnist import expected_uniform_kl, kl_to_uniform, stacked_mnist_modes
 from gan_eval.references.stacked_mnist import build_stacked
@@ -138,7 +138,7 @@ def test_perfect_generator_bias_matches_simulation_and_first_order_formula():
     assert expected_uniform_kl(1) == pytest.approx(math.log(1000))
 
 
-def test_cli_builds_samples_then_scores_them(mnist_dir, tmp_path):
+def test_cli_builds_samples_then_scores_them_with_the_bundled_or_a_given_classifier(mnist_dir, tmp_path):
     runner = CliRunner()
     out = tmp_path / "stacked.npz"
     made = runner.invoke(app, ["stacked-mnist", "--mnist-dir", str(mnist_dir), "--pool", "test", "-n", "200", "-o", str(out)])
@@ -150,5 +150,13 @@ def test_cli_builds_samples_then_scores_them(mnist_dir, tmp_path):
     result = json.loads(scored.output)
     assert result["values"]["n"] == 200 and 150 <= result["values"]["modes"] <= 200
     assert sum(result["details"]["digits_per_channel"]["channel 0"]) == 200
+    copy = tmp_path / "classifier-copy.pt"
+    copy.write_bytes(WEIGHTS_DIR.joinpath("mnist_classifier.pt").read_bytes())
+    rescored = runner.invoke(app, ["score", str(out), "--metric", "stacked-mnist", "--json", "--weights", str(copy)])
+    assert rescored.exit_code == 0, rescored.output
+    again = json.loads(rescored.output)
+    assert again["protocol"]["classifier"]["weights"] == str(copy) and again["values"] == result["values"]
+    missing = runner.invoke(app, ["score", str(out), "--metric", "stacked-mnist", "--weights", str(tmp_path / "no.pt")])
+    assert missing.exit_code == 2 and "no.pt" in missing.output and "Traceback" not in missing.output
     bad = runner.invoke(app, ["stacked-mnist", "--mnist-dir", str(tmp_path), "-n", "5", "-o", str(tmp_path / "x.npz")])
     assert bad.exit_code == 2 and "error:" in bad.output and "no train-images" in bad.output

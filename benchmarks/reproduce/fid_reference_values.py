@@ -1,7 +1,7 @@
 """Published reference values of FID and IS on CIFAR-10, recomputed with gan-eval's Inception.
 
     PYTHONPATH=. python benchmarks/reproduce/fid_reference_values.py --cifar10 DIR
-        [--inception-weights pt_inception-2015-12-05-6726825d.pth] [--device cuda] [--batch-size 200]
+        [--weights pt_inception-2015-12-05-6726825d.pth] [--device cuda] [--batch-size 200]
 
 ``DIR`` holds CIFAR-10's python version (``cifar-10-batches-py/``, the folder torchvision downloads; its
 batches are Python pickles, loaded here because they are the official distribution). Weights are looked up
@@ -64,7 +64,7 @@ def check(label: str, value: float, expected: float, tolerance: float, extra: st
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cifar10", type=Path, required=True)
-    parser.add_argument("--inception-weights", default=None)
+    parser.add_argument("--weights", "--inception-weights", dest="inception_weights", default=None)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--batch-size", type=int, default=200)
     args = parser.parse_args()

@@ -50,6 +50,13 @@ app = typer.Typer(
 LATENT_DIM = typer.Option(None, "--latent-dim", help="Generator latent size (else from GENERATOR.json).")
 LATENT_DISTRIBUTION = typer.Option(None, "--latent-distribution", help="normal (N(0,I)) or uniform (U(-1,1)).")
 GENERATOR_WEIGHTS = typer.Option(None, "--generator-weights", help="State dict for a pkg.module:factory generator.")
+EXTRACTOR_WEIGHTS = typer.Option(
+    None,
+    "--weights",
+    "--inception-weights",
+    help="Weights of the network that reads the samples: the FID Inception file (inception features), "
+    "the digit classifier (mnist features, stacked-mnist) or a pkg.module:factory extractor's state dict.",
+)
 
 
 def resolve_device(name: str) -> torch.device:

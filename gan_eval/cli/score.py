@@ -9,7 +9,7 @@ from typing import List, Optional
 import typer
 
 from gan_eval.api import score as score_samples
-from gan_eval.cli.app import GENERATOR_WEIGHTS, LATENT_DIM, LATENT_DISTRIBUTION, app, parse_settings, progress_bar, resolve_device
+from gan_eval.cli.app import EXTRACTOR_WEIGHTS, GENERATOR_WEIGHTS, LATENT_DIM, LATENT_DISTRIBUTION, app, parse_settings, progress_bar, resolve_device
 from gan_eval.cli.render import render, table
 from gan_eval.io.sources import GeneratorOptions
 from gan_eval.metrics import METRICS
@@ -34,7 +34,7 @@ def score(
     latent_distribution: Optional[str] = LATENT_DISTRIBUTION,
     generator_weights: Optional[Path] = GENERATOR_WEIGHTS,
     value_range: str = typer.Option("auto", "--range", help="Image values: auto, 0,1, -1,1 or 0,255."),
-    inception_weights: Optional[Path] = typer.Option(None, "--inception-weights", help="FID Inception weights file."),
+    weights: Optional[Path] = EXTRACTOR_WEIGHTS,
 ) -> None:
     """Score samples with a metric."""
     result = score_samples(
@@ -51,7 +51,7 @@ def score(
         generator=GeneratorOptions(generator_weights, latent_dim, latent_distribution),
         progress=progress_bar(progress and not as_json),
         value_range=value_range,
-        weights=inception_weights,
+        weights=weights,
         **parse_settings(settings),
     )
     typer.echo(result.to_json() if as_json else render(result, str(samples)))

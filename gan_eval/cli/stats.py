@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from gan_eval.cli.app import app, progress_bar, resolve_device
+from gan_eval.cli.app import EXTRACTOR_WEIGHTS, app, progress_bar, resolve_device
 from gan_eval.features.resolve import check_layer, default_layer, make_extractor
 from gan_eval.io.samples import as_source
 from gan_eval.io.stats_file import save_stats
@@ -20,7 +20,7 @@ def stats(
     features: Optional[str] = typer.Option(None, "--features", help="Feature extractor (default inception), or pkg.mod:factory."),
     layer: Optional[str] = typer.Option(None, "--layer", help="Feature layer (default pool)."),
     resize: Optional[str] = typer.Option(None, "--resize", help="Inception resize: tf1 (default) or clean."),
-    inception_weights: Optional[Path] = typer.Option(None, "--inception-weights", help="FID Inception weights file."),
+    weights: Optional[Path] = EXTRACTOR_WEIGHTS,
     value_range: str = typer.Option("auto", "--range", help="Image values: auto, 0,1, -1,1 or 0,255."),
     key: Optional[str] = typer.Option(None, "--key", help="Array name inside an .npz/.pt holding several."),
     device: str = typer.Option("auto", "--device", help="auto, cpu, cuda or cuda:N."),
@@ -30,7 +30,7 @@ def stats(
 ) -> None:
     """Mean, covariance and float64 sums of image features, with the extractor, weights hash and resize recorded."""
     dev = resolve_device(device)
-    extractor = make_extractor(features, dev, inception_weights, resize=resize)
+    extractor = make_extractor(features, dev, weights, resize=resize)
     chosen = check_layer(extractor, layer) if layer else default_layer(extractor, ("pool",))
     result, kept = collect_statistics(
         as_source(path, key), extractor, chosen, batch_size=batch_size, device=dev, value_range=value_range,

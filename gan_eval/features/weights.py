@@ -35,7 +35,7 @@ def hub_checkpoints() -> Path:
 def resolve_inception_weights(path: str | Path | None = None) -> Path:
     """The weights file to use (see the module docstring for the order)."""
     if path is not None:
-        return _existing(Path(path), "--inception-weights")
+        return _existing(Path(path), "--weights")
     env = os.environ.get(ENV_VAR)
     if env:
         return _existing(Path(env), ENV_VAR)
@@ -62,7 +62,7 @@ def _online(host: str = "github.com", timeout: float = 3.0) -> bool:
 
 def _download(target: Path) -> Path:
     where = (
-        f"pass --inception-weights PATH, set {ENV_VAR}, or put {FILE_NAMES[0]} (from {URL}) in {target.parent}"
+        f"pass --weights PATH, set {ENV_VAR}, or put {FILE_NAMES[0]} (from {URL}) in {target.parent}"
     )
     if not _online():
         raise GanEvalError(f"FID Inception weights not found and this machine is offline; {where}")

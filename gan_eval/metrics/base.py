@@ -37,7 +37,8 @@ class ScoreRequest:
     ``progress`` wraps long iterables (the CLI passes a tqdm bar; the core never prints).
     ``output`` is where a metric that draws or saves arrays writes them (e.g. the birthday pair grid).
     ``value_range`` states the samples' range for image metrics (``auto`` detects it); ``weights`` is a path to
-    the feature extractor's weights (e.g. the FID Inception file).
+    the weights of the network that reads the samples (the FID Inception file, the stacked-mnist digit
+    classifier, a user extractor's state dict); None means that network's default.
     """
 
     samples: SampleSource

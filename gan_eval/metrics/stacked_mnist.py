@@ -185,11 +185,11 @@ def stacked_mnist_modes(
 class StackedMnistOptions:
     """``subset``: samples scored (default 26,000 as VEEGAN/PacGAN; a seeded random subset when the file has
     more; none = all; named apart from ``score``'s ``n``, which draws from a generator or takes a file's first
-    rows). ``weights``: classifier state dict (default: bundled). ``chunk_size``: samples per classifier
-    pass (speed and memory; default 128 on CPU, 4096 on CUDA). The value range is ``score``'s ``--range``."""
+    rows). ``chunk_size``: samples per classifier pass (speed and memory; default 128 on CPU, 4096 on
+    CUDA). The value range is ``score``'s ``--range`` and the classifier's weights its ``--weights``
+    (default: the bundled classifier)."""
 
     subset: int | None = PAPER_N
-    weights: str | None = None
     chunk_size: int | None = None
 
 
@@ -204,7 +204,7 @@ def evaluate(request: ScoreRequest, options: StackedMnistOptions) -> MetricResul
         request.samples,
         n=options.subset,
         seed=request.seed,
-        weights=options.weights,
+        weights=request.weights,
         device=request.device,
         batch_size=request.batch_size,
         chunk_size=options.chunk_size,
