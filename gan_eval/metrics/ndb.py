@@ -9,8 +9,8 @@ z = (p1 - p2) / se, two-sided p-value < alpha = 0.05 marks the bin as different.
 Jensen-Shannon divergence (natural log) between the two bin histograms.
 
 Differences from the reference code: k-means is :mod:`gan_eval.ops.kmeans` (seeded k-means++ and Lloyd,
-exact assignment, ``n_init`` runs, default 1), not scikit-learn's (unseeded, n_init = 10 in 2018), so bins
-are reproducible from ``--seed``. Under the null
+exact assignment, the best of ``n_init`` = 10 runs as scikit-learn's default of 2018), not scikit-learn's
+(unseeded), so bins are reproducible from ``--seed``. Under the null
 hypothesis (samples from the reference distribution) NDB/K is about alpha. Proven by ``tests/test_ndb.py``:
 the z-test equals scipy's chi-square test of the 2 x 2 table, the JS equals scipy's, real samples give
 NDB/K near alpha and samples from one bin give NDB/K = 1.
@@ -59,7 +59,7 @@ def make_bins(
     all_dims: bool = False,
     seed: int = 0,
     max_iter: int = 100,
-    n_init: int = 1,
+    n_init: int = 10,
     backend: str = "auto",
 ) -> Bins:
     """K-means bins of the reference samples (n x d), ordered by size, as the reference code builds them."""
@@ -125,15 +125,15 @@ class NDBOptions:
     """``k``: bins (100 as the paper). ``alpha``: significance of each bin's z-test. ``whiten``: standardise
     dimensions before clustering. ``all_dims``: cluster on every dimension even when d > 1000 (the reference
     code uses a random d // 6 subset there). ``max_iter``: Lloyd iterations. ``n_init``: k-means runs, the best
-    kept (the reference code's scikit-learn of 2018 used 10; 1 is 10x faster and its bins serve the test as
-    well). ``backend``: k-NN auto/faiss/torch."""
+    kept (10, as the reference code's scikit-learn of 2018; 1 is 10x faster and its bins serve the test about
+    as well). ``backend``: k-NN auto/faiss/torch."""
 
     k: int = 100
     alpha: float = 0.05
     whiten: bool = False
     all_dims: bool = False
     max_iter: int = 100
-    n_init: int = 1
+    n_init: int = 10
     backend: str = "auto"
 
 
