@@ -41,6 +41,7 @@ class VEEGANParams:
     beta2: float = 0.999
     batch_size: int = 500
     reconstruction_weight: float = 1.0
+    reconstructor: bool = True
 
 
 @register_method("veegan")
@@ -54,18 +55,22 @@ class VEEGAN(Method):
     def build(self, generator: torch.Generator) -> torch.nn.ModuleDict:
         p = self.params
         self.nets["G"] = mlp([p.latent_dim + p.extra_noise_dim, *[p.hidden] * p.g_layers, self.data_dim], "relu")
-        self.nets["F"] = mlp([self.data_dim, *[p.hidden] * p.f_layers, p.latent_dim], "relu")
-        self.nets["D"] = mlp([self.data_dim + p.latent_dim, *[p.d_hidden] * p.d_layers, 1], "relu")
+        if p.reconstructor:
+            self.nets["F"] = mlp([self.data_dim, *[p.hidden] * p.f_layers, p.latent_dim], "relu")
+        d_input = self.data_dim + (p.latent_dim if p.reconstructor else 0)
+        self.nets["D"] = mlp([d_input, *[p.d_hidden] * p.d_layers, 1], "relu")
         init_xavier(self.nets, generator)
         return self.nets.to(self.device)
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         p = self.params
         betas = (p.beta1, p.beta2)
-        gf = [*self.nets["G"].parameters(), *self.nets["F"].parameters()]
+        gf = [q for name in ("G", "F") if name in self.nets for q in self.nets[name].parameters()]
         return {"D": adam(self.nets["D"].parameters(), p.lr, betas), "GF": adam(gf, p.lr, betas)}
 
     def train_step(self, real: RealBatch, noise: torch.Generator) -> dict[str, torch.Tensor]:
+        if not self.params.reconstructor:
+            return self._gan_step(real, noise)
         p, n = self.params, self.batch_size
         G, F, D = self.nets["G"], self.nets["F"], self.nets["D"]
         x = real(n)
@@ -82,3 +87,14 @@ class VEEGAN(Method):
         adversarial = D(torch.cat([x_fake, z], 1)).mean()
         descend(adversarial + reconstruction, self.opt["GF"])
         return {"d_loss": d_loss.detach(), "g_loss": adversarial.detach(), "reconstruction": reconstruction.detach()}
+
+    def _gan_step(self, real: RealBatch, noise: torch.Generator) -> dict[str, torch.Tensor]:
+        """The ablation: the same step with F, z in D's input and the reconstruction term removed."""
+        G, D = self.nets["G"], self.nets["D"]
+        x = real(self.batch_size)
+        x_fake = G(self.noise(self.batch_size, noise))
+        d_loss = bce_logits(D(x_fake.detach()), 1.0) + bce_logits(D(x), 0.0)
+        descend(d_loss, self.opt["D"])
+        adversarial = D(x_fake).mean()
+        descend(adversarial, self.opt["GF"])
+        return {"d_loss": d_loss.detach(), "g_loss": adversarial.detach()}
