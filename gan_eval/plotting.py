@@ -14,7 +14,7 @@ from gan_eval.references.moons import _ARCS
 KDE_POINTS = 5000  # KDE cost is O(points x grid); a subsample shows the density just as well
 
 
-def _figure(ncols: int, width: float = 5.0, nrows: int = 1, height: float | None = None):
+def new_figure(ncols: int, width: float = 5.0, nrows: int = 1, height: float | None = None):
     """pyplot on the Agg backend, a figure and its axes (a row of ``ncols``, or an ``nrows`` x ``ncols`` grid)."""
     import matplotlib
 
@@ -81,7 +81,7 @@ def plot_modes(
     check_shape(x, reference, name)
     k = reference.default_threshold_std if threshold_std is None else threshold_std
     cov = mode_coverage(x, reference, threshold_std=k)
-    plt, fig, axes = _figure(2 if reference.dim == 2 else 1)
+    plt, fig, axes = new_figure(2 if reference.dim == 2 else 1)
     if reference.dim == 2:
         draw_samples(axes[0], x.numpy().astype(np.float64), reference, k)
         axes[0].set_title(f"{title}\n{reference.name}: {cov.modes}/{cov.n_modes} modes, {cov.hq_percent:.1f}% HQ")
@@ -104,7 +104,7 @@ def plot_image_pairs(
     n = len(first)
     cols = min(columns, n)
     rows = -(-n // cols)
-    plt, fig, axes = _figure(cols, width=1.3, nrows=2 * rows, height=1.4)
+    plt, fig, axes = new_figure(cols, width=1.3, nrows=2 * rows, height=1.4)
     for ax in axes.ravel():
         ax.axis("off")
     for p in range(n):

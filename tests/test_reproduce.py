@@ -33,7 +33,7 @@ def test_reproduce_tiny_budget_writes_table_json_figure_and_resumes(tmp_path):
     assert again["trained"] == 0 and again["cells"] == summary["cells"]
 
 
-def test_cli_train_writes_run_and_refuses_bad_settings(tmp_path):
+def test_cli_train_writes_run_and_curves_and_refuses_bad_settings(tmp_path):
     runner = CliRunner()
     args = ["train", "gan", "--dataset", "grid25", "--steps", "4", "--eval-every", "2", "--out", str(tmp_path), "--no-progress"]
     result = runner.invoke(app, args)
@@ -41,6 +41,11 @@ def test_cli_train_writes_run_and_refuses_bad_settings(tmp_path):
     assert "step 4:" in result.output and "/25 modes" in result.output
     run = tmp_path / "gan-grid25-s0"
     assert (run / "generator.pt").exists() and len((run / "metrics.jsonl").read_text().splitlines()) == 2
+    assert (run / "curves.png").stat().st_size > 10_000
+    overlay = runner.invoke(app, ["curves", str(run), str(run), "-o", str(tmp_path / "both.png")])
+    assert overlay.exit_code == 0 and (tmp_path / "both.png").stat().st_size > 10_000, overlay.output
+    not_a_run = runner.invoke(app, ["curves", str(tmp_path), "-o", str(tmp_path / "x.png")])
+    assert not_a_run.exit_code == 2 and "no metrics.jsonl" in not_a_run.output and not (tmp_path / "x.png").exists()
     bad = runner.invoke(app, ["train", "gan", "--steps", "4", "--out", str(tmp_path), "--set", "lrr=1"])
     assert bad.exit_code == 2 and "error: method gan: unknown hyper-parameter 'lrr'" in bad.output
     typo = runner.invoke(app, ["train", "vegan", "--steps", "4", "--out", str(tmp_path)])

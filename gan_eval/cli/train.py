@@ -27,6 +27,7 @@ def train(
     """Train one method on one mixture; resumes from OUT/... if a checkpoint is there."""
     import torch
 
+    from trainers.curves import plot_curves
     from trainers.loop import TrainConfig
     from trainers.loop import train as run_training
 
@@ -41,10 +42,22 @@ def train(
         result = run_training(config, run_dir, callback=bar.update)
     finally:
         bar.close()
+    plot_curves([run_dir], run_dir / "curves.png")
     v = result["values"]
     kl = "-" if v.get("kl") is None else f"{v['kl']:.3f}"
     typer.echo(f"{run_dir}: step {result['step']}: {v['modes']}/{v['n_modes']} modes, {v['hq_percent']:.1f}% HQ, KL {kl}")
-    typer.echo(f"wrote {run_dir / 'generator.pt'} (+ .json), samples.npz, metrics.jsonl, result.json")
+    typer.echo(f"wrote {run_dir / 'generator.pt'} (+ .json), samples.npz, metrics.jsonl, curves.png, result.json")
+
+
+@app.command()
+def curves(
+    runs: List[Path] = typer.Argument(..., help="Run directories (from `train` or `reproduce`'s runs/)."),
+    out: Path = typer.Option(Path("curves.png"), "--out", "-o", help="PNG to write."),
+) -> None:
+    """Plot modes, HQ % and losses against iterations, one line per run."""
+    from trainers.curves import plot_curves
+
+    typer.echo(f"wrote {plot_curves(runs, out)}")
 
 
 class _StepBar:

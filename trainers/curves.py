@@ -1,0 +1,61 @@
+"""Training curves: modes, HQ % and the losses against iterations, read from runs' ``metrics.jsonl``.
+
+One panel per quantity, one line per run, so that e.g. VEEGAN and its GAN ablation can be laid side by side
+(``gan-eval curves RUN_A RUN_B -o curves.png``); ``gan-eval train`` draws its own run's curves.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from gan_eval.errors import GanEvalError
+from gan_eval.io.atomic import write_with
+from gan_eval.plotting import new_figure
+
+# Not curves: bookkeeping fields of a metrics line.
+_NOT_PLOTTED = {"step", "elapsed_s", "n_modes", "n", "finite"}
+_FIRST = ("modes", "hq_percent", "kl")
+
+
+def read_metrics(run_dir: str | Path) -> list[dict]:
+    """The evaluation lines of a run directory, in step order."""
+    path = Path(run_dir) / "metrics.jsonl"
+    if not path.is_file():
+        raise GanEvalError(f"{run_dir}: no metrics.jsonl; give a run directory written by `gan-eval train` or `reproduce`")
+    lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if not lines:
+        raise GanEvalError(f"{path}: no evaluation yet; train past the first --eval-every step")
+    return sorted(lines, key=lambda line: line["step"])
+
+
+def plot_curves(run_dirs: Sequence[str | Path], path: str | Path, labels: Sequence[str] | None = None) -> Path:
+    """One PNG of every run's curves; ``labels`` default to the run directories' names."""
+    runs = [read_metrics(d) for d in run_dirs]
+    labels = list(labels) if labels is not None else [Path(d).name for d in run_dirs]
+    keys = {k for lines in runs for line in lines for k, v in line.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    keys -= _NOT_PLOTTED
+    panels = [k for k in _FIRST if k in keys] + sorted(keys - set(_FIRST))
+    ncols = min(3, len(panels))
+    nrows = -(-len(panels) // ncols)
+    plt, fig, grid = new_figure(ncols, width=3.6, nrows=nrows, height=3.0)
+    axes = list(np.ravel(grid))
+    for ax in axes[len(panels):]:
+        ax.set_visible(False)
+    colours = [f"C{i % 10}" for i in range(len(runs))]  # a run keeps its colour in panels it is missing from
+    for ax, key in zip(axes, panels):
+        for lines, label, colour in zip(runs, labels, colours):
+            points = [(line["step"], line[key]) for line in lines if line.get(key) is not None]
+            if points:
+                ax.plot(*zip(*points), marker=".", label=label, color=colour)
+        if key == "modes":
+            ax.axhline(runs[0][0]["n_modes"], color="grey", linestyle="--", linewidth=0.8)
+        ax.set_xlabel("iteration")
+        ax.set_title({"hq_percent": "HQ %", "kl": "reverse KL (nats)"}.get(key, key), fontsize=10)
+    axes[0].legend(fontsize=8)
+    fig.tight_layout()
+    write_with(path, lambda tmp: fig.savefig(tmp, dpi=90))
+    plt.close(fig)
+    return Path(path)
