@@ -23,6 +23,18 @@ def mnist_dir() -> Path:
     return MNIST_DIR
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_cache(tmp_path_factory):
+    """Tests write reference statistics into a temporary cache, never the user's ``~/.cache/gan-eval``."""
+    before = os.environ.get("GAN_EVAL_CACHE")
+    os.environ["GAN_EVAL_CACHE"] = str(tmp_path_factory.mktemp("gan-eval-cache"))
+    yield Path(os.environ["GAN_EVAL_CACHE"])
+    if before is None:
+        os.environ.pop("GAN_EVAL_CACHE")
+    else:
+        os.environ["GAN_EVAL_CACHE"] = before
+
+
 def stub_torchvision() -> None:
     """Put a minimal ``torchvision`` in ``sys.modules`` so peers that import it (torch-fidelity, pytorch-fid,
     clean-fid) load on CPU-only torch, where the real torchvision cannot. Only the names they touch at

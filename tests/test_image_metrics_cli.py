@@ -117,3 +117,28 @@ def _saved_array(images: np.ndarray) -> str:
     path = tempfile.mkdtemp() + "/real.npz"
     np.savez(path, x=images)
     return path
+
+
+@pytest.mark.filterwarnings("ignore:.*singular covariance")
+def test_image_reference_statistics_are_cached_until_the_reference_or_extractor_changes(tmp_path, private_cache):
+    """The second FID against the same reference file reads the cached statistics and gives the identical value;
+    a changed file, another layer or ``cache=false`` computes afresh (compared with the uncached value)."""
+    rng = np.random.default_rng(0)
+    real, fake = tmp_path / "real.npy", tmp_path / "fake.npy"
+    np.save(real, rng.random((40, 3, 4, 4), dtype=np.float32))
+    np.save(fake, rng.random((40, 3, 4, 4), dtype=np.float32) ** 2)
+    before = set(private_cache.rglob("*.npz"))
+
+    def fid(**options):
+        result = gan_eval.score(str(fake), "fid", reference=str(real), features="pixels", **options)
+        return result["fid"], result.protocol["reference_kind"]
+
+    first, kind = fid()
+    assert kind == "images" and len(set(private_cache.rglob("*.npz")) - before) == 1
+    again, kind = fid()
+    assert (again, kind) == (first, "images (cached statistics)")
+    uncached, kind = fid(cache=False)
+    assert kind == "images" and uncached == pytest.approx(first, rel=1e-12)
+    np.save(real, rng.random((40, 3, 4, 4), dtype=np.float32))
+    changed, kind = fid()
+    assert kind == "images" and changed != first

@@ -3,6 +3,7 @@ statistics (our npz, a pytorch-fid/TTUR npz) or as images (a file or folder, pas
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -11,7 +12,8 @@ from gan_eval.errors import GanEvalError
 from gan_eval.features.base import FeatureExtractor
 from gan_eval.features.resolve import check_layer, default_layer, make_extractor
 from gan_eval.io.samples import as_source
-from gan_eval.io.stats_file import StatsFile, is_stats_file, load_stats
+from gan_eval.io.cache import reference_stats_path
+from gan_eval.io.stats_file import StatsFile, is_stats_file, load_stats, save_stats
 from gan_eval.metrics.base import ScoreRequest
 from gan_eval.stats.collect import collect_statistics
 from gan_eval.stats.gaussian import GaussianStats, check_compatible
@@ -29,6 +31,14 @@ class FeatureOptions:
     resize: str | None = None
     precision: str | None = None
     batch_size: int = 128
+
+
+@dataclass
+class ReferenceFeatureOptions(FeatureOptions):
+    """The feature options, plus ``cache``: keep an image reference's statistics in the cache
+    (:mod:`gan_eval.io.cache`) and reuse them while the reference and the extractor are unchanged."""
+
+    cache: bool = True
 
 
 def extractor_for(request: ScoreRequest, options: FeatureOptions, preferred: tuple[str, ...]) -> tuple[FeatureExtractor, str]:
@@ -56,7 +66,7 @@ def sample_statistics(
 
 
 def reference_statistics(
-    request: ScoreRequest, options: FeatureOptions, extractor: FeatureExtractor, layer: str, metric: str,
+    request: ScoreRequest, options: ReferenceFeatureOptions, extractor: FeatureExtractor, layer: str, metric: str,
     keep_features: bool = False,
 ) -> tuple[StatsFile, dict[str, Any]]:
     """The reference as a :class:`StatsFile` and a description of it for the result's protocol.
@@ -74,11 +84,20 @@ def reference_statistics(
             )
         kind = "gan-eval statistics" if loaded.moments.meta else "mu/sigma statistics (pytorch-fid/TTUR format, no metadata)"
         return loaded, {"reference": request.reference, "reference_kind": kind, "n_reference": loaded.moments.n}
+    cached = None
+    if options.cache and Path(request.reference).exists():
+        identity = {"extractor": extractor.describe(), "layer": layer, "features": keep_features, "device": request.device.type}
+        cached = reference_stats_path(request.reference, identity)
+        if cached.is_file():
+            loaded = load_stats(cached)
+            described = {"reference": request.reference, "reference_kind": "images (cached statistics)", "cache": str(cached)}
+            return loaded, {**described, "n_reference": loaded.moments.n}
     source = as_source(request.reference)
     stats, features = collect_statistics(
         source, extractor, layer, batch_size=min(request.batch_size, options.batch_size), device=request.device, progress=request.progress,
         keep_features=keep_features,
     )
+    if cached is not None:
+        save_stats(cached, stats, features)
     loaded = StatsFile(stats.moments(), stats, features)
     return loaded, {"reference": request.reference, "reference_kind": "images", "n_reference": stats.count}
-

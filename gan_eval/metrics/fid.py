@@ -17,7 +17,7 @@ import torch
 
 from gan_eval.errors import GanEvalError
 from gan_eval.metrics.base import MetricResult, ScoreRequest, register_metric
-from gan_eval.metrics.feature_inputs import FeatureOptions, extractor_for, reference_statistics, sample_statistics
+from gan_eval.metrics.feature_inputs import ReferenceFeatureOptions, extractor_for, reference_statistics, sample_statistics
 from gan_eval.ops.sqrtm_trace import sqrtm_trace
 from gan_eval.stats.gaussian import Moments, check_compatible, warn_if_singular
 
@@ -45,8 +45,8 @@ def fid_of_moments(samples: Moments, reference: Moments, samples_name: str = "sa
     return frechet_distance(samples.mu, samples.sigma, reference.mu, reference.sigma)
 
 
-@register_metric("fid", options=FeatureOptions, needs_reference=True, summary="Fréchet Inception Distance (Heusel et al. 2017)")
-def evaluate(request: ScoreRequest, options: FeatureOptions) -> MetricResult:
+@register_metric("fid", options=ReferenceFeatureOptions, needs_reference=True, summary="Fréchet Inception Distance (Heusel et al. 2017)")
+def evaluate(request: ScoreRequest, options: ReferenceFeatureOptions) -> MetricResult:
     extractor, layer = extractor_for(request, options, ("pool",))
     reference, described = reference_statistics(request, options, extractor, layer, "fid")
     stats, _ = sample_statistics(request, options, extractor, layer)

@@ -20,7 +20,7 @@ import torch
 
 from gan_eval.errors import GanEvalError
 from gan_eval.metrics.base import MetricResult, ScoreRequest, register_metric
-from gan_eval.metrics.feature_inputs import FeatureOptions, extractor_for, reference_statistics, sample_statistics
+from gan_eval.metrics.feature_inputs import ReferenceFeatureOptions, extractor_for, reference_statistics, sample_statistics
 from gan_eval.stats.gaussian import check_compatible
 
 
@@ -66,7 +66,7 @@ def kernel_inception_distance(
 
 
 @dataclass
-class KIDOptions(FeatureOptions):
+class KIDOptions(ReferenceFeatureOptions):
     """Plus ``subsets``, ``subset_size``, and the kernel's ``degree``, ``gamma`` (None: 1/dim), ``coef0``."""
 
     subsets: int = 100
