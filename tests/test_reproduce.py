@@ -52,6 +52,22 @@ def test_cli_train_writes_run_and_curves_and_refuses_bad_settings(tmp_path):
     assert typo.exit_code == 2 and "did you mean 'veegan'" in typo.output
 
 
+def test_cli_hyper_parameters_as_flags_equal_set_and_methods_lists_them(tmp_path):
+    runner = CliRunner()
+    common = ["--steps", "3", "--eval-every", "3", "--no-progress"]
+    flags = runner.invoke(app, ["train", "pacgan", "--pack", "3", "--lr=2e-4", *common, "--out", str(tmp_path / "a")])
+    via_set = runner.invoke(app, ["train", "pacgan", "--set", "pack=3", "-s", "lr=2e-4", *common, "--out", str(tmp_path / "b")])
+    assert flags.exit_code == via_set.exit_code == 0, flags.output + via_set.output
+    (run_a,), (run_b,) = (tmp_path / "a").iterdir(), (tmp_path / "b").iterdir()
+    params = json.loads((run_a / "config.json").read_text())["params"]
+    assert params["pack"] == 3 and params["lr"] == 2e-4 and params == json.loads((run_b / "config.json").read_text())["params"]
+    assert (run_a / "metrics.jsonl").read_text().split('"d_loss"')[1] == (run_b / "metrics.jsonl").read_text().split('"d_loss"')[1]
+    missing = runner.invoke(app, ["train", "pacgan", "--pack", *common])
+    assert missing.exit_code == 2 and "--pack needs a value" in missing.output
+    listed = runner.invoke(app, ["methods"])
+    assert listed.exit_code == 0 and "reconstructor=True (bool)" in listed.output and "pack=2 (int)" in listed.output
+
+
 def test_cli_import_does_not_load_trainers():
     """``gan-eval --help`` stays fast: the trainers are imported only when a training command runs."""
     code = "import sys, gan_eval.cli; print('trainers' in sys.modules)"

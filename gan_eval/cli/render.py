@@ -1,6 +1,8 @@
 """Human-readable tables of results for the terminal (``--json`` bypasses this)."""
 from __future__ import annotations
 
+import dataclasses
+import typing
 from typing import Any, Sequence
 
 from gan_eval.metrics import MetricResult
@@ -14,11 +16,18 @@ def format_value(value: Any) -> str:
     return str(value)
 
 
+def dataclass_options(cls: type) -> list[str]:
+    """A settings dataclass's fields as ``name=default (type)`` strings."""
+    hints = typing.get_type_hints(cls)
+    return [f"{f.name}={f.default!r} ({getattr(hints[f.name], '__name__', str(hints[f.name]))})" for f in dataclasses.fields(cls)]
+
+
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    """A plain, aligned text table."""
+    """A plain, aligned text table: numbers to the right, text (and the first column) to the left."""
     cells = [[str(h) for h in headers]] + [[format_value(v) for v in row] for row in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    lines = ["  ".join(c.rjust(w) if j else c.ljust(w) for j, (c, w) in enumerate(zip(row, widths))) for row in cells]
+    numeric = [j > 0 and all(isinstance(row[j], (int, float)) or row[j] is None for row in rows) for j in range(len(headers))]
+    lines = ["  ".join(c.rjust(w) if numeric[j] else c.ljust(w) for j, (c, w) in enumerate(zip(row, widths))).rstrip() for row in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
 

@@ -1,8 +1,6 @@
 """``gan-eval score`` and ``gan-eval metrics``."""
 from __future__ import annotations
 
-import dataclasses
-import typing
 from pathlib import Path
 from typing import List, Optional
 
@@ -10,7 +8,7 @@ import typer
 
 from gan_eval.api import score as score_samples
 from gan_eval.cli.app import EXTRACTOR_WEIGHTS, GENERATOR_WEIGHTS, LATENT_DIM, LATENT_DISTRIBUTION, app, parse_settings, progress_bar, resolve_device
-from gan_eval.cli.render import render, table
+from gan_eval.cli.render import dataclass_options, render, table
 from gan_eval.io.sources import GeneratorOptions
 from gan_eval.metrics import METRICS
 
@@ -63,10 +61,5 @@ def metrics() -> None:
     rows = []
     for name in METRICS:
         spec = METRICS.get(name)
-        hints = typing.get_type_hints(spec.options)
-        opts = ", ".join(
-            f"{f.name}={f.default!r} ({getattr(hints[f.name], '__name__', str(hints[f.name]))})"
-            for f in dataclasses.fields(spec.options)
-        )
-        rows.append([name, "yes" if spec.needs_reference else "no", spec.summary, opts or "-"])
+        rows.append([name, "yes" if spec.needs_reference else "no", spec.summary, ", ".join(dataclass_options(spec.options)) or "-"])
     typer.echo(table(["metric", "reference", "what", "options (--set key=value)"], rows))

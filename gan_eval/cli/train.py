@@ -1,17 +1,21 @@
 """``gan-eval train`` and ``gan-eval reproduce``: the reference trainers (imported lazily, so ``--help`` stays fast)."""
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 
 from gan_eval.cli.app import app, parse_settings, resolve_device
+from gan_eval.cli.render import dataclass_options
+from gan_eval.errors import GanEvalError
 
 
-@app.command()
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def train(
-    method: str = typer.Argument(..., help="gan, ali, unrolled, veegan or pacgan."),
+    ctx: typer.Context,
+    method: str = typer.Argument(..., help="gan, ali, unrolled, veegan or pacgan (`gan-eval methods` lists their hyper-parameters)."),
     dataset: str = typer.Option("ring8", "--dataset", "-d", help="A known mixture (see `gan-eval references`)."),
     seed: int = typer.Option(0, "--seed"),
     steps: Optional[int] = typer.Option(None, "--steps", help="Iterations (default: the paper's budget)."),
@@ -21,10 +25,12 @@ def train(
     out: Path = typer.Option(Path("runs"), "--out", "-o", help="Parent folder; the run goes to OUT/METHOD[-KEYVALUE...]-DATASET-sSEED."),
     device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:N or auto."),
     threads: int = typer.Option(1, "--threads", help="torch CPU threads (1 is fastest for these small networks)."),
-    settings: Optional[List[str]] = typer.Option(None, "--set", "-s", help="Hyper-parameter key=value (repeatable)."),
+    settings: Optional[List[str]] = typer.Option(None, "--set", "-s", help="Hyper-parameter key=value (repeatable); or --key value."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar on stderr."),
 ) -> None:
-    """Train one method on one mixture; resumes from OUT/... if a checkpoint is there."""
+    """Train one method on one mixture; resumes from OUT/... if a checkpoint is there.
+
+    Hyper-parameters are flags too: `gan-eval train pacgan --pack 3 --lr 2e-4`."""
     import torch
 
     from trainers.curves import plot_curves
@@ -33,7 +39,7 @@ def train(
 
     torch.set_num_threads(threads)
 
-    params = parse_settings(settings)
+    params = {**parse_settings(settings), **parse_flags(ctx.args)}
     config = TrainConfig(method, dataset, seed, steps, train_size, eval_every, eval_samples, str(resolve_device(device)), params)
     tag = "".join(f"-{k}{v}" for k, v in sorted(params.items()))
     run_dir = out / f"{method}{tag}-{dataset}-s{seed}"
@@ -47,6 +53,35 @@ def train(
     kl = "-" if v.get("kl") is None else f"{v['kl']:.3f}"
     typer.echo(f"{run_dir}: step {result['step']}: {v['modes']}/{v['n_modes']} modes, {v['hq_percent']:.1f}% HQ, KL {kl}")
     typer.echo(f"wrote {run_dir / 'generator.pt'} (+ .json), samples.npz, metrics.jsonl, curves.png, result.json")
+
+
+def parse_flags(args: list[str]) -> dict[str, str]:
+    """Hyper-parameters given as ``--key value`` or ``--key=value`` (``-`` and ``_`` alike)."""
+    params: dict[str, str] = {}
+    items = iter(args)
+    for item in items:
+        if not item.startswith("--") or len(item) == 2:
+            raise GanEvalError(f"unexpected argument {item!r}; hyper-parameters go as --key value or --set key=value")
+        key, sep, value = item[2:].partition("=")
+        if not sep:
+            value = next(items, None)
+            if value is None or value.startswith("--"):
+                raise GanEvalError(f"--{key} needs a value, e.g. --{key} 3")
+        params[key.replace("-", "_")] = value
+    return params
+
+
+@app.command()
+def methods() -> None:
+    """List the training methods, their paper budgets and hyper-parameters with defaults."""
+    from trainers.methods import METHODS
+
+    for name in METHODS:
+        method = METHODS.get(name)
+        typer.echo(f"{name} (paper budget: {method.default_steps:,} iterations); hyper-parameters, as --key value:")
+        # a plain wrap would split "name=value (type)" items; NBSP keeps each item whole
+        items = ", ".join(item.replace(" ", "\u00a0") for item in dataclass_options(method.Params))
+        typer.echo(textwrap.fill(items, width=100, initial_indent="  ", subsequent_indent="  ").replace("\u00a0", " "))
 
 
 @app.command()
