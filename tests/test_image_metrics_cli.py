@@ -122,7 +122,7 @@ def _saved_array(images: np.ndarray) -> str:
 @pytest.mark.filterwarnings("ignore:.*singular covariance")
 def test_image_reference_statistics_are_cached_until_the_reference_or_extractor_changes(tmp_path, private_cache):
     """The second FID against the same reference file reads the cached statistics and gives the identical value;
-    a changed file, another layer or ``cache=false`` computes afresh (compared with the uncached value)."""
+    ``cache=false``, a damaged entry or a changed file computes afresh (compared with the uncached value)."""
     rng = np.random.default_rng(0)
     real, fake = tmp_path / "real.npy", tmp_path / "fake.npy"
     np.save(real, rng.random((40, 3, 4, 4), dtype=np.float32))
@@ -139,6 +139,10 @@ def test_image_reference_statistics_are_cached_until_the_reference_or_extractor_
     assert (again, kind) == (first, "images (cached statistics)")
     uncached, kind = fid(cache=False)
     assert kind == "images" and uncached == pytest.approx(first, rel=1e-12)
+    (entry,) = set(private_cache.rglob("*.npz")) - before
+    entry.write_bytes(b"damaged")
+    repaired, kind = fid()
+    assert kind == "images" and repaired == pytest.approx(first, rel=1e-12) and fid()[1] == "images (cached statistics)"
     np.save(real, rng.random((40, 3, 4, 4), dtype=np.float32))
     changed, kind = fid()
     assert kind == "images" and changed != first

@@ -89,9 +89,13 @@ def reference_statistics(
         identity = {"extractor": extractor.describe(), "layer": layer, "features": keep_features, "device": request.device.type}
         cached = reference_stats_path(request.reference, identity)
         if cached.is_file():
-            loaded = load_stats(cached)
-            described = {"reference": request.reference, "reference_kind": "images (cached statistics)", "cache": str(cached)}
-            return loaded, {**described, "n_reference": loaded.moments.n}
+            try:
+                loaded = load_stats(cached)
+            except GanEvalError:  # a damaged cache entry is recomputed and replaced, not reported
+                pass
+            else:
+                described = {"reference": request.reference, "reference_kind": "images (cached statistics)", "cache": str(cached)}
+                return loaded, {**described, "n_reference": loaded.moments.n}
     source = as_source(request.reference)
     stats, features = collect_statistics(
         source, extractor, layer, batch_size=min(request.batch_size, options.batch_size), device=request.device, progress=request.progress,
