@@ -16,8 +16,8 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_reproduce_tiny_budget_writes_table_json_figure_and_resumes(tmp_path):
-    """2 steps x 1 seed of VEEGAN Table 1: every cell has ours beside the paper's number; a second call
-    re-trains nothing."""
+    """2 steps x 1 seed of VEEGAN Table 1: every cell has ours beside the paper's number, the sample figure and the
+    curves figure are written; a second call re-trains nothing."""
     table = TABLES.get("veegan-table1")
     summary = reproduce("veegan-table1", tmp_path, seeds=1, steps=2)
     assert summary["trained"] == len(table.rows) * len(table.columns)
@@ -29,6 +29,7 @@ def test_reproduce_tiny_budget_writes_table_json_figure_and_resumes(tmp_path):
     assert len(data["cells"]) == len(table.rows) * len(table.columns) * len(table.metrics)
     assert all(c["ours"]["n"] == 1 for c in data["cells"])
     assert (tmp_path / "veegan-table1.png").stat().st_size > 10_000
+    assert (tmp_path / "veegan-table1-curves.png").stat().st_size > 10_000
     again = reproduce("veegan-table1", tmp_path, seeds=1, steps=2)
     assert again["trained"] == 0 and again["cells"] == summary["cells"]
 

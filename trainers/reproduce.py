@@ -3,9 +3,9 @@
 ``reproduce(name, out)`` trains the runs of :mod:`trainers.tables` under ``out/runs/`` (finished runs are
 not re-run; killed ones resume from their checkpoint), in parallel worker processes when ``jobs > 1``, and
 writes ``out/NAME.md`` (our mean ± sd over seeds beside the paper's number in every cell), ``out/NAME.json``
-(every per-seed value, mean, sd, s.e., the paper's numbers, budgets, wall time) and ``out/NAME.png``
+(every per-seed value, mean, sd, s.e., the paper's numbers, budgets, wall time), ``out/NAME.png``
 (samples of seed 0 for every method and dataset over the modes, like VEEGAN's Fig. 2; per-mode counts for
-the 1200-D mixture).
+the 1200-D mixture) and ``out/NAME-curves.png`` (each metric against iterations, mean and range over seeds).
 
 Run without the CLI (only torch, numpy, scipy, matplotlib needed)::
 
@@ -18,6 +18,7 @@ import math
 import os
 import sys
 import time
+import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -135,11 +136,17 @@ def reproduce(
     wall = time.perf_counter() - started
     summary = summarise(table, all_jobs, results, seeds=seeds, jobs=jobs, device=device, wall_s=wall, trained=len(pending))
     out.mkdir(parents=True, exist_ok=True)
-    files = {"markdown": out / f"{name}.md", "json": out / f"{name}.json", "figure": out / f"{name}.png"}
+    files = {
+        "markdown": out / f"{name}.md",
+        "json": out / f"{name}.json",
+        "figure": out / f"{name}.png",
+        "curves": out / f"{name}-curves.png",
+    }
     summary["files"] = {k: str(v) for k, v in files.items()}
     write_with(files["markdown"], lambda tmp: tmp.write_text(render_markdown(table, summary), encoding="utf-8"))
     save_json(files["json"], summary)
     plot_table(table, all_jobs, files["figure"])
+    plot_table_curves(table, all_jobs, files["curves"])
     return summary
 
 
@@ -254,6 +261,36 @@ def plot_table(table: Table, jobs: list[Job], path: Path) -> Path:
             else:
                 draw_counts(ax, cov.histogram.nearest.numpy(), cov.histogram.hq.numpy())
             ax.set_title(f"{row.label} · {column.dataset}\n{cov.modes}/{cov.n_modes} modes, {cov.hq_percent:.1f}% HQ", fontsize=9)
+    fig.tight_layout()
+    write_with(path, lambda tmp: fig.savefig(tmp, dpi=80))
+    plt.close(fig)
+    return path
+
+
+def plot_table_curves(table: Table, jobs: list[Job], path: Path) -> Path:
+    """Each metric (rows) against iterations for every dataset (columns): one line per method, the mean over
+    seeds with the min-max band, to show how far from converged a budget leaves each method."""
+    from gan_eval.plotting import new_figure
+    from trainers.curves import read_metrics
+
+    plt, fig, axes = new_figure(len(table.columns), width=3.8, nrows=len(table.metrics), height=2.9)
+    axes = np.asarray(axes).reshape(len(table.metrics), len(table.columns))
+    for k, column in enumerate(table.columns):
+        for colour, row in enumerate(table.rows):
+            runs = [read_metrics(j.run_dir) for j in jobs if j.row == row and j.column == column]
+            steps = [line["step"] for line in runs[0]]
+            for i, metric in enumerate(table.metrics):
+                values = np.array([[np.nan if line.get(metric.key) is None else line[metric.key] for line in run] for run in runs], dtype=float)
+                ax = axes[i][k]
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)  # steps where every seed's KL is undefined
+                    mean, low, high = np.nanmean(values, 0), np.nanmin(values, 0), np.nanmax(values, 0)
+                ax.plot(steps, mean, marker=".", color=f"C{colour}", label=row.label)
+                if len(runs) > 1:
+                    ax.fill_between(steps, low, high, color=f"C{colour}", alpha=0.15)
+                ax.set_title(f"{column.dataset} · {metric.label}", fontsize=9)
+                ax.set_xlabel("iteration", fontsize=8)
+    axes[0][0].legend(fontsize=7)
     fig.tight_layout()
     write_with(path, lambda tmp: fig.savefig(tmp, dpi=80))
     plt.close(fig)
