@@ -19,7 +19,7 @@ hd1200: GAN 45, ALI 42, Unrolled 160, VEEGAN 46, ablation 25.
 VEEGAN Table 1 gets 8,000 iterations on the 2-D mixtures, the fewest at which VEEGAN holds 7-8 ring modes
 in our probe (it spreads out only after ~6k; see :mod:`trainers.methods.veegan`), and 1,500 on hd1200
 (~9,000 core-seconds for 5 seeds). Its GAN row is VEEGAN's own networks without the reconstructor, so
-the row isolates what the paper claims; PacGAN's GAN baseline is in ``pacgan-table1``. PacGAN Table 1:
+the row isolates what the paper claims (at 8k that GAN has not yet left its first mode; it does by ~12k); PacGAN's GAN baseline is in ``pacgan-table1``. PacGAN Table 1:
 2,000 iterations (100 runs, ~5,800 core-seconds); moons: 3,000 iterations at batch 32.
 """
 from __future__ import annotations

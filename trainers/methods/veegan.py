@@ -12,7 +12,17 @@ Algorithm 1 of the paper, with the networks of the authors' 2-D notebooks:
 Defaults (notebook): z ~ N(0, I_254) plus one extra N(0, 1) input of G that F does not reconstruct
 (G's input is 255-D; the exported generator takes all 255); G: FC128-ReLU-FC128-ReLU-linear;
 F: FC128-ReLU-FC128-ReLU-linear to 254; D: [x, z] -> FC128-ReLU -> logit; Glorot-uniform init (TF-slim's
-default); Adam lr 1e-3, beta1 0.5; batch 500; 100k iterations, fresh data every batch.
+default); Adam lr 1e-3, beta1 0.5; batch 500; 100k iterations, fresh data every batch. Deviation: the
+notebook runs the D and (G, F) updates in one ``sess.run`` (both from the same forward pass); we step D first
+and then (G, F) against the updated D, as every other trainer here does.
+
+``reconstructor=False`` is the plain-GAN ablation on the same networks, loss convention and optimiser: no F,
+D sees x alone and G minimises the mean D logit (the notebooks' "vanilla GAN" switch). ``veegan-table1`` uses
+it as its GAN row, so that the row differs from VEEGAN by the reconstructor only. Observed on ring8, seed 0,
+one CPU thread (``benchmarks/reproduce/results/ring8-20k.md``): the ablation sits on one mode up to 8k
+iterations (2,200 of 2,500 samples nearest (-1, 0) at 6k), then spreads to 8 modes by 12k and reaches 90.7 %
+HQ at 20k; VEEGAN covers 7 modes by 6k and 8 by 10k but sharpens slowly (10.8 % HQ at 20k; the paper: 52.9 %
+after 100k). The reconstructor buys early coverage here, not a better end point at 20k.
 """
 from __future__ import annotations
 
