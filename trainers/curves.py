@@ -5,30 +5,18 @@ One panel per quantity, one line per run, so that e.g. VEEGAN and its GAN ablati
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
-from gan_eval.errors import GanEvalError
 from gan_eval.io.atomic import write_with
 from gan_eval.plotting import new_figure
+from trainers.loop import read_metrics
 
 # Not curves: bookkeeping fields of a metrics line.
 _NOT_PLOTTED = {"step", "elapsed_s", "n_modes", "n", "finite"}
 _FIRST = ("modes", "hq_percent", "kl")
-
-
-def read_metrics(run_dir: str | Path) -> list[dict]:
-    """The evaluation lines of a run directory, in step order."""
-    path = Path(run_dir) / "metrics.jsonl"
-    if not path.is_file():
-        raise GanEvalError(f"{run_dir}: no metrics.jsonl; give a run directory written by `gan-eval train` or `reproduce`")
-    lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    if not lines:
-        raise GanEvalError(f"{path}: no evaluation yet; train past the first --eval-every step")
-    return sorted(lines, key=lambda line: line["step"])
 
 
 def plot_curves(run_dirs: Sequence[str | Path], path: str | Path, labels: Sequence[str] | None = None) -> Path:

@@ -240,6 +240,17 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def read_metrics(run_dir: str | Path) -> list[dict[str, Any]]:
+    """The evaluation lines of a run directory's ``metrics.jsonl``, in step order."""
+    path = Path(run_dir) / "metrics.jsonl"
+    if not path.is_file():
+        raise GanEvalError(f"{run_dir}: no metrics.jsonl; give a run directory written by `gan-eval train` or `reproduce`")
+    lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if not lines:
+        raise GanEvalError(f"{path}: no evaluation yet; train past the first --eval-every step")
+    return sorted(lines, key=lambda line: line["step"])
+
+
 def finished_result(run_dir: str | Path, steps: int) -> dict[str, Any] | None:
     """The result of a run in ``run_dir`` that has finished ``steps`` steps, else None."""
     path = Path(run_dir) / "result.json"
@@ -295,6 +306,5 @@ def train(
             return None
     if samples is None:  # resumed at the last step's checkpoint but killed before the export
         samples = run.eval_samples()
-        lines = run.path("metrics.jsonl").read_text(encoding="utf-8").splitlines()
-        line = json.loads(lines[-1])
+        line = read_metrics(run.dir)[-1]
     return run.export(samples, line)

@@ -28,7 +28,7 @@ import numpy as np
 
 from gan_eval.errors import GanEvalError
 from gan_eval.io.atomic import save_json, write_with
-from trainers.loop import TrainConfig, finished_result, train
+from trainers.loop import TrainConfig, finished_result, read_metrics, train
 from trainers.tables import TABLES, Column, Row, Table
 
 # ms per iteration on one core of the development machine (benchmarks/speed/trainer_steps.py), 2-D and
@@ -238,17 +238,13 @@ def render_markdown(table: Table, summary: dict[str, Any]) -> str:
 
 def plot_table(table: Table, jobs: list[Job], path: Path) -> Path:
     """Samples of the seed-0 run of every method (rows) and dataset (columns) over the modes."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     from gan_eval.metrics.modes import mode_coverage
-    from gan_eval.plotting import draw_counts, draw_samples
+    from gan_eval.plotting import draw_counts, draw_samples, new_figure
     from gan_eval.references import get_reference
 
     first = {(j.row.label, j.column.dataset): j for j in jobs if j.seed == 0}
-    fig, axes = plt.subplots(len(table.rows), len(table.columns), figsize=(3.6 * len(table.columns), 3.6 * len(table.rows)), squeeze=False)
+    plt, fig, axes = new_figure(len(table.columns), width=3.6, nrows=len(table.rows))
+    axes = np.asarray(axes).reshape(len(table.rows), len(table.columns))
     for i, row in enumerate(table.rows):
         for k, column in enumerate(table.columns):
             ax = axes[i][k]
@@ -271,7 +267,6 @@ def plot_table_curves(table: Table, jobs: list[Job], path: Path) -> Path:
     """Each metric (rows) against iterations for every dataset (columns): one line per method, the mean over
     seeds with the min-max band, to show how far from converged a budget leaves each method."""
     from gan_eval.plotting import new_figure
-    from trainers.curves import read_metrics
 
     plt, fig, axes = new_figure(len(table.columns), width=3.8, nrows=len(table.metrics), height=2.9)
     axes = np.asarray(axes).reshape(len(table.metrics), len(table.columns))
