@@ -11,6 +11,7 @@ import torch
 from gan_eval import __version__
 from gan_eval.errors import GanEvalError
 from gan_eval.io.generators import GeneratorSource
+from gan_eval.io.ranges import holds_images, parse_range
 from gan_eval.io.samples import SampleSource
 from gan_eval.io.sources import GeneratorOptions, open_source
 from gan_eval.metrics import METRICS, MetricResult, ScoreRequest
@@ -32,6 +33,7 @@ def score(
     generator: GeneratorOptions = GeneratorOptions(),
     progress: Callable[..., Iterable] = _identity,
     value_range: str = "auto",
+    reference_range: str = "auto",
     weights: str | Path | None = None,
     **options: Any,
 ) -> MetricResult:
@@ -41,7 +43,9 @@ def score(
     (TorchScript file, ``pkg.module:factory``, ``nn.Module``; ``generator`` holds its latent spec) sampled on
     the fly. ``n``: samples to draw from a generator, or the first ``n`` of a file (see :mod:`gan_eval.io.sources`).
     ``reference``: what the metric compares against (a mixture name for ``modes``; see each metric).
-    ``value_range``: the images' range (``auto``, ``0,1``, ``-1,1``, ``0,255``); ``weights``: the weights file
+    ``value_range`` / ``reference_range``: the range of the sample images (or a generator's outputs) / of the
+    reference images: ``auto`` (declared or inferred, :mod:`gan_eval.io.ranges`), ``0,1``, ``-1,1`` or ``0,255``;
+    the range used is stated in the result's ``protocol["value_range"]``. ``weights``: the weights file
     of the network that reads the samples (the FID Inception file, the stacked-mnist classifier).
     ``options``: the metric's own settings (``gan-eval metrics`` lists them), e.g. ``threshold_std=3``.
 
@@ -51,6 +55,11 @@ def score(
     spec = METRICS.get(metric)
     if spec.needs_reference and reference is None:
         raise GanEvalError(f"metric {metric} needs a reference (--reference); see `gan-eval metrics`")
+    value_range, reference_range = parse_range(value_range, "--range"), parse_range(reference_range, "--reference-range")
+    if not spec.images and value_range != "auto":
+        raise GanEvalError(f"--range {value_range}: metric {metric} reads vectors, not images, so it has no value range; drop --range")
+    if not (spec.images and spec.needs_reference) and reference_range != "auto":
+        raise GanEvalError(f"--reference-range {reference_range}: metric {metric} reads no reference images; drop --reference-range")
     opts = spec.make_options(options)
     request = ScoreRequest(
         samples=open_source(samples, key, n=n, seed=seed, device=device, generator=generator),
@@ -62,8 +71,11 @@ def score(
         output=Path(output) if output is not None else None,
         progress=progress,
         value_range=value_range,
+        reference_range=reference_range,
         weights=str(weights) if weights is not None else None,
     )
+    if value_range != "auto" and not holds_images(request.samples):
+        raise GanEvalError(f"--range {value_range}: {request.samples.name} holds N x D vectors, not images; drop --range")
     result = spec.evaluate(request, opts)
     drawn = isinstance(request.samples, GeneratorSource)  # a generator's n may be None (metrics that use G itself)
     result.protocol = {
@@ -73,6 +85,7 @@ def score(
         "seed": seed,
         "device": str(request.device),
         "options": dataclasses.asdict(opts),
+        **({"value_range": {role: r.describe() for role, r in request.ranges.items()}} if request.ranges else {}),
         "gan_eval_version": __version__,
         **result.protocol,
     }

@@ -4,10 +4,12 @@
 >>> for real, fake in loader: fid.update(real=real); fid.update(fake=fake)   # doctest: +SKIP
 >>> fid.compute()                                               # doctest: +SKIP
 
-Images are tensors in any layout and range that :mod:`gan_eval.io.images` accepts (uint8, [0, 1], [-1, 1] with
-``value_range``). Both sides accumulate :class:`~gan_eval.stats.GaussianStats` (float64 sums), so the result is the
-same as ``gan-eval score`` on the same images, whatever the batch sizes; ``reset_fake()`` starts a new evaluation
-against the same real statistics, and ``real_stats`` may be given precomputed (e.g. from ``gan-eval stats``).
+Images are tensors in any layout and range that :mod:`gan_eval.io.images` accepts; ``value_range`` states the range
+of both sides (``auto``: each side's range is resolved from its first batch by :mod:`gan_eval.io.ranges`; later
+batches must fit it, and two inferred sides must agree). Both sides accumulate :class:`~gan_eval.stats.GaussianStats`
+(float64 sums), so the result is the same as ``gan-eval score`` on the same images, whatever the batch sizes;
+``reset_fake()`` starts a new evaluation against the same real statistics, and ``real_stats`` may be given
+precomputed (e.g. from ``gan-eval stats``).
 """
 from __future__ import annotations
 
@@ -17,7 +19,9 @@ import torch
 
 from gan_eval.errors import GanEvalError
 from gan_eval.features.resolve import check_layer, default_layer, make_extractor
-from gan_eval.io.images import detect_range, to_unit_float
+from gan_eval.io.images import to_unit_float
+from gan_eval.io.ranges import ValueRange, check_batch, check_comparable, parse_range, resolve_range
+from gan_eval.io.samples import ArraySource
 from gan_eval.metrics.fid import fid_of_moments
 from gan_eval.stats.gaussian import GaussianStats, Moments
 
@@ -39,17 +43,25 @@ class FrechetDistance:
         self.device = torch.device(device)
         self.extractor = make_extractor(features, self.device, weights, resize=resize)
         self.layer = check_layer(self.extractor, layer) if layer else default_layer(self.extractor, ("pool",))
-        self.value_range = value_range
+        self.value_range = parse_range(value_range, "value_range")
         self.meta = {"extractor": self.extractor.describe(), "layer": self.layer}
         self.real: GaussianStats | Moments | None = real_stats
         self.fake: GaussianStats | None = None
+        self.ranges: dict[str, ValueRange] = {}
+        recorded = ValueRange.from_meta(real_stats.meta) if real_stats is not None else None
+        if recorded is not None:
+            self.ranges["real"] = recorded
 
     def _add(self, stats: GaussianStats | None, images: torch.Tensor, side: str) -> GaussianStats:
-        rng = detect_range(images, side, self.value_range)
+        if side not in self.ranges:
+            first = resolve_range(ArraySource(images.detach().cpu().numpy(), side), self.value_range, "value_range")
+            check_comparable({s: (r, "value_range") for s, r in {**self.ranges, side: first}.items()})
+            self.ranges[side] = first
+        check_batch(images, self.ranges[side], side)
         with torch.inference_mode():
-            features = self.extractor(to_unit_float(images, rng, side).to(self.device))[self.layer].flatten(1)
+            features = self.extractor(to_unit_float(images, self.ranges[side].range, side).to(self.device))[self.layer].flatten(1)
         if stats is None:
-            stats = GaussianStats.empty(features.shape[1], self.device, self.meta)
+            stats = GaussianStats.empty(features.shape[1], self.device, {**self.meta, **self.ranges[side].to_meta()})
         return stats.add_(features)
 
     def update(self, real: torch.Tensor | None = None, fake: torch.Tensor | None = None) -> None:
@@ -63,6 +75,7 @@ class FrechetDistance:
 
     def reset_fake(self) -> None:
         self.fake = None
+        self.ranges.pop("fake", None)
 
     def compute(self) -> float:
         if self.real is None or self.fake is None:

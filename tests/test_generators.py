@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from gan_eval.cli import app
 from gan_eval.features import image_batches
+from gan_eval.io.ranges import resolve_range
 from gan_eval.io.generators import LATENT_BLOCK, GeneratorSource, latent_batches, load_generator
 from gan_eval.io.latent import LatentSpec, save_latent_spec
 
@@ -114,8 +115,8 @@ def test_factory_with_weights_draws_what_the_torchscript_export_draws(tmp_path, 
 def test_latent_layout_and_image_range_are_found_by_the_probe():
     """A DCGAN-style generator (N x d x 1 x 1 latents, tanh) streams through the image pipeline as [0, 1] images."""
     g = load_generator(TanhImages(3), latent_dim=3)
-    assert g.latent_4d and g.sample_shape == (1, 8, 8) and g.value_range == "-1,1"
     source = GeneratorSource(g, 10, seed=0)
+    assert g.latent_4d and g.sample_shape == (1, 8, 8) and resolve_range(source).range == "-1,1"
     raw = torch.cat(list(source.batches(4)))
     unit = torch.cat(list(image_batches(source, 4)))
     torch.testing.assert_close(unit, (raw + 1) / 2)

@@ -10,6 +10,7 @@ import typer
 from typer.core import TyperGroup
 
 from gan_eval.errors import GanEvalError
+from gan_eval.io.ranges import parse_range
 
 
 _OWN_CODE = "/gan_eval/"
@@ -57,6 +58,20 @@ EXTRACTOR_WEIGHTS = typer.Option(
     help="Weights of the network that reads the samples: the FID Inception file (inception features), "
     "the digit classifier (mnist features, stacked-mnist) or a pkg.module:factory extractor's state dict.",
 )
+
+
+def _range_option(option: str, whose: str):
+    """``--range``-style option, validated as it is parsed (a bad value is one error line before any work)."""
+    return typer.Option(
+        "auto",
+        option,
+        callback=lambda value: parse_range(value, option),
+        help=f"Value range of {whose}: auto (declared, else inferred and reported), 0,1, -1,1 or 0,255.",
+    )
+
+
+RANGE = _range_option("--range", "the images (a generator's outputs)")
+REFERENCE_RANGE = _range_option("--reference-range", "the reference images (IvOM's test images)")
 
 
 def resolve_device(name: str) -> torch.device:

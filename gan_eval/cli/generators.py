@@ -45,7 +45,12 @@ def sample(
     else:
         write_with(out, lambda tmp: np.save(tmp, samples))
     spec = loaded.spec
-    range_note = f", values {loaded.value_range}" if loaded.value_range else ""
+    if loaded.value_range is not None:
+        range_note = f", values {loaded.value_range.range} ({loaded.value_range.origin})"
+    elif loaded.probe_span is not None:
+        range_note = f", probe values in [{loaded.probe_span[0]:.4g}, {loaded.probe_span[1]:.4g}]"
+    else:
+        range_note = ""
     typer.echo(
         f"wrote {out}: {n} x {' x '.join(map(str, loaded.sample_shape))} samples of {generator}"
         f" (z ~ {spec.latent_distribution}^{spec.latent_dim}, seed {seed}{range_note})"

@@ -7,7 +7,10 @@ from typing import List, Optional
 import typer
 
 from gan_eval.api import score as score_samples
-from gan_eval.cli.app import EXTRACTOR_WEIGHTS, GENERATOR_WEIGHTS, LATENT_DIM, LATENT_DISTRIBUTION, app, parse_settings, progress_bar, resolve_device
+from gan_eval.cli.app import (
+    EXTRACTOR_WEIGHTS, GENERATOR_WEIGHTS, LATENT_DIM, LATENT_DISTRIBUTION, RANGE, REFERENCE_RANGE, app, parse_settings, progress_bar,
+    resolve_device,
+)
 from gan_eval.cli.render import dataclass_options, render, table
 from gan_eval.io.sources import GeneratorOptions
 from gan_eval.metrics import METRICS
@@ -31,7 +34,8 @@ def score(
     latent_dim: Optional[int] = LATENT_DIM,
     latent_distribution: Optional[str] = LATENT_DISTRIBUTION,
     generator_weights: Optional[Path] = GENERATOR_WEIGHTS,
-    value_range: str = typer.Option("auto", "--range", help="Image values: auto, 0,1, -1,1 or 0,255."),
+    value_range: str = RANGE,
+    reference_range: str = REFERENCE_RANGE,
     weights: Optional[Path] = EXTRACTOR_WEIGHTS,
 ) -> None:
     """Score samples with a metric."""
@@ -49,6 +53,7 @@ def score(
         generator=GeneratorOptions(generator_weights, latent_dim, latent_distribution),
         progress=progress_bar(progress and not as_json),
         value_range=value_range,
+        reference_range=reference_range,
         weights=weights,
         **parse_settings(settings),
     )

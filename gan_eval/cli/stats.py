@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from gan_eval.cli.app import EXTRACTOR_WEIGHTS, app, progress_bar, resolve_device
+from gan_eval.cli.app import EXTRACTOR_WEIGHTS, RANGE, app, progress_bar, resolve_device
 from gan_eval.features.resolve import check_layer, default_layer, make_extractor
 from gan_eval.io.samples import as_source
 from gan_eval.io.stats_file import save_stats
@@ -21,7 +21,7 @@ def stats(
     layer: Optional[str] = typer.Option(None, "--layer", help="Feature layer (default pool)."),
     resize: Optional[str] = typer.Option(None, "--resize", help="Inception resize: tf1 (default) or clean."),
     weights: Optional[Path] = EXTRACTOR_WEIGHTS,
-    value_range: str = typer.Option("auto", "--range", help="Image values: auto, 0,1, -1,1 or 0,255."),
+    value_range: str = RANGE,
     key: Optional[str] = typer.Option(None, "--key", help="Array name inside an .npz/.pt holding several."),
     device: str = typer.Option("auto", "--device", help="auto, cpu, cuda or cuda:N."),
     batch_size: int = typer.Option(128, "--batch-size", help="Images per extractor pass."),
@@ -42,4 +42,5 @@ def stats(
         f"wrote {out}: {result.count} images, {result.dim}-d {described['name']} {chosen} features"
         + (f", resize {described['resize']}" if "resize" in described else "")
         + (" (features kept)" if keep_features else "")
+        + f"; values {result.meta['value_range']} ({result.meta['value_range_from']})"
     )

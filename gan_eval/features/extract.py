@@ -6,33 +6,27 @@ from typing import Callable, Iterable, Iterator
 import torch
 
 from gan_eval.features.base import FEATURES, FeatureExtractor
-from gan_eval.io.images import detect_range, to_unit_float
+from gan_eval.io.images import to_unit_float
+from gan_eval.io.ranges import ValueRange, check_batch, resolve_range
 from gan_eval.io.samples import SampleSource
-
-
-def image_range(source: SampleSource, value_range: str = "auto") -> str:
-    """The source's value range: stated by the source (``source.value_range``, e.g. a tanh generator), else
-    detected over its whole array once."""
-    stated = getattr(source, "value_range", None)
-    if stated is not None and value_range == "auto":
-        return stated
-    return detect_range(source.array(), source.name, value_range)
 
 
 def image_batches(
     source: SampleSource,
     batch_size: int,
-    value_range: str = "auto",
+    value_range: ValueRange | str = "auto",
     progress: Callable[..., Iterable] | None = None,
     desc: str = "images",
 ) -> Iterator[torch.Tensor]:
-    """Batches of the source as float32 N x C x H x W in [0, 1] (the core's image convention)."""
-    rng = image_range(source, value_range)
+    """Batches of the source as float32 N x C x H x W in [0, 1] (the core's image convention); ``value_range``
+    is resolved by :func:`~gan_eval.io.ranges.resolve_range`, and every batch is checked to lie within it."""
+    rng = resolve_range(source, value_range)
     batches: Iterable[torch.Tensor] = source.batches(batch_size)
     if progress is not None:
         batches = progress(batches, total=-(-len(source) // batch_size), desc=desc)
     for batch in batches:
-        yield to_unit_float(batch, rng, source.name)
+        check_batch(batch, rng, source.name)
+        yield to_unit_float(batch, rng.range, source.name)
 
 
 def feature_batches(
@@ -42,7 +36,7 @@ def feature_batches(
     *,
     batch_size: int,
     device: torch.device,
-    value_range: str = "auto",
+    value_range: ValueRange | str = "auto",
     progress: Callable[..., Iterable] | None = None,
 ) -> Iterator[torch.Tensor]:
     """Features of ``layer`` for each batch of images, as float64 CPU tensors (statistics accumulate in float64)."""
@@ -58,7 +52,7 @@ def features_of(
     *,
     batch_size: int = 256,
     device: torch.device | str = "cpu",
-    value_range: str = "auto",
+    value_range: ValueRange | str = "auto",
     progress: Callable[..., Iterable] | None = None,
 ) -> torch.Tensor:
     """All features of ``layer`` for the source, concatenated (N x D float64)."""

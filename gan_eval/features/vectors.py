@@ -15,6 +15,7 @@ import torch
 from gan_eval.errors import GanEvalError
 from gan_eval.features.base import FEATURES
 from gan_eval.features.extract import features_of
+from gan_eval.io.ranges import ValueRange
 from gan_eval.io.samples import SAMPLE_SUFFIXES, ArraySource, SampleSource, as_source
 
 
@@ -23,11 +24,13 @@ def sample_vectors(
     features: str | None,
     default: str,
     *,
+    value_range: ValueRange | None,
     device: torch.device,
     batch_size: int = 256,
     progress: Callable[..., Iterable] | None = None,
 ) -> tuple[torch.Tensor, str]:
-    """(N x D float64 vectors on ``device``, the name of the feature space used: ``"as given"`` or an extractor)."""
+    """(N x D float64 vectors on ``device``, the name of the feature space used: ``"as given"`` or an extractor).
+    ``value_range``: of image samples, resolved by the caller (None for vectors)."""
     array = source.array()
     if features is None and array.ndim == 2:
         return torch.from_numpy(array).to(device=device, dtype=torch.float64), "as given"
@@ -39,13 +42,13 @@ def sample_vectors(
         )
     extractor = FEATURES.get(name)(device=device)
     layer = "pool" if "pool" in extractor.layers else next(iter(extractor.layers))
-    vectors = features_of(source, extractor, layer, batch_size=batch_size, device=device, progress=progress)
+    vectors = features_of(source, extractor, layer, batch_size=batch_size, device=device, value_range=value_range or "auto", progress=progress)
     return vectors.to(device), name
 
 
 def in_memory(source: SampleSource) -> SampleSource:
     """The source's samples held in memory, so that a generator is sampled once however often a metric reads
-    them; a value range the source states (a tanh generator's "-1,1") is kept."""
+    them; a value range the source declares (a generator's latent spec) is kept."""
     if isinstance(source, ArraySource):
         return source
     held = ArraySource(source.array(), source.name)

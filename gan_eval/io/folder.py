@@ -14,14 +14,15 @@ import numpy as np
 import torch
 
 from gan_eval.errors import GanEvalError
+from gan_eval.io.ranges import ValueRange
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".webp")
 
 
 class FolderSource:
-    """Images under ``root``; ``value_range`` is ``"0,255"`` (uint8)."""
+    """Images under ``root``; their ``value_range`` is declared 0..255 (uint8)."""
 
-    value_range = "0,255"
+    value_range = ValueRange("0,255", "8-bit image files")
 
     def __init__(self, root: str | Path, threads: int = 8) -> None:
         self.root = Path(root)

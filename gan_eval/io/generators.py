@@ -33,6 +33,7 @@ from torch import nn
 from gan_eval.errors import GanEvalError
 from gan_eval.io.images import to_unit_float
 from gan_eval.io.latent import LatentSpec, load_latent_spec
+from gan_eval.io.ranges import ValueRange, declared
 
 #: Latents are drawn in blocks of this many rows, whatever the batch size (see the module docstring).
 LATENT_BLOCK = 1024
@@ -72,7 +73,8 @@ class LoadedGenerator:
     """A generator module on its device, with its latent spec and what a probe learnt about it.
 
     ``latent_4d``: the module takes N x d x 1 x 1 latents. ``sample_shape``: one output's shape.
-    ``value_range``: of image outputs (``"-1,1"`` or ``"0,1"``), stated or inferred; None for vectors.
+    ``value_range``: of image outputs, as the latent spec declares it (else None: :mod:`gan_eval.io.ranges`
+    infers it from ``probe_span``, the (min, max) of image outputs over the probe and what they were measured on).
     """
 
     module: nn.Module
@@ -81,19 +83,18 @@ class LoadedGenerator:
     device: torch.device
     latent_4d: bool = False
     sample_shape: tuple[int, ...] = ()
-    value_range: str | None = None
-    range_source: str = "stated"
+    value_range: ValueRange | None = None
+    probe_span: tuple[float, float, str] | None = None
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         """Raw outputs for N x latent_dim latents (differentiable; the caller picks grad or inference mode)."""
         z = z.to(self.device)
         return self.module(z[:, :, None, None] if self.latent_4d else z)
 
-    def unit_images(self, z: torch.Tensor) -> torch.Tensor:
-        """Outputs as float32 N x C x H x W in [0, 1] (the core's image convention), differentiable in z."""
-        if self.value_range is None:
-            raise GanEvalError(f"{self.name}: makes vectors of shape {self.sample_shape}, not images")
-        return to_unit_float(self.forward(z), self.value_range, self.name)
+    def unit_images(self, z: torch.Tensor, value_range: str) -> torch.Tensor:
+        """Outputs, whose range is ``value_range`` (resolved by :mod:`gan_eval.io.ranges`), as float32
+        N x C x H x W in [0, 1] (the core's image convention), differentiable in z."""
+        return to_unit_float(self.forward(z), value_range, self.name)
 
     def describe(self) -> dict[str, object]:
         return {
@@ -101,8 +102,6 @@ class LoadedGenerator:
             **self.spec.to_json(),
             "latent_shape": "N x d x 1 x 1" if self.latent_4d else "N x d",
             "sample_shape": list(self.sample_shape),
-            "value_range": self.value_range,
-            "value_range_from": self.range_source,
         }
 
 
@@ -134,7 +133,8 @@ def load_generator(
         for p in module.parameters():
             p.requires_grad_(False)
     module = module.to(device).eval()
-    loaded = LoadedGenerator(module, spec, name, device, value_range=spec.value_range)
+    declared_range = declared(spec.value_range, f"declared by {name}'s latent spec") if spec.value_range else None
+    loaded = LoadedGenerator(module, spec, name, device, value_range=declared_range)
     _probe(loaded)
     return loaded
 
@@ -214,7 +214,7 @@ def _resolve_spec(
 
 
 def _probe(g: LoadedGenerator) -> None:
-    """Run the generator on a few latents: find the latent layout, check the output, infer an image range."""
+    """Run the generator on a few latents: find the latent layout, check the output, measure image values."""
     z = g.spec.sample(PROBE_ROWS, torch.Generator().manual_seed(0))
     d = g.spec.latent_dim
     with torch.inference_mode():
@@ -237,12 +237,8 @@ def _probe(g: LoadedGenerator) -> None:
         )
     check_finite(out, g.name, 0)
     g.sample_shape = tuple(out.shape[1:])
-    if out.ndim > 2 and g.value_range is None:
-        # tanh generators are all but certain to emit negatives across 64 images; state value_range to be sure
-        g.value_range = "-1,1" if float(out.min()) < 0 else "0,1"
-        g.range_source = f"inferred from {PROBE_ROWS} probe samples"
-    elif out.ndim == 2:
-        g.value_range, g.range_source = None, "vectors"
+    if out.ndim > 2:
+        g.probe_span = (float(out.min()), float(out.max()), f"{PROBE_ROWS} probe samples")
 
 
 def check_finite(out: torch.Tensor, name: str, start: int) -> None:
@@ -263,7 +259,8 @@ class GeneratorSource:
     """A :class:`~gan_eval.io.samples.SampleSource` that draws ``n`` samples from a generator on the fly.
 
     ``batches`` yields CPU tensors, sampled batch by batch on the generator's device under inference mode,
-    so a streaming metric never holds all samples. ``value_range`` tells the image pipeline the output range.
+    so a streaming metric never holds all samples. ``value_range``, ``probe_span`` and ``sample_shape`` are the
+    generator's, for :func:`~gan_eval.io.ranges.resolve_range`.
     """
 
     generator: LoadedGenerator
@@ -275,8 +272,16 @@ class GeneratorSource:
         return self.generator.name
 
     @property
-    def value_range(self) -> str | None:
+    def value_range(self) -> ValueRange | None:
         return self.generator.value_range
+
+    @property
+    def probe_span(self) -> tuple[float, float, str] | None:
+        return self.generator.probe_span
+
+    @property
+    def sample_shape(self) -> tuple[int, ...]:
+        return self.generator.sample_shape
 
     def __len__(self) -> int:
         if self.n is None:

@@ -1,43 +1,15 @@
 """Image arrays in, the core's one convention out: float32 tensors N x C x H x W with values in [0, 1].
 
-Accepted: uint8 (0..255), or floats in [0, 1] or [-1, 1]; layouts N x H x W (grayscale), N x C x H x W and
-N x H x W x C with C in {1, 3}. The value range of floats is stated (``"0,1"``, ``"-1,1"``) or detected
-over the whole array once (``"auto"``) and reported, so every batch of one array converts the same way.
+Accepted: uint8 (0..255), or floats in [0, 1], [-1, 1] or [0, 255]; layouts N x H x W (grayscale), N x C x H x W
+and N x H x W x C with C in {1, 3}. The value range of an input is resolved once by :mod:`gan_eval.io.ranges`
+(stated, declared or inferred, and reported), so every batch of one input converts the same way.
 """
 from __future__ import annotations
 
-import numpy as np
 import torch
 
 from gan_eval.errors import GanEvalError
-
-RANGES = ("auto", "0,1", "-1,1", "0,255")
-
-
-def detect_range(array: np.ndarray | torch.Tensor, name: str = "images", value_range: str = "auto") -> str:
-    """The value range of a whole image array: ``"0,255"`` for uint8, else ``"0,1"`` or ``"-1,1"``.
-
-    A stated ``value_range`` is checked against the data; ``"auto"`` picks the narrowest range that fits.
-    """
-    if value_range not in RANGES:
-        raise GanEvalError(f"{name}: --range {value_range!r} is not one of {', '.join(RANGES)}")
-    if array.dtype in (np.uint8, torch.uint8):
-        if value_range not in ("auto", "0,255"):
-            raise GanEvalError(f"{name}: uint8 images are 0..255, but --range {value_range} was given; drop --range")
-        return "0,255"
-    lo, hi = float(array.min()), float(array.max())
-    fits = {"0,1": lo >= 0.0 and hi <= 1.0, "-1,1": lo >= -1.0 and hi <= 1.0, "0,255": lo >= 0.0 and hi <= 255.0}
-    if value_range == "auto":
-        for candidate in ("0,1", "-1,1"):
-            if fits[candidate]:
-                return candidate
-        raise GanEvalError(
-            f"{name}: float values span [{lo:.4g}, {hi:.4g}], outside [0, 1] and [-1, 1];"
-            " rescale them, save uint8, or state --range 0,255"
-        )
-    if not fits[value_range]:
-        raise GanEvalError(f"{name}: values span [{lo:.4g}, {hi:.4g}], outside the stated --range {value_range}")
-    return value_range
+from gan_eval.io.ranges import RANGES
 
 
 def to_nchw(batch: torch.Tensor, name: str = "images") -> torch.Tensor:
@@ -63,7 +35,7 @@ def to_unit_float(batch: torch.Tensor, value_range: str, name: str = "images") -
     elif value_range == "-1,1":
         x = (x + 1.0) / 2.0
     elif value_range != "0,1":
-        raise GanEvalError(f"{name}: unknown value range {value_range!r}; use one of {', '.join(RANGES[1:])}")
+        raise GanEvalError(f"{name}: unknown value range {value_range!r}; use one of {', '.join(RANGES)}")
     return x.contiguous()
 
 

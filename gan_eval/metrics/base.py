@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from gan_eval.errors import GanEvalError
+from gan_eval.io.ranges import ValueRange, check_comparable, holds_images, resolve_range
 from gan_eval.io.samples import SampleSource
 from gan_eval.registry import Registry
 
@@ -36,9 +37,11 @@ class ScoreRequest:
     ``reference`` is a string the metric resolves itself (a mixture name, a statistics file, an image file).
     ``progress`` wraps long iterables (the CLI passes a tqdm bar; the core never prints).
     ``output`` is where a metric that draws or saves arrays writes them (e.g. the birthday pair grid).
-    ``value_range`` states the samples' range for image metrics (``auto`` detects it); ``weights`` is a path to
-    the weights of the network that reads the samples (the FID Inception file, the stacked-mnist digit
-    classifier, a user extractor's state dict); None means that network's default.
+    ``value_range`` and ``reference_range`` state the range of the samples and of reference images (``auto``:
+    declared or inferred); metrics resolve them through :meth:`range_of`, which records each resolved range for
+    the result's protocol. ``weights`` is a path to the weights of the network that reads the samples (the FID
+    Inception file, the stacked-mnist digit classifier, a user extractor's state dict); None means that
+    network's default.
     """
 
     samples: SampleSource
@@ -50,7 +53,33 @@ class ScoreRequest:
     output: Path | None = None
     progress: Callable[..., Iterable] = _identity
     value_range: str = "auto"
+    reference_range: str = "auto"
     weights: str | None = None
+    ranges: dict[str, ValueRange] = field(default_factory=dict)
+
+    def range_of(self, source: SampleSource, role: str = "samples") -> ValueRange:
+        """The value range of the samples or of the reference images (``role``), resolved once from the stated
+        range (:mod:`gan_eval.io.ranges`), recorded, and checked against the other side's."""
+        if role not in self.ranges:
+            self.record_range(role, resolve_range(source, *self._stated(role)))
+        return self.ranges[role]
+
+    def range_if_images(self, source: SampleSource, role: str = "samples") -> ValueRange | None:
+        """:meth:`range_of` for images; None for N x D vectors, which have no range (and refuse a stated one)."""
+        if holds_images(source):
+            return self.range_of(source, role)
+        stated, option = self._stated(role)
+        if stated != "auto":
+            raise GanEvalError(f"{source.name}: holds N x D vectors, not images, so {option} does not apply; drop it")
+        return None
+
+    def record_range(self, role: str, value_range: ValueRange) -> None:
+        """Record a range resolved elsewhere (one a statistics file recorded) and check the two sides agree."""
+        self.ranges[role] = value_range
+        check_comparable({r: (v, self._stated(r)[1]) for r, v in self.ranges.items()})
+
+    def _stated(self, role: str) -> tuple[str, str]:
+        return (self.value_range, "--range") if role == "samples" else (self.reference_range, "--reference-range")
 
     def batches(self, desc: str = "samples") -> Iterator[torch.Tensor]:
         """The samples in batches of ``batch_size``, through the progress wrapper."""
@@ -110,6 +139,7 @@ class MetricSpec:
     options: type
     needs_reference: bool
     summary: str
+    images: bool = True
 
     def make_options(self, overrides: Mapping[str, Any] | None = None) -> Any:
         """Build the options dataclass from ``key=value`` overrides, converting strings to field types."""
@@ -158,12 +188,14 @@ METRICS: Registry[MetricSpec] = Registry("metric")
 
 
 def register_metric(
-    name: str, *, options: type = NoOptions, needs_reference: bool = False, summary: str = ""
+    name: str, *, options: type = NoOptions, needs_reference: bool = False, summary: str = "", images: bool = True
 ) -> Callable[[Callable[[ScoreRequest, Any], MetricResult]], Callable[[ScoreRequest, Any], MetricResult]]:
-    """Decorator that registers a metric's ``evaluate(request, options)`` adapter under ``name``."""
+    """Decorator that registers a metric's ``evaluate(request, options)`` adapter under ``name``. ``images``:
+    whether it can read images (so ``--range`` applies); False for metrics on vectors only."""
 
     def decorate(fn: Callable[[ScoreRequest, Any], MetricResult]) -> Callable[[ScoreRequest, Any], MetricResult]:
-        METRICS.add(name, MetricSpec(name, fn, options, needs_reference, summary or (fn.__doc__ or "").strip().split("\n")[0]))
+        summary_line = summary or (fn.__doc__ or "").strip().split("\n")[0]
+        METRICS.add(name, MetricSpec(name, fn, options, needs_reference, summary_line, images))
         return fn
 
     return decorate

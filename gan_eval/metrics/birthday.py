@@ -31,9 +31,9 @@ from dataclasses import dataclass
 import torch
 
 from gan_eval.errors import GanEvalError
-from gan_eval.features.extract import image_range
 from gan_eval.features.vectors import in_memory, sample_vectors
 from gan_eval.io.images import to_unit_float
+from gan_eval.io.ranges import ValueRange
 from gan_eval.metrics.base import MetricResult, ScoreRequest, register_metric
 from gan_eval.ops.knn import Pairs, knn, pairs_from_neighbours
 
@@ -98,16 +98,17 @@ def birthday(x: torch.Tensor, pairs: int = 20, threshold: float = 0.0, *, backen
     )
 
 
-def draw_pairs(source, first: torch.Tensor, second: torch.Tensor, distances: torch.Tensor, out, space: str, s: int):
+def draw_pairs(
+    source, value_range: ValueRange | None, first: torch.Tensor, second: torch.Tensor, distances: torch.Tensor, out, space: str, s: int
+):
     """The pair grid for visual inspection (the paper's procedure): the two images of each pair, stacked."""
     from gan_eval.plotting import plot_image_pairs
 
     array = source.array()
-    if array.ndim < 3:
+    if value_range is None:
         raise GanEvalError(f"{source.name}: samples of shape {array.shape} are not images, so there is no pair grid to draw; drop -o")
-    value_range = image_range(source)
-    a = to_unit_float(torch.from_numpy(array[first.numpy()]), value_range, source.name)
-    b = to_unit_float(torch.from_numpy(array[second.numpy()]), value_range, source.name)
+    a = to_unit_float(torch.from_numpy(array[first.numpy()]), value_range.range, source.name)
+    b = to_unit_float(torch.from_numpy(array[second.numpy()]), value_range.range, source.name)
     labels = [f"#{p + 1}  d={float(d):.3g}" for p, d in enumerate(distances)]
     title = f"{source.name}: {len(first)} closest pairs of {s} ({space} distance)"
     return plot_image_pairs(a, b, labels, out, title=title, columns=10)
@@ -128,7 +129,8 @@ class BirthdayOptions:
 @register_metric("birthday", options=BirthdayOptions, summary="closest pairs, duplicate rate, support size (birthday paradox)")
 def evaluate(request: ScoreRequest, options: BirthdayOptions) -> MetricResult:
     source = in_memory(request.samples)
-    x, space = sample_vectors(source, request.features, DEFAULT_FEATURES, device=request.device, progress=request.progress)
+    value_range = request.range_if_images(source)
+    x, space = sample_vectors(source, request.features, DEFAULT_FEATURES, value_range=value_range, device=request.device, progress=request.progress)
     chosen = torch.arange(len(x))
     if options.sample_size is not None:
         if not 2 <= options.sample_size <= len(x):
@@ -140,7 +142,7 @@ def evaluate(request: ScoreRequest, options: BirthdayOptions) -> MetricResult:
     first, second = chosen[result.pairs.first.cpu()], chosen[result.pairs.second.cpu()]
     files = []
     if request.output is not None:
-        files.append(str(draw_pairs(source, first, second, result.pairs.distances.cpu(), request.output, space, result.n)))
+        files.append(str(draw_pairs(source, value_range, first, second, result.pairs.distances.cpu(), request.output, space, result.n)))
     return MetricResult(
         metric="birthday",
         values=result.values(),

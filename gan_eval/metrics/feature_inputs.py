@@ -13,6 +13,7 @@ from gan_eval.features.base import FeatureExtractor
 from gan_eval.features.resolve import check_layer, default_layer, make_extractor
 from gan_eval.io.samples import as_source
 from gan_eval.io.cache import reference_stats_path
+from gan_eval.io.ranges import ValueRange
 from gan_eval.io.stats_file import StatsFile, is_stats_file, load_stats, save_stats
 from gan_eval.metrics.base import ScoreRequest
 from gan_eval.stats.collect import collect_statistics
@@ -59,7 +60,7 @@ def sample_statistics(
         layer,
         batch_size=min(request.batch_size, options.batch_size),
         device=request.device,
-        value_range=request.value_range,
+        value_range=request.range_of(request.samples),
         progress=request.progress,
         keep_features=keep_features,
     )
@@ -70,10 +71,17 @@ def reference_statistics(
     keep_features: bool = False,
 ) -> tuple[StatsFile, dict[str, Any]]:
     """The reference as a :class:`StatsFile` and a description of it for the result's protocol.
-    Call it before computing the samples' features: a statistics file of another feature space fails at once."""
+    Call it before computing the samples' features: a statistics file of another feature space, or of images
+    whose range cannot be compared with the samples', fails at once."""
     if request.reference is None:
         raise GanEvalError(f"metric {metric} needs --reference: a statistics .npz (`gan-eval stats`), an image file or a folder")
+    request.range_of(request.samples)  # first, so that a reference whose range cannot be compared fails at once
     if is_stats_file(request.reference):
+        if request.reference_range != "auto":
+            raise GanEvalError(
+                f"--reference-range {request.reference_range}: {request.reference} holds statistics, whose images' range was"
+                " fixed when they were made (`gan-eval stats --range`); drop --reference-range"
+            )
         loaded = load_stats(request.reference)
         # Refuse a reference from another feature space before spending time on the samples' features.
         check_compatible({"extractor": extractor.describe(), "layer": layer}, loaded.moments.meta, "--features", request.reference)
@@ -82,11 +90,17 @@ def reference_statistics(
                 f"{request.reference}: holds no features, which {metric} needs; pass the images, or rebuild it with"
                 " `gan-eval stats --keep-features`"
             )
+        recorded = ValueRange.from_meta(loaded.moments.meta)
+        if recorded is not None:
+            request.record_range("reference", recorded)
         kind = "gan-eval statistics" if loaded.moments.meta else "mu/sigma statistics (pytorch-fid/TTUR format, no metadata)"
         return loaded, {"reference": request.reference, "reference_kind": kind, "n_reference": loaded.moments.n}
     cached = None
     if options.cache and Path(request.reference).exists():
-        identity = {"extractor": extractor.describe(), "layer": layer, "features": keep_features, "device": request.device.type}
+        identity = {
+            "extractor": extractor.describe(), "layer": layer, "features": keep_features, "device": request.device.type,
+            "value_range": request.reference_range,  # "auto" resolves from the content, which the key holds
+        }
         cached = reference_stats_path(request.reference, identity)
         if cached.is_file():
             try:
@@ -94,12 +108,13 @@ def reference_statistics(
             except GanEvalError:  # a damaged cache entry is recomputed and replaced, not reported
                 pass
             else:
+                request.record_range("reference", ValueRange.from_meta(loaded.moments.meta))
                 described = {"reference": request.reference, "reference_kind": "images (cached statistics)", "cache": str(cached)}
                 return loaded, {**described, "n_reference": loaded.moments.n}
     source = as_source(request.reference)
     stats, features = collect_statistics(
-        source, extractor, layer, batch_size=min(request.batch_size, options.batch_size), device=request.device, progress=request.progress,
-        keep_features=keep_features,
+        source, extractor, layer, batch_size=min(request.batch_size, options.batch_size), device=request.device,
+        value_range=request.range_of(source, "reference"), progress=request.progress, keep_features=keep_features,
     )
     if cached is not None:
         save_stats(cached, stats, features)

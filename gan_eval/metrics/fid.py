@@ -58,7 +58,6 @@ def evaluate(request: ScoreRequest, options: ReferenceFeatureOptions) -> MetricR
             "samples": request.samples.name,
             "features": extractor.describe(),
             "layer": layer,
-            "value_range": stats.meta["value_range"],
             **described,
         },
     )

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import partial
 from typing import Callable, Iterable
 
 import torch
@@ -34,9 +35,9 @@ import torch
 from gan_eval.errors import GanEvalError
 from gan_eval.io.atomic import save_npz
 from gan_eval.io.generators import GeneratorSource, latent_batches
-from gan_eval.io.images import detect_range, to_unit_float
+from gan_eval.io.images import to_unit_float
 from gan_eval.io.latent import LatentSpec
-from gan_eval.io.samples import load_array
+from gan_eval.io.samples import ArraySource, load_array
 from gan_eval.metrics.base import MetricResult, ScoreRequest, register_metric
 from gan_eval.ops.row_minimise import adam_rows, lbfgs_rows
 
@@ -155,12 +156,15 @@ def evaluate(request: ScoreRequest, options: IvomOptions) -> MetricResult:
             f"{source.name}: ivom needs the generator itself (a TorchScript .pt or pkg.module:factory), not a samples file"
         )
     g = source.generator
-    if g.value_range is None:
+    if len(g.sample_shape) < 2:
         raise GanEvalError(f"{g.name}: makes vectors of shape {g.sample_shape}; ivom compares images")
     array = load_array(request.reference, options.reference_key)
     if options.images is not None:
         array = array[: options.images]
-    images = to_unit_float(torch.from_numpy(array), detect_range(array, request.reference), request.reference)
+    test = ArraySource(array, request.reference)
+    # both sides on the [0, 1] scale, each from its own range, which must be comparable (gan_eval.io.ranges)
+    generate = partial(g.unit_images, value_range=request.range_of(source).range)
+    images = to_unit_float(torch.from_numpy(array), request.range_of(test, "reference").range, request.reference)
     want = tuple(g.sample_shape) if len(g.sample_shape) == 3 else (1, *g.sample_shape)
     if tuple(images.shape[1:]) != want:
         raise GanEvalError(
@@ -168,7 +172,7 @@ def evaluate(request: ScoreRequest, options: IvomOptions) -> MetricResult:
             f" {'x'.join(map(str, want))}; pass test images of the generator's size"
         )
     found = ivom(
-        g.unit_images,
+        generate,
         images,
         g.spec.latent_dim,
         restarts=options.restarts,
@@ -180,7 +184,7 @@ def evaluate(request: ScoreRequest, options: IvomOptions) -> MetricResult:
         device=request.device,
         progress=request.progress,
     )
-    files = _write_outputs(request, found, images, g.unit_images, options.show) if request.output else []
+    files = _write_outputs(request, found, images, generate, options.show) if request.output else []
     order = torch.argsort(found.mse)
     return MetricResult(
         metric="ivom",

@@ -99,7 +99,6 @@ def evaluate(request: ScoreRequest, options: KIDOptions) -> MetricResult:
             "samples": request.samples.name,
             "features": extractor.describe(),
             "layer": layer,
-            "value_range": stats.meta["value_range"],
             "subset_rng": "np.random.RandomState(seed).choice without replacement",
             **described,
         },

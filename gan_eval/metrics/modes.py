@@ -130,7 +130,9 @@ class ModeOptions:
     chunk_size: int = DEFAULT_CHUNK
 
 
-@register_metric("modes", options=ModeOptions, needs_reference=True, summary="modes captured, HQ %, KL on a known mixture")
+@register_metric(
+    "modes", options=ModeOptions, needs_reference=True, images=False, summary="modes captured, HQ %, KL on a known mixture"
+)
 def evaluate(request: ScoreRequest, options: ModeOptions) -> MetricResult:
     if request.reference is None:
         raise GanEvalError("metric modes needs --reference; see `gan-eval references` for the known mixtures")

@@ -27,10 +27,10 @@ import torch
 import torch.nn.functional as F
 
 from gan_eval.errors import GanEvalError
-from gan_eval.features.extract import image_range
 from gan_eval.features.vectors import in_memory
-from gan_eval.io.images import detect_range, to_unit_float
-from gan_eval.io.samples import check_array
+from gan_eval.io.images import to_unit_float
+from gan_eval.io.ranges import ValueRange, resolve_range
+from gan_eval.io.samples import ArraySource, check_array
 from gan_eval.metrics.base import MetricResult, ScoreRequest, register_metric
 
 WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
@@ -95,15 +95,15 @@ def ms_ssim_diversity(
     *,
     seed: int = 0,
     small_images: str = "error",
-    value_range: str = "auto",
+    value_range: ValueRange | str = "auto",
     device: torch.device | str = "cpu",
     batch: int = 256,
     name: str = "images",
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """(first, second, MS-SSIM) of ``pairs`` random pairs of distinct images of an image array (any layout
-    and value range accepted by :mod:`gan_eval.io.images`; ``value_range`` "auto" detects it)."""
+    accepted by :mod:`gan_eval.io.images`; ``value_range`` as :func:`~gan_eval.io.ranges.resolve_range` takes it)."""
     array = check_array(np.asarray(images), name)
-    value_range = detect_range(array, name, value_range)
+    value_range = resolve_range(ArraySource(array, name), value_range).range
     first, second = random_pairs(len(array), pairs, seed)
     scores = []
     with torch.inference_mode():
@@ -124,7 +124,7 @@ def evaluate(request: ScoreRequest, options: MSSSIMOptions) -> MetricResult:
         raise GanEvalError(f"ms-ssim: pairs={options.pairs} must be positive")
     _, _, scores = ms_ssim_diversity(
         source.array(), options.pairs, seed=request.seed, small_images=options.small_images,
-        value_range=image_range(source), device=request.device, batch=options.batch, name=source.name,
+        value_range=request.range_of(source), device=request.device, batch=options.batch, name=source.name,
     )
     return MetricResult(
         metric="ms-ssim",

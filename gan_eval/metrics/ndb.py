@@ -139,9 +139,11 @@ class NDBOptions:
 
 @register_metric("ndb", options=NDBOptions, needs_reference=True, summary="number of statistically different k-means bins (NDB/K), JS")
 def evaluate(request: ScoreRequest, options: NDBOptions) -> MetricResult:
-    x, space = sample_vectors(in_memory(request.samples), request.features, DEFAULT_FEATURES, device=request.device, progress=request.progress)
+    samples = in_memory(request.samples)
     ref = reference_source(request.reference, max(len(request.samples), 50 * options.k), request.seed + 1)
-    real, _ = sample_vectors(ref, request.features, DEFAULT_FEATURES, device=request.device, progress=request.progress)
+    samples_range, reference_range = request.range_if_images(samples), request.range_if_images(ref, "reference")
+    x, space = sample_vectors(samples, request.features, DEFAULT_FEATURES, value_range=samples_range, device=request.device, progress=request.progress)
+    real, _ = sample_vectors(ref, request.features, DEFAULT_FEATURES, value_range=reference_range, device=request.device, progress=request.progress)
     if real.shape[1] != x.shape[1]:
         raise GanEvalError(f"{ref.name}: reference vectors are {real.shape[1]}-D but samples are {x.shape[1]}-D; use the same features for both")
     if len(real) < 2 * options.k:

@@ -80,9 +80,11 @@ class PRDCOptions:
 
 @register_metric("prdc", options=PRDCOptions, needs_reference=True, summary="precision, recall, density, coverage vs real samples")
 def evaluate(request: ScoreRequest, options: PRDCOptions) -> MetricResult:
-    fake, space = sample_vectors(in_memory(request.samples), request.features, DEFAULT_FEATURES, device=request.device, progress=request.progress)
+    samples = in_memory(request.samples)
     ref = reference_source(request.reference, len(request.samples), request.seed + 1)
-    real, _ = sample_vectors(ref, request.features, DEFAULT_FEATURES, device=request.device, progress=request.progress)
+    samples_range, reference_range = request.range_if_images(samples), request.range_if_images(ref, "reference")
+    fake, space = sample_vectors(samples, request.features, DEFAULT_FEATURES, value_range=samples_range, device=request.device, progress=request.progress)
+    real, _ = sample_vectors(ref, request.features, DEFAULT_FEATURES, value_range=reference_range, device=request.device, progress=request.progress)
     if real.shape[1] != fake.shape[1]:
         raise GanEvalError(
             f"{ref.name}: reference vectors are {real.shape[1]}-D but samples are {fake.shape[1]}-D; use the same features for both"

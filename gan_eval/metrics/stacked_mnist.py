@@ -42,6 +42,7 @@ from scipy import stats
 from gan_eval.errors import GanEvalError
 from gan_eval.features.extract import image_batches
 from gan_eval.features.mnist_classifier import MnistClassifier
+from gan_eval.io.ranges import ValueRange, resolve_range
 from gan_eval.io.samples import ArraySource, SampleSource, as_source
 from gan_eval.metrics.base import MetricResult, ScoreRequest, register_metric
 from gan_eval.references.stacked_mnist import N_MODES, SIZES, triple_labels
@@ -162,7 +163,7 @@ def stacked_mnist_modes(
     device: torch.device | str = "cpu",
     batch_size: int = 10_000,
     chunk_size: int | None = None,
-    value_range: str = "auto",
+    value_range: ValueRange | str = "auto",
     progress: Callable[..., Iterable] | None = None,
 ) -> StackedMnistScore:
     """Modes (of 1000) and KL(p_gen || U_1000) of Stacked-MNIST samples (N x 3 x 28|32 x 28|32, see module doc).
@@ -172,7 +173,9 @@ def stacked_mnist_modes(
     classifier pass (default :func:`default_chunk_size`; memory and speed; each image's logits do not depend
     on its neighbours, so only float round-off in a near-tied pair of logits could differ between sizes).
     """
-    source, scored = subset(as_source(samples), n, seed)
+    source = as_source(samples)
+    value_range = resolve_range(source, value_range)  # before the subset: a generator's declared range stays
+    source, scored = subset(source, n, seed)
     classifier = MnistClassifier(device, weights)
     batches = image_batches(source, batch_size, value_range, progress, desc="classifying digits")
     chunk_size = chunk_size or default_chunk_size(device)
@@ -208,7 +211,7 @@ def evaluate(request: ScoreRequest, options: StackedMnistOptions) -> MetricResul
         device=request.device,
         batch_size=request.batch_size,
         chunk_size=options.chunk_size,
-        value_range=request.value_range,
+        value_range=request.range_of(request.samples),
         progress=request.progress,
     )
     return MetricResult(

@@ -7,7 +7,8 @@ from typing import Callable, Iterable
 import torch
 
 from gan_eval.features.base import FeatureExtractor
-from gan_eval.features.extract import image_batches, image_range
+from gan_eval.features.extract import image_batches
+from gan_eval.io.ranges import ValueRange, resolve_range
 from gan_eval.io.samples import SampleSource
 from gan_eval.stats.gaussian import GaussianStats
 
@@ -19,17 +20,18 @@ def collect_statistics(
     *,
     batch_size: int,
     device: torch.device | str,
-    value_range: str = "auto",
+    value_range: ValueRange | str = "auto",
     progress: Callable[..., Iterable] | None = None,
     keep_features: bool = False,
 ) -> tuple[GaussianStats, torch.Tensor | None]:
     """Statistics of ``layer`` over the whole source, and the float32 features themselves when ``keep_features``.
 
-    ``meta`` records the extractor's ``describe()``, the layer, the images' value range and the source name.
+    ``meta`` records the extractor's ``describe()``, the layer, the images' value range (resolved by
+    :func:`~gan_eval.io.ranges.resolve_range` from ``value_range``, with where it came from) and the source name.
     """
     device = torch.device(device)
-    rng = image_range(source, value_range)
-    meta = {"extractor": extractor.describe(), "layer": layer, "value_range": rng, "source": source.name}
+    rng = resolve_range(source, value_range)
+    meta = {"extractor": extractor.describe(), "layer": layer, **rng.to_meta(), "source": source.name}
     stats: GaussianStats | None = None
     kept = []
     with torch.inference_mode():
