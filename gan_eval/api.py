@@ -35,6 +35,7 @@ def score(
     value_range: str = "auto",
     reference_range: str = "auto",
     weights: str | Path | None = None,
+    skip_unreadable: bool = False,
     **options: Any,
 ) -> MetricResult:
     """Score ``samples`` with a registered metric.
@@ -47,6 +48,8 @@ def score(
     reference images: ``auto`` (declared or inferred, :mod:`gan_eval.io.ranges`), ``0,1``, ``-1,1`` or ``0,255``;
     the range used is stated in the result's ``protocol["value_range"]``. ``weights``: the weights file
     of the network that reads the samples (the FID Inception file, the stacked-mnist classifier).
+    ``skip_unreadable``: leave out image files that cannot be decoded from folders of samples or reference images
+    (counted in ``protocol["skipped_unreadable"]``); by default such a file is an error naming it.
     ``options``: the metric's own settings (``gan-eval metrics`` lists them), e.g. ``threshold_std=3``.
 
     >>> score(np.zeros((10, 2)), "modes", "ring8").values["modes"]
@@ -62,7 +65,7 @@ def score(
         raise GanEvalError(f"--reference-range {reference_range}: metric {metric} reads no reference images; drop --reference-range")
     opts = spec.make_options(options)
     request = ScoreRequest(
-        samples=open_source(samples, key, n=n, seed=seed, device=device, generator=generator),
+        samples=open_source(samples, key, n=n, seed=seed, device=device, generator=generator, skip_unreadable=skip_unreadable),
         reference=reference,
         features=features,
         device=torch.device(device),
@@ -73,10 +76,13 @@ def score(
         value_range=value_range,
         reference_range=reference_range,
         weights=str(weights) if weights is not None else None,
+        skip_unreadable=skip_unreadable,
     )
     if value_range != "auto" and not holds_images(request.samples):
         raise GanEvalError(f"--range {value_range}: {request.samples.name} holds N x D vectors, not images; drop --range")
     result = spec.evaluate(request, opts)
+    if getattr(request.samples, "skipped", None):  # metrics may read a copy held in memory
+        request.skipped["samples"] = len(request.samples.skipped)
     drawn = isinstance(request.samples, GeneratorSource)  # a generator's n may be None (metrics that use G itself)
     result.protocol = {
         "metric": metric,
@@ -86,6 +92,7 @@ def score(
         "device": str(request.device),
         "options": dataclasses.asdict(opts),
         **({"value_range": {role: r.describe() for role, r in request.ranges.items()}} if request.ranges else {}),
+        **({"skipped_unreadable": request.skipped} if skip_unreadable else {}),
         "gan_eval_version": __version__,
         **result.protocol,
     }

@@ -146,3 +146,58 @@ def test_image_reference_statistics_are_cached_until_the_reference_or_extractor_
     np.save(real, rng.random((40, 3, 4, 4), dtype=np.float32))
     changed, kind = fid()
     assert kind == "images" and changed != first
+
+
+def _truncate(path) -> None:
+    """Cut a PNG in half: Pillow opens it (the header is intact) and fails only when decoding."""
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["stats", "{images}", "-o", "{written}/stats.npz", "--features", "pixels", "--no-progress"],
+        ["score", "{images}", "-m", "birthday", "-o", "{written}/pairs.png", "--no-progress"],
+        ["score", "{images}", "-m", "fid", "-r", "{images}", "--features", "pixels", "--no-progress"],
+        ["score", "{samples}", "-m", "prdc", "-r", "{images}", "--features", "pixels", "--no-progress"],
+    ],
+)
+def test_a_truncated_png_is_one_error_line_naming_it_and_can_be_skipped(folder, tmp_path, command):
+    """Samples or reference folder with a truncated PNG: exit 2, exactly one stderr line naming the file, nothing
+    written; with --skip-unreadable it is left out, a warning says so and the count is reported."""
+    images, pixels = folder
+    bad = images / "007.png"
+    _truncate(bad)
+    samples, written = tmp_path / "samples.npy", tmp_path / "written"
+    written.mkdir()
+    np.save(samples, pixels)
+    args = [a.format(images=images, written=written, samples=samples) for a in command]
+    failed = runner.invoke(app, args)
+    assert failed.exit_code == 2 and failed.stdout == ""
+    (line,) = failed.stderr.splitlines()
+    assert line.startswith(f"error: {bad}: not a readable image") and "--skip-unreadable" in line
+    assert not list(written.iterdir())
+    skipped = runner.invoke(app, [*args, "--skip-unreadable"] + (["--json"] if args[0] == "score" else []))
+    assert skipped.exit_code == 0, skipped.output
+    roles = {"samples"} if args[1] == str(images) else set()
+    roles |= {"reference"} if "-r" in args else set()
+    warned = [line for line in skipped.stderr.splitlines() if "unreadable" in line]  # the same line is not repeated
+    assert warned == [f"warning: {images}: skipped 1 unreadable image file(s) (first: {bad})"]
+    if args[0] == "stats":
+        assert "29 images" in skipped.stdout and "skipped 1 unreadable files" in skipped.stdout
+        assert json.loads(str(np.load(written / "stats.npz")["meta"]))["skipped_unreadable"] == 1
+    else:
+        assert json.loads(skipped.stdout)["protocol"]["skipped_unreadable"] == {role: 1 for role in roles}
+
+
+@pytest.mark.filterwarnings("ignore:.*unreadable")
+def test_skipped_files_leave_the_rest_scored_as_a_folder_without_them(folder):
+    """With --skip-unreadable, a folder with a truncated PNG gives exactly the statistics of the same folder with that
+    file removed (not a guess at its content)."""
+    images, _ = folder
+    _truncate(images / "007.png")
+    kept = as_source(images, skip_unreadable=True)
+    assert len(kept) == 29 and kept.skipped == [images / "007.png"]
+    (images / "007.png").unlink()
+    np.testing.assert_array_equal(kept.array(), as_source(images).array())

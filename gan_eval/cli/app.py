@@ -72,6 +72,9 @@ def _range_option(option: str, whose: str):
 
 RANGE = _range_option("--range", "the images (a generator's outputs)")
 REFERENCE_RANGE = _range_option("--reference-range", "the reference images (IvOM's test images)")
+SKIP_UNREADABLE = typer.Option(
+    False, "--skip-unreadable", help="Leave out image files of a folder that cannot be decoded (a warning says how many)."
+)
 
 
 def resolve_device(name: str) -> torch.device:

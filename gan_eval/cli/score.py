@@ -8,8 +8,8 @@ import typer
 
 from gan_eval.api import score as score_samples
 from gan_eval.cli.app import (
-    EXTRACTOR_WEIGHTS, GENERATOR_WEIGHTS, LATENT_DIM, LATENT_DISTRIBUTION, RANGE, REFERENCE_RANGE, app, parse_settings, progress_bar,
-    resolve_device,
+    EXTRACTOR_WEIGHTS, GENERATOR_WEIGHTS, LATENT_DIM, LATENT_DISTRIBUTION, RANGE, REFERENCE_RANGE, SKIP_UNREADABLE, app, parse_settings,
+    progress_bar, resolve_device,
 )
 from gan_eval.cli.render import dataclass_options, render, table
 from gan_eval.io.sources import GeneratorOptions
@@ -37,6 +37,7 @@ def score(
     value_range: str = RANGE,
     reference_range: str = REFERENCE_RANGE,
     weights: Optional[Path] = EXTRACTOR_WEIGHTS,
+    skip_unreadable: bool = SKIP_UNREADABLE,
 ) -> None:
     """Score samples with a metric."""
     result = score_samples(
@@ -55,6 +56,7 @@ def score(
         value_range=value_range,
         reference_range=reference_range,
         weights=weights,
+        skip_unreadable=skip_unreadable,
         **parse_settings(settings),
     )
     typer.echo(result.to_json() if as_json else render(result, str(samples)))

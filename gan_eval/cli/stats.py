@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from gan_eval.cli.app import EXTRACTOR_WEIGHTS, RANGE, app, progress_bar, resolve_device
+from gan_eval.cli.app import EXTRACTOR_WEIGHTS, RANGE, SKIP_UNREADABLE, app, progress_bar, resolve_device
 from gan_eval.features.resolve import check_layer, default_layer, make_extractor
 from gan_eval.io.samples import as_source
 from gan_eval.io.stats_file import save_stats
@@ -27,13 +27,14 @@ def stats(
     batch_size: int = typer.Option(128, "--batch-size", help="Images per extractor pass."),
     keep_features: bool = typer.Option(False, "--keep-features", help="Also store the features (KID needs them)."),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar on stderr."),
+    skip_unreadable: bool = SKIP_UNREADABLE,
 ) -> None:
     """Mean, covariance and float64 sums of image features, with the extractor, weights hash and resize recorded."""
     dev = resolve_device(device)
     extractor = make_extractor(features, dev, weights, resize=resize)
     chosen = check_layer(extractor, layer) if layer else default_layer(extractor, ("pool",))
     result, kept = collect_statistics(
-        as_source(path, key), extractor, chosen, batch_size=batch_size, device=dev, value_range=value_range,
+        as_source(path, key, skip_unreadable=skip_unreadable), extractor, chosen, batch_size=batch_size, device=dev, value_range=value_range,
         progress=progress_bar(progress), keep_features=keep_features,
     )
     save_stats(out, result, kept)
@@ -43,4 +44,5 @@ def stats(
         + (f", resize {described['resize']}" if "resize" in described else "")
         + (" (features kept)" if keep_features else "")
         + f"; values {result.meta['value_range']} ({result.meta['value_range_from']})"
+        + (f"; skipped {result.meta.get('skipped_unreadable', 0)} unreadable files" if skip_unreadable else "")
     )

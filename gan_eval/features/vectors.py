@@ -56,11 +56,12 @@ def in_memory(source: SampleSource) -> SampleSource:
     return held
 
 
-def reference_source(reference: str, n: int, seed: int) -> SampleSource:
-    """A reference given on the command line: a samples file, else a known mixture sampled ``n`` times."""
+def reference_source(reference: str, n: int, seed: int, skip_unreadable: bool = False) -> SampleSource:
+    """A reference given on the command line: a samples file or image folder (``skip_unreadable``: leaving out its
+    files that cannot be decoded), else a known mixture sampled ``n`` times."""
     path = Path(reference)
     if path.exists() or path.suffix.lower() in SAMPLE_SUFFIXES:
-        return as_source(path)
+        return as_source(path, skip_unreadable=skip_unreadable)
     from gan_eval.references import get_reference
 
     return ArraySource(get_reference(reference).sample(n, seed).numpy(), name=reference)

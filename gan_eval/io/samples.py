@@ -155,13 +155,14 @@ class ArraySource:
         return self.data
 
 
-def as_source(samples: object, key: str | None = None) -> SampleSource:
-    """Accept a path (file or image folder), a numpy array, a tensor or an existing SampleSource."""
+def as_source(samples: object, key: str | None = None, *, skip_unreadable: bool = False) -> SampleSource:
+    """Accept a path (file or image folder), a numpy array, a tensor or an existing SampleSource.
+    ``skip_unreadable``: leave out a folder's files that cannot be decoded (:class:`FolderSource`)."""
     if isinstance(samples, SampleSource):
         return samples
     if isinstance(samples, (str, Path)):
         if Path(samples).is_dir():
-            return FolderSource(samples)
+            return FolderSource(samples, skip_unreadable=skip_unreadable)
         return ArraySource(load_array(samples, key), name=str(samples))
     if isinstance(samples, torch.Tensor):
         return ArraySource(check_array(samples.detach().cpu().numpy(), "<tensor>"), name="<tensor>")

@@ -47,8 +47,10 @@ def open_source(
     seed: int = 0,
     device: torch.device | str = "cpu",
     generator: GeneratorOptions = GeneratorOptions(),
+    skip_unreadable: bool = False,
 ) -> SampleSource:
-    """A :class:`SampleSource` for a samples file/array/tensor or a generator (see the module docstring)."""
+    """A :class:`SampleSource` for a samples file/array/tensor or a generator (see the module docstring);
+    ``skip_unreadable`` leaves out an image folder's files that cannot be decoded."""
     if n is not None and n <= 0:
         raise GanEvalError(f"-n {n}: the number of samples must be positive")
     if is_generator(samples):
@@ -62,7 +64,7 @@ def open_source(
         return GeneratorSource(loaded, n, seed)
     if generator != GeneratorOptions():
         raise GanEvalError(f"{samples}: is a samples file, so generator flags (--latent-dim, ...) do not apply; drop them")
-    source = as_source(samples, key)
+    source = as_source(samples, key, skip_unreadable=skip_unreadable)
     if n is None:
         return source
     if n > len(source):

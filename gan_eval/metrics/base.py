@@ -41,7 +41,8 @@ class ScoreRequest:
     declared or inferred); metrics resolve them through :meth:`range_of`, which records each resolved range for
     the result's protocol. ``weights`` is a path to the weights of the network that reads the samples (the FID
     Inception file, the stacked-mnist digit classifier, a user extractor's state dict); None means that
-    network's default.
+    network's default. ``skip_unreadable``: leave out image files of a folder that cannot be decoded; how many
+    were left out is recorded per role in ``skipped`` (by :meth:`range_of`, which every image input goes through).
     """
 
     samples: SampleSource
@@ -55,13 +56,17 @@ class ScoreRequest:
     value_range: str = "auto"
     reference_range: str = "auto"
     weights: str | None = None
+    skip_unreadable: bool = False
     ranges: dict[str, ValueRange] = field(default_factory=dict)
+    skipped: dict[str, int] = field(default_factory=dict)
 
     def range_of(self, source: SampleSource, role: str = "samples") -> ValueRange:
         """The value range of the samples or of the reference images (``role``), resolved once from the stated
         range (:mod:`gan_eval.io.ranges`), recorded, and checked against the other side's."""
         if role not in self.ranges:
             self.record_range(role, resolve_range(source, *self._stated(role)))
+            if getattr(source, "skipped", None):
+                self.skipped[role] = len(source.skipped)
         return self.ranges[role]
 
     def range_if_images(self, source: SampleSource, role: str = "samples") -> ValueRange | None:

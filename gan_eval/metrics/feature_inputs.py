@@ -93,6 +93,7 @@ def reference_statistics(
         recorded = ValueRange.from_meta(loaded.moments.meta)
         if recorded is not None:
             request.record_range("reference", recorded)
+        _record_skipped(request, loaded)
         kind = "gan-eval statistics" if loaded.moments.meta else "mu/sigma statistics (pytorch-fid/TTUR format, no metadata)"
         return loaded, {"reference": request.reference, "reference_kind": kind, "n_reference": loaded.moments.n}
     cached = None
@@ -100,6 +101,7 @@ def reference_statistics(
         identity = {
             "extractor": extractor.describe(), "layer": layer, "features": keep_features, "device": request.device.type,
             "value_range": request.reference_range,  # "auto" resolves from the content, which the key holds
+            "skip_unreadable": request.skip_unreadable,
         }
         cached = reference_stats_path(request.reference, identity)
         if cached.is_file():
@@ -109,9 +111,10 @@ def reference_statistics(
                 pass
             else:
                 request.record_range("reference", ValueRange.from_meta(loaded.moments.meta))
+                _record_skipped(request, loaded)
                 described = {"reference": request.reference, "reference_kind": "images (cached statistics)", "cache": str(cached)}
                 return loaded, {**described, "n_reference": loaded.moments.n}
-    source = as_source(request.reference)
+    source = as_source(request.reference, skip_unreadable=request.skip_unreadable)
     stats, features = collect_statistics(
         source, extractor, layer, batch_size=min(request.batch_size, options.batch_size), device=request.device,
         value_range=request.range_of(source, "reference"), progress=request.progress, keep_features=keep_features,
@@ -120,3 +123,9 @@ def reference_statistics(
         save_stats(cached, stats, features)
     loaded = StatsFile(stats.moments(), stats, features)
     return loaded, {"reference": request.reference, "reference_kind": "images", "n_reference": stats.count}
+
+
+def _record_skipped(request: ScoreRequest, loaded: StatsFile) -> None:
+    """Unreadable files left out of the reference images when its statistics were made (``--skip-unreadable``)."""
+    if loaded.moments.meta.get("skipped_unreadable"):
+        request.skipped["reference"] = loaded.moments.meta["skipped_unreadable"]

@@ -140,7 +140,7 @@ class NDBOptions:
 @register_metric("ndb", options=NDBOptions, needs_reference=True, summary="number of statistically different k-means bins (NDB/K), JS")
 def evaluate(request: ScoreRequest, options: NDBOptions) -> MetricResult:
     samples = in_memory(request.samples)
-    ref = reference_source(request.reference, max(len(request.samples), 50 * options.k), request.seed + 1)
+    ref = reference_source(request.reference, max(len(request.samples), 50 * options.k), request.seed + 1, request.skip_unreadable)
     samples_range, reference_range = request.range_if_images(samples), request.range_if_images(ref, "reference")
     x, space = sample_vectors(samples, request.features, DEFAULT_FEATURES, value_range=samples_range, device=request.device, progress=request.progress)
     real, _ = sample_vectors(ref, request.features, DEFAULT_FEATURES, value_range=reference_range, device=request.device, progress=request.progress)

@@ -81,7 +81,7 @@ class PRDCOptions:
 @register_metric("prdc", options=PRDCOptions, needs_reference=True, summary="precision, recall, density, coverage vs real samples")
 def evaluate(request: ScoreRequest, options: PRDCOptions) -> MetricResult:
     samples = in_memory(request.samples)
-    ref = reference_source(request.reference, len(request.samples), request.seed + 1)
+    ref = reference_source(request.reference, len(request.samples), request.seed + 1, request.skip_unreadable)
     samples_range, reference_range = request.range_if_images(samples), request.range_if_images(ref, "reference")
     fake, space = sample_vectors(samples, request.features, DEFAULT_FEATURES, value_range=samples_range, device=request.device, progress=request.progress)
     real, _ = sample_vectors(ref, request.features, DEFAULT_FEATURES, value_range=reference_range, device=request.device, progress=request.progress)

@@ -32,6 +32,8 @@ def collect_statistics(
     device = torch.device(device)
     rng = resolve_range(source, value_range)
     meta = {"extractor": extractor.describe(), "layer": layer, **rng.to_meta(), "source": source.name}
+    if getattr(source, "skipped", None):  # a folder read with skip_unreadable
+        meta["skipped_unreadable"] = len(source.skipped)
     stats: GaussianStats | None = None
     kept = []
     with torch.inference_mode():
