@@ -57,9 +57,17 @@ def score(
 
 @app.command()
 def metrics() -> None:
-    """List the registered metrics and their options."""
+    """List the registered metrics, the feature extractor each uses without --features, and their options."""
     rows = []
     for name in METRICS:
         spec = METRICS.get(name)
-        rows.append([name, "yes" if spec.needs_reference else "no", spec.summary, ", ".join(dataclass_options(spec.options)) or "-"])
-    typer.echo(table(["metric", "reference", "what", "options (--set key=value)"], rows))
+        rows.append(
+            [
+                name,
+                "yes" if spec.needs_reference else "no",
+                spec.default_features or "-",
+                spec.summary,
+                ", ".join(dataclass_options(spec.options)) or "-",
+            ]
+        )
+    typer.echo(table(["metric", "reference", "features (default)", "what", "options (--set key=value)"], rows))

@@ -6,6 +6,9 @@ reads the request's samples and reference and calls the pure function. It is reg
 
     @register_metric("modes", options=ModeOptions, needs_reference=True, summary="...")
     def evaluate(request: ScoreRequest, options: ModeOptions) -> MetricResult: ...
+
+A metric that reads images through a feature extractor declares the one it uses without ``--features``
+(``default_features="inception"``), which ``gan-eval metrics`` lists, and passes the same name to its code.
 """
 from __future__ import annotations
 
@@ -103,13 +106,17 @@ def _jsonable(obj: Any) -> Any:
 
 @dataclass(frozen=True)
 class MetricSpec:
-    """A registered metric: its name, what it needs, its options type and its CLI adapter."""
+    """A registered metric: its name, what it needs, its options type and its CLI adapter.
+
+    ``default_features``: the feature extractor (or classifier) it reads images with when ``--features`` is not
+    given; None for metrics that use none."""
 
     name: str
     evaluate: Callable[[ScoreRequest, Any], MetricResult]
     options: type
     needs_reference: bool
     summary: str
+    default_features: str | None = None
 
     def make_options(self, overrides: Mapping[str, Any] | None = None) -> Any:
         """Build the options dataclass from ``key=value`` overrides, converting strings to field types."""
@@ -158,12 +165,18 @@ METRICS: Registry[MetricSpec] = Registry("metric")
 
 
 def register_metric(
-    name: str, *, options: type = NoOptions, needs_reference: bool = False, summary: str = ""
+    name: str,
+    *,
+    options: type = NoOptions,
+    needs_reference: bool = False,
+    summary: str = "",
+    default_features: str | None = None,
 ) -> Callable[[Callable[[ScoreRequest, Any], MetricResult]], Callable[[ScoreRequest, Any], MetricResult]]:
     """Decorator that registers a metric's ``evaluate(request, options)`` adapter under ``name``."""
 
     def decorate(fn: Callable[[ScoreRequest, Any], MetricResult]) -> Callable[[ScoreRequest, Any], MetricResult]:
-        METRICS.add(name, MetricSpec(name, fn, options, needs_reference, summary or (fn.__doc__ or "").strip().split("\n")[0]))
+        summary_line = summary or (fn.__doc__ or "").strip().split("\n")[0]
+        METRICS.add(name, MetricSpec(name, fn, options, needs_reference, summary_line, default_features))
         return fn
 
     return decorate

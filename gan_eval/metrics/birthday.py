@@ -125,10 +125,15 @@ class BirthdayOptions:
     backend: str = "auto"
 
 
-@register_metric("birthday", options=BirthdayOptions, summary="closest pairs, duplicate rate, support size (birthday paradox)")
+@register_metric(
+    "birthday",
+    options=BirthdayOptions,
+    summary="closest pairs, duplicate rate, support size (birthday paradox)",
+    default_features=DEFAULT_FEATURES,
+)
 def evaluate(request: ScoreRequest, options: BirthdayOptions) -> MetricResult:
     source = in_memory(request.samples)
-    x, space = sample_vectors(source, request.features, DEFAULT_FEATURES, device=request.device, progress=request.progress)
+    x, space = sample_vectors(source, request.features, DEFAULT_FEATURES, device=request.device, weights=request.weights, progress=request.progress)
     chosen = torch.arange(len(x))
     if options.sample_size is not None:
         if not 2 <= options.sample_size <= len(x):

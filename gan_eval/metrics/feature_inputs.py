@@ -1,5 +1,11 @@
-"""What FID, KID and IS share: choosing the extractor and layer from a request, and reading the reference as
-statistics (our npz, a pytorch-fid/TTUR npz) or as images (a file or folder, passed through the same extractor)."""
+"""What the feature metrics share: for FID, KID and IS, choosing the extractor and layer from a request and
+reading the reference as statistics (our npz, a pytorch-fid/TTUR npz) or as images (a file or folder, passed
+through the same extractor); for PRDC and NDB, samples and reference as vectors of one feature space, where a
+reference may also be our statistics npz kept with ``--keep-features``.
+
+The extractor is ``--features``, else the one recorded in a gan-eval statistics reference (its name, layer and
+resize; its weights must then be found again and hash the same), else the metric's default. A recorded
+``pkg.module:factory`` is imported again; the result's protocol says where the choice came from."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -10,10 +16,12 @@ import torch
 
 from gan_eval.errors import GanEvalError
 from gan_eval.features.base import FeatureExtractor
-from gan_eval.features.resolve import check_layer, default_layer, make_extractor
-from gan_eval.io.samples import as_source
+from gan_eval.features.extract import features_of
+from gan_eval.features.resolve import check_layer, default_layer, make_extractor, recorded_spec
+from gan_eval.features.vectors import in_memory, reference_source, sample_vectors
+from gan_eval.io.samples import SampleSource, as_source
 from gan_eval.io.cache import reference_stats_path
-from gan_eval.io.stats_file import StatsFile, is_stats_file, load_stats, save_stats
+from gan_eval.io.stats_file import StatsFile, is_stats_file, load_stats, read_meta, save_stats
 from gan_eval.metrics.base import ScoreRequest
 from gan_eval.stats.collect import collect_statistics
 from gan_eval.stats.gaussian import GaussianStats, check_compatible
@@ -41,12 +49,31 @@ class ReferenceFeatureOptions(FeatureOptions):
     cache: bool = True
 
 
-def extractor_for(request: ScoreRequest, options: FeatureOptions, preferred: tuple[str, ...]) -> tuple[FeatureExtractor, str]:
+def recorded_features(request: ScoreRequest) -> dict[str, Any]:
+    """The extractor ``describe()`` and layer recorded in the reference, when ``--features`` is not given and the
+    reference is a gan-eval statistics file (a pytorch-fid/TTUR file records none); else empty."""
+    if request.features is not None or request.reference is None or not is_stats_file(request.reference):
+        return {}
+    meta = read_meta(request.reference)
+    if not meta.get("extractor"):
+        return {}
+    return {"spec": recorded_spec(meta["extractor"], request.reference), "extractor": meta["extractor"], "layer": meta.get("layer")}
+
+
+def extractor_for(
+    request: ScoreRequest, options: FeatureOptions, preferred: tuple[str, ...], default: str
+) -> tuple[FeatureExtractor, str]:
+    """The extractor and layer (see the module docstring); ``default`` is the metric's declared extractor."""
+    recorded = recorded_features(request)
     extractor = make_extractor(
-        request.features, request.device, request.weights, resize=options.resize, precision=options.precision
+        recorded["spec"] if recorded else request.features or default,
+        request.device,
+        request.weights,
+        resize=options.resize or (recorded["extractor"].get("resize") if recorded else None),
+        precision=options.precision,
     )
-    layer = check_layer(extractor, options.layer) if options.layer else default_layer(extractor, preferred)
-    return extractor, layer
+    layer = options.layer or recorded.get("layer")
+    return extractor, check_layer(extractor, layer) if layer else default_layer(extractor, preferred)
 
 
 def sample_statistics(
@@ -83,7 +110,10 @@ def reference_statistics(
                 " `gan-eval stats --keep-features`"
             )
         kind = "gan-eval statistics" if loaded.moments.meta else "mu/sigma statistics (pytorch-fid/TTUR format, no metadata)"
-        return loaded, {"reference": request.reference, "reference_kind": kind, "n_reference": loaded.moments.n}
+        described = {"reference": request.reference, "reference_kind": kind, "n_reference": loaded.moments.n}
+        if recorded_features(request):
+            described["features_from"] = "recorded in the reference statistics (no --features given)"
+        return loaded, described
     cached = None
     if options.cache and Path(request.reference).exists():
         identity = {"extractor": extractor.describe(), "layer": layer, "features": keep_features, "device": request.device.type}
@@ -105,3 +135,58 @@ def reference_statistics(
         save_stats(cached, stats, features)
     loaded = StatsFile(stats.moments(), stats, features)
     return loaded, {"reference": request.reference, "reference_kind": "images", "n_reference": stats.count}
+
+
+@dataclass
+class VectorPair:
+    """Samples and reference as N x D float64 vectors of one feature space (on the request's device).
+
+    ``features``: ``"as given"`` or the extractor's name; ``features_from``: ``--features``, the metric's
+    default, the reference statistics, or ``as given``."""
+
+    samples: torch.Tensor
+    reference: torch.Tensor
+    features: str
+    reference_name: str
+    features_from: str
+
+
+def vector_pair(request: ScoreRequest, default: str, n_reference: int) -> VectorPair:
+    """The request's samples and reference in one feature space; ``default`` is the metric's declared extractor
+    and ``n_reference`` the draws from a mixture reference. A gan-eval statistics reference with kept features
+    gives its features as they are, and the samples go through the extractor and layer it records."""
+    samples = in_memory(request.samples)
+    if request.reference is not None and is_stats_file(request.reference):
+        return _pair_with_statistics(request, samples)
+    common = {"device": request.device, "weights": request.weights, "progress": request.progress}
+    fake, space = sample_vectors(samples, request.features, default, **common)
+    ref = reference_source(request.reference, n_reference, request.seed + 1)
+    real, _ = sample_vectors(ref, request.features, default, **common)
+    if real.shape[1] != fake.shape[1]:
+        raise GanEvalError(
+            f"{ref.name}: reference vectors are {real.shape[1]}-D but samples are {fake.shape[1]}-D; use the same features for both"
+        )
+    origin = "--features" if request.features else ("as given" if space == "as given" else "the metric's default")
+    return VectorPair(fake, real, space, ref.name, origin)
+
+
+def _pair_with_statistics(request: ScoreRequest, samples: SampleSource) -> VectorPair:
+    reference = str(request.reference)
+    loaded = load_stats(reference)
+    meta = loaded.moments.meta
+    if not meta or loaded.features is None:
+        raise GanEvalError(
+            f"{reference}: holds {'no features' if meta else 'only mu/sigma'}, which this metric needs; pass the reference"
+            " images, or statistics made with `gan-eval stats --keep-features`"
+        )
+    recorded = recorded_spec(meta["extractor"], reference)
+    spec = request.features or recorded
+    resize = meta["extractor"].get("resize") if spec == recorded else None
+    extractor = make_extractor(spec, request.device, request.weights, resize=resize)
+    check_compatible({"extractor": extractor.describe(), "layer": meta.get("layer")}, meta, "--features", reference)
+    layer = check_layer(extractor, meta["layer"])
+    fake = features_of(
+        samples, extractor, layer, device=request.device, value_range=request.value_range, progress=request.progress
+    )
+    origin = "--features" if request.features else "recorded in the reference statistics (no --features given)"
+    return VectorPair(fake.to(request.device), loaded.features.to(request.device, torch.float64), extractor.name, reference, origin)
