@@ -16,6 +16,7 @@ from pathlib import Path
 import torch
 
 from gan_eval.errors import GanEvalError
+from gan_eval.features.extract import layer_features
 from gan_eval.features.resolve import check_layer, default_layer, make_extractor
 from gan_eval.io.images import detect_range, to_unit_float
 from gan_eval.metrics.fid import fid_of_moments
@@ -47,7 +48,7 @@ class FrechetDistance:
     def _add(self, stats: GaussianStats | None, images: torch.Tensor, side: str) -> GaussianStats:
         rng = detect_range(images, side, self.value_range)
         with torch.inference_mode():
-            features = self.extractor(to_unit_float(images, rng, side).to(self.device))[self.layer].flatten(1)
+            features = layer_features(self.extractor, to_unit_float(images, rng, side).to(self.device), self.layer, side)
         if stats is None:
             stats = GaussianStats.empty(features.shape[1], self.device, self.meta)
         return stats.add_(features)

@@ -18,6 +18,13 @@ each so that the weights stay small (~0.75 MB) and BatchNorm so that a few epoch
 
 Input: float32 N x 1 x 28 x 28 in [0, 1] (white digit on black, as MNIST stores it). 32 x 32 inputs (the
 padded Stacked-MNIST variant) are centre-cropped by 2 pixels on each side, which undoes that padding.
+
+Stacked MNIST (N x 3 x H x W, one digit per channel): every layer is computed for each channel on its own, as a
+grayscale batch, and the three results are concatenated in channel order, so ``penultimate`` is 3 x 128 = 384-d
+and ``logits`` 3 x 10 = 30-d; the feature of a sample is exactly the concatenation of its channels' features.
+This is what the digit classifier can say about a three-digit image (it was never trained on colour), and it
+makes FID, KID and PRDC on Stacked MNIST work offline with ``--features mnist``; the extractor's description
+(``preprocessing``, in every result and statistics file) states it.
 """
 from __future__ import annotations
 
@@ -37,7 +44,10 @@ from gan_eval.features.base import FEATURES
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
 WEIGHTS_PATH = WEIGHTS_DIR / "mnist_classifier.pt"
 CARD_PATH = WEIGHTS_DIR / "mnist_classifier.json"
-PREPROCESSING = "grayscale N x 1 x 28 x 28 in [0, 1]; 32 x 32 centre-cropped by 2 px"
+PREPROCESSING = (
+    "grayscale N x 1 x 28 x 28 in [0, 1]; 32 x 32 centre-cropped by 2 px; N x 3 x H x W (Stacked MNIST): each"
+    " channel on its own, layers concatenated in channel order (penultimate 3 x 128 = 384, logits 3 x 10 = 30)"
+)
 
 
 class MnistNet(nn.Module):
@@ -57,18 +67,21 @@ class MnistNet(nn.Module):
         return {"penultimate": penultimate, "logits": self.head(penultimate)}
 
 
-def crop_to_28(images: torch.Tensor, name: str = "images") -> torch.Tensor:
-    """Check a grayscale batch N x 1 x 28|32 x 28|32 and centre-crop 32 x 32 to 28 x 28."""
+def crop_to_28(images: torch.Tensor) -> torch.Tensor:
+    """Check a grayscale batch N x 1 x 28|32 x 28|32 and centre-crop 32 x 32 to 28 x 28.
+
+    Messages name no input: the caller that knows the file (:func:`gan_eval.features.extract.layer_features`)
+    puts its name in front."""
     if images.ndim != 4 or images.shape[1] != 1:
         raise GanEvalError(
-            f"{name}: the mnist classifier takes grayscale N x 1 x H x W images, got shape {tuple(images.shape)};"
-            " for three stacked digits use the stacked-mnist metric"
+            f"the mnist classifier takes N x 1 x H x W digits or N x 3 x H x W Stacked MNIST (one digit per channel),"
+            f" got shape {tuple(images.shape)}"
         )
     size = tuple(images.shape[2:])
     if size == (32, 32):
         return images[:, :, 2:30, 2:30]
     if size != (28, 28):
-        raise GanEvalError(f"{name}: images are {size[0]}x{size[1]}; the mnist classifier takes 28x28 or 32x32 (padded)")
+        raise GanEvalError(f"images are {size[0]}x{size[1]}; the mnist classifier takes 28x28 or 32x32 (padded) digits")
     return images
 
 
@@ -120,7 +133,8 @@ def _cached_net(weights: str | None) -> tuple[MnistNet, str]:
 
 
 class MnistClassifier:
-    """The ``mnist`` feature extractor: layers ``penultimate`` (128) and ``logits`` (10)."""
+    """The ``mnist`` feature extractor: layers ``penultimate`` (128) and ``logits`` (10) per channel (one channel,
+    or the three of Stacked MNIST concatenated; see the module docstring)."""
 
     name = "mnist"
     layers = {"penultimate": 128, "logits": 10}
@@ -132,13 +146,20 @@ class MnistClassifier:
         self.net = inference_copy(net).to(self.device)
 
     def __call__(self, images: torch.Tensor) -> dict[str, torch.Tensor]:
+        if images.ndim == 4 and images.shape[1] == 3:
+            channels = [self._grayscale(images[:, c : c + 1]) for c in range(3)]
+            return {layer: torch.cat([out[layer] for out in channels], dim=1) for layer in channels[0]}
+        return self._grayscale(images)
+
+    def _grayscale(self, images: torch.Tensor) -> dict[str, torch.Tensor]:
         x = crop_to_28(images).to(self.device, torch.float32).contiguous(memory_format=torch.channels_last)
         with torch.inference_mode():
             return self.net(x)
 
     def predict(self, images: torch.Tensor) -> torch.Tensor:
-        """Digit labels (int64) of a grayscale batch."""
-        return self(images)["logits"].argmax(dim=1)
+        """Digit labels (int64): N for a grayscale batch, N x 3 for a Stacked-MNIST batch."""
+        logits = self(images)["logits"]
+        return logits.unflatten(1, (-1, 10)).argmax(dim=2).squeeze(1)
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "weights": self.weights, "sha256": self.sha256, "preprocessing": PREPROCESSING}

@@ -96,7 +96,8 @@ def reference_statistics(
     request: ScoreRequest, options: ReferenceFeatureOptions, extractor: FeatureExtractor, layer: str, metric: str,
     keep_features: bool = False,
 ) -> tuple[StatsFile, dict[str, Any]]:
-    """The reference as a :class:`StatsFile` and a description of it for the result's protocol.
+    """The reference as a :class:`StatsFile` and a description of it for the result's protocol (with the feature
+    dimension, which tells e.g. the mnist extractor's 128-d grayscale features from its 384-d Stacked-MNIST ones).
     Call it before computing the samples' features: a statistics file of another feature space fails at once."""
     if request.reference is None:
         raise GanEvalError(f"metric {metric} needs --reference: a statistics .npz (`gan-eval stats`), an image file or a folder")
@@ -110,7 +111,7 @@ def reference_statistics(
                 " `gan-eval stats --keep-features`"
             )
         kind = "gan-eval statistics" if loaded.moments.meta else "mu/sigma statistics (pytorch-fid/TTUR format, no metadata)"
-        described = {"reference": request.reference, "reference_kind": kind, "n_reference": loaded.moments.n}
+        described = {"reference": request.reference, "reference_kind": kind, "n_reference": loaded.moments.n, "feature_dim": loaded.moments.dim}
         if recorded_features(request):
             described["features_from"] = "recorded in the reference statistics (no --features given)"
         return loaded, described
@@ -125,7 +126,7 @@ def reference_statistics(
                 pass
             else:
                 described = {"reference": request.reference, "reference_kind": "images (cached statistics)", "cache": str(cached)}
-                return loaded, {**described, "n_reference": loaded.moments.n}
+                return loaded, {**described, "n_reference": loaded.moments.n, "feature_dim": loaded.moments.dim}
     source = as_source(request.reference)
     stats, features = collect_statistics(
         source, extractor, layer, batch_size=min(request.batch_size, options.batch_size), device=request.device, progress=request.progress,
@@ -134,7 +135,7 @@ def reference_statistics(
     if cached is not None:
         save_stats(cached, stats, features)
     loaded = StatsFile(stats.moments(), stats, features)
-    return loaded, {"reference": request.reference, "reference_kind": "images", "n_reference": stats.count}
+    return loaded, {"reference": request.reference, "reference_kind": "images", "n_reference": stats.count, "feature_dim": stats.dim}
 
 
 @dataclass

@@ -169,6 +169,7 @@ def evaluate(request: ScoreRequest, options: NDBOptions) -> MetricResult:
             "n_reference": len(real),
             "features": pair.features,
             "features_from": pair.features_from,
+            "feature_dim": x.shape[1],
             "k": options.k,
             "alpha": options.alpha,
             "whiten": options.whiten,

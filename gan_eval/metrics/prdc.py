@@ -100,6 +100,7 @@ def evaluate(request: ScoreRequest, options: PRDCOptions) -> MetricResult:
             "n_fake": len(pair.samples),
             "features": pair.features,
             "features_from": pair.features_from,
+            "feature_dim": pair.samples.shape[1],
             "k": options.k,
             "implementation": "exact k-NN radii + blockwise cross terms; equals prdc.compute_prdc",
         },
