@@ -96,7 +96,8 @@ def test_explicit_features_that_disagree_with_the_statistics_still_fail(digits):
 
 
 def test_recorded_weights_are_checked_by_their_hash(digits, tmp_path):
-    """Statistics made with other mnist weights are refused when the bundled ones are found instead."""
+    """Statistics made with other mnist weights are refused when the bundled ones are found instead, and when the
+    same weights path now holds other numbers (the file's sha256 is part of the identity)."""
     fake, real, _ = digits
     state = torch.load(WEIGHTS_PATH, weights_only=True)
     state["head.1.bias"] = state["head.1.bias"] + 1.0
@@ -106,6 +107,10 @@ def test_recorded_weights_are_checked_by_their_hash(digits, tmp_path):
     assert invoke("stats", real, "-o", stats, "--features", "mnist", "--weights", other, "--no-progress").exit_code == 0
     assert "different feature extractors" in one_error_line(invoke("score", fake, "-m", "fid", "-r", stats))
     assert scored(fake, "-m", "fid", "-r", stats, "--weights", other)["values"]["fid"] > 0
+    state["head.1.bias"] = state["head.1.bias"] + 1.0
+    torch.save(state, other)
+    line = one_error_line(invoke("score", fake, "-m", "fid", "-r", stats, "--weights", other))
+    assert "different feature extractors (sha256:" in line
 
 
 @pytest.mark.filterwarnings("ignore:.*singular covariance")

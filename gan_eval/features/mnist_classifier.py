@@ -111,12 +111,22 @@ def load_net(weights: str | Path | None = None) -> tuple[MnistNet, str]:
     ``weights``: a state-dict file made by ``gan-eval train-classifier``; default the bundled one, whose
     sha256 must match ``mnist_classifier.json``.
     """
+    path, digest = checked_weights(weights)
+    return _read_net(path), digest
+
+
+def checked_weights(weights: str | Path | None) -> tuple[Path, str]:
+    """The weights file (default the bundled one) and its sha256, which for the bundled file must match its card."""
     path = Path(weights) if weights is not None else WEIGHTS_PATH
     if not path.is_file():
         raise GanEvalError(f"{path}: no such weights file; make one with gan-eval train-classifier")
     digest = file_sha256(path)
     if weights is None and digest != weights_card()["sha256"]:
         raise GanEvalError(f"{path}: sha256 {digest[:12]}... does not match mnist_classifier.json; reinstall gan-eval")
+    return path, digest
+
+
+def _read_net(path: Path) -> MnistNet:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
         net = MnistNet()
@@ -124,12 +134,13 @@ def load_net(weights: str | Path | None = None) -> tuple[MnistNet, str]:
     except Exception as exc:  # noqa: BLE001  (any failure here means the file is not our state dict)
         first = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else type(exc).__name__
         raise GanEvalError(f"{path}: not an mnist classifier state dict ({first}); make one with gan-eval train-classifier") from None
-    return net.eval(), digest
+    return net.eval()
 
 
 @lru_cache(maxsize=4)
-def _cached_net(weights: str | None) -> tuple[MnistNet, str]:
-    return load_net(weights)
+def _cached_net(path: Path, sha256: str) -> MnistNet:
+    """Keyed by the file's sha256 too, so that a weights file rewritten in place is read again."""
+    return _read_net(path)
 
 
 class MnistClassifier:
@@ -141,9 +152,9 @@ class MnistClassifier:
 
     def __init__(self, device: torch.device | str = "cpu", weights: str | Path | None = None) -> None:
         self.device = torch.device(device)
-        net, self.sha256 = _cached_net(None if weights is None else str(weights))
+        path, self.sha256 = checked_weights(weights)
         self.weights = str(weights) if weights is not None else "bundled:mnist_classifier.pt"
-        self.net = inference_copy(net).to(self.device)
+        self.net = inference_copy(_cached_net(path, self.sha256)).to(self.device)
 
     def __call__(self, images: torch.Tensor) -> dict[str, torch.Tensor]:
         if images.ndim == 4 and images.shape[1] == 3:
