@@ -18,7 +18,7 @@ def score(
     samples: Path = typer.Argument(..., help="Samples file (.npz, .npy, .pt), a folder of images, or a generator: TorchScript .pt or pkg.module:factory."),
     metric: str = typer.Option("modes", "--metric", "-m", help="A registered metric (see `gan-eval metrics`)."),
     reference: Optional[str] = typer.Option(None, "--reference", "-r", help="What to compare against: a mixture name, a file."),
-    features: Optional[str] = typer.Option(None, "--features", help="Feature extractor, for metrics on features."),
+    features: Optional[str] = typer.Option(None, "--features", help="Feature extractor or pkg.module:factory (default: the one a statistics reference records, else the metric's; see `gan-eval metrics`)."),
     key: Optional[str] = typer.Option(None, "--key", help="Array name inside an .npz/.pt holding several."),
     device: str = typer.Option("auto", "--device", help="auto, cpu, cuda or cuda:N."),
     seed: int = typer.Option(0, "--seed", help="Seed of every random choice the metric makes."),

@@ -26,6 +26,9 @@ from gan_eval.metrics.base import ScoreRequest
 from gan_eval.stats.collect import collect_statistics
 from gan_eval.stats.gaussian import GaussianStats, check_compatible
 
+#: the protocol's ``features_from`` when the extractor came from a statistics reference
+FROM_REFERENCE = "recorded in the reference statistics (no --features given)"
+
 
 @dataclass
 class FeatureOptions:
@@ -113,7 +116,7 @@ def reference_statistics(
         kind = "gan-eval statistics" if loaded.moments.meta else "mu/sigma statistics (pytorch-fid/TTUR format, no metadata)"
         described = {"reference": request.reference, "reference_kind": kind, "n_reference": loaded.moments.n, "feature_dim": loaded.moments.dim}
         if recorded_features(request):
-            described["features_from"] = "recorded in the reference statistics (no --features given)"
+            described["features_from"] = FROM_REFERENCE
         return loaded, described
     cached = None
     if options.cache and Path(request.reference).exists():
@@ -189,5 +192,5 @@ def _pair_with_statistics(request: ScoreRequest, samples: SampleSource) -> Vecto
     fake = features_of(
         samples, extractor, layer, device=request.device, value_range=request.value_range, progress=request.progress
     )
-    origin = "--features" if request.features else "recorded in the reference statistics (no --features given)"
+    origin = "--features" if request.features else FROM_REFERENCE
     return VectorPair(fake.to(request.device), loaded.features.to(request.device, torch.float64), extractor.name, reference, origin)
