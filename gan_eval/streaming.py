@@ -18,6 +18,7 @@ from pathlib import Path
 import torch
 
 from gan_eval.errors import GanEvalError
+from gan_eval.features.extract import layer_features
 from gan_eval.features.resolve import check_layer, default_layer, make_extractor
 from gan_eval.io.images import to_unit_float
 from gan_eval.io.ranges import ValueRange, check_batch, check_comparable, parse_range, resolve_range
@@ -59,7 +60,7 @@ class FrechetDistance:
             self.ranges[side] = first
         check_batch(images, self.ranges[side], side)
         with torch.inference_mode():
-            features = self.extractor(to_unit_float(images, self.ranges[side].range, side).to(self.device))[self.layer].flatten(1)
+            features = layer_features(self.extractor, to_unit_float(images, self.ranges[side].range, side).to(self.device), self.layer, side)
         if stats is None:
             stats = GaussianStats.empty(features.shape[1], self.device, {**self.meta, **self.ranges[side].to_meta()})
         return stats.add_(features)

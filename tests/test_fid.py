@@ -168,9 +168,10 @@ def _pixel_stats(images: np.ndarray, path) -> str:
 
 
 def test_stats_of_another_extractor_are_refused(weights, images, tmp_path):
+    """An explicit --features that disagrees with the statistics (without it, the recorded pixels are used)."""
     reference = _pixel_stats(images[1], tmp_path / "pixels.npz")
     with pytest.raises(GanEvalError, match="different feature extractors"):
-        gan_eval.score(images[0][:2], "fid", reference=reference, weights=weights)
+        gan_eval.score(images[0][:2], "fid", reference=reference, features="inception", weights=weights)
 
 
 def test_clean_resize_matches_clean_fid():

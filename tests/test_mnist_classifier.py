@@ -44,10 +44,28 @@ def test_mnist_extractor_layers_and_32px_crop(t10k):
     padded = torch.nn.functional.pad(images, (2, 2, 2, 2))
     assert torch.equal(extractor(padded)["logits"], out["logits"])
     assert extractor.describe()["sha256"] == weights_card()["sha256"]
-    with pytest.raises(GanEvalError, match="grayscale"):
-        extractor(images.expand(-1, 3, -1, -1))
+    with pytest.raises(GanEvalError, match="N x 1 x H x W digits or N x 3"):
+        extractor(images.expand(-1, 2, -1, -1))
     with pytest.raises(GanEvalError, match="28x28 or 32x32"):
         extractor(images[:, :, :20, :20])
+
+
+def test_stacked_mnist_features_are_the_concatenated_features_of_each_channel(t10k):
+    """The invariant that defines the per-channel layers, exactly: a 3-channel sample's features are its three
+    channels' grayscale features side by side, in channel order (penultimate 3 x 128, logits 3 x 10)."""
+    digits = torch.from_numpy(t10k[0][:96]).float().div(255).unsqueeze(1)
+    stacked = torch.cat([digits[:32], digits[32:64], digits[64:]], dim=1)  # N x 3 x 28 x 28, three digits each
+    extractor = FEATURES.get("mnist")()
+    out = extractor(stacked)
+    assert out["penultimate"].shape == (32, 384) and out["logits"].shape == (32, 30)
+    for layer in ("penultimate", "logits"):
+        per_channel = [extractor(stacked[:, c : c + 1])[layer] for c in range(3)]
+        assert torch.equal(out[layer], torch.cat(per_channel, dim=1)), layer
+    swapped = extractor(stacked[:, [2, 0, 1]])["penultimate"]  # channel order is the block order
+    assert torch.equal(swapped, torch.cat([out["penultimate"][:, 256:], out["penultimate"][:, :256]], dim=1))
+    labels = torch.from_numpy(t10k[1][:96]).reshape(3, 32).T
+    assert (extractor.predict(stacked) == labels).float().mean() > 0.97  # N x 3 digits, one per channel
+    assert "each channel on its own" in extractor.describe()["preprocessing"]
 
 
 def test_foreign_weights_file_is_a_one_line_error(tmp_path):

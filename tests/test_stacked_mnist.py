@@ -160,3 +160,51 @@ def test_cli_builds_samples_then_scores_them_with_the_bundled_or_a_given_classif
     assert missing.exit_code == 2 and "no.pt" in missing.output and "Traceback" not in missing.output
     bad = runner.invoke(app, ["stacked-mnist", "--mnist-dir", str(tmp_path), "-n", "5", "-o", str(tmp_path / "x.npz")])
     assert bad.exit_code == 2 and "error:" in bad.output and "no train-images" in bad.output
+
+
+@pytest.fixture()
+def stacked_files(t10k, correct_by_digit, tmp_path, monkeypatch):
+    """Two independent real Stacked-MNIST sets of 500 (t10k digits), a collapsed set of 500 samples of four
+    triples, and no Inception weights anywhere (the environment variable unset, an empty hub folder, no network)."""
+    from gan_eval.features import weights as inception_weights
+
+    monkeypatch.delenv(inception_weights.ENV_VAR, raising=False)
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "empty-hub"))
+    monkeypatch.setattr(inception_weights, "_online", lambda *a, **k: False)
+    files = {name: tmp_path / f"{name}.npz" for name in ("fake", "real", "collapsed")}
+    np.savez(files["fake"], x=build_stacked(*t10k, 500, seed=1).images.numpy())
+    np.savez(files["real"], x=build_stacked(*t10k, 500, seed=2).images.numpy())
+    np.savez(files["collapsed"], x=triple_samples(t10k[0], correct_by_digit, [(3, 1, 4), (1, 5, 9), (2, 6, 5), (3, 5, 8)], 125))
+    return files
+
+
+def test_fid_and_prdc_on_stacked_mnist_with_mnist_features_work_offline(stacked_files):
+    """--features mnist on N x 3 x 28 x 28: 384-d per-channel features, stated in the protocol. Two real sets
+    are close (high precision and recall); four triples (of 1000 modes) keep precision but lose recall."""
+    runner = CliRunner()
+
+    def score(fake, *args):
+        result = runner.invoke(app, ["score", str(stacked_files[fake]), "-r", str(stacked_files["real"]), "--features", "mnist", "--json", "--no-progress", *args])
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    real_fid, collapsed_fid = score("fake", "-m", "fid"), score("collapsed", "-m", "fid")
+    assert real_fid["protocol"]["feature_dim"] == 384 and real_fid["protocol"]["features"]["name"] == "mnist"
+    assert "each channel on its own" in real_fid["protocol"]["features"]["preprocessing"]
+    assert collapsed_fid["values"]["fid"] > 5 * real_fid["values"]["fid"]
+    real_prdc, collapsed_prdc = score("fake", "-m", "prdc")["values"], score("collapsed", "-m", "prdc")["values"]
+    assert real_prdc["precision"] > 0.8 and real_prdc["recall"] > 0.8
+    assert collapsed_prdc["recall"] < 0.2 < real_prdc["recall"] - 0.5
+
+
+@pytest.mark.parametrize("command", [["score", "-m", "fid"], ["score", "-m", "prdc"], ["stats"]])
+def test_a_wrong_image_size_for_mnist_features_names_the_file(tmp_path, command):
+    wrong = tmp_path / "big_stacked.npz"
+    np.savez(wrong, x=np.zeros((20, 3, 64, 64), np.uint8))
+    real = tmp_path / "real.npz"
+    np.savez(real, x=np.zeros((20, 3, 28, 28), np.uint8))
+    tail = ["-o", str(tmp_path / "s.npz")] if command == ["stats"] else ["-r", str(real)]
+    result = CliRunner().invoke(app, [command[0], str(wrong), *command[1:], *tail, "--features", "mnist", "--no-progress"])
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith(f"error: {wrong}: images are 64x64"), lines

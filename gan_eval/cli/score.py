@@ -21,7 +21,7 @@ def score(
     samples: Path = typer.Argument(..., help="Samples file (.npz, .npy, .pt), a folder of images, or a generator: TorchScript .pt or pkg.module:factory."),
     metric: str = typer.Option("modes", "--metric", "-m", help="A registered metric (see `gan-eval metrics`)."),
     reference: Optional[str] = typer.Option(None, "--reference", "-r", help="What to compare against: a mixture name, a file."),
-    features: Optional[str] = typer.Option(None, "--features", help="Feature extractor, for metrics on features."),
+    features: Optional[str] = typer.Option(None, "--features", help="Feature extractor or pkg.module:factory (default: the one a statistics reference records, else the metric's; see `gan-eval metrics`)."),
     key: Optional[str] = typer.Option(None, "--key", help="Array name inside an .npz/.pt holding several."),
     device: str = typer.Option("auto", "--device", help="auto, cpu, cuda or cuda:N."),
     seed: int = typer.Option(0, "--seed", help="Seed of every random choice the metric makes."),
@@ -64,9 +64,17 @@ def score(
 
 @app.command()
 def metrics() -> None:
-    """List the registered metrics and their options."""
+    """List the registered metrics, the feature extractor each uses without --features, and their options."""
     rows = []
     for name in METRICS:
         spec = METRICS.get(name)
-        rows.append([name, "yes" if spec.needs_reference else "no", spec.summary, ", ".join(dataclass_options(spec.options)) or "-"])
-    typer.echo(table(["metric", "reference", "what", "options (--set key=value)"], rows))
+        rows.append(
+            [
+                name,
+                "yes" if spec.needs_reference else "no",
+                spec.default_features or "-",
+                spec.summary,
+                ", ".join(dataclass_options(spec.options)) or "-",
+            ]
+        )
+    typer.echo(table(["metric", "reference", "features (default)", "what", "options (--set key=value)"], rows))

@@ -5,6 +5,7 @@ from typing import Callable, Iterable, Iterator
 
 import torch
 
+from gan_eval.errors import GanEvalError
 from gan_eval.features.base import FEATURES, FeatureExtractor
 from gan_eval.io.images import to_unit_float
 from gan_eval.io.ranges import ValueRange, check_batch, resolve_range
@@ -29,6 +30,15 @@ def image_batches(
         yield to_unit_float(batch, rng.range, source.name)
 
 
+def layer_features(extractor: FeatureExtractor, images: torch.Tensor, layer: str, name: str) -> torch.Tensor:
+    """``layer`` of the extractor on one batch, N x D; an extractor's refusal (e.g. an image size it does not
+    take) is re-raised naming ``name``, the file or side the images came from, since extractors see no names."""
+    try:
+        return extractor(images)[layer].flatten(1)
+    except GanEvalError as exc:
+        raise GanEvalError(f"{name}: {exc}") from None
+
+
 def feature_batches(
     source: SampleSource,
     extractor: FeatureExtractor,
@@ -42,7 +52,7 @@ def feature_batches(
     """Features of ``layer`` for each batch of images, as float64 CPU tensors (statistics accumulate in float64)."""
     with torch.inference_mode():
         for images in image_batches(source, batch_size, value_range, progress, desc=f"{extractor.name} features"):
-            yield extractor(images.to(device))[layer].to(torch.float64).cpu()
+            yield layer_features(extractor, images.to(device), layer, source.name).to(torch.float64).cpu()
 
 
 def features_of(

@@ -18,6 +18,13 @@ each so that the weights stay small (~0.75 MB) and BatchNorm so that a few epoch
 
 Input: float32 N x 1 x 28 x 28 in [0, 1] (white digit on black, as MNIST stores it). 32 x 32 inputs (the
 padded Stacked-MNIST variant) are centre-cropped by 2 pixels on each side, which undoes that padding.
+
+Stacked MNIST (N x 3 x H x W, one digit per channel): every layer is computed for each channel on its own, as a
+grayscale batch, and the three results are concatenated in channel order, so ``penultimate`` is 3 x 128 = 384-d
+and ``logits`` 3 x 10 = 30-d; the feature of a sample is exactly the concatenation of its channels' features.
+This is what the digit classifier can say about a three-digit image (it was never trained on colour), and it
+makes FID, KID and PRDC on Stacked MNIST work offline with ``--features mnist``; the extractor's description
+(``preprocessing``, in every result and statistics file) states it.
 """
 from __future__ import annotations
 
@@ -37,7 +44,10 @@ from gan_eval.features.base import FEATURES
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
 WEIGHTS_PATH = WEIGHTS_DIR / "mnist_classifier.pt"
 CARD_PATH = WEIGHTS_DIR / "mnist_classifier.json"
-PREPROCESSING = "grayscale N x 1 x 28 x 28 in [0, 1]; 32 x 32 centre-cropped by 2 px"
+PREPROCESSING = (
+    "grayscale N x 1 x 28 x 28 in [0, 1]; 32 x 32 centre-cropped by 2 px; N x 3 x H x W (Stacked MNIST): each"
+    " channel on its own, layers concatenated in channel order (penultimate 3 x 128 = 384, logits 3 x 10 = 30)"
+)
 
 
 class MnistNet(nn.Module):
@@ -57,18 +67,21 @@ class MnistNet(nn.Module):
         return {"penultimate": penultimate, "logits": self.head(penultimate)}
 
 
-def crop_to_28(images: torch.Tensor, name: str = "images") -> torch.Tensor:
-    """Check a grayscale batch N x 1 x 28|32 x 28|32 and centre-crop 32 x 32 to 28 x 28."""
+def crop_to_28(images: torch.Tensor) -> torch.Tensor:
+    """Check a grayscale batch N x 1 x 28|32 x 28|32 and centre-crop 32 x 32 to 28 x 28.
+
+    Messages name no input: the caller that knows the file (:func:`gan_eval.features.extract.layer_features`)
+    puts its name in front."""
     if images.ndim != 4 or images.shape[1] != 1:
         raise GanEvalError(
-            f"{name}: the mnist classifier takes grayscale N x 1 x H x W images, got shape {tuple(images.shape)};"
-            " for three stacked digits use the stacked-mnist metric"
+            f"the mnist classifier takes N x 1 x H x W digits or N x 3 x H x W Stacked MNIST (one digit per channel),"
+            f" got shape {tuple(images.shape)}"
         )
     size = tuple(images.shape[2:])
     if size == (32, 32):
         return images[:, :, 2:30, 2:30]
     if size != (28, 28):
-        raise GanEvalError(f"{name}: images are {size[0]}x{size[1]}; the mnist classifier takes 28x28 or 32x32 (padded)")
+        raise GanEvalError(f"images are {size[0]}x{size[1]}; the mnist classifier takes 28x28 or 32x32 (padded) digits")
     return images
 
 
@@ -98,12 +111,22 @@ def load_net(weights: str | Path | None = None) -> tuple[MnistNet, str]:
     ``weights``: a state-dict file made by ``gan-eval train-classifier``; default the bundled one, whose
     sha256 must match ``mnist_classifier.json``.
     """
+    path, digest = checked_weights(weights)
+    return _read_net(path), digest
+
+
+def checked_weights(weights: str | Path | None) -> tuple[Path, str]:
+    """The weights file (default the bundled one) and its sha256, which for the bundled file must match its card."""
     path = Path(weights) if weights is not None else WEIGHTS_PATH
     if not path.is_file():
         raise GanEvalError(f"{path}: no such weights file; make one with gan-eval train-classifier")
     digest = file_sha256(path)
     if weights is None and digest != weights_card()["sha256"]:
         raise GanEvalError(f"{path}: sha256 {digest[:12]}... does not match mnist_classifier.json; reinstall gan-eval")
+    return path, digest
+
+
+def _read_net(path: Path) -> MnistNet:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
         net = MnistNet()
@@ -111,34 +134,43 @@ def load_net(weights: str | Path | None = None) -> tuple[MnistNet, str]:
     except Exception as exc:  # noqa: BLE001  (any failure here means the file is not our state dict)
         first = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else type(exc).__name__
         raise GanEvalError(f"{path}: not an mnist classifier state dict ({first}); make one with gan-eval train-classifier") from None
-    return net.eval(), digest
+    return net.eval()
 
 
 @lru_cache(maxsize=4)
-def _cached_net(weights: str | None) -> tuple[MnistNet, str]:
-    return load_net(weights)
+def _cached_net(path: Path, sha256: str) -> MnistNet:
+    """Keyed by the file's sha256 too, so that a weights file rewritten in place is read again."""
+    return _read_net(path)
 
 
 class MnistClassifier:
-    """The ``mnist`` feature extractor: layers ``penultimate`` (128) and ``logits`` (10)."""
+    """The ``mnist`` feature extractor: layers ``penultimate`` (128) and ``logits`` (10) per channel (one channel,
+    or the three of Stacked MNIST concatenated; see the module docstring)."""
 
     name = "mnist"
     layers = {"penultimate": 128, "logits": 10}
 
     def __init__(self, device: torch.device | str = "cpu", weights: str | Path | None = None) -> None:
         self.device = torch.device(device)
-        net, self.sha256 = _cached_net(None if weights is None else str(weights))
+        path, self.sha256 = checked_weights(weights)
         self.weights = str(weights) if weights is not None else "bundled:mnist_classifier.pt"
-        self.net = inference_copy(net).to(self.device)
+        self.net = inference_copy(_cached_net(path, self.sha256)).to(self.device)
 
     def __call__(self, images: torch.Tensor) -> dict[str, torch.Tensor]:
+        if images.ndim == 4 and images.shape[1] == 3:
+            channels = [self._grayscale(images[:, c : c + 1]) for c in range(3)]
+            return {layer: torch.cat([out[layer] for out in channels], dim=1) for layer in channels[0]}
+        return self._grayscale(images)
+
+    def _grayscale(self, images: torch.Tensor) -> dict[str, torch.Tensor]:
         x = crop_to_28(images).to(self.device, torch.float32).contiguous(memory_format=torch.channels_last)
         with torch.inference_mode():
             return self.net(x)
 
     def predict(self, images: torch.Tensor) -> torch.Tensor:
-        """Digit labels (int64) of a grayscale batch."""
-        return self(images)["logits"].argmax(dim=1)
+        """Digit labels (int64): N for a grayscale batch, N x 3 for a Stacked-MNIST batch."""
+        logits = self(images)["logits"]
+        return logits.unflatten(1, (-1, 10)).argmax(dim=2).squeeze(1)
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "weights": self.weights, "sha256": self.sha256, "preprocessing": PREPROCESSING}

@@ -68,6 +68,18 @@ def make_extractor(
     return extractor
 
 
+def recorded_spec(described: dict[str, Any], origin: str | Path) -> str:
+    """The ``--features`` value that makes again the extractor whose ``describe()`` a statistics file recorded:
+    its registered name or its ``pkg.module:factory``."""
+    name = described.get("name")
+    if not isinstance(name, str) or (name not in FEATURES and ":" not in name):
+        raise GanEvalError(
+            f"{origin}: made with features {name!r}, neither a registered extractor ({', '.join(FEATURES.names())})"
+            " nor pkg.module:factory; pass --features"
+        )
+    return name
+
+
 def default_layer(extractor: FeatureExtractor, preferred: tuple[str, ...]) -> str:
     """The first of ``preferred`` that the extractor offers, else its first layer."""
     for name in preferred:

@@ -1,9 +1,10 @@
 """Samples as one vector each, for metrics on a feature space (PRDC, birthday pairs, NDB).
 
 N x D arrays (precomputed features, or points of a 2-D mixture) are used as they are when no extractor is
-named; image arrays go through a feature extractor (the metric's default unless ``features`` names one),
-taking its ``pool`` layer when it has one, else its first layer. Reference files load the same way; a known
-mixture name (``ring8``) as a reference is sampled with the request's seed.
+named; image arrays go through a feature extractor (the metric's default unless ``features`` names one, a
+registered name or ``pkg.module:factory``, with ``weights`` when given), taking its ``pool`` layer when it
+has one, else its first layer. Reference files load the same way; a known mixture name
+(``ring8``) as a reference is sampled with the request's seed.
 """
 from __future__ import annotations
 
@@ -12,10 +13,9 @@ from typing import Callable, Iterable
 
 import torch
 
-from gan_eval.errors import GanEvalError
-from gan_eval.features.base import FEATURES
 from gan_eval.features.extract import features_of
 from gan_eval.io.ranges import ValueRange
+from gan_eval.features.resolve import default_layer, make_extractor
 from gan_eval.io.samples import SAMPLE_SUFFIXES, ArraySource, SampleSource, as_source
 
 
@@ -26,6 +26,7 @@ def sample_vectors(
     *,
     value_range: ValueRange | None,
     device: torch.device,
+    weights: str | None = None,
     batch_size: int = 256,
     progress: Callable[..., Iterable] | None = None,
 ) -> tuple[torch.Tensor, str]:
@@ -34,16 +35,10 @@ def sample_vectors(
     array = source.array()
     if features is None and array.ndim == 2:
         return torch.from_numpy(array).to(device=device, dtype=torch.float64), "as given"
-    name = features or default
-    if name not in FEATURES:
-        raise GanEvalError(
-            f"{source.name}: feature extractor {name!r} is not available; pass --features"
-            f" ({', '.join(FEATURES.names())}) or an N x D array of precomputed features"
-        )
-    extractor = FEATURES.get(name)(device=device)
-    layer = "pool" if "pool" in extractor.layers else next(iter(extractor.layers))
+    extractor = make_extractor(features or default, device, weights)
+    layer = default_layer(extractor, ("pool",))
     vectors = features_of(source, extractor, layer, batch_size=batch_size, device=device, value_range=value_range or "auto", progress=progress)
-    return vectors.to(device), name
+    return vectors.to(device), extractor.name
 
 
 def in_memory(source: SampleSource) -> SampleSource:

@@ -3,7 +3,8 @@
 Order: an explicit path > the environment variable ``GAN_EVAL_INCEPTION_WEIGHTS`` > torch hub's cache
 (``torch.hub.get_dir()/checkpoints``, where pytorch-fid and torch-fidelity leave their downloads) > a download
 of pytorch-fid's release file, with torch hub's sha256 prefix check, only when github.com answers > else a
-one-line error saying where to put the file. Library code never downloads on its own beyond this last step,
+one-line error saying where to put the file and naming the extractors that need no download
+(:data:`OFFLINE_ALTERNATIVES`). Library code never downloads on its own beyond this last step,
 and tests always pass a path.
 
 The weights are identified by a hash of their tensor contents (not of the file's bytes), so the two
@@ -26,6 +27,10 @@ ENV_VAR = "GAN_EVAL_INCEPTION_WEIGHTS"
 FILE_NAMES = ("pt_inception-2015-12-05-6726825d.pth", "weights-inception-2015-12-05-6726825d.pth")
 URL = "https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/" + FILE_NAMES[0]
 HASH_PREFIX = "6726825d"  # torch hub convention: the file name ends with its sha256 prefix
+OFFLINE_ALTERNATIVES = (
+    "or use features that need no download: --features mnist (the bundled digit classifier, for MNIST-like images),"
+    " --features pixels, or --features pkg.module:factory (your own network)"
+)
 
 
 def hub_checkpoints() -> Path:
@@ -48,7 +53,8 @@ def resolve_inception_weights(path: str | Path | None = None) -> Path:
 
 def _existing(path: Path, origin: str) -> Path:
     if not path.is_file():
-        raise GanEvalError(f"{origin}: {path} is not a file; point it at {FILE_NAMES[0]}")
+        other = f"${ENV_VAR}" if origin == "--weights" else "--weights PATH"
+        raise GanEvalError(f"{origin}: {path} is not a file; point it (or {other}) at {FILE_NAMES[0]}, {OFFLINE_ALTERNATIVES}")
     return path
 
 
@@ -65,12 +71,12 @@ def _download(target: Path) -> Path:
         f"pass --weights PATH, set {ENV_VAR}, or put {FILE_NAMES[0]} (from {URL}) in {target.parent}"
     )
     if not _online():
-        raise GanEvalError(f"FID Inception weights not found and this machine is offline; {where}")
+        raise GanEvalError(f"FID Inception weights not found and this machine is offline; {where}; {OFFLINE_ALTERNATIVES}")
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
         torch.hub.download_url_to_file(URL, str(target), hash_prefix=HASH_PREFIX, progress=False)
     except (OSError, RuntimeError) as exc:
-        raise GanEvalError(f"downloading the FID Inception weights failed ({str(exc)[:120]}); {where}") from None
+        raise GanEvalError(f"downloading the FID Inception weights failed ({str(exc)[:120]}); {where}; {OFFLINE_ALTERNATIVES}") from None
     return target
 
 

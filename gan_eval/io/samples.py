@@ -16,6 +16,7 @@ import torch
 
 from gan_eval.errors import GanEvalError
 from gan_eval.io.folder import FolderSource
+from gan_eval.io.state_dicts import generator_key, is_state_dict, state_dict_keys
 
 SAMPLE_SUFFIXES = (".npz", ".npy", ".pt", ".pth")
 
@@ -110,10 +111,35 @@ def _load_pt(path: Path, key: str | None) -> np.ndarray:
             f"{path}: not a plain tensor file ({first_line[:120]}); save a tensor or a dict of tensors with torch.save"
         ) from None
     if isinstance(obj, dict):
+        _refuse_model_weights(obj, path, key)
         obj = _pick(obj, path, key)
+        if is_state_dict(obj):
+            raise GanEvalError(
+                f"{path}: {key!r} holds a model state dict, not samples; to score that generator, save it alone"
+                f" (torch.save(checkpoint[{key!r}], 'G.pt')) and pass pkg.module:factory and --generator-weights G.pt"
+            )
     if not isinstance(obj, torch.Tensor):
         raise GanEvalError(f"{path}: holds a {type(obj).__name__}, not a tensor; save a tensor with torch.save")
     return obj.detach().cpu().numpy()
+
+
+def _refuse_model_weights(obj: dict, path: Path, key: str | None) -> None:
+    """One-line error for a state dict (with or without ``--key``: its tensors are never samples) and for a
+    checkpoint of state dicts read without ``--key`` (see :mod:`gan_eval.io.state_dicts`)."""
+    if is_state_dict(obj):
+        names = ", ".join(list(map(str, obj))[:3]) + (", ..." if len(obj) > 3 else "")
+        raise GanEvalError(
+            f"{path}: is a model state dict ({names}), not samples; to score the generator it holds, pass"
+            f" pkg.module:factory (a function building the model) and --generator-weights {path}"
+        )
+    held = state_dict_keys(obj)
+    if key is None and held and not any(isinstance(value, torch.Tensor) for value in obj.values()):
+        found = generator_key(held)
+        which = f"the generator's ({found!r})" if found else f"the generator's (one of {', '.join(held)})"
+        raise GanEvalError(
+            f"{path}: is a checkpoint of model state dicts ({', '.join(held)}), not samples; save {which} alone"
+            f" (torch.save(checkpoint[{found or 'KEY'!r}], 'G.pt')) and pass pkg.module:factory and --generator-weights G.pt"
+        )
 
 
 @runtime_checkable

@@ -60,6 +60,15 @@ def is_stats_file(path: str | Path) -> bool:
         return False
 
 
+def read_meta(path: str | Path) -> dict:
+    """The metadata of a statistics npz (only that member is read); empty for a pytorch-fid / TTUR file."""
+    try:
+        with np.load(Path(path), allow_pickle=False) as npz:
+            return json.loads(str(npz["meta"])) if "meta" in npz.files else {}
+    except (ValueError, OSError, zipfile.BadZipFile, EOFError) as exc:
+        raise GanEvalError(f"{path}: not a readable statistics .npz ({exc}); recreate it with `gan-eval stats`") from None
+
+
 def load_stats(path: str | Path) -> StatsFile:
     """Read our statistics npz, or a pytorch-fid / TTUR ``mu``/``sigma`` npz (no metadata, no count)."""
     path = Path(path)

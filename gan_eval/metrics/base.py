@@ -6,6 +6,9 @@ reads the request's samples and reference and calls the pure function. It is reg
 
     @register_metric("modes", options=ModeOptions, needs_reference=True, summary="...")
     def evaluate(request: ScoreRequest, options: ModeOptions) -> MetricResult: ...
+
+A metric that reads images through a feature extractor declares the one it uses without ``--features``
+(``default_features="inception"``), which ``gan-eval metrics`` lists, and passes the same name to its code.
 """
 from __future__ import annotations
 
@@ -137,7 +140,10 @@ def _jsonable(obj: Any) -> Any:
 
 @dataclass(frozen=True)
 class MetricSpec:
-    """A registered metric: its name, what it needs, its options type and its CLI adapter."""
+    """A registered metric: its name, what it needs, its options type and its CLI adapter.
+
+    ``default_features``: the feature extractor (or classifier) it reads images with when ``--features`` is not
+    given; None for metrics that use none."""
 
     name: str
     evaluate: Callable[[ScoreRequest, Any], MetricResult]
@@ -145,6 +151,7 @@ class MetricSpec:
     needs_reference: bool
     summary: str
     images: bool = True
+    default_features: str | None = None
 
     def make_options(self, overrides: Mapping[str, Any] | None = None) -> Any:
         """Build the options dataclass from ``key=value`` overrides, converting strings to field types."""
@@ -193,14 +200,20 @@ METRICS: Registry[MetricSpec] = Registry("metric")
 
 
 def register_metric(
-    name: str, *, options: type = NoOptions, needs_reference: bool = False, summary: str = "", images: bool = True
+    name: str,
+    *,
+    options: type = NoOptions,
+    needs_reference: bool = False,
+    summary: str = "",
+    images: bool = True,
+    default_features: str | None = None,
 ) -> Callable[[Callable[[ScoreRequest, Any], MetricResult]], Callable[[ScoreRequest, Any], MetricResult]]:
     """Decorator that registers a metric's ``evaluate(request, options)`` adapter under ``name``. ``images``:
     whether it can read images (so ``--range`` applies); False for metrics on vectors only."""
 
     def decorate(fn: Callable[[ScoreRequest, Any], MetricResult]) -> Callable[[ScoreRequest, Any], MetricResult]:
         summary_line = summary or (fn.__doc__ or "").strip().split("\n")[0]
-        METRICS.add(name, MetricSpec(name, fn, options, needs_reference, summary_line, images))
+        METRICS.add(name, MetricSpec(name, fn, options, needs_reference, summary_line, images, default_features))
         return fn
 
     return decorate

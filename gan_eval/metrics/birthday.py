@@ -126,11 +126,19 @@ class BirthdayOptions:
     backend: str = "auto"
 
 
-@register_metric("birthday", options=BirthdayOptions, summary="closest pairs, duplicate rate, support size (birthday paradox)")
+@register_metric(
+    "birthday",
+    options=BirthdayOptions,
+    summary="closest pairs, duplicate rate, support size (birthday paradox)",
+    default_features=DEFAULT_FEATURES,
+)
 def evaluate(request: ScoreRequest, options: BirthdayOptions) -> MetricResult:
     source = in_memory(request.samples)
     value_range = request.range_if_images(source)
-    x, space = sample_vectors(source, request.features, DEFAULT_FEATURES, value_range=value_range, device=request.device, progress=request.progress)
+    x, space = sample_vectors(
+        source, request.features, DEFAULT_FEATURES, value_range=value_range, device=request.device, weights=request.weights,
+        progress=request.progress,
+    )
     chosen = torch.arange(len(x))
     if options.sample_size is not None:
         if not 2 <= options.sample_size <= len(x):

@@ -21,6 +21,8 @@ from gan_eval.metrics.feature_inputs import ReferenceFeatureOptions, extractor_f
 from gan_eval.ops.sqrtm_trace import sqrtm_trace
 from gan_eval.stats.gaussian import Moments, check_compatible, warn_if_singular
 
+DEFAULT_FEATURES = "inception"
+
 
 def frechet_distance(mu1: torch.Tensor, sigma1: torch.Tensor, mu2: torch.Tensor, sigma2: torch.Tensor) -> float:
     """FID between N(mu1, sigma1) and N(mu2, sigma2) (any device; computed in float64)."""
@@ -45,9 +47,15 @@ def fid_of_moments(samples: Moments, reference: Moments, samples_name: str = "sa
     return frechet_distance(samples.mu, samples.sigma, reference.mu, reference.sigma)
 
 
-@register_metric("fid", options=ReferenceFeatureOptions, needs_reference=True, summary="Fréchet Inception Distance (Heusel et al. 2017)")
+@register_metric(
+    "fid",
+    options=ReferenceFeatureOptions,
+    needs_reference=True,
+    summary="Fréchet Inception Distance (Heusel et al. 2017)",
+    default_features=DEFAULT_FEATURES,
+)
 def evaluate(request: ScoreRequest, options: ReferenceFeatureOptions) -> MetricResult:
-    extractor, layer = extractor_for(request, options, ("pool",))
+    extractor, layer = extractor_for(request, options, ("pool",), DEFAULT_FEATURES)
     reference, described = reference_statistics(request, options, extractor, layer, "fid")
     stats, _ = sample_statistics(request, options, extractor, layer)
     value = fid_of_moments(stats.moments(), reference.moments, request.samples.name, str(request.reference))

@@ -21,6 +21,8 @@ from gan_eval.errors import GanEvalError
 from gan_eval.metrics.base import MetricResult, ScoreRequest, register_metric
 from gan_eval.metrics.feature_inputs import FeatureOptions, extractor_for, sample_statistics
 
+DEFAULT_FEATURES = "inception"
+
 
 def inception_score(logits: torch.Tensor, splits: int = 10, seed: int | None = 0) -> tuple[float, float]:
     """(mean, std) of the IS over ``splits`` of N x C logits; ``seed`` None keeps the given order."""
@@ -48,9 +50,9 @@ class ISOptions(FeatureOptions):
     shuffle: bool = True
 
 
-@register_metric("is", options=ISOptions, summary="Inception Score (Salimans et al. 2016)")
+@register_metric("is", options=ISOptions, summary="Inception Score (Salimans et al. 2016)", default_features=DEFAULT_FEATURES)
 def evaluate(request: ScoreRequest, options: ISOptions) -> MetricResult:
-    extractor, layer = extractor_for(request, options, ("logits_unbiased", "logits"))
+    extractor, layer = extractor_for(request, options, ("logits_unbiased", "logits"), DEFAULT_FEATURES)
     _, logits = sample_statistics(request, options, extractor, layer, keep_features=True)
     mean, std = inception_score(logits, options.splits, request.seed if options.shuffle else None)
     return MetricResult(

@@ -23,6 +23,8 @@ from gan_eval.metrics.base import MetricResult, ScoreRequest, register_metric
 from gan_eval.metrics.feature_inputs import ReferenceFeatureOptions, extractor_for, reference_statistics, sample_statistics
 from gan_eval.stats.gaussian import check_compatible
 
+DEFAULT_FEATURES = "inception"
+
 
 def polynomial_mmd2(x: torch.Tensor, y: torch.Tensor, degree: int = 3, gamma: float | None = None, coef0: float = 1.0) -> torch.Tensor:
     """Unbiased MMD^2 between equal-sized sets x, y (m x d) with the polynomial kernel (see module docstring)."""
@@ -76,9 +78,15 @@ class KIDOptions(ReferenceFeatureOptions):
     coef0: float = 1.0
 
 
-@register_metric("kid", options=KIDOptions, needs_reference=True, summary="Kernel Inception Distance (Bińkowski et al. 2018)")
+@register_metric(
+    "kid",
+    options=KIDOptions,
+    needs_reference=True,
+    summary="Kernel Inception Distance (Bińkowski et al. 2018)",
+    default_features=DEFAULT_FEATURES,
+)
 def evaluate(request: ScoreRequest, options: KIDOptions) -> MetricResult:
-    extractor, layer = extractor_for(request, options, ("pool",))
+    extractor, layer = extractor_for(request, options, ("pool",), DEFAULT_FEATURES)
     reference, described = reference_statistics(request, options, extractor, layer, "kid", keep_features=True)
     stats, features = sample_statistics(request, options, extractor, layer, keep_features=True)
     check_compatible(stats.meta, reference.moments.meta, request.samples.name, str(request.reference))

@@ -23,8 +23,8 @@ import torch
 from scipy.stats import norm
 
 from gan_eval.errors import GanEvalError
-from gan_eval.features.vectors import in_memory, reference_source, sample_vectors
 from gan_eval.metrics.base import MetricResult, ScoreRequest, register_metric
+from gan_eval.metrics.feature_inputs import vector_pair
 from gan_eval.ops.kmeans import kmeans, nearest_centre
 
 DEFAULT_FEATURES = "pixels"
@@ -137,17 +137,18 @@ class NDBOptions:
     backend: str = "auto"
 
 
-@register_metric("ndb", options=NDBOptions, needs_reference=True, summary="number of statistically different k-means bins (NDB/K), JS")
+@register_metric(
+    "ndb",
+    options=NDBOptions,
+    needs_reference=True,
+    summary="number of statistically different k-means bins (NDB/K), JS",
+    default_features=DEFAULT_FEATURES,
+)
 def evaluate(request: ScoreRequest, options: NDBOptions) -> MetricResult:
-    samples = in_memory(request.samples)
-    ref = reference_source(request.reference, max(len(request.samples), 50 * options.k), request.seed + 1, request.skip_unreadable)
-    samples_range, reference_range = request.range_if_images(samples), request.range_if_images(ref, "reference")
-    x, space = sample_vectors(samples, request.features, DEFAULT_FEATURES, value_range=samples_range, device=request.device, progress=request.progress)
-    real, _ = sample_vectors(ref, request.features, DEFAULT_FEATURES, value_range=reference_range, device=request.device, progress=request.progress)
-    if real.shape[1] != x.shape[1]:
-        raise GanEvalError(f"{ref.name}: reference vectors are {real.shape[1]}-D but samples are {x.shape[1]}-D; use the same features for both")
+    pair = vector_pair(request, DEFAULT_FEATURES, max(len(request.samples), 50 * options.k))
+    x, real = pair.samples, pair.reference
     if len(real) < 2 * options.k:
-        raise GanEvalError(f"{ref.name}: {len(real)} reference samples are too few for {options.k} bins; use >= {2 * options.k} (the paper: ~500 per bin)")
+        raise GanEvalError(f"{pair.reference_name}: {len(real)} reference samples are too few for {options.k} bins; use >= {2 * options.k} (the paper: ~500 per bin)")
     bins = make_bins(real, options.k, whiten=options.whiten, all_dims=options.all_dims, seed=request.seed, max_iter=options.max_iter, n_init=options.n_init, backend=options.backend)
     result = ndb(x, bins, alpha=options.alpha, backend=options.backend)
     return MetricResult(
@@ -164,9 +165,11 @@ def evaluate(request: ScoreRequest, options: NDBOptions) -> MetricResult:
         },
         protocol={
             "samples": request.samples.name,
-            "reference": ref.name,
+            "reference": pair.reference_name,
             "n_reference": len(real),
-            "features": space,
+            "features": pair.features,
+            "features_from": pair.features_from,
+            "feature_dim": x.shape[1],
             "k": options.k,
             "alpha": options.alpha,
             "whiten": options.whiten,

@@ -19,7 +19,9 @@ exactly; prdc's rounded expansion may then count the boundary point, here the st
 Proven by ``tests/test_prdc.py`` (equal to ``prdc.compute_prdc`` on the same features to 1e-6).
 
 Features: N x D arrays are used as given; images go through ``--features`` (default ``inception``, the
-feature space of most published PRDC numbers alongside VGG16-fc2; the metric's values depend on it).
+feature space of most published PRDC numbers alongside VGG16-fc2; the metric's values depend on it). A
+statistics reference made with ``gan-eval stats --keep-features`` gives its features and its extractor
+(:func:`~gan_eval.metrics.feature_inputs.vector_pair`).
 """
 from __future__ import annotations
 
@@ -28,8 +30,8 @@ from dataclasses import dataclass
 import torch
 
 from gan_eval.errors import GanEvalError
-from gan_eval.features.vectors import in_memory, reference_source, sample_vectors
 from gan_eval.metrics.base import MetricResult, ScoreRequest, register_metric
+from gan_eval.metrics.feature_inputs import vector_pair
 from gan_eval.ops.knn import ball_counts, kth_neighbour_sq_radii
 
 DEFAULT_FEATURES = "inception"
@@ -78,27 +80,27 @@ class PRDCOptions:
     backend: str = "auto"
 
 
-@register_metric("prdc", options=PRDCOptions, needs_reference=True, summary="precision, recall, density, coverage vs real samples")
+@register_metric(
+    "prdc",
+    options=PRDCOptions,
+    needs_reference=True,
+    summary="precision, recall, density, coverage vs real samples",
+    default_features=DEFAULT_FEATURES,
+)
 def evaluate(request: ScoreRequest, options: PRDCOptions) -> MetricResult:
-    samples = in_memory(request.samples)
-    ref = reference_source(request.reference, len(request.samples), request.seed + 1, request.skip_unreadable)
-    samples_range, reference_range = request.range_if_images(samples), request.range_if_images(ref, "reference")
-    fake, space = sample_vectors(samples, request.features, DEFAULT_FEATURES, value_range=samples_range, device=request.device, progress=request.progress)
-    real, _ = sample_vectors(ref, request.features, DEFAULT_FEATURES, value_range=reference_range, device=request.device, progress=request.progress)
-    if real.shape[1] != fake.shape[1]:
-        raise GanEvalError(
-            f"{ref.name}: reference vectors are {real.shape[1]}-D but samples are {fake.shape[1]}-D; use the same features for both"
-        )
-    scores = prdc(real, fake, options.k, backend=options.backend)
+    pair = vector_pair(request, DEFAULT_FEATURES, len(request.samples))
+    scores = prdc(pair.reference, pair.samples, options.k, backend=options.backend)
     return MetricResult(
         metric="prdc",
         values=scores.values(),
         protocol={
             "samples": request.samples.name,
-            "reference": ref.name,
-            "n_real": len(real),
-            "n_fake": len(fake),
-            "features": space,
+            "reference": pair.reference_name,
+            "n_real": len(pair.reference),
+            "n_fake": len(pair.samples),
+            "features": pair.features,
+            "features_from": pair.features_from,
+            "feature_dim": pair.samples.shape[1],
             "k": options.k,
             "implementation": "exact k-NN radii + blockwise cross terms; equals prdc.compute_prdc",
         },

@@ -201,6 +201,7 @@ class StackedMnistOptions:
     options=StackedMnistOptions,
     needs_reference=False,
     summary="Stacked MNIST: modes of 1000 digit triples, KL to uniform (VEEGAN/PacGAN)",
+    default_features=MnistClassifier.name,
 )
 def evaluate(request: ScoreRequest, options: StackedMnistOptions) -> MetricResult:
     score = stacked_mnist_modes(

@@ -7,7 +7,7 @@ from typing import Callable, Iterable
 import torch
 
 from gan_eval.features.base import FeatureExtractor
-from gan_eval.features.extract import image_batches
+from gan_eval.features.extract import image_batches, layer_features
 from gan_eval.io.ranges import ValueRange, resolve_range
 from gan_eval.io.samples import SampleSource
 from gan_eval.stats.gaussian import GaussianStats
@@ -38,7 +38,7 @@ def collect_statistics(
     kept = []
     with torch.inference_mode():
         for images in image_batches(source, batch_size, rng, progress, desc=f"{extractor.name} features"):
-            features = extractor(images.to(device))[layer].flatten(1)
+            features = layer_features(extractor, images.to(device), layer, source.name)
             if stats is None:
                 stats = GaussianStats.empty(features.shape[1], device, meta)
             stats.add_(features)

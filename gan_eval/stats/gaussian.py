@@ -19,7 +19,8 @@ import torch
 from gan_eval.errors import GanEvalError
 
 # What must agree for two sets of statistics to be comparable (precision may differ: it is a tolerance).
-IDENTITY_KEYS = ("name", "weights", "resize")
+# "weights" is a content hash (inception, user modules) or a path next to the file's "sha256" (mnist).
+IDENTITY_KEYS = ("name", "weights", "sha256", "resize")
 
 
 @dataclass
