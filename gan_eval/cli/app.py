@@ -14,10 +14,15 @@ from gan_eval.io.ranges import parse_range
 
 
 _OWN_CODE = "/gan_eval/"
+# click's UsageError (unknown option, missing argument) from whichever click typer runs on: its own copy since
+# typer 0.2x, the click package before.
+_USAGE_ERROR = next(c for c in typer.BadParameter.__mro__ if c.__name__ == "UsageError")
 
 
 class _Commands(TyperGroup):
-    """Turns a :class:`GanEvalError` into one line on stderr and exit code 2, never a traceback."""
+    """Turns a :class:`GanEvalError` or a command-line usage error into one line on stderr and exit code 2,
+    never a traceback or click's multi-line usage box. A subcommand's arguments are parsed inside ``invoke``,
+    so both are caught here."""
 
     def invoke(self, ctx):  # noqa: ANN001,ANN201 (click's signature)
         # gan-eval's own warnings (e.g. n < feature dimension) as one "warning:" line each; other libraries'
@@ -28,6 +33,10 @@ class _Commands(TyperGroup):
                 return super().invoke(ctx)
             except GanEvalError as exc:
                 typer.echo(f"error: {exc}", err=True)
+                raise typer.Exit(2) from None
+            except _USAGE_ERROR as exc:
+                where = exc.ctx.command_path if exc.ctx is not None else ctx.command_path
+                typer.echo(f"error: {exc.format_message()}; see `{where} --help`", err=True)
                 raise typer.Exit(2) from None
             finally:
                 for item in caught:
