@@ -78,9 +78,16 @@ def score(
         weights=str(weights) if weights is not None else None,
         skip_unreadable=skip_unreadable,
     )
+    if spec.needs_generator and not isinstance(request.samples, GeneratorSource):
+        raise GanEvalError(
+            f"{request.samples.name}: {metric} needs the generator itself (a generator file or pkg.module:factory),"
+            " not samples; pass the generator"
+        )
     if value_range != "auto" and not holds_images(request.samples):
         raise GanEvalError(f"--range {value_range}: {request.samples.name} holds N x D vectors, not images; drop --range")
     result = spec.evaluate(request, opts)
+    for write in request.on_success:
+        write()
     if getattr(request.samples, "skipped", None):  # metrics may read a copy held in memory
         request.skipped["samples"] = len(request.samples.skipped)
     drawn = isinstance(request.samples, GeneratorSource)  # a generator's n may be None (metrics that use G itself)

@@ -30,6 +30,7 @@ import numpy as np
 import torch
 
 from gan_eval.errors import GanEvalError
+from gan_eval.io.images import check_image_shape
 
 RANGES = ("0,1", "-1,1", "0,255")
 CHOICES = ("auto", *RANGES)
@@ -104,6 +105,8 @@ def resolve_range(source: Any, stated: ValueRange | str = "auto", option: str = 
         if stated not in ("auto", own.range):
             raise GanEvalError(f"{name}: {option} {stated} contradicts its range {own.range} ({own.origin}); drop {option}")
         return own
+    shape = getattr(source, "sample_shape", None)  # a generator's, from its probe; else the array's
+    check_image_shape((1, *shape) if shape is not None else source.array().shape, name)
     lo, hi, is_uint8, evidence = _span(source)
     if is_uint8:
         if stated not in ("auto", "0,255"):

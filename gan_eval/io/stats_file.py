@@ -51,8 +51,8 @@ def save_stats(path: str | Path, stats: GaussianStats, features: torch.Tensor | 
 def is_stats_file(path: str | Path) -> bool:
     """True for an npz holding ``mu`` and ``sigma`` (ours, pytorch-fid's or TTUR's)."""
     path = Path(path)
-    if path.suffix.lower() != ".npz" or not path.is_file():
-        return False
+    if path.suffix.lower() != ".npz" or not path.is_file() or not zipfile.is_zipfile(path):
+        return False  # np.load leaks the file handle of a damaged zip; the samples loader then names the damage
     try:
         with np.load(path, allow_pickle=False) as npz:
             return {"mu", "sigma"} <= set(npz.files)

@@ -46,6 +46,8 @@ class ScoreRequest:
     Inception file, the stacked-mnist digit classifier, a user extractor's state dict); None means that
     network's default. ``skip_unreadable``: leave out image files of a folder that cannot be decoded; how many
     were left out is recorded per role in ``skipped`` (by :meth:`range_of`, which every image input goes through).
+    ``on_success``: writes a metric defers until the whole score has succeeded (the reference statistics cache),
+    so a score that fails on its samples writes nothing.
     """
 
     samples: SampleSource
@@ -62,6 +64,7 @@ class ScoreRequest:
     skip_unreadable: bool = False
     ranges: dict[str, ValueRange] = field(default_factory=dict)
     skipped: dict[str, int] = field(default_factory=dict)
+    on_success: list[Callable[[], None]] = field(default_factory=list)
 
     def range_of(self, source: SampleSource, role: str = "samples") -> ValueRange:
         """The value range of the samples or of the reference images (``role``), resolved once from the stated
@@ -143,7 +146,8 @@ class MetricSpec:
     """A registered metric: its name, what it needs, its options type and its CLI adapter.
 
     ``default_features``: the feature extractor (or classifier) it reads images with when ``--features`` is not
-    given; None for metrics that use none."""
+    given; None for metrics that use none. ``needs_generator``: it uses the generator itself (IvOM optimises
+    its latents), so a samples file is refused before any work."""
 
     name: str
     evaluate: Callable[[ScoreRequest, Any], MetricResult]
@@ -152,6 +156,7 @@ class MetricSpec:
     summary: str
     images: bool = True
     default_features: str | None = None
+    needs_generator: bool = False
 
     def make_options(self, overrides: Mapping[str, Any] | None = None) -> Any:
         """Build the options dataclass from ``key=value`` overrides, converting strings to field types."""
@@ -207,13 +212,15 @@ def register_metric(
     summary: str = "",
     images: bool = True,
     default_features: str | None = None,
+    needs_generator: bool = False,
 ) -> Callable[[Callable[[ScoreRequest, Any], MetricResult]], Callable[[ScoreRequest, Any], MetricResult]]:
     """Decorator that registers a metric's ``evaluate(request, options)`` adapter under ``name``. ``images``:
-    whether it can read images (so ``--range`` applies); False for metrics on vectors only."""
+    whether it can read images (so ``--range`` applies); False for metrics on vectors only. The other keywords
+    are :class:`MetricSpec`'s fields."""
 
     def decorate(fn: Callable[[ScoreRequest, Any], MetricResult]) -> Callable[[ScoreRequest, Any], MetricResult]:
         summary_line = summary or (fn.__doc__ or "").strip().split("\n")[0]
-        METRICS.add(name, MetricSpec(name, fn, options, needs_reference, summary_line, images, default_features))
+        METRICS.add(name, MetricSpec(name, fn, options, needs_reference, summary_line, images, default_features, needs_generator))
         return fn
 
     return decorate

@@ -145,7 +145,7 @@ def reference_statistics(
         value_range=request.range_of(source, "reference"), progress=request.progress, keep_features=keep_features,
     )
     if cached is not None:
-        save_stats(cached, stats, features)
+        request.on_success.append(lambda: save_stats(cached, stats, features))
     loaded = StatsFile(stats.moments(), stats, features)
     return loaded, {"reference": request.reference, "reference_kind": "images", "n_reference": stats.count, "feature_dim": stats.dim}
 

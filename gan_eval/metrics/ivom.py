@@ -37,7 +37,7 @@ from gan_eval.io.atomic import save_npz
 from gan_eval.io.generators import GeneratorSource, latent_batches
 from gan_eval.io.images import to_unit_float
 from gan_eval.io.latent import LatentSpec
-from gan_eval.io.samples import ArraySource, load_array
+from gan_eval.io.samples import ArraySource, as_source
 from gan_eval.metrics.base import MetricResult, ScoreRequest, register_metric
 from gan_eval.ops.row_minimise import adam_rows, lbfgs_rows
 
@@ -148,19 +148,21 @@ class IvomOptions:
     show: int = 8
 
 
-@register_metric("ivom", options=IvomOptions, needs_reference=True, summary="inference via optimisation: per-image MSE of the best latent")
+@register_metric(
+    "ivom",
+    options=IvomOptions,
+    needs_reference=True,
+    needs_generator=True,
+    summary="inference via optimisation: per-image MSE of the best latent",
+)
 def evaluate(request: ScoreRequest, options: IvomOptions) -> MetricResult:
     source = request.samples
-    if not isinstance(source, GeneratorSource):
-        raise GanEvalError(
-            f"{source.name}: ivom needs the generator itself (a TorchScript .pt or pkg.module:factory), not a samples file"
-        )
+    assert isinstance(source, GeneratorSource)  # needs_generator: the API refuses a samples file
     g = source.generator
     if len(g.sample_shape) < 2:
         raise GanEvalError(f"{g.name}: makes vectors of shape {g.sample_shape}; ivom compares images")
-    array = load_array(request.reference, options.reference_key)
-    if options.images is not None:
-        array = array[: options.images]
+    # a file or a folder of test images; the first options.images of them
+    array = as_source(request.reference, options.reference_key, skip_unreadable=request.skip_unreadable).array()[: options.images]
     test = ArraySource(array, request.reference)
     # both sides on the [0, 1] scale, each from its own range, which must be comparable (gan_eval.io.ranges)
     generate = partial(g.unit_images, value_range=request.range_of(source).range)
