@@ -16,7 +16,7 @@ from gan_eval.io.generators import GeneratorSource, load_generator
 
 @app.command()
 def sample(
-    generator: str = typer.Argument(..., help="TorchScript generator file (.pt) or pkg.module:factory."),
+    generator: str = typer.Argument(..., help="Generator file (torch.export .pt2, or TorchScript .pt) or pkg.module:factory."),
     n: int = typer.Option(..., "-n", help="Number of samples."),
     out: Path = typer.Option(..., "--out", "-o", help="Output .npz (array 'samples') or .npy."),
     seed: int = typer.Option(0, "--seed", help="Seed of the latents (sample i depends only on it and i)."),

@@ -15,7 +15,7 @@ from gan_eval.metrics import METRICS
 
 @app.command()
 def score(
-    samples: Path = typer.Argument(..., help="Samples file (.npz, .npy, .pt), a folder of images, or a generator: TorchScript .pt or pkg.module:factory."),
+    samples: Path = typer.Argument(..., help="Samples file (.npz, .npy, .pt), a folder of images, or a generator: torch.export .pt2, TorchScript .pt or pkg.module:factory."),
     metric: str = typer.Option("modes", "--metric", "-m", help="A registered metric (see `gan-eval metrics`)."),
     reference: Optional[str] = typer.Option(None, "--reference", "-r", help="What to compare against: a mixture name, a file."),
     features: Optional[str] = typer.Option(None, "--features", help="Feature extractor, for metrics on features."),

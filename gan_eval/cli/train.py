@@ -52,7 +52,7 @@ def train(
     v = result["values"]
     kl = "-" if v.get("kl") is None else f"{v['kl']:.3f}"
     typer.echo(f"{run_dir}: step {result['step']}: {v['modes']}/{v['n_modes']} modes, {v['hq_percent']:.1f}% HQ, KL {kl}")
-    typer.echo(f"wrote {run_dir / 'generator.pt'} (+ .json), samples.npz, metrics.jsonl, curves.png, result.json")
+    typer.echo(f"wrote {run_dir}/: {', '.join(result['files'])}, metrics.jsonl, curves.png, result.json")
 
 
 def parse_flags(args: list[str]) -> dict[str, str]:

@@ -152,7 +152,7 @@ def evaluate(request: ScoreRequest, options: IvomOptions) -> MetricResult:
     source = request.samples
     if not isinstance(source, GeneratorSource):
         raise GanEvalError(
-            f"{source.name}: ivom needs the generator itself (a TorchScript .pt or pkg.module:factory), not a samples file"
+            f"{source.name}: ivom needs the generator itself (a .pt2 / TorchScript .pt file or pkg.module:factory), not a samples file"
         )
     g = source.generator
     if g.value_range is None:
