@@ -91,8 +91,8 @@ def test_score_on_the_fly_equals_scoring_the_sampled_file(tmp_path, suffix):
     assert sampled.exit_code == 0, sampled.output
     for n in (2500, 1000):
         common = ["--metric", "modes", "--reference", "grid25", "--seed", 5, "-n", n, "--json", "--device", "cpu"]
-        live = json.loads(invoke("score", gen, *common).output)
-        saved = json.loads(invoke("score", fake, *common).output)
+        live = json.loads(invoke("score", gen, *common).stdout)
+        saved = json.loads(invoke("score", fake, *common).stdout)
         assert live["values"] == saved["values"] and live["details"] == saved["details"]
         assert live["values"]["n"] == n and live["protocol"]["generator"]["latent_dim"] == 4
     assert live["values"]["modes"] == 25 and live["values"]["hq_percent"] > 95  # 98.9 % expected within 3 std

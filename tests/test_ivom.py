@@ -86,7 +86,7 @@ def test_collapsed_generator_gives_the_closed_form_mse(tmp_path, suffix):
     result = runner.invoke(app, ["score", str(gen), "--metric", "ivom", "--reference", str(test), "-o", str(out),
                                  "--json", "--device", "cpu"])
     assert result.exit_code == 0, result.output
-    values = json.loads(result.output)["values"]
+    values = json.loads(result.stdout)["values"]
     per_image = np.load(tmp_path / "ivom.npz")["mse"]
     np.testing.assert_allclose(per_image, expected.numpy(), rtol=1e-5, atol=1e-7)
     assert values["mse"] == pytest.approx(float(expected.mean()), rel=1e-5)

@@ -7,10 +7,11 @@ from typing import List, Optional
 import typer
 
 from gan_eval.api import score as score_samples
-from gan_eval.cli.app import EXTRACTOR_WEIGHTS, GENERATOR_WEIGHTS, LATENT_DIM, LATENT_DISTRIBUTION, app, parse_settings, progress_bar, resolve_device
+from gan_eval.cli.app import EXTRACTOR_WEIGHTS, GENERATOR_WEIGHTS, LATENT_DIM, LATENT_DISTRIBUTION, PROGRESS, app, parse_settings, resolve_device
 from gan_eval.cli.render import dataclass_options, render, table
 from gan_eval.io.sources import GeneratorOptions
 from gan_eval.metrics import METRICS
+from gan_eval.progress import progress_wrapper
 
 
 @app.command()
@@ -26,7 +27,7 @@ def score(
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="File for a metric's figure or arrays."),
     settings: Optional[List[str]] = typer.Option(None, "--set", "-s", help="Metric option key=value (repeatable)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of tables."),
-    progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar on stderr."),
+    progress: bool = PROGRESS,
     n: Optional[int] = typer.Option(None, "-n", help="Samples to draw from a generator (seeded by --seed), or the first N of a file."),
     latent_dim: Optional[int] = LATENT_DIM,
     latent_distribution: Optional[str] = LATENT_DISTRIBUTION,
@@ -47,7 +48,7 @@ def score(
         key=key,
         n=n,
         generator=GeneratorOptions(generator_weights, latent_dim, latent_distribution),
-        progress=progress_bar(progress and not as_json),
+        progress=progress_wrapper(progress),  # on stderr, so --json stays parseable
         value_range=value_range,
         weights=weights,
         **parse_settings(settings),
