@@ -40,8 +40,8 @@ def score(
 ) -> MetricResult:
     """Score ``samples`` with a registered metric.
 
-    ``samples``: a file (.npz/.npy/.pt), an array, a tensor or a :class:`SampleSource`; or a generator
-    (TorchScript file, ``pkg.module:factory``, ``nn.Module``; ``generator`` holds its latent spec) sampled on
+    ``samples``: a file (.npz/.npy/.pt), an array, a tensor or a :class:`SampleSource`; or a generator (a
+    ``.pt2`` / TorchScript file, ``pkg.module:factory``, ``nn.Module``; ``generator`` holds its latent spec) sampled on
     the fly. ``n``: samples to draw from a generator, or the first ``n`` of a file (see :mod:`gan_eval.io.sources`).
     ``reference``: what the metric compares against (a mixture name for ``modes``; see each metric).
     ``value_range`` / ``reference_range``: the range of the sample images (or a generator's outputs) / of the

@@ -77,7 +77,7 @@ def test_cli_birthday_writes_the_pair_grid(tmp_path):
     out = tmp_path / "pairs.png"
     result = CliRunner().invoke(app, ["score", str(tmp_path / "fake.npz"), "--metric", "birthday", "-o", str(out), "--json"])
     assert result.exit_code == 0, result.output
-    data = json.loads(result.output)
+    data = json.loads(result.stdout)
     assert data["files"] == [str(out)] and out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert len(data["details"]["pairs"]["first"]) == 20
 

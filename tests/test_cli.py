@@ -27,7 +27,7 @@ def test_sample_score_json_and_plot(tmp_path):
     assert invoke("sample-reference", "ring8", "-n", 2500, "--seed", 0, "-o", real).exit_code == 0
     table = invoke("score", real, "--metric", "modes", "--reference", "ring8", "--device", "cpu")
     assert table.exit_code == 0 and "per_mode" in table.output
-    result = json.loads(invoke("score", real, "-m", "modes", "-r", "ring8", "--json", "--device", "cpu").output)
+    result = json.loads(invoke("score", real, "-m", "modes", "-r", "ring8", "--json", "--device", "cpu").stdout)
     assert result["values"]["modes"] == 8 and result["protocol"]["n"] == 2500
     assert result["protocol"]["reference"]["name"] == "ring8"
     png = tmp_path / "ring.png"
@@ -38,8 +38,8 @@ def test_sample_score_json_and_plot(tmp_path):
 def test_metric_options_through_set(tmp_path):
     path = tmp_path / "x.npy"
     np.save(path, np.array([[1.5, 0.0]]))  # 0.5 from mode (1, 0): 50 std of ring8
-    strict = json.loads(invoke("score", path, "-r", "ring8", "--json", "--device", "cpu").output)
-    loose = json.loads(invoke("score", path, "-r", "ring8", "--json", "--device", "cpu", "--set", "threshold_std=60").output)
+    strict = json.loads(invoke("score", path, "-r", "ring8", "--json", "--device", "cpu").stdout)
+    loose = json.loads(invoke("score", path, "-r", "ring8", "--json", "--device", "cpu", "--set", "threshold_std=60").stdout)
     assert strict["values"]["hq_percent"] == 0.0 and loose["values"]["hq_percent"] == 100.0
 
 

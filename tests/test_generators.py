@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import json
+import re
+import zipfile
 
 import numpy as np
 import pytest
@@ -10,8 +12,10 @@ from torch import nn
 from typer.testing import CliRunner
 
 from gan_eval.cli import app
+from gan_eval.errors import GanEvalError
 from gan_eval.features import image_batches
 from gan_eval.io.ranges import resolve_range
+from gan_eval.io.generator_files import save_generator
 from gan_eval.io.generators import LATENT_BLOCK, GeneratorSource, latent_batches, load_generator
 from gan_eval.io.latent import LatentSpec, save_latent_spec
 
@@ -56,10 +60,11 @@ class NaNAfter(nn.Module):
         return torch.where(z[:, :1] > 3.0, torch.full_like(z, float("nan")), z)
 
 
-def export(module: nn.Module, path, latent_dim: int | None, distribution: str = "normal"):
-    torch.jit.script(module).save(str(path))
-    if latent_dim is not None:
-        save_latent_spec(path, LatentSpec(latent_dim, distribution))
+def export(module: nn.Module, path, latent_dim: int, distribution: str = "normal", example=None, sidecar=True):
+    """``path`` (.pt2) as our trainers write it, with the TorchScript .pt and (if ``sidecar``) the JSON beside it."""
+    save_generator(module, LatentSpec(latent_dim, distribution), path, example)
+    if not sidecar:
+        path.with_suffix(".json").unlink()
     return path
 
 
@@ -77,23 +82,24 @@ def test_latent_i_depends_only_on_seed_and_i(distribution):
         assert whole.min() >= -1 and whole.max() <= 1
 
 
-def test_score_on_the_fly_equals_scoring_the_sampled_file(tmp_path):
-    """`gan-eval score gen.pt -n 2500` = `gan-eval sample gen.pt -n 2500` then `gan-eval score fake.npz`, and a
-    prefix of a longer file equals a shorter draw."""
-    gen = export(GridGenerator(), tmp_path / "gen.pt", 4)
+@pytest.mark.parametrize("suffix", [".pt2", ".pt"])
+def test_score_on_the_fly_equals_scoring_the_sampled_file(tmp_path, suffix):
+    """`gan-eval score gen.pt2 -n 2500` = `gan-eval sample gen.pt2 -n 2500` then `gan-eval score fake.npz`, and a
+    prefix of a longer file equals a shorter draw; the same for the TorchScript gen.pt."""
+    gen = export(GridGenerator(), tmp_path / "gen.pt2", 4).with_suffix(suffix)
     fake = tmp_path / "fake.npz"
     sampled = invoke("sample", gen, "-n", 3000, "--seed", 5, "-o", fake, "--batch-size", 333, "--device", "cpu")
     assert sampled.exit_code == 0, sampled.output
     for n in (2500, 1000):
         common = ["--metric", "modes", "--reference", "grid25", "--seed", 5, "-n", n, "--json", "--device", "cpu"]
-        live = json.loads(invoke("score", gen, *common).output)
-        saved = json.loads(invoke("score", fake, *common).output)
+        live = json.loads(invoke("score", gen, *common).stdout)
+        saved = json.loads(invoke("score", fake, *common).stdout)
         assert live["values"] == saved["values"] and live["details"] == saved["details"]
         assert live["values"]["n"] == n and live["protocol"]["generator"]["latent_dim"] == 4
     assert live["values"]["modes"] == 25 and live["values"]["hq_percent"] > 95  # 98.9 % expected within 3 std
 
 
-def test_factory_with_weights_draws_what_the_torchscript_export_draws(tmp_path, monkeypatch):
+def test_factory_with_weights_draws_what_the_exported_files_draw(tmp_path, monkeypatch):
     module_file = tmp_path / "ivom_test_factory.py"
     module_file.write_text(
         "import torch\nfrom torch import nn\n\n"
@@ -105,11 +111,64 @@ def test_factory_with_weights_draws_what_the_torchscript_export_draws(tmp_path, 
     weights = tmp_path / "g.pt"
     torch.save(net.state_dict(), weights)
     save_latent_spec(weights, LatentSpec(3, "uniform"))  # the sidecar beside the weights gives the latent spec
-    export(net, tmp_path / "ts.pt", 3, "uniform")
-    a, b = tmp_path / "a.npy", tmp_path / "b.npy"
+    export(net, tmp_path / "exported.pt2", 3, "uniform")
+    a = tmp_path / "a.npy"
     assert invoke("sample", "ivom_test_factory:build", "--generator-weights", weights, "-n", 50, "-o", a).exit_code == 0
-    assert invoke("sample", tmp_path / "ts.pt", "-n", 50, "-o", b).exit_code == 0
-    np.testing.assert_array_equal(np.load(a), np.load(b))
+    for name in ("exported.pt2", "exported.pt"):
+        b = tmp_path / f"{name}.npy"
+        assert invoke("sample", tmp_path / name, "-n", 50, "-o", b).exit_code == 0
+        np.testing.assert_array_equal(np.load(a), np.load(b))
+
+
+def test_torch_without_dynamic_export_writes_torchscript_only(tmp_path, monkeypatch):
+    """torch 2.1 has torch.export but no Dim (dynamic batch): save_generator warns, naming the torch version,
+    and writes the TorchScript file and sidecar, which `sample` reads."""
+    monkeypatch.delattr(torch.export, "Dim")
+    with pytest.warns(UserWarning, match=f"torch {re.escape(torch.__version__)} cannot export a dynamic batch"):
+        written = save_generator(GridGenerator(), LatentSpec(4), tmp_path / "g.pt2")
+    assert [p.name for p in written] == ["g.pt", "g.json"] and not (tmp_path / "g.pt2").exists()
+    assert invoke("sample", tmp_path / "g.pt", "-n", 5, "-o", tmp_path / "o.npy").exit_code == 0
+
+
+class FixedBatch(nn.Module):
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return z.new_zeros(len(z), 2) + z[:, :2]  # len(z) fixes the batch size in torch.export's trace
+
+
+def test_generator_that_cannot_export_a_dynamic_batch_is_a_one_line_error(tmp_path):
+    with pytest.raises(GanEvalError, match=r"FixedBatch: torch.export cannot export it for any batch size .*z.shape\[0\]") as info:
+        save_generator(FixedBatch(), LatentSpec(3), tmp_path / "g.pt2")
+    assert "\n" not in str(info.value) and not list(tmp_path.iterdir())
+
+
+class BatchNormGenerator(nn.Sequential):
+    """Linear, batch norm with non-trivial running statistics, ReLU, Linear: exported in eval mode, sample i
+    must not depend on its batch-mates."""
+
+    def __init__(self) -> None:
+        torch.manual_seed(0)
+        super().__init__(nn.Linear(3, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Linear(16, 2))
+        with torch.no_grad():
+            for _ in range(5):
+                self(torch.randn(64, 3) * 2 + 1)  # train mode: moves the running statistics off (0, 1)
+
+
+def test_exported_generators_match_the_live_network_for_any_batch_size(tmp_path):
+    """torch.export (.pt2, dynamic batch) and TorchScript (.pt) files draw the live network's samples bit for bit
+    at batch sizes 1, 7 and 1000 (n crosses a latent block), so eval mode holds in the files (batch norm's
+    running statistics). Across batch sizes the live network itself differs by float32 rounding (the CPU BLAS
+    picks kernels by row count), so those agree to 1e-6."""
+    net = BatchNormGenerator()
+    export(net, tmp_path / "g.pt2", 3)
+    n = LATENT_BLOCK + 76
+    live = GeneratorSource(load_generator(net.eval(), latent_dim=3), n, seed=4)
+    files = [GeneratorSource(load_generator(tmp_path / name), n, seed=4) for name in ("g.pt2", "g.pt")]
+    whole = live.array(n)
+    for batch_size in (1, 7, 1000):
+        expected = live.array(batch_size)
+        for source in files:
+            np.testing.assert_array_equal(source.array(batch_size), expected, err_msg=f"{source.name}, batch {batch_size}")
+        np.testing.assert_allclose(expected, whole, rtol=1e-5, atol=1e-6)
 
 
 def test_latent_layout_and_image_range_are_found_by_the_probe():
@@ -126,30 +185,44 @@ def test_latent_layout_and_image_range_are_found_by_the_probe():
 @pytest.mark.parametrize(
     "make, args, pattern",
     [
-        (None, ["sample", "{d}/missing.pt", "-n", 5, "-o", "{d}/o.npz"], "no such file"),
-        ("tensor", ["sample", "{d}/t.pt", "-n", 5, "-o", "{d}/o.npz"], "not a TorchScript archive"),
-        ("first_row", ["sample", "{d}/g.pt", "-n", 5, "-o", "{d}/o.npz"], "one sample per latent"),
+        (None, ["sample", "{d}/missing.pt2", "-n", 5, "-o", "{d}/o.npz"], "no such file"),
+        ("tensor", ["sample", "{d}/t.pt", "-n", 5, "-o", "{d}/o.npz"], "not a generator file"),
+        ("garbage", ["sample", "{d}/g.pt2", "-n", 5, "-o", "{d}/o.npz"], "not a torch.export program"),
+        ("truncated", ["sample", "{d}/g.pt2", "-n", 5, "-o", "{d}/o.npz"], "not a torch.export program"),
+        ("truncated", ["score", "{d}/g.pt2", "-r", "grid25", "-n", 5], "not a torch.export program"),
+        ("no_program", ["sample", "{d}/g.pt2", "-n", 5, "-o", "{d}/o.npz"], f"torch {torch.__version__} cannot load this torch.export program"),
+        ("first_row", ["sample", "{d}/g.pt2", "-n", 5, "-o", "{d}/o.npz"], "one sample per latent"),
         ("grid", ["sample", "{d}/g.pt", "-n", 5, "-o", "{d}/o.npz", "--latent-dim", 1], "output of shape (64, 0)"),
+        ("grid", ["sample", "{d}/g.pt2", "-n", 5, "-o", "{d}/o.npz", "--latent-dim", 1], "check --latent-dim"),
+        ("images", ["sample", "{d}/g.pt2", "-n", 5, "-o", "{d}/o.npz", "--latent-dim", 5], "check --latent-dim"),
         ("images", ["sample", "{d}/g.pt", "-n", 5, "-o", "{d}/o.npz", "--latent-dim", 5], "check --latent-dim"),
-        ("grid_no_spec", ["sample", "{d}/g.pt", "-n", 5, "-o", "{d}/o.npz"], "latent size is unknown"),
-        ("nan", ["sample", "{d}/g.pt", "-n", 5000, "-o", "{d}/o.npz"], "NaN/Inf"),
+        ("grid_no_spec", ["sample", "{d}/g.pt2", "-n", 5, "-o", "{d}/o.npz"], "latent size is unknown"),
+        ("nan", ["sample", "{d}/g.pt2", "-n", 5000, "-o", "{d}/o.npz"], "NaN/Inf"),
         (None, ["sample", "no_such_pkg.gen:build", "-n", 5, "-o", "{d}/o.npz"], "cannot import no_such_pkg.gen"),
         (None, ["sample", "json:no_such_factory", "-n", 5, "-o", "{d}/o.npz"], "no callable 'no_such_factory'"),
         (None, ["sample", "json:dumps", "-n", 5, "-o", "{d}/o.npz"], "calling dumps() failed"),
-        ("grid", ["score", "{d}/g.pt", "-r", "grid25"], "pass -n N"),
-        ("grid", ["score", "{d}/g.pt", "-r", "grid25", "-n", 10, "--latent-distribution", "cauchy"], "cauchy"),
+        ("grid", ["score", "{d}/g.pt2", "-r", "grid25"], "pass -n N"),
+        ("grid", ["score", "{d}/g.pt2", "-r", "grid25", "-n", 10, "--latent-distribution", "cauchy"], "cauchy"),
         ("tensor", ["score", "{d}/t.pt", "-r", "grid25", "-n", 99], "holds 5 samples but -n asks for 99"),
         ("tensor", ["score", "{d}/t.pt", "-r", "grid25", "--latent-dim", 2], "generator flags"),
     ],
 )
 def test_bad_generator_specs_give_one_line_errors(tmp_path, make, args, pattern):
+    def truncated():
+        export(GridGenerator(), tmp_path / "g.pt2", 4)
+        whole = (tmp_path / "g.pt2").read_bytes()
+        (tmp_path / "g.pt2").write_bytes(whole[: len(whole) // 2])
+
     makers = {
         "tensor": lambda: torch.save(torch.zeros(5, 2), tmp_path / "t.pt"),
-        "first_row": lambda: export(FirstRowOnly(), tmp_path / "g.pt", 2),
-        "grid": lambda: export(GridGenerator(), tmp_path / "g.pt", 4),
-        "images": lambda: export(TanhImages(3), tmp_path / "g.pt", 3),
-        "grid_no_spec": lambda: export(GridGenerator(), tmp_path / "g.pt", None),
-        "nan": lambda: export(NaNAfter(), tmp_path / "g.pt", 2),
+        "garbage": lambda: (tmp_path / "g.pt2").write_bytes(b"not a zip archive\n" * 10),
+        "truncated": truncated,
+        "no_program": lambda: zipfile.ZipFile(tmp_path / "g.pt2", "w").writestr("g/archive_format", "pt2"),
+        "first_row": lambda: export(FirstRowOnly(), tmp_path / "g.pt2", 2),
+        "grid": lambda: export(GridGenerator(), tmp_path / "g.pt2", 4),
+        "images": lambda: export(TanhImages(3), tmp_path / "g.pt2", 3, example=torch.randn(2, 3, 1, 1)),
+        "grid_no_spec": lambda: export(GridGenerator(), tmp_path / "g.pt2", 4, sidecar=False),
+        "nan": lambda: export(NaNAfter(), tmp_path / "g.pt2", 2),
     }
     if make:
         makers[make]()

@@ -11,7 +11,8 @@ from torch import nn
 from typer.testing import CliRunner
 
 from gan_eval.cli import app
-from gan_eval.io.latent import LatentSpec, save_latent_spec
+from gan_eval.io.generator_files import save_generator
+from gan_eval.io.latent import LatentSpec
 from gan_eval.metrics.ivom import ivom, start_latents
 from gan_eval.ops.row_minimise import adam_rows, lbfgs_rows
 
@@ -40,7 +41,7 @@ class Constant(nn.Module):
         self.register_buffer("image", image)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.image.expand(len(z), -1, -1, -1) + 0.0 * z.sum(1).view(-1, 1, 1, 1)
+        return self.image.expand(z.shape[0], -1, -1, -1) + 0.0 * z.sum(1).view(-1, 1, 1, 1)
 
 
 def tiny_problem(n: int, seed: int = 1):
@@ -68,23 +69,24 @@ def test_linear_generator_reaches_zero_on_images_in_its_range():
         assert found.mse.max() < (1e-9 if optimizer == "lbfgs" else 1e-6), optimizer
 
 
-def test_collapsed_generator_gives_the_closed_form_mse(tmp_path):
+@pytest.mark.parametrize("suffix", [".pt2", ".pt"])
+def test_collapsed_generator_gives_the_closed_form_mse(tmp_path, suffix):
     """A constant generator c: MSE(x) = mean((x - c)^2) for every image, whatever the optimiser does; end to end
-    through the CLI with the per-image array, the grid figure and mean / sem."""
+    through the CLI (the torch.export file and the TorchScript one) with the per-image array, the grid figure and
+    mean / sem."""
     rng = torch.Generator().manual_seed(0)
     c = torch.rand(*SHAPE, generator=rng)
     images = torch.rand(30, *SHAPE, generator=rng)
     expected = ((images - c) ** 2).flatten(1).mean(1).double()
-    gen = tmp_path / "const.pt"
-    torch.jit.script(Constant(c)).save(str(gen))
-    save_latent_spec(gen, LatentSpec(3, "normal", value_range="0,1"))
+    gen = tmp_path / f"const{suffix}"
+    save_generator(Constant(c), LatentSpec(3, "normal", value_range="0,1"), gen.with_suffix(".pt2"))
     test = tmp_path / "test.npz"
     np.savez(test, images=(images.numpy()[:, 0] * 2 - 1))  # grayscale N x H x W on [-1, 1]: any layout is read
     out = tmp_path / "ivom.png"
     result = runner.invoke(app, ["score", str(gen), "--metric", "ivom", "--reference", str(test), "-o", str(out),
                                  "--json", "--device", "cpu"])
     assert result.exit_code == 0, result.output
-    values = json.loads(result.output)["values"]
+    values = json.loads(result.stdout)["values"]
     per_image = np.load(tmp_path / "ivom.npz")["mse"]
     np.testing.assert_allclose(per_image, expected.numpy(), rtol=1e-5, atol=1e-7)
     assert values["mse"] == pytest.approx(float(expected.mean()), rel=1e-5)

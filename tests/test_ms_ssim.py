@@ -82,7 +82,7 @@ def test_cli_ms_ssim(tmp_path):
     args = ["score", str(tmp_path / "fake.npz"), "--metric", "ms-ssim", "--set", "pairs=6", "--set", "small_images=upsample", "--json"]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
-    values = json.loads(result.output)["values"]
+    values = json.loads(result.stdout)["values"]
     assert values["pairs"] == 6 and 0.0 <= values["ms_ssim"] <= 1.0
     result = CliRunner().invoke(app, args[:4])
     assert result.exit_code == 2 and "too small" in result.output

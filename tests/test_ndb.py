@@ -74,6 +74,6 @@ def test_cli_ndb_against_a_reference_file(tmp_path):
     args = ["score", str(tmp_path / "fake.npz"), "--metric", "ndb", "--reference", str(tmp_path / "real.npz"), "--set", "k=20", "--json"]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
-    data = json.loads(result.output)
+    data = json.loads(result.stdout)
     assert data["values"]["k"] == 20 and len(data["details"]["bins"]["z"]) == 20
     assert data["values"]["ndb_over_k"] <= 0.25

@@ -84,7 +84,7 @@ def test_cli_prdc_on_feature_files(tmp_path):
         app, ["score", str(tmp_path / "fake.npz"), "--metric", "prdc", "--reference", str(tmp_path / "real.npz"), "--json"]
     )
     assert result.exit_code == 0, result.output
-    values = json.loads(result.output)["values"]
+    values = json.loads(result.stdout)["values"]
     ref = peer_prdc(real, fake, 5)
     assert values == pytest.approx({k: float(v) for k, v in ref.items()}, abs=1e-6)
 

@@ -147,14 +147,14 @@ def test_cli_builds_samples_then_scores_them_with_the_bundled_or_a_given_classif
         assert list(npz) == ["images"] and npz["images"].shape == (200, 3, 28, 28) and npz["images"].dtype == np.uint8
     scored = runner.invoke(app, ["score", str(out), "--metric", "stacked-mnist", "--json", "--device", "cpu"])
     assert scored.exit_code == 0, scored.output
-    result = json.loads(scored.output)
+    result = json.loads(scored.stdout)
     assert result["values"]["n"] == 200 and 150 <= result["values"]["modes"] <= 200
     assert sum(result["details"]["digits_per_channel"]["channel 0"]) == 200
     copy = tmp_path / "classifier-copy.pt"
     copy.write_bytes(WEIGHTS_DIR.joinpath("mnist_classifier.pt").read_bytes())
     rescored = runner.invoke(app, ["score", str(out), "--metric", "stacked-mnist", "--json", "--weights", str(copy)])
     assert rescored.exit_code == 0, rescored.output
-    again = json.loads(rescored.output)
+    again = json.loads(rescored.stdout)
     assert again["protocol"]["classifier"]["weights"] == str(copy) and again["values"] == result["values"]
     missing = runner.invoke(app, ["score", str(out), "--metric", "stacked-mnist", "--weights", str(tmp_path / "no.pt")])
     assert missing.exit_code == 2 and "no.pt" in missing.output and "Traceback" not in missing.output

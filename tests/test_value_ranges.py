@@ -17,7 +17,8 @@ from typer.testing import CliRunner
 
 from gan_eval.cli import app
 from gan_eval.errors import GanEvalError
-from gan_eval.io.latent import LatentSpec, save_latent_spec
+from gan_eval.io.generator_files import save_generator as save_exported
+from gan_eval.io.latent import LatentSpec
 from gan_eval.metrics import METRICS
 
 runner = CliRunner()
@@ -51,9 +52,8 @@ def levels(n: int, shape: tuple[int, ...], seed: int, low: int = 128) -> np.ndar
 
 
 def save_generator(tmp_path, image: np.ndarray, declared: str | None = None):
-    path = tmp_path / "g.pt"
-    torch.jit.script(Constant(torch.from_numpy(image))).save(str(path))
-    save_latent_spec(path, LatentSpec(3, "normal", value_range=declared))
+    path = tmp_path / "g.pt2"
+    save_exported(Constant(torch.from_numpy(image)), LatentSpec(3, "normal", value_range=declared), path)
     return path
 
 

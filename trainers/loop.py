@@ -7,8 +7,10 @@ A run directory holds
 * ``metrics.jsonl``: one line per evaluation: step, mean losses since the last one, modes / HQ % / KL;
 * ``checkpoint.pt``: state dicts of the networks and optimizers, the RNG states, the data order, the step
   (written atomically at every evaluation);
-* at the end ``generator.pt`` (TorchScript, CPU, eval mode) + ``generator.json`` (its latent spec, with
-  reference, method, seed, steps), ``samples.npz`` (the final evaluation samples) and ``result.json``.
+* at the end ``generator.pt2`` (a ``torch.export`` program, CPU, eval mode, any batch size), the same
+  network as TorchScript ``generator.pt`` (for tools that read only TorchScript), ``generator.json`` (their
+  latent spec, with reference, method, seed, steps), ``samples.npz`` (the final evaluation samples) and
+  ``result.json``; see :func:`gan_eval.io.generator_files.save_generator`.
 
 Randomness: four CPU ``torch.Generator`` s seeded from (seed, purpose) by numpy's SeedSequence: model
 init, training-set draw, data batches, noise. Evaluation draws its latents from a fifth generator that is
@@ -21,7 +23,6 @@ configuration differs from the stored one in anything but ``steps`` (a finished 
 """
 from __future__ import annotations
 
-import copy
 import dataclasses
 import json
 import platform
@@ -37,7 +38,8 @@ import torch
 import gan_eval
 from gan_eval.errors import GanEvalError
 from gan_eval.io.atomic import atomic_path, save_json, save_npz, write_with
-from gan_eval.io.latent import LatentSpec, save_latent_spec
+from gan_eval.io.generator_files import save_generator
+from gan_eval.io.latent import LatentSpec
 from gan_eval.metrics.modes import mode_coverage
 from gan_eval.references import get_reference
 from trainers.datasets import TrainingData
@@ -217,20 +219,14 @@ class Run:
         return line, samples
 
     def export(self, samples: torch.Tensor, line: dict[str, Any]) -> dict[str, Any]:
-        """Write generator.pt + generator.json, samples.npz and result.json (the run is then finished)."""
-        net = copy.deepcopy(self.method.generator()).cpu().eval()
+        """Write generator.pt2 (+ .pt, .json), samples.npz and result.json (the run is then finished)."""
         spec = self.method.latent_spec()
-        example = spec.sample(2, torch.Generator().manual_seed(0))
-        with torch.no_grad():
-            traced = torch.jit.trace(net, example)
-        gen_path = self.path("generator.pt")
-        with atomic_path(gen_path) as tmp:
-            torch.jit.save(traced, str(tmp))
         cfg = self.config
         sidecar = LatentSpec(spec.latent_dim, spec.latent_distribution, extra={"reference": cfg["dataset"], "method": cfg["method"], "seed": cfg["seed"], "steps": self.step})
-        save_latent_spec(gen_path, sidecar)
+        written = save_generator(self.method.generator(), sidecar, self.path("generator.pt2"))
         save_npz(self.path("samples.npz"), samples=samples.numpy())
-        result = {"config": cfg, "step": self.step, "elapsed_s": round(self.elapsed, 3), "values": line, "files": ["generator.pt", "generator.json", "samples.npz"]}
+        files = [p.name for p in written] + ["samples.npz"]
+        result = {"config": cfg, "step": self.step, "elapsed_s": round(self.elapsed, 3), "values": line, "files": files}
         save_json(self.path("result.json"), result)
         return result
 

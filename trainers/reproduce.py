@@ -14,12 +14,13 @@ Run without the CLI (only torch, numpy, scipy, matplotlib needed)::
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import sys
 import time
 import warnings
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -28,12 +29,33 @@ import numpy as np
 
 from gan_eval.errors import GanEvalError
 from gan_eval.io.atomic import save_json, write_with
-from trainers.loop import TrainConfig, finished_result, read_metrics, train
+from gan_eval.progress import Progress, clock_time
+from trainers.loop import StepInfo, TrainConfig, finished_result, read_metrics, train
 from trainers.tables import TABLES, Column, Row, Table
 
 # ms per iteration on one core of the development machine (benchmarks/speed/trainer_steps.py), 2-D and
-# 1200-D data: used only to start the longest runs first.
+# 1200-D data: used to start the longest runs first and for the rough wall-time estimates printed at the start.
 STEP_MS = {"gan": (22, 45), "ali": (24, 42), "pacgan": (33, 70), "unrolled": (51, 160), "veegan": (10, 46)}
+#: Seconds between reads of the running runs' progress when they train in worker processes.
+POLL_S = 5.0
+
+
+def step_ms(method: str, high_dim: bool) -> float:
+    """ms per iteration of ``method`` on one core of the development machine (:data:`STEP_MS`)."""
+    low, high = STEP_MS.get(method, (30, 90))
+    return high if high_dim else low
+
+
+def estimate_note(seconds: float, device: str, where: str = "on one CPU core") -> str:
+    """How long, roughly, and where the number comes from."""
+    if not device.startswith("cpu"):
+        return f"no time estimate for {device} (the per-step table is for one CPU core)"
+    return f"about {clock_time(seconds)} {where} (per-step table of the development machine, STEP_MS; rough)"
+
+
+def budget_text(steps: dict[str, int], paper_steps: dict[str, int | None]) -> str:
+    """``ring8: 8,000 iterations (paper: 100,000), ...``."""
+    return ", ".join(f"{d}: {s:,} iterations" + (f" (paper: {paper_steps[d]:,})" if paper_steps.get(d) else "") for d, s in steps.items())
 
 
 @dataclass(frozen=True)
@@ -44,9 +66,9 @@ class Job:
     config: TrainConfig
     run_dir: Path
 
-    def cost(self) -> float:
-        low, high = STEP_MS.get(self.config.method, (30, 90))
-        return (high if self.column.dataset == "hd1200" else low) * (self.config.steps or 0)
+    def cost(self, done: int = 0) -> float:
+        """ms of the iterations left after step ``done``, at :data:`STEP_MS`."""
+        return step_ms(self.config.method, self.column.dataset == "hd1200") * ((self.config.steps or 0) - done)
 
 
 def slug(label: str) -> str:
@@ -75,12 +97,12 @@ def plan(table: Table, out: Path, seeds: int, steps: int | None = None, device: 
     return jobs
 
 
-def run_job(config: TrainConfig, run_dir: Path, threads: int) -> dict[str, Any]:
+def run_job(config: TrainConfig, run_dir: Path, threads: int, callback: Callable[[StepInfo], None] | None = None) -> dict[str, Any]:
     """Worker entry point: one run with ``threads`` torch threads."""
     import torch
 
     torch.set_num_threads(threads)
-    result = train(config, run_dir)
+    result = train(config, run_dir, callback=callback)
     assert result is not None
     return result
 
@@ -95,11 +117,16 @@ def reproduce(
     device: str = "cpu",
     threads: int = 1,
     on_done: Callable[[Job, dict[str, Any], int, int], None] | None = None,
+    on_start: Callable[[str, int], None] | None = None,
+    on_steps: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
     """Train what is missing, then write and return the table (see the module docstring).
 
-    ``steps`` overrides every column's budget; ``threads`` is torch's thread count per run;
-    ``on_done(job, result, done, total)`` is called as runs finish (the CLI's progress).
+    ``steps`` overrides every column's budget; ``threads`` is torch's thread count per run. The console's
+    hooks (:class:`ConsoleReport`): ``on_start(line, iterations)`` once, with the budget and a time estimate and
+    the iterations left to train; ``on_steps(iterations_done)`` as they go (every step with ``jobs=1``, every
+    :data:`POLL_S` seconds from the runs' ``metrics.jsonl`` otherwise); ``on_done(job, result, done, total)``
+    as runs finish.
     """
     table = TABLES.get(name)
     seeds = table.default_seeds if seeds is None else seeds
@@ -116,11 +143,18 @@ def reproduce(
         else:
             pending.append(job)
     pending.sort(key=Job.cost, reverse=True)  # longest first: shortest makespan with a process pool
+    first = {job.run_dir: evaluated_step(job.run_dir) for job in pending}  # killed runs resume from there
+    if on_start:
+        on_start(plan_line(table, all_jobs, pending, first, jobs, device), sum(j.config.steps - first[j.run_dir] for j in pending))
     started = time.perf_counter()
     total = len(all_jobs)
     if jobs == 1:
+        trained = 0  # iterations of the runs finished so far in this call
         for job in pending:
-            results[job.run_dir] = run_job(job.config, job.run_dir, threads)
+            start = first[job.run_dir]
+            count = None if on_steps is None else (lambda info, base=trained - start: on_steps(base + info.step))
+            results[job.run_dir] = run_job(job.config, job.run_dir, threads, count)
+            trained += job.config.steps - start
             if on_done:
                 on_done(job, results[job.run_dir], len(results), total)
     elif pending:
@@ -128,11 +162,16 @@ def reproduce(
 
         with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
             futures = {pool.submit(run_job, job.config, job.run_dir, threads): job for job in pending}
-            for future in as_completed(futures):
-                job = futures[future]
-                results[job.run_dir] = future.result()
-                if on_done:
-                    on_done(job, results[job.run_dir], len(results), total)
+            running = set(futures)
+            while running:
+                finished, running = wait(running, timeout=POLL_S, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    job = futures[future]
+                    results[job.run_dir] = future.result()
+                    if on_done:
+                        on_done(job, results[job.run_dir], len(results), total)
+                if on_steps:
+                    on_steps(sum((j.config.steps if j.run_dir in results else evaluated_step(j.run_dir)) - first[j.run_dir] for j in pending))
     wall = time.perf_counter() - started
     summary = summarise(table, all_jobs, results, seeds=seeds, jobs=jobs, device=device, wall_s=wall, trained=len(pending))
     out.mkdir(parents=True, exist_ok=True)
@@ -148,6 +187,73 @@ def reproduce(
     plot_table(table, all_jobs, files["figure"])
     plot_table_curves(table, all_jobs, files["curves"])
     return summary
+
+
+def evaluated_step(run_dir: Path) -> int:
+    """The last step in a run directory's ``metrics.jsonl`` (its last checkpoint), 0 if none yet. A line a
+    worker is still writing does not parse and is skipped."""
+    path = run_dir / "metrics.jsonl"
+    lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
+    for line in reversed(lines):
+        try:
+            return int(json.loads(line)["step"])
+        except (ValueError, KeyError):
+            continue
+    return 0
+
+
+def plan_line(table: Table, all_jobs: list[Job], pending: list[Job], first: dict[Path, int], jobs: int, device: str) -> str:
+    """What this call will do and roughly how long it takes: the runs, the budget against the paper's, and the
+    makespan of the pending runs' remaining iterations (:data:`STEP_MS`) scheduled longest first on ``jobs``
+    workers, as the process pool runs them."""
+    seeds = len({j.seed for j in all_jobs})
+    loads = [0.0] * jobs
+    for job in pending:  # already sorted longest first
+        loads[loads.index(min(loads))] += job.cost(first[job.run_dir]) / 1000
+    steps = {j.column.dataset: j.config.steps for j in all_jobs}
+    return (
+        f"{table.name}: {len(all_jobs)} runs ({_count(len(table.rows), 'method')} x {_count(len(table.columns), 'dataset')} x {_count(seeds, 'seed')}),"
+        f" {len(pending)} to train, {len(all_jobs) - len(pending)} already finished;"
+        f" {budget_text(steps, {c.dataset: c.paper_steps for c in table.columns})};"
+        f" {estimate_note(max(loads), device, f'with --jobs {jobs}, one CPU core per run')}"
+    )
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+class ConsoleReport:
+    """What ``gan-eval reproduce`` and ``python -m trainers.reproduce`` print on stderr: the plan line, progress
+    over the iterations left to train (:class:`gan_eval.progress.Progress`), and with ``enabled`` one line per
+    finished run. ``callbacks()`` are :func:`reproduce`'s hooks."""
+
+    def __init__(self, enabled: bool = True) -> None:
+        self.enabled = enabled
+        self.progress: Progress | None = None
+
+    def callbacks(self) -> dict[str, Callable[..., None]]:
+        return {"on_start": self.start, "on_steps": self.steps, "on_done": self.done}
+
+    def start(self, line: str, iterations: int) -> None:
+        print(line, file=sys.stderr, flush=True)
+        self.progress = Progress(iterations, "reproduce", enabled=self.enabled and iterations > 0)
+
+    def steps(self, done: int) -> None:
+        if self.progress is not None:
+            self.progress.update_to(done)
+
+    def done(self, job: Job, result: dict[str, Any], done: int, total: int) -> None:
+        if self.enabled and self.progress is not None:
+            v = result["values"]
+            self.progress.write(
+                f"[{done}/{total}] {job.row.label} {job.column.dataset} seed {job.seed}: {v['modes']} modes,"
+                f" {v['hq_percent']:.1f}% HQ, {result['elapsed_s']:.0f} s"
+            )
+
+    def close(self) -> None:
+        if self.progress is not None:
+            self.progress.close()
 
 
 def _stats(values: list[float | None]) -> dict[str, Any]:
@@ -202,10 +308,7 @@ def render_markdown(table: Table, summary: dict[str, Any]) -> str:
     """The table: for every method and dataset our ``mean ± sd`` beside the paper's number."""
     cell = {(c["method"], c["dataset"], c["metric"]): c for c in summary["cells"]}
     names = " / ".join(m.label for m in table.metrics)
-    budget = ", ".join(
-        f"{d}: {s:,} iterations" + (f" (paper: {summary['paper_steps'][d]:,})" if summary["paper_steps"].get(d) else "")
-        for d, s in summary["steps"].items()
-    )
+    budget = budget_text(summary["steps"], summary["paper_steps"])
     lines = [
         f"# {table.title}",
         "",
@@ -303,16 +406,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
-
-    def report(job: Job, result: dict[str, Any], done: int, total: int) -> None:
-        v = result["values"]
-        print(f"[{done}/{total}] {job.row.label} {job.column.dataset} seed {job.seed}: {v['modes']} modes, {v['hq_percent']:.1f}% HQ, {result['elapsed_s']:.0f} s", file=sys.stderr, flush=True)
-
+    report = ConsoleReport()
     try:
-        summary = reproduce(args.table, args.out, seeds=args.seeds, jobs=args.jobs, steps=args.steps, device=args.device, threads=args.threads, on_done=report)
+        summary = reproduce(args.table, args.out, seeds=args.seeds, jobs=args.jobs, steps=args.steps, device=args.device, threads=args.threads, **report.callbacks())
     except GanEvalError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    finally:
+        report.close()
     print(Path(summary["files"]["markdown"]).read_text(encoding="utf-8"))
     print("\n".join(f"wrote {p}" for p in summary["files"].values()))
     return 0

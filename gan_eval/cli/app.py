@@ -1,9 +1,7 @@
 """The typer application and what every command shares: error handling, device choice, output."""
 from __future__ import annotations
 
-import sys
 import warnings
-from typing import Iterable
 
 import torch
 import typer
@@ -60,6 +58,11 @@ app = typer.Typer(
 LATENT_DIM = typer.Option(None, "--latent-dim", help="Generator latent size (else from GENERATOR.json).")
 LATENT_DISTRIBUTION = typer.Option(None, "--latent-distribution", help="normal (N(0,I)) or uniform (U(-1,1)).")
 GENERATOR_WEIGHTS = typer.Option(None, "--generator-weights", help="State dict for a pkg.module:factory generator.")
+PROGRESS = typer.Option(
+    True,
+    "--progress/--no-progress",
+    help="Progress on stderr: a bar on a terminal, else a line every 30 s (GAN_EVAL_PROGRESS_INTERVAL seconds).",
+)
 EXTRACTOR_WEIGHTS = typer.Option(
     None,
     "--weights",
@@ -97,19 +100,6 @@ def resolve_device(name: str) -> torch.device:
     if device.type == "cuda" and not torch.cuda.is_available():
         raise GanEvalError(f"--device {name}: no CUDA device is available here; use --device cpu")
     return device
-
-
-def progress_bar(enabled: bool):
-    """A progress wrapper for long loops: tqdm on stderr, or nothing."""
-
-    def wrap(items: Iterable, total: int | None = None, desc: str = "") -> Iterable:
-        if not enabled:
-            return items
-        from tqdm.auto import tqdm
-
-        return tqdm(items, total=total, desc=desc, file=sys.stderr, leave=False, dynamic_ncols=True, disable=None)
-
-    return wrap
 
 
 def parse_settings(items: list[str] | None) -> dict[str, str]:

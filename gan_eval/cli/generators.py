@@ -7,16 +7,17 @@ from typing import Optional
 import numpy as np
 import typer
 
-from gan_eval.cli.app import GENERATOR_WEIGHTS, LATENT_DIM, LATENT_DISTRIBUTION, app, progress_bar, resolve_device
+from gan_eval.cli.app import GENERATOR_WEIGHTS, LATENT_DIM, LATENT_DISTRIBUTION, PROGRESS, app, resolve_device
 from gan_eval.errors import GanEvalError
 from gan_eval.io import save_npz
 from gan_eval.io.atomic import write_with
 from gan_eval.io.generators import GeneratorSource, load_generator
+from gan_eval.progress import progress_wrapper
 
 
 @app.command()
 def sample(
-    generator: str = typer.Argument(..., help="TorchScript generator file (.pt) or pkg.module:factory."),
+    generator: str = typer.Argument(..., help="Generator file (torch.export .pt2, or TorchScript .pt) or pkg.module:factory."),
     n: int = typer.Option(..., "-n", help="Number of samples."),
     out: Path = typer.Option(..., "--out", "-o", help="Output .npz (array 'samples') or .npy."),
     seed: int = typer.Option(0, "--seed", help="Seed of the latents (sample i depends only on it and i)."),
@@ -25,7 +26,7 @@ def sample(
     latent_dim: Optional[int] = LATENT_DIM,
     latent_distribution: Optional[str] = LATENT_DISTRIBUTION,
     generator_weights: Optional[Path] = GENERATOR_WEIGHTS,
-    progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar on stderr."),
+    progress: bool = PROGRESS,
 ) -> None:
     """Draw N samples from a generator, deterministically from a seed, into a samples file (float32)."""
     if n <= 0:
@@ -39,7 +40,7 @@ def sample(
         latent_distribution=latent_distribution,
         device=resolve_device(device),
     )
-    samples = GeneratorSource(loaded, n, seed).array(batch_size, progress_bar(progress))
+    samples = GeneratorSource(loaded, n, seed).array(batch_size, progress_wrapper(progress))
     if out.suffix.lower() == ".npz":
         save_npz(out, samples=samples)
     else:

@@ -8,17 +8,18 @@ import typer
 
 from gan_eval.api import score as score_samples
 from gan_eval.cli.app import (
-    EXTRACTOR_WEIGHTS, GENERATOR_WEIGHTS, LATENT_DIM, LATENT_DISTRIBUTION, RANGE, REFERENCE_RANGE, SKIP_UNREADABLE, app, parse_settings,
-    progress_bar, resolve_device,
+    EXTRACTOR_WEIGHTS, GENERATOR_WEIGHTS, LATENT_DIM, LATENT_DISTRIBUTION, PROGRESS, RANGE, REFERENCE_RANGE, SKIP_UNREADABLE, app,
+    parse_settings, resolve_device,
 )
 from gan_eval.cli.render import dataclass_options, render, table
 from gan_eval.io.sources import GeneratorOptions
 from gan_eval.metrics import METRICS
+from gan_eval.progress import progress_wrapper
 
 
 @app.command()
 def score(
-    samples: Path = typer.Argument(..., help="Samples file (.npz, .npy, .pt), a folder of images, or a generator: TorchScript .pt or pkg.module:factory."),
+    samples: Path = typer.Argument(..., help="Samples file (.npz, .npy, .pt), a folder of images, or a generator: torch.export .pt2, TorchScript .pt or pkg.module:factory."),
     metric: str = typer.Option("modes", "--metric", "-m", help="A registered metric (see `gan-eval metrics`)."),
     reference: Optional[str] = typer.Option(None, "--reference", "-r", help="What to compare against: a mixture name, a file."),
     features: Optional[str] = typer.Option(None, "--features", help="Feature extractor or pkg.module:factory (default: the one a statistics reference records, else the metric's; see `gan-eval metrics`)."),
@@ -29,7 +30,7 @@ def score(
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="File for a metric's figure or arrays."),
     settings: Optional[List[str]] = typer.Option(None, "--set", "-s", help="Metric option key=value (repeatable)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of tables."),
-    progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar on stderr."),
+    progress: bool = PROGRESS,
     n: Optional[int] = typer.Option(None, "-n", help="Samples to draw from a generator (seeded by --seed), or the first N of a file."),
     latent_dim: Optional[int] = LATENT_DIM,
     latent_distribution: Optional[str] = LATENT_DISTRIBUTION,
@@ -52,7 +53,7 @@ def score(
         key=key,
         n=n,
         generator=GeneratorOptions(generator_weights, latent_dim, latent_distribution),
-        progress=progress_bar(progress and not as_json),
+        progress=progress_wrapper(progress),  # on stderr, so --json stays parseable
         value_range=value_range,
         reference_range=reference_range,
         weights=weights,

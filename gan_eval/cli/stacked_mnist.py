@@ -8,10 +8,11 @@ from pathlib import Path
 import torch
 import typer
 
-from gan_eval.cli.app import app, progress_bar
+from gan_eval.cli.app import PROGRESS, app
 from gan_eval.errors import GanEvalError
 from gan_eval.io.atomic import save_json, save_npz, write_with
 from gan_eval.io.mnist import download_mnist, load_mnist
+from gan_eval.progress import progress_wrapper
 
 MNIST_DIR_HELP = "Folder with the four MNIST IDX files (.gz or raw), or torchvision's root holding MNIST/raw/."
 
@@ -53,7 +54,7 @@ def train_classifier(
     epochs: int = typer.Option(6, "--epochs"),
     threads: int = typer.Option(1, "--threads", help="CPU threads; the same seed and thread count give the same weights."),
     download: bool = typer.Option(False, "--download", help="Fetch MNIST into --mnist-dir first (needs torchvision, internet)."),
-    progress: bool = typer.Option(True, "--progress/--no-progress"),
+    progress: bool = PROGRESS,
 ) -> None:
     """Train the MNIST digit classifier on the 60k training set, on the CPU, deterministically from --seed."""
     from gan_eval.features.mnist_classifier import MnistNet, file_sha256, state_sha256
@@ -66,7 +67,7 @@ def train_classifier(
     test_images, test_labels = load_mnist(folder, "test")
     torch.set_num_threads(threads)
     settings = TrainSettings(epochs=epochs, seed=seed)
-    state = train(train_images, train_labels, settings, progress=progress_bar(progress))
+    state = train(train_images, train_labels, settings, progress=progress_wrapper(progress))
     net = MnistNet()
     net.load_state_dict(state)
     test_accuracy = accuracy(net, test_images, test_labels)

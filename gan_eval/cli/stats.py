@@ -6,10 +6,11 @@ from typing import Optional
 
 import typer
 
-from gan_eval.cli.app import EXTRACTOR_WEIGHTS, RANGE, SKIP_UNREADABLE, app, progress_bar, resolve_device
+from gan_eval.cli.app import EXTRACTOR_WEIGHTS, PROGRESS, RANGE, SKIP_UNREADABLE, app, resolve_device
 from gan_eval.features.resolve import check_layer, default_layer, make_extractor
 from gan_eval.io.samples import as_source
 from gan_eval.io.stats_file import save_stats
+from gan_eval.progress import progress_wrapper
 from gan_eval.stats.collect import collect_statistics
 
 
@@ -26,7 +27,7 @@ def stats(
     device: str = typer.Option("auto", "--device", help="auto, cpu, cuda or cuda:N."),
     batch_size: int = typer.Option(128, "--batch-size", help="Images per extractor pass."),
     keep_features: bool = typer.Option(False, "--keep-features", help="Also store the features (KID needs them)."),
-    progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar on stderr."),
+    progress: bool = PROGRESS,
     skip_unreadable: bool = SKIP_UNREADABLE,
 ) -> None:
     """Mean, covariance and float64 sums of image features, with the extractor, weights hash and resize recorded."""
@@ -35,7 +36,7 @@ def stats(
     chosen = check_layer(extractor, layer) if layer else default_layer(extractor, ("pool",))
     result, kept = collect_statistics(
         as_source(path, key, skip_unreadable=skip_unreadable), extractor, chosen, batch_size=batch_size, device=dev, value_range=value_range,
-        progress=progress_bar(progress), keep_features=keep_features,
+        progress=progress_wrapper(progress), keep_features=keep_features,
     )
     save_stats(out, result, kept)
     described = extractor.describe()

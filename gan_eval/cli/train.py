@@ -7,7 +7,7 @@ from typing import List, Optional
 
 import typer
 
-from gan_eval.cli.app import app, parse_settings, resolve_device
+from gan_eval.cli.app import PROGRESS, app, parse_settings, resolve_device
 from gan_eval.cli.render import dataclass_options
 from gan_eval.errors import GanEvalError
 
@@ -26,7 +26,7 @@ def train(
     device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:N or auto."),
     threads: int = typer.Option(1, "--threads", help="torch CPU threads (1 is fastest for these small networks)."),
     settings: Optional[List[str]] = typer.Option(None, "--set", "-s", help="Hyper-parameter key=value (repeatable); or --key value."),
-    progress: bool = typer.Option(True, "--progress/--no-progress", help="Progress bar on stderr."),
+    progress: bool = PROGRESS,
 ) -> None:
     """Train one method on one mixture; resumes from OUT/... if a checkpoint is there.
 
@@ -43,16 +43,16 @@ def train(
     config = TrainConfig(method, dataset, seed, steps, train_size, eval_every, eval_samples, str(resolve_device(device)), params)
     tag = "".join(f"-{k}{v}" for k, v in sorted(params.items()))
     run_dir = out / f"{method}{tag}-{dataset}-s{seed}"
-    bar = _StepBar(progress)
+    report = _TrainReport(config, progress)
     try:
-        result = run_training(config, run_dir, callback=bar.update)
+        result = run_training(config, run_dir, callback=report.update)
     finally:
-        bar.close()
+        report.close()
     plot_curves([run_dir], run_dir / "curves.png")
     v = result["values"]
     kl = "-" if v.get("kl") is None else f"{v['kl']:.3f}"
     typer.echo(f"{run_dir}: step {result['step']}: {v['modes']}/{v['n_modes']} modes, {v['hq_percent']:.1f}% HQ, KL {kl}")
-    typer.echo(f"wrote {run_dir / 'generator.pt'} (+ .json), samples.npz, metrics.jsonl, curves.png, result.json")
+    typer.echo(f"wrote {run_dir}/: {', '.join(result['files'])}, metrics.jsonl, curves.png, result.json")
 
 
 def parse_flags(args: list[str]) -> dict[str, str]:
@@ -95,30 +95,47 @@ def curves(
     typer.echo(f"wrote {plot_curves(runs, out)}")
 
 
-class _StepBar:
-    """tqdm over steps, showing the last evaluation."""
+class _TrainReport:
+    """On stderr: the budget line (iterations, the paper's budget, a rough time estimate) when training starts,
+    then progress over steps showing the last evaluation."""
 
-    def __init__(self, enabled: bool) -> None:
+    def __init__(self, config, enabled: bool) -> None:  # noqa: ANN001 (trainers.loop.TrainConfig, imported lazily)
+        self.config = config
         self.enabled = enabled
-        self.bar = None
+        self.progress = None
 
-    def update(self, info) -> None:  # noqa: ANN001 (trainers.loop.StepInfo, imported lazily)
-        if not self.enabled:
-            return
-        if self.bar is None:
-            import sys
+    def update(self, info) -> None:  # noqa: ANN001 (trainers.loop.StepInfo)
+        if self.progress is None:
+            typer.echo(budget_line(self.config, info.step - 1, info.steps), err=True)
+            from gan_eval.progress import Progress
 
-            from tqdm.auto import tqdm
-
-            self.bar = tqdm(total=info.steps, initial=info.step - 1, file=sys.stderr, dynamic_ncols=True, desc="train")
-        self.bar.update(1)
+            self.progress = Progress(info.steps, "train", initial=info.step - 1, enabled=self.enabled)
         if info.evaluation is not None:
             e = info.evaluation
-            self.bar.set_postfix(modes=e["modes"], hq=f"{e['hq_percent']:.1f}%")
+            self.progress.set_postfix(f"modes {e['modes']}, HQ {e['hq_percent']:.1f}%")
+        self.progress.update()
+        if info.step == info.steps:
+            self.progress.close()  # before the export, so the last line times the training
 
     def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
+        if self.progress is not None:
+            self.progress.close()
+
+
+def budget_line(config, start: int, steps: int) -> str:  # noqa: ANN001 (trainers.loop.TrainConfig)
+    """``train veegan on ring8 (seed 0): 100,000 iterations (the paper's budget; ...); about 0:16:40 ...``."""
+    from gan_eval.references import get_reference
+    from trainers.methods import METHODS
+    from trainers.reproduce import estimate_note, step_ms
+
+    paper = METHODS.get(config.method).default_steps
+    budget = "the paper's budget; --steps N for a shorter run" if config.steps is None else f"paper: {paper:,}"
+    resumed = f", resuming at step {start:,}" if start else ""
+    seconds = step_ms(config.method, get_reference(config.dataset).dim > 2) * (steps - start) / 1000
+    return (
+        f"train {config.method} on {config.dataset} (seed {config.seed}): {steps:,} iterations ({budget}){resumed};"
+        f" {estimate_note(seconds, config.device)}"
+    )
 
 
 @app.command()
@@ -131,19 +148,19 @@ def reproduce(
     device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:N or auto."),
     threads: int = typer.Option(1, "--threads", help="torch threads per run."),
     as_json: bool = typer.Option(False, "--json", help="Print the JSON summary instead of the Markdown table."),
-    progress: bool = typer.Option(True, "--progress/--no-progress", help="One line per finished run on stderr."),
+    progress: bool = PROGRESS,
 ) -> None:
     """Re-run a paper's table (finished runs are kept), print ours beside the paper's, write Markdown, JSON, figure."""
     import json
 
+    from trainers.reproduce import ConsoleReport
     from trainers.reproduce import reproduce as run_table
 
-    def report(job, result, done, total) -> None:  # noqa: ANN001
-        if progress:
-            v = result["values"]
-            typer.echo(f"[{done}/{total}] {job.row.label} {job.column.dataset} seed {job.seed}: {v['modes']} modes, {v['hq_percent']:.1f}% HQ", err=True)
-
-    summary = run_table(table, out, seeds=seeds, jobs=jobs, steps=steps, device=str(resolve_device(device)), threads=threads, on_done=report)
+    report = ConsoleReport(progress)
+    try:
+        summary = run_table(table, out, seeds=seeds, jobs=jobs, steps=steps, device=str(resolve_device(device)), threads=threads, **report.callbacks())
+    finally:
+        report.close()
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
         return

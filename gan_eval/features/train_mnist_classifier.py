@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 import torch
@@ -73,23 +73,29 @@ def train_classifier(
             net = MnistNet()
             opt = torch.optim.AdamW(net.parameters(), lr=settings.lr, weight_decay=settings.weight_decay)
             sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: 0.5 * (1 + math.cos(math.pi * step / total_steps)))
-            epochs: Iterable[int] = range(settings.epochs)
+            batches: Iterable[torch.Tensor] = _batch_indices(len(x_all), settings, data_rng)
             if progress is not None:
-                epochs = progress(epochs, total=settings.epochs, desc="epochs")
+                batches = progress(batches, total=total_steps, desc="training")
             net.train()
-            for _ in epochs:
-                order = torch.randperm(len(x_all), generator=data_rng)
-                for start in range(0, len(order), settings.batch_size):
-                    idx = order[start : start + settings.batch_size]
-                    x = random_shift(x_all[idx], settings.max_shift, data_rng)
-                    loss = F.cross_entropy(net(x)["logits"], y_all[idx])
-                    opt.zero_grad(set_to_none=True)
-                    loss.backward()
-                    opt.step()
-                    sched.step()
+            for idx in batches:
+                x = random_shift(x_all[idx], settings.max_shift, data_rng)
+                loss = F.cross_entropy(net(x)["logits"], y_all[idx])
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                sched.step()
     finally:
         torch.use_deterministic_algorithms(was_deterministic)
     return {k: v.detach().clone() for k, v in net.state_dict().items()}
+
+
+def _batch_indices(n: int, settings: TrainSettings, data_rng: torch.Generator) -> Iterator[torch.Tensor]:
+    """The indices of every batch of every epoch, each epoch's order drawn from ``data_rng`` as it starts
+    (between the last batch's shifts and the next batch's, as a nested loop would: the same weights)."""
+    for _ in range(settings.epochs):
+        order = torch.randperm(n, generator=data_rng)
+        for start in range(0, n, settings.batch_size):
+            yield order[start : start + settings.batch_size]
 
 
 def accuracy(net: torch.nn.Module, images: np.ndarray | torch.Tensor, labels: np.ndarray | torch.Tensor, batch_size: int = 256) -> float:

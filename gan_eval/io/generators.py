@@ -1,9 +1,10 @@
-"""Generators as sample sources: a TorchScript file or a ``pkg.module:factory``, sampled on the fly.
+"""Generators as sample sources: a generator file or a ``pkg.module:factory``, sampled on the fly.
 
 A generator maps latents z (N x latent_dim, drawn per :class:`~gan_eval.io.latent.LatentSpec`) to samples
 (N x D vectors or N x C x H x W images). It is given as
 
-* a TorchScript archive (``torch.jit.script(G).save("generator.pt")``), loaded with ``torch.jit.load``, or
+* a file (:mod:`gan_eval.io.generator_files`): a ``torch.export`` program (``.pt2``, what our trainers and
+  :func:`~gan_eval.io.generator_files.save_generator` write) or a TorchScript archive (``.pt``), or
 * ``pkg.module:factory``, a callable returning an ``nn.Module``, with optional weights (a state dict loaded
   with ``torch.load(weights_only=True)``, never unpickled objects).
 
@@ -21,7 +22,6 @@ import importlib
 import os
 import re
 import sys
-import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -30,7 +30,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from gan_eval.errors import GanEvalError
+from gan_eval.errors import GanEvalError, first_line
+from gan_eval.io.generator_files import load_generator_file
 from gan_eval.io.images import to_unit_float
 from gan_eval.io.latent import LatentSpec, load_latent_spec
 from gan_eval.io.ranges import ValueRange, declared
@@ -44,15 +45,6 @@ FACTORY_PATTERN = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 def is_factory_spec(spec: str) -> bool:
     """``pkg.module:callable`` (and not an existing file)."""
     return bool(FACTORY_PATTERN.match(spec)) and not Path(spec).exists()
-
-
-def is_torchscript(path: str | Path) -> bool:
-    """A TorchScript archive is a zip holding ``constants.pkl`` and ``code/``; a ``torch.save`` file holds neither."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            return any(name.endswith("/constants.pkl") or "/code/" in name for name in archive.namelist())
-    except (zipfile.BadZipFile, OSError):
-        return False
 
 
 def latent_batches(spec: LatentSpec, seed: int, n: int, batch_size: int) -> Iterator[torch.Tensor]:
@@ -114,7 +106,7 @@ def load_generator(
     value_range: str | None = None,
     device: torch.device | str = "cpu",
 ) -> LoadedGenerator:
-    """Load a generator (TorchScript path, ``pkg.module:factory`` or a module), resolve its latent spec and
+    """Load a generator (a generator file, ``pkg.module:factory`` or a module), resolve its latent spec and
     probe it once on a few latents; every failure is a one-line :class:`GanEvalError`. A module passed in is
     moved to ``device`` and put in eval mode (as ``module.to(device).eval()`` does, in place)."""
     device = torch.device(device)
@@ -123,8 +115,8 @@ def load_generator(
     elif is_factory_spec(str(source)):
         module, name = _from_factory(str(source)), str(source)
         sidecar = load_latent_spec(weights) if weights is not None else None
-    else:
-        module, name = _from_torchscript(Path(source)), str(source)
+    else:  # a file's module comes on the device, in eval mode (an exported one refuses .eval())
+        module, name = load_generator_file(source, device), str(source)
         sidecar = load_latent_spec(source)
     if weights is not None:
         _load_weights(module, Path(weights), name)
@@ -132,26 +124,12 @@ def load_generator(
     if not isinstance(source, nn.Module):  # ours to change; a caller's module keeps its requires_grad flags
         for p in module.parameters():
             p.requires_grad_(False)
-    module = module.to(device).eval()
+    if isinstance(source, nn.Module) or is_factory_spec(str(source)):  # a file's loader placed its module
+        module = module.to(device).eval()
     declared_range = declared(spec.value_range, f"declared by {name}'s latent spec") if spec.value_range else None
     loaded = LoadedGenerator(module, spec, name, device, value_range=declared_range)
     _probe(loaded)
     return loaded
-
-
-def _from_torchscript(path: Path) -> nn.Module:
-    if not path.exists():
-        raise GanEvalError(f"{path}: no such file; check the path")
-    if path.is_dir():
-        raise GanEvalError(f"{path}: is a folder; pass a TorchScript generator file or pkg.module:factory")
-    if not is_torchscript(path):
-        raise GanEvalError(
-            f"{path}: not a TorchScript archive; save one with torch.jit.script(G).save(path), or pass pkg.module:factory"
-        )
-    try:
-        return torch.jit.load(str(path), map_location="cpu")
-    except (RuntimeError, OSError, ValueError) as exc:
-        raise GanEvalError(f"{path}: cannot load this TorchScript archive ({_first_line(exc)}); re-export it") from None
 
 
 def _from_factory(spec: str) -> nn.Module:
@@ -161,14 +139,14 @@ def _from_factory(spec: str) -> nn.Module:
     try:
         py_module = importlib.import_module(module_name)
     except Exception as exc:  # noqa: BLE001 (any failure inside the user's module is reported in one line)
-        raise GanEvalError(f"{spec}: cannot import {module_name} ({_first_line(exc)}); check the module path and run from its folder") from None
+        raise GanEvalError(f"{spec}: cannot import {module_name} ({first_line(exc)}); check the module path and run from its folder") from None
     factory = getattr(py_module, attr, None)
     if factory is None or not callable(factory):
         raise GanEvalError(f"{spec}: module {module_name} has no callable {attr!r}; name a function or class that returns an nn.Module")
     try:
         module = factory()
     except Exception as exc:  # noqa: BLE001
-        raise GanEvalError(f"{spec}: calling {attr}() failed ({_first_line(exc)}); it must build the generator with no arguments") from None
+        raise GanEvalError(f"{spec}: calling {attr}() failed ({first_line(exc)}); it must build the generator with no arguments") from None
     if not isinstance(module, nn.Module):
         raise GanEvalError(f"{spec}: {attr}() returned a {type(module).__name__}, not an nn.Module")
     return module
@@ -180,13 +158,13 @@ def _load_weights(module: nn.Module, path: Path, name: str) -> None:
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 (unpickling errors come in many types)
-        raise GanEvalError(f"{path}: not a state dict saved with torch.save ({_first_line(exc)})") from None
+        raise GanEvalError(f"{path}: not a state dict saved with torch.save ({first_line(exc)})") from None
     if not isinstance(state, dict):
         raise GanEvalError(f"{path}: holds a {type(state).__name__}, not a state dict; save G.state_dict()")
     try:
         module.load_state_dict(state)
     except RuntimeError as exc:
-        raise GanEvalError(f"{path}: does not fit {name} ({_first_line(exc)})") from None
+        raise GanEvalError(f"{path}: does not fit {name} ({first_line(exc)})") from None
 
 
 def _resolve_spec(
@@ -226,7 +204,7 @@ def _probe(g: LoadedGenerator) -> None:
                 out = g.forward(z)
             except Exception:  # noqa: BLE001
                 raise GanEvalError(
-                    f"{g.name}: fails on a {PROBE_ROWS} x {d} latent batch ({_first_line(flat_exc)}); check --latent-dim"
+                    f"{g.name}: fails on a {PROBE_ROWS} x {d} latent batch ({first_line(flat_exc)}); check --latent-dim"
                 ) from None
     if not isinstance(out, torch.Tensor) or not out.is_floating_point():
         raise GanEvalError(f"{g.name}: returns {type(out).__name__}, not a float tensor; return the samples tensor only")
@@ -246,12 +224,6 @@ def check_finite(out: torch.Tensor, name: str, start: int) -> None:
     if bad.any():
         first = start + int(bad.nonzero()[0])
         raise GanEvalError(f"{name}: produced NaN/Inf in {int(bad.sum())} samples (first: sample {first}); check the weights")
-
-
-def _first_line(exc: BaseException) -> str:
-    """The informative line of an exception: the first, or for TorchScript errors (a traceback) the last."""
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()] or [type(exc).__name__]
-    return (lines[-1] if "TorchScript interpreter" in lines[0] else lines[0])[:160]
 
 
 @dataclass

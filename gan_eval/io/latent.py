@@ -1,7 +1,7 @@
 """The latent spec of a generator, and the small JSON file saved beside an exported generator.
 
-Contract shared by ``gan-eval sample/score GENERATOR`` and our trainers' exports: a TorchScript file
-``NAME.pt`` may have ``NAME.json`` beside it holding at least ``latent_dim`` and ``latent_distribution``
+Contract shared by ``gan-eval sample/score GENERATOR`` and our trainers' exports: a generator file ``NAME.pt2``
+(or TorchScript ``NAME.pt``) may have ``NAME.json`` beside it holding at least ``latent_dim`` and ``latent_distribution``
 (``"normal"``: N(0, I); ``"uniform"``: U(-1, 1)^d), and optionally ``value_range`` of the outputs
 (``"-1,1"``, ``"0,1"``; images only), ``reference`` (the dataset it was trained on), ``method``, ``seed``.
 """
@@ -50,7 +50,7 @@ class LatentSpec:
 
 
 def sidecar_path(generator_path: str | Path) -> Path:
-    """``runs/x/generator.pt`` -> ``runs/x/generator.json``."""
+    """``runs/x/generator.pt2`` (or ``.pt``) -> ``runs/x/generator.json``."""
     return Path(generator_path).with_suffix(".json")
 
 

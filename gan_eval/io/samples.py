@@ -14,7 +14,7 @@ from typing import Iterator, Protocol, runtime_checkable
 import numpy as np
 import torch
 
-from gan_eval.errors import GanEvalError
+from gan_eval.errors import GanEvalError, first_line
 from gan_eval.io.folder import FolderSource
 from gan_eval.io.state_dicts import generator_key, is_state_dict, state_dict_keys
 
@@ -106,9 +106,8 @@ def _load_pt(path: Path, key: str | None) -> np.ndarray:
     try:
         obj = torch.load(path, map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile) as exc:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise GanEvalError(
-            f"{path}: not a plain tensor file ({first_line[:120]}); save a tensor or a dict of tensors with torch.save"
+            f"{path}: not a plain tensor file ({first_line(exc)[:120]}); save a tensor or a dict of tensors with torch.save"
         ) from None
     if isinstance(obj, dict):
         _refuse_model_weights(obj, path, key)

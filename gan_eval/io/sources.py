@@ -1,11 +1,11 @@
 """What ``gan-eval score X`` reads: a samples file or a generator, told apart here once.
 
-A ``.pt`` may be either: a TorchScript archive is a generator (see :func:`~gan_eval.io.generators.is_torchscript`),
-a ``torch.save`` tensor file holds samples. ``pkg.module:factory`` and ``nn.Module`` objects are generators.
+A ``.pt2`` file is a generator; a ``.pt`` may be either: a TorchScript or ``torch.export`` archive is a
+generator (see :func:`~gan_eval.io.generator_files.is_generator_file`), a ``torch.save`` tensor file holds samples. ``pkg.module:factory`` and ``nn.Module`` objects are generators.
 
 ``n``: for a generator, how many samples to draw (required by metrics that read samples). For a samples file
 or array, the first ``n`` rows (an error if there are fewer): generators write samples in random order, so
-``gan-eval score fake.npz -n 2500`` scores exactly what ``gan-eval score generator.pt -n 2500`` draws.
+``gan-eval score fake.npz -n 2500`` scores exactly what ``gan-eval score generator.pt2 -n 2500`` draws.
 """
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ import torch
 from torch import nn
 
 from gan_eval.errors import GanEvalError
-from gan_eval.io.generators import GeneratorSource, is_factory_spec, is_torchscript, load_generator
+from gan_eval.io.generator_files import is_generator_file
+from gan_eval.io.generators import GeneratorSource, is_factory_spec, load_generator
 from gan_eval.io.samples import ArraySource, SampleSource, as_source
 
 
@@ -31,11 +32,11 @@ class GeneratorOptions:
 
 
 def is_generator(samples: object) -> bool:
-    """True for an ``nn.Module``, a ``pkg.module:factory`` string, or a path to a TorchScript archive."""
+    """True for an ``nn.Module``, a ``pkg.module:factory`` string, or a generator file (``.pt2`` or TorchScript)."""
     if isinstance(samples, nn.Module):
         return True
     if isinstance(samples, (str, Path)):
-        return is_factory_spec(str(samples)) or (Path(samples).is_file() and is_torchscript(samples))
+        return is_factory_spec(str(samples)) or is_generator_file(samples)
     return False
 
 

@@ -105,7 +105,7 @@ class Method:
     @torch.no_grad()
     def sample(self, n: int, generator: torch.Generator, batch_size: int = 10_000) -> torch.Tensor:
         """``n`` samples (CPU, float32) with the generator in eval mode (BatchNorm uses its running statistics,
-        as the exported TorchScript file does); training mode is restored afterwards."""
+        as the exported generator files do); training mode is restored afterwards."""
         net = self.generator()
         was_training = net.training
         net.eval()
