@@ -22,12 +22,15 @@ def test_reproduce_tiny_budget_writes_table_json_figure_and_resumes(tmp_path):
     summary = reproduce("veegan-table1", tmp_path, seeds=1, steps=2)
     assert summary["trained"] == len(table.rows) * len(table.columns)
     md = (tmp_path / "veegan-table1.md").read_text()
-    assert "| GAN |" in md and "| VEEGAN |" in md
+    assert "| GAN\\* |" in md and "| VEEGAN |" in md
+    # the GAN row is our construction (VEEGAN's networks without the reconstructor): said above the table and in the JSON
+    assert "\\*GAN row: our construction, not the paper's: VEEGAN's networks" in md
     assert "1.0 / 99.3" in md and "8.0 / 52.9" in md  # the paper's GAN and VEEGAN ring cells
     assert "2 iterations (paper: 100,000)" in md
     data = json.loads((tmp_path / "veegan-table1.json").read_text())
     assert len(data["cells"]) == len(table.rows) * len(table.columns) * len(table.metrics)
     assert all(c["ours"]["n"] == 1 for c in data["cells"])
+    assert data["row_notes"] == {"GAN": table.row("GAN").note} and "no released code" in data["row_notes"]["GAN"]
     assert (tmp_path / "veegan-table1.png").stat().st_size > 10_000
     assert (tmp_path / "veegan-table1-curves.png").stat().st_size > 10_000
     again = reproduce("veegan-table1", tmp_path, seeds=1, steps=2)

@@ -207,6 +207,7 @@ def summarise(table: Table, plan_jobs: list[Job], results: dict[Path, dict[str, 
         "run_s": round(run_s, 1),
         "paper_spread": table.paper_spread,
         "data": table.data_note,
+        "row_notes": {r.label: r.note for r in table.rows if r.note},
         **facts,
         "cells": cells,
     }
@@ -230,6 +231,7 @@ def render_markdown(table: Table, summary: dict[str, Any]) -> str:
         f"Cells: {names}. Ours: mean ± sd over {summary['seeds']} seeds. Paper: {summary['paper_spread']}.",
         f"Budget (deviates from the papers; see trainers/tables.py): {budget}.",
         f"Data: {summary['data']}.",
+        *(f"\\*{label} row: {note}." for label, note in summary["row_notes"].items()),
         f"Wall time: {summary['wall_s']:.0f} s for {summary['trained']} runs trained here with --jobs {summary['jobs']}"
         f" on {summary['device']}; summed run time {summary['run_s']:.0f} s.",
         "",
@@ -240,7 +242,7 @@ def render_markdown(table: Table, summary: dict[str, Any]) -> str:
     lines.append("| " + " | ".join(header) + " |")
     lines.append("|" + " --- |" * len(header))
     for row in table.rows:
-        parts = [row.label]
+        parts = [row.label + ("\\*" if row.label in summary["row_notes"] else "")]
         for column in table.columns:
             ours, paper = [], []
             for m in table.metrics:
