@@ -21,12 +21,23 @@ def test_ring8_means_match_pacgan_definition():
     assert ref.std == 0.01
 
 
-def test_ring8_linspace_variant_has_seven_locations_with_doubled_first():
-    """The unrolled notebook's linspace(0, 2 pi, 8): angle 0 == 2 pi, so 7 distinct locations."""
+def test_ring8_linspace_is_the_unrolled_notebook_and_gdpp_ring():
+    """poolio/unrolled_gan's sample_mog (every version) and GDPP's sample_ring: thetas = linspace(0, 2 pi, 8),
+    means (sin theta, cos theta) at radius 1, std 0.01. Closed form: theta_k = 2 pi k / 7, so theta_7 = theta_0
+    and the 7 distinct locations are (sin 2 pi k/7, cos 2 pi k/7), k = 0..6, the first with weight 2/8."""
     ref = get_reference("ring8-linspace")
-    assert ref.n_modes == 7
+    k = np.arange(7)
+    np.testing.assert_allclose(ref.centres(), np.stack([np.sin(2 * np.pi * k / 7), np.cos(2 * np.pi * k / 7)], 1), atol=1e-12)
     np.testing.assert_allclose(ref.weights.numpy(), [2 / 8] + [1 / 8] * 6)
-    np.testing.assert_allclose(np.linalg.norm(ref.centres(), axis=1), 2.0)
+    assert ref.std == 0.01 and ref.n_modes == 7
+
+
+def test_ring8_r2_is_the_unrolled_paper_text_ring():
+    """The unrolled-GAN paper's text: 8 modes on a circle of radius 2, std 0.02 (standard angles 2 pi k/8)."""
+    ref = get_reference("ring8-r2")
+    k = np.arange(8)
+    np.testing.assert_allclose(ref.centres(), 2 * np.stack([np.cos(2 * np.pi * k / 8), np.sin(2 * np.pi * k / 8)], 1), atol=1e-12)
+    assert ref.std == 0.02 and ref.n_modes == 8
 
 
 def test_grid25_means_and_std():

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from gan_eval.cli import app
-from trainers.reproduce import reproduce
+from trainers.reproduce import plan, reproduce
 from trainers.tables import TABLES
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -22,16 +22,73 @@ def test_reproduce_tiny_budget_writes_table_json_figure_and_resumes(tmp_path):
     summary = reproduce("veegan-table1", tmp_path, seeds=1, steps=2)
     assert summary["trained"] == len(table.rows) * len(table.columns)
     md = (tmp_path / "veegan-table1.md").read_text()
-    assert "| GAN |" in md and "| VEEGAN |" in md
+    assert "| GAN\\* |" in md and "| VEEGAN |" in md
+    # the GAN row is our construction (VEEGAN's networks without the reconstructor): said above the table and in the JSON
+    assert "\\*GAN row: our construction, not the paper's: VEEGAN's networks" in md
     assert "1.0 / 99.3" in md and "8.0 / 52.9" in md  # the paper's GAN and VEEGAN ring cells
     assert "2 iterations (paper: 100,000)" in md
     data = json.loads((tmp_path / "veegan-table1.json").read_text())
     assert len(data["cells"]) == len(table.rows) * len(table.columns) * len(table.metrics)
     assert all(c["ours"]["n"] == 1 for c in data["cells"])
+    assert data["row_notes"] == {"GAN": table.row("GAN").note} and "no released code" in data["row_notes"]["GAN"]
     assert (tmp_path / "veegan-table1.png").stat().st_size > 10_000
     assert (tmp_path / "veegan-table1-curves.png").stat().st_size > 10_000
     again = reproduce("veegan-table1", tmp_path, seeds=1, steps=2)
     assert again["trained"] == 0 and again["cells"] == summary["cells"]
+
+
+def tree_bytes(folder):
+    return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_tables_sharing_an_out_each_train_their_own_runs_and_leave_the_others_untouched(tmp_path):
+    """pacgan-table1 then veegan-table1 into one --out: veegan's GAN row (VEEGAN's networks without the
+    reconstructor, fresh data) and ALI row (fresh data) are trained as asked, not read from pacgan's GAN and
+    ALI runs (other method / a fixed 100k-point set), and every file of pacgan's runs stays byte for byte."""
+    reproduce("pacgan-table1", tmp_path, seeds=1, steps=2)
+    pacgan_runs = tree_bytes(tmp_path / "runs")
+    summary = reproduce("veegan-table1", tmp_path, seeds=1, steps=2)
+    veegan = TABLES.get("veegan-table1")
+    assert summary["trained"] == len(veegan.rows) * len(veegan.columns)
+    for job in plan(veegan, tmp_path, seeds=1, steps=2):
+        stored = json.loads((job.run_dir / "config.json").read_text())
+        assert stored == job.resolved and stored["train_size"] is None
+        if job.row.label == "GAN":
+            assert stored["method"] == "veegan" and stored["params"]["reconstructor"] is False
+    after = tree_bytes(tmp_path / "runs")
+    assert {k: after[k] for k in pacgan_runs} == pacgan_runs
+
+
+def test_a_new_budget_trains_new_runs_beside_the_finished_ones(tmp_path):
+    """A finished run is reused only for its exact configuration: --steps 3 after --steps 2 trains every run
+    again into new folders and keeps the 2-step runs as they were."""
+    reproduce("moons-latent-dim", tmp_path, seeds=1, steps=2)
+    two_steps = tree_bytes(tmp_path / "runs")
+    again = reproduce("moons-latent-dim", tmp_path, seeds=1, steps=3)
+    assert again["trained"] == 2 and len(list((tmp_path / "runs").iterdir())) == 4
+    after = tree_bytes(tmp_path / "runs")
+    assert {k: after[k] for k in two_steps} == two_steps
+
+
+def test_reproduce_clash_is_one_line_before_any_training(tmp_path):
+    """A planned run folder that holds another configuration (or a stray file) stops the table with exit 2 and
+    one line naming the folder, before anything is trained or written."""
+    runner = CliRunner()
+    args = ["reproduce", "moons-latent-dim", "--seeds", "2", "--steps", "2", "--out", str(tmp_path), "--no-progress"]
+    jobs = plan(TABLES.get("moons-latent-dim"), tmp_path, seeds=2, steps=2)
+    clash = jobs[-1].run_dir  # the last run: a check made while training would find it only at the end
+    clash.mkdir(parents=True)
+    (clash / "config.json").write_text(json.dumps({**jobs[-1].resolved, "train_size": 100_000}))
+    before = tree_bytes(tmp_path)
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2 and result.output.count("\n") == 1, result.output
+    assert result.output.startswith(f"error: {clash}: was made with a different configuration (train_size: 100000 here, 32 asked)")
+    assert tree_bytes(tmp_path) == before
+    (clash / "config.json").unlink()
+    (clash / "notes.txt").write_text("mine")
+    stray = runner.invoke(app, args)
+    assert stray.exit_code == 2 and f"error: {clash}: not empty but holds no config.json" in stray.output
+    assert [p.name for p in (tmp_path / "runs").iterdir()] == [clash.name]
 
 
 def test_cli_train_writes_run_and_curves_and_refuses_bad_settings(tmp_path):

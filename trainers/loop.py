@@ -148,18 +148,9 @@ class Run:
 
     def open_directory(self) -> None:
         """Create the run directory, or check that an existing one was made with the same configuration."""
+        check_stored_config(self.dir, self.config, RESUMABLE_CHANGES)
         self.dir.mkdir(parents=True, exist_ok=True)
-        stored_path = self.path("config.json")
-        if stored_path.exists():
-            stored = json.loads(stored_path.read_text(encoding="utf-8"))
-            changed = [k for k in sorted(set(stored) | set(self.config)) if k not in RESUMABLE_CHANGES and stored.get(k) != self.config.get(k)]
-            if changed:
-                key = changed[0]
-                raise GanEvalError(
-                    f"{self.dir}: was made with a different configuration ({key}: {_short(stored.get(key))} here,"
-                    f" {_short(self.config.get(key))} asked); use another --out or delete that folder"
-                )
-        save_json(stored_path, self.config)
+        save_json(self.path("config.json"), self.config)
         save_json(self.path("environment.json"), environment(self.device))
 
     def save_checkpoint(self) -> None:
@@ -231,6 +222,24 @@ class Run:
         return result
 
 
+def check_stored_config(run_dir: Path, asked: dict[str, Any], resumable: tuple[str, ...] = ()) -> None:
+    """One-line :class:`GanEvalError` unless ``run_dir`` is absent, empty, or holds a ``config.json`` equal to the
+    resolved configuration ``asked`` in every key but ``resumable``."""
+    stored_path = run_dir / "config.json"
+    if not stored_path.exists():
+        if run_dir.is_dir() and any(run_dir.iterdir()):
+            raise GanEvalError(f"{run_dir}: not empty but holds no config.json of a run; use another --out or move that folder away")
+        return
+    stored = json.loads(stored_path.read_text(encoding="utf-8"))
+    changed = [k for k in sorted(set(stored) | set(asked)) if k not in resumable and stored.get(k) != asked.get(k)]
+    if changed:
+        key = changed[0]
+        raise GanEvalError(
+            f"{run_dir}: was made with a different configuration ({key}: {_short(stored.get(key))} here,"
+            f" {_short(asked.get(key))} asked); use another --out or move that folder away"
+        )
+
+
 def _short(value: Any) -> str:
     text = json.dumps(value)
     return text if len(text) <= 60 else text[:57] + "..."
@@ -247,13 +256,14 @@ def read_metrics(run_dir: str | Path) -> list[dict[str, Any]]:
     return sorted(lines, key=lambda line: line["step"])
 
 
-def finished_result(run_dir: str | Path, steps: int) -> dict[str, Any] | None:
-    """The result of a run in ``run_dir`` that has finished ``steps`` steps, else None."""
+def finished_result(run_dir: str | Path, config: dict[str, Any]) -> dict[str, Any] | None:
+    """The result of the run in ``run_dir`` if it finished with exactly the resolved configuration ``config``
+    (steps included), else None."""
     path = Path(run_dir) / "result.json"
     if not path.exists():
         return None
     result = json.loads(path.read_text(encoding="utf-8"))
-    return result if result.get("step") == steps else None
+    return result if result.get("config") == config and result.get("step") == config["steps"] else None
 
 
 def train(
@@ -273,7 +283,7 @@ def train(
     run.load_checkpoint()
     if run.step > run.steps:
         raise GanEvalError(f"{run.dir}: already trained {run.step} steps, more than the {run.steps} asked; ask for at least {run.step}")
-    done = finished_result(run.dir, run.steps)
+    done = finished_result(run.dir, run.config)
     if run.step == run.steps and done is not None:
         return done
     real = lambda n: run.data.batch(n, run.generators["data"]).to(run.device)  # noqa: E731

@@ -1,7 +1,10 @@
 """Re-run a paper's table: every method x dataset x seed, then the table beside the paper's numbers.
 
-``reproduce(name, out)`` trains the runs of :mod:`trainers.tables` under ``out/runs/`` (finished runs are
-not re-run; killed ones resume from their checkpoint), in parallel worker processes when ``jobs > 1``, and
+``reproduce(name, out)`` trains the runs of :mod:`trainers.tables` under ``out/runs/``, in parallel worker
+processes when ``jobs > 1``. Each run's folder is ``LABEL-DATASET-HASH-sSEED``, HASH naming its resolved
+configuration (:func:`run_dir_name`), so tables sharing an ``out`` never share a run unless its configuration
+is the same; a finished run is reused only when its stored configuration equals the one asked, a killed one
+resumes from its checkpoint, and a folder holding anything else stops the table before any training. It
 writes ``out/NAME.md`` (our mean ± sd over seeds beside the paper's number in every cell), ``out/NAME.json``
 (every per-seed value, mean, sd, s.e., the paper's numbers, budgets, wall time), ``out/NAME.png``
 (samples of seed 0 for every method and dataset over the modes, like VEEGAN's Fig. 2; per-mode counts for
@@ -14,6 +17,7 @@ Run without the CLI (only torch, numpy, scipy, matplotlib needed)::
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import os
@@ -30,7 +34,7 @@ import numpy as np
 from gan_eval.errors import GanEvalError
 from gan_eval.io.atomic import save_json, write_with
 from gan_eval.progress import Progress, clock_time
-from trainers.loop import StepInfo, TrainConfig, finished_result, read_metrics, train
+from trainers.loop import StepInfo, TrainConfig, check_stored_config, finished_result, read_metrics, resolve_config, train
 from trainers.tables import TABLES, Column, Row, Table
 
 # ms per iteration on one core of the development machine (benchmarks/speed/trainer_steps.py), 2-D and
@@ -64,6 +68,7 @@ class Job:
     column: Column
     seed: int
     config: TrainConfig
+    resolved: dict[str, Any]
     run_dir: Path
 
     def cost(self, done: int = 0) -> float:
@@ -75,8 +80,17 @@ def slug(label: str) -> str:
     return "".join(c if c.isalnum() else "-" for c in label.lower()).strip("-")
 
 
+def run_dir_name(label: str, resolved: dict[str, Any]) -> str:
+    """``LABEL-DATASET-HASH-sSEED``: HASH is the first 10 hex digits of the SHA-256 of the resolved configuration
+    without its seed (sorted-key JSON), so the seeds of one cell share it, and any change of method,
+    hyper-parameter, budget, training set, evaluation, device or reference definition gives another folder."""
+    cell = {k: v for k, v in resolved.items() if k != "seed"}
+    digest = hashlib.sha256(json.dumps(cell, sort_keys=True).encode()).hexdigest()[:10]
+    return f"{slug(label)}-{resolved['dataset']}-{digest}-s{resolved['seed']}"
+
+
 def plan(table: Table, out: Path, seeds: int, steps: int | None = None, device: str = "cpu", eval_every: int | None = None) -> list[Job]:
-    """Every run of the table, with its configuration and run directory."""
+    """Every run of the table, with its configuration, resolved configuration and run directory."""
     jobs = []
     for row in table.rows:
         for column in table.columns:
@@ -93,7 +107,8 @@ def plan(table: Table, out: Path, seeds: int, steps: int | None = None, device: 
                     device=device,
                     params=dict(row.params),
                 )
-                jobs.append(Job(row, column, seed, config, out / "runs" / f"{slug(row.label)}-{column.dataset}-s{seed}"))
+                resolved = resolve_config(config)
+                jobs.append(Job(row, column, seed, config, resolved, out / "runs" / run_dir_name(row.label, resolved)))
     return jobs
 
 
@@ -134,10 +149,12 @@ def reproduce(
         raise GanEvalError(f"--seeds {seeds} / --jobs {jobs}: both must be positive")
     out = Path(out)
     all_jobs = plan(table, out, seeds, steps, device)
+    for job in all_jobs:  # every clash before any training: a table never stops half-way
+        check_stored_config(job.run_dir, job.resolved)
     results: dict[Path, dict[str, Any]] = {}
     pending = []
     for job in all_jobs:
-        done = finished_result(job.run_dir, job.config.steps)
+        done = finished_result(job.run_dir, job.resolved)
         if done is not None:
             results[job.run_dir] = done
         else:
@@ -295,6 +312,7 @@ def summarise(table: Table, plan_jobs: list[Job], results: dict[Path, dict[str, 
         "run_s": round(run_s, 1),
         "paper_spread": table.paper_spread,
         "data": table.data_note,
+        "row_notes": {r.label: r.note for r in table.rows if r.note},
         **facts,
         "cells": cells,
     }
@@ -315,6 +333,7 @@ def render_markdown(table: Table, summary: dict[str, Any]) -> str:
         f"Cells: {names}. Ours: mean ± sd over {summary['seeds']} seeds. Paper: {summary['paper_spread']}.",
         f"Budget (deviates from the papers; see trainers/tables.py): {budget}.",
         f"Data: {summary['data']}.",
+        *(f"\\*{label} row: {note}." for label, note in summary["row_notes"].items()),
         f"Wall time: {summary['wall_s']:.0f} s for {summary['trained']} runs trained here with --jobs {summary['jobs']}"
         f" on {summary['device']}; summed run time {summary['run_s']:.0f} s.",
         "",
@@ -325,7 +344,7 @@ def render_markdown(table: Table, summary: dict[str, Any]) -> str:
     lines.append("| " + " | ".join(header) + " |")
     lines.append("|" + " --- |" * len(header))
     for row in table.rows:
-        parts = [row.label]
+        parts = [row.label + ("\\*" if row.label in summary["row_notes"] else "")]
         for column in table.columns:
             ours, paper = [], []
             for m in table.metrics:

@@ -23,7 +23,7 @@ FAMILIES: Registry[Callable[..., Reference]] = Registry("reference family")
 
 REFERENCES.add("ring8", lambda: ring(8, 1.0, 0.01, name="ring8"))
 REFERENCES.add("ring8-r2", lambda: ring(8, 2.0, 0.02, name="ring8-r2"))
-REFERENCES.add("ring8-linspace", lambda: ring(8, 2.0, 0.02, endpoint=True, name="ring8-linspace"))
+REFERENCES.add("ring8-linspace", lambda: ring(8, 1.0, 0.01, endpoint=True, sin_cos=True, name="ring8-linspace"))
 REFERENCES.add("grid25", lambda: grid(5, 2.0, 0.05, name="grid25"))
 REFERENCES.add("hd1200", lambda: shifted_subspace(name="hd1200"))
 REFERENCES.add("moons", lambda: Moons(0.05, name="moons"))

@@ -4,9 +4,10 @@ Definitions follow the papers' released code (see ``PROTOCOLS.md`` in the projec
 
 * ``ring8``: means (cos 2 pi k/8, sin 2 pi k/8), k = 0..7, radius 1, std 0.01 (PacGAN's 2DRing config;
   VEEGAN Fig. 2).
-* ``ring8-r2``: the same 8 angles at radius 2, std 0.02 (the unrolled-GAN paper's text).
-* ``ring8-linspace``: angles ``linspace(0, 2 pi, 8)`` at radius 2, std 0.02, as the unrolled-GAN notebook and
-  GDPP code build it; angle 0 and 2 pi coincide, so it has 7 distinct locations and location 0 has weight 2/8.
+* ``ring8-r2``: the same 8 angles at radius 2, std 0.02 (the unrolled-GAN paper's text; no released code).
+* ``ring8-linspace``: the unrolled-GAN notebook's ``sample_mog`` (poolio/unrolled_gan, every version) and GDPP's
+  ``sample_ring``: theta = ``linspace(0, 2 pi, 8)``, means (sin theta, cos theta), radius 1, std 0.01. Angle 0
+  and 2 pi coincide, so it has 7 distinct locations and location 0, (0, 1), has weight 2/8.
 * ``grid25``: means {-4, -2, 0, 2, 4}^2, std 0.05 (ALI, PacGAN, VEEGAN code).
 * ``hd1200``: PacGAN's reconstruction of VEEGAN's 1200-D mixture: x[:, :700] ~ N(0, I), x[:, 700:] = 0,
   then every coordinate is shifted by MEANS[label], MEANS = [-1, -0.5, 0, 0.5, -2, -2.5, 10, 0.25, -13, -5.5].
@@ -94,11 +95,25 @@ class GaussianMixture(Reference):
         return {**super().describe(), **self.params}
 
 
-def ring(n: int = 8, radius: float = 1.0, std: float = 0.01, *, endpoint: bool = False, name: str | None = None) -> GaussianMixture:
-    """``n`` Gaussians on a circle. ``endpoint=True`` reproduces ``linspace(0, 2 pi, n)`` (first = last angle)."""
+def ring(
+    n: int = 8,
+    radius: float = 1.0,
+    std: float = 0.01,
+    *,
+    endpoint: bool = False,
+    sin_cos: bool = False,
+    name: str | None = None,
+) -> GaussianMixture:
+    """``n`` Gaussians on a circle at angles theta = ``linspace(0, 2 pi, n, endpoint)``, means
+    radius (cos theta, sin theta). ``endpoint=True`` reproduces ``linspace(0, 2 pi, n)`` (first = last angle);
+    ``sin_cos=True`` puts the means at radius (sin theta, cos theta) instead (from the top, clockwise), as the
+    unrolled-GAN notebook and GDPP do."""
     angles = np.linspace(0.0, 2 * math.pi, n, endpoint=endpoint)
-    means = radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)
-    params = {"n": n, "radius": radius, "endpoint": endpoint}
+    x, y = (np.sin(angles), np.cos(angles)) if sin_cos else (np.cos(angles), np.sin(angles))
+    means = radius * np.stack([x, y], axis=1)
+    # sin_cos recorded only when set, so the description (in every run's config.json) of rings made before it
+    # existed stays the same and their runs still resume.
+    params = {"n": n, "radius": radius, "endpoint": endpoint, **({"sin_cos": True} if sin_cos else {})}
     return GaussianMixture(name or f"ring:n={n},radius={radius},std={std}", means, std, params=params)
 
 
