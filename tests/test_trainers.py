@@ -144,17 +144,33 @@ def test_fresh_data_differs_every_batch_and_follows_the_reference():
     assert hq.float().mean() > 0.97  # 98.89 % in closed form
 
 
+CLAIM_SEEDS = 4
+CLAIM_STEPS = 2000
+CLAIM_EVAL_EVERY = 250
+CLAIM_MARGIN = 1.0
+
+
 @pytest.mark.slow
-def test_veegan_covers_more_ring8_modes_than_the_gan_on_its_networks_at_the_same_budget(tmp_path):
-    """VEEGAN Table 1's claim (ring8: VEEGAN 8 modes, GAN 1) at 6,000 iterations, seed 0, 2,500 samples:
-    VEEGAN against its own networks, optimiser and batch without the reconstructor (the GAN row of
-    ``veegan-table1``), so the only difference is what the paper credits. Observed here: VEEGAN 7 modes, the
-    GAN 1 (2,200 of its 2,500 samples nearest one mode). Longer runs (``benchmarks/reproduce/results/ring8-20k.md``)
-    show the GAN spreading to all 8 modes after ~10k iterations: the claim holds for short budgets."""
-    modes = {
-        name: train(TrainConfig("veegan", "ring8", seed=0, steps=6000, eval_every=6000, params=params), tmp_path / name)[
-            "values"
-        ]["modes"]
-        for name, params in (("gan", {"reconstructor": False}), ("veegan", {}))
-    }
-    assert modes["veegan"] >= modes["gan"] + 3, modes
+def test_veegan_covers_more_ring8_modes_than_the_gan_on_its_networks_over_seeds(tmp_path):
+    """VEEGAN Table 1's claim (ring8: VEEGAN 8 modes, GAN 1) as a statistic over seeds: VEEGAN against its own
+    networks, optimiser and batch without the reconstructor (the GAN row of ``veegan-table1``), so the only
+    difference is what the paper credits. Statistic: modes(VEEGAN) - modes(GAN), 2,500 samples, averaged over the
+    8 evaluations every 250 of the first 2,000 iterations and over seeds 0-3; it must be >= 1 mode.
+
+    One seed's mode count changes with the CPU's kernels (GAN training is chaotic), so the margin comes from the
+    spread over 20 seeds measured with AVX-512 and with ``ATEN_CPU_CAPABILITY=default`` kernels
+    (``benchmarks/reproduce/results/veegan-claim-seeds.md``): the per-seed average was 2.29 ± 0.50 (min 1.50) and
+    2.46 ± 0.41 (min 1.88), so the mean of 4 seeds sits 5 or more of its standard deviations above 1 on either
+    kernel set (seeds 0-3 gave 2.50 and 2.25).
+    At single evaluations one seed may tie or reverse (min -1), and by 8,000 iterations the GAN leaves its
+    mode in 3 of 20 runs; the claim is about the early budget, averaged."""
+    diffs = []
+    for seed in range(CLAIM_SEEDS):
+        curves = {}
+        for name, params in (("gan", {"reconstructor": False}), ("veegan", {})):
+            config = TrainConfig("veegan", "ring8", seed=seed, steps=CLAIM_STEPS, eval_every=CLAIM_EVAL_EVERY, params=params)
+            train(config, tmp_path / f"{name}-s{seed}")
+            curves[name] = [line["modes"] for line in metric_lines(tmp_path / f"{name}-s{seed}")]
+        assert len(curves["veegan"]) == len(curves["gan"]) == CLAIM_STEPS // CLAIM_EVAL_EVERY
+        diffs.append(float(np.mean(np.subtract(curves["veegan"], curves["gan"]))))
+    assert np.mean(diffs) >= CLAIM_MARGIN, diffs
