@@ -234,7 +234,12 @@ def check_stored_config(run_dir: Path, asked: dict[str, Any], resumable: tuple[s
         if run_dir.is_dir() and any(run_dir.iterdir()):
             raise GanEvalError(f"{run_dir}: not empty but holds no config.json of a run; use another --out or move that folder away")
         return
-    stored = json.loads(stored_path.read_text(encoding="utf-8"))
+    try:
+        stored = json.loads(stored_path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError:
+        stored = None
+    if not isinstance(stored, dict):
+        raise GanEvalError(f"{stored_path}: not a JSON configuration; use another --out or move that folder away")
     changed = [k for k in sorted(set(stored) | set(asked)) if k not in resumable and stored.get(k) != asked.get(k)]
     if changed:
         key = changed[0]
