@@ -84,6 +84,9 @@ def test_reproduce_clash_is_one_line_before_any_training(tmp_path):
     assert result.exit_code == 2 and result.output.count("\n") == 1, result.output
     assert result.output.startswith(f"error: {clash}: was made with a different configuration (train_size: 100000 here, 32 asked)")
     assert tree_bytes(tmp_path) == before
+    (clash / "config.json").write_text("{")
+    broken = runner.invoke(app, args)
+    assert broken.exit_code == 2 and f"error: {clash / 'config.json'}: not a JSON configuration" in broken.output
     (clash / "config.json").unlink()
     (clash / "notes.txt").write_text("mine")
     stray = runner.invoke(app, args)

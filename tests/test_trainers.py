@@ -89,7 +89,7 @@ def test_resume_refuses_a_changed_config_but_extends_steps(tmp_path):
     config = TrainConfig("gan", "ring8", seed=0, steps=4, eval_every=2)
     train(config, tmp_path)
     changed = TrainConfig("gan", "ring8", seed=0, steps=4, eval_every=2, params={"lr": 3e-4})
-    with pytest.raises(GanEvalError, match=r"different configuration \(params") as info:
+    with pytest.raises(GanEvalError, match=r"different configuration \(params.lr: 0.0001 here, 0.0003 asked\)") as info:
         train(changed, tmp_path)
     assert "\n" not in str(info.value)
     extended, losses = run_collecting(TrainConfig("gan", "ring8", seed=0, steps=6, eval_every=2), tmp_path)

@@ -230,13 +230,21 @@ def check_stored_config(run_dir: Path, asked: dict[str, Any], resumable: tuple[s
         if run_dir.is_dir() and any(run_dir.iterdir()):
             raise GanEvalError(f"{run_dir}: not empty but holds no config.json of a run; use another --out or move that folder away")
         return
-    stored = json.loads(stored_path.read_text(encoding="utf-8"))
+    try:
+        stored = json.loads(stored_path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError:
+        stored = None
+    if not isinstance(stored, dict):
+        raise GanEvalError(f"{stored_path}: not a JSON configuration; use another --out or move that folder away")
     changed = [k for k in sorted(set(stored) | set(asked)) if k not in resumable and stored.get(k) != asked.get(k)]
     if changed:
-        key = changed[0]
+        key, here, there = changed[0], stored.get(changed[0]), asked.get(changed[0])
+        while isinstance(here, dict) and isinstance(there, dict):  # name the hyper-parameter, not all of params
+            sub = next(k for k in sorted(set(here) | set(there)) if here.get(k) != there.get(k))
+            key, here, there = f"{key}.{sub}", here.get(sub), there.get(sub)
         raise GanEvalError(
-            f"{run_dir}: was made with a different configuration ({key}: {_short(stored.get(key))} here,"
-            f" {_short(asked.get(key))} asked); use another --out or move that folder away"
+            f"{run_dir}: was made with a different configuration ({key}: {_short(here)} here,"
+            f" {_short(there)} asked); use another --out or move that folder away"
         )
 
 
