@@ -18,13 +18,12 @@ hd1200: GAN 45, ALI 42, Unrolled 160, VEEGAN 46, ablation 25.
 
 VEEGAN Table 1 gets 8,000 iterations on the 2-D mixtures, the fewest at which VEEGAN held 7-8 ring modes
 in our seed-0 probe (6.5 on average over 10 seeds; it spreads out only after ~6k; see
-:mod:`trainers.methods.veegan`), and 1,500 on hd1200
-(~9,000 core-seconds for 5 seeds). Its GAN row is our construction (the paper's GAN configuration is in no
-released code; the row's note says so in every output): VEEGAN's own networks without the reconstructor, so
-the row isolates what the paper claims (that GAN holds 0-2 ring modes at every 1k evaluation up to 7k in 20 of 20 runs
-and has left its mode by 8k in 3: ``benchmarks/reproduce/results/veegan-claim-seeds.md``); PacGAN's GAN baseline is in
-``pacgan-table1``. PacGAN Table 1:
-2,000 iterations (100 runs, ~5,800 core-seconds); moons: 3,000 iterations at batch 32.
+:mod:`trainers.methods.veegan`), and 1,500 on hd1200 (~9,000 core-seconds for 5 seeds). Its GAN row is our
+construction (the paper's GAN configuration is in no released code; the row's note says so in every output):
+VEEGAN's own networks without the reconstructor, so the row isolates what the paper claims (that GAN holds
+0-2 ring modes at every 1k evaluation up to 7k in 20 of 20 runs and has left its mode by 8k in 3:
+``benchmarks/reproduce/results/veegan-claim-seeds.md``); PacGAN's GAN baseline is in ``pacgan-table1``.
+PacGAN Table 1: 2,000 iterations (100 runs, ~5,800 core-seconds); moons: 3,000 iterations at batch 32.
 """
 from __future__ import annotations
 

@@ -24,8 +24,8 @@ iterations (2,200 of 2,500 samples nearest (-1, 0) at 6k), then spreads to 8 mod
 HQ at 20k; VEEGAN covers 7 modes by 6k and 8 by 10k but sharpens slowly (10.8 % HQ at 20k; the paper: 52.9 %
 after 100k). That is one trajectory: over 10 seeds and two CPU kernel sets
 (``benchmarks/reproduce/results/veegan-claim-seeds.md``) VEEGAN averages 3.6 modes at 6k and 6.5 at 8k, the
-ablation holds 0-2 modes at every 1k evaluation up to 7k in all 20 runs and has left its mode by 8k in 3. The reconstructor buys
-early coverage here, not a better end point at 20k.
+ablation holds 0-2 modes at every 1k evaluation up to 7k in all 20 runs and has left its mode by 8k in 3.
+The reconstructor buys early coverage here, not a better end point at 20k.
 """
 from __future__ import annotations
 
