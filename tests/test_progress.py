@@ -182,7 +182,7 @@ def test_train_classifier_prints_progress_over_steps(tmp_path, mnist_dir, monkey
 
 def test_progress_of_runs_in_worker_processes_is_read_from_their_metrics(tmp_path):
     """With --jobs > 1 the iterations done are read from each run's metrics.jsonl: its last complete line."""
-    from trainers.reproduce import evaluated_step
+    from trainers.loop import evaluated_step
 
     assert evaluated_step(tmp_path) == 0
     (tmp_path / "metrics.jsonl").write_text('{"step": 100, "modes": 3}\n{"step": 200, "modes": 4}\n{"step": 3')

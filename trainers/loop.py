@@ -264,6 +264,19 @@ def read_metrics(run_dir: str | Path) -> list[dict[str, Any]]:
     return sorted(lines, key=lambda line: line["step"])
 
 
+def evaluated_step(run_dir: str | Path) -> int:
+    """The last step in a run directory's ``metrics.jsonl`` (its last checkpoint), 0 if none yet. A line a
+    worker is still writing does not parse and is skipped."""
+    path = Path(run_dir) / "metrics.jsonl"
+    lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
+    for line in reversed(lines):
+        try:
+            return int(json.loads(line)["step"])
+        except (ValueError, KeyError):
+            continue
+    return 0
+
+
 def finished_result(run_dir: str | Path, config: dict[str, Any]) -> dict[str, Any] | None:
     """The result of the run in ``run_dir`` if it finished with exactly the resolved configuration ``config``
     (steps included), else None."""

@@ -34,7 +34,7 @@ import numpy as np
 from gan_eval.errors import GanEvalError
 from gan_eval.io.atomic import save_json, write_with
 from gan_eval.progress import Progress, clock_time
-from trainers.loop import StepInfo, TrainConfig, check_stored_config, finished_result, read_metrics, resolve_config, train
+from trainers.loop import StepInfo, TrainConfig, check_stored_config, evaluated_step, finished_result, read_metrics, resolve_config, train
 from trainers.tables import TABLES, Column, Row, Table
 
 # ms per iteration on one core of the development machine (benchmarks/speed/trainer_steps.py), 2-D and
@@ -204,19 +204,6 @@ def reproduce(
     plot_table(table, all_jobs, files["figure"])
     plot_table_curves(table, all_jobs, files["curves"])
     return summary
-
-
-def evaluated_step(run_dir: Path) -> int:
-    """The last step in a run directory's ``metrics.jsonl`` (its last checkpoint), 0 if none yet. A line a
-    worker is still writing does not parse and is skipped."""
-    path = run_dir / "metrics.jsonl"
-    lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
-    for line in reversed(lines):
-        try:
-            return int(json.loads(line)["step"])
-        except (ValueError, KeyError):
-            continue
-    return 0
 
 
 def plan_line(table: Table, all_jobs: list[Job], pending: list[Job], first: dict[Path, int], jobs: int, device: str) -> str:
