@@ -1,4 +1,4 @@
-"""Training data drawn from a known reference, in the two ways the papers do it.
+"""A known reference (the mixtures, moons) as a training dataset, drawn in the two ways the papers do it.
 
 * ``train_size=None`` (VEEGAN's notebooks): every batch is fresh, drawn from the reference with a seed
   taken from the data generator.
@@ -17,9 +17,29 @@ from typing import Any
 import torch
 
 from gan_eval.references import Reference
+from trainers.datasets.base import Dataset, Sampler
 
 
-class TrainingData:
+class MixtureDataset(Dataset):
+    """Vectors from a known reference; no held-out split is needed (the evaluators know the distribution)."""
+
+    kind = "vector"
+    default_evaluators = ("modes",)
+
+    def __init__(self, reference: Reference) -> None:
+        self.reference = reference
+        self.name = reference.name
+        self.shape = (reference.dim,)
+        self.value_range = None
+
+    def sampler(self, train_size: int | None, set_seed: int) -> "TrainingData":
+        return TrainingData(self.reference, train_size, set_seed)
+
+    def describe(self) -> dict[str, Any]:
+        return self.reference.describe()
+
+
+class TrainingData(Sampler):
     """Batches of ``reference`` samples for training, deterministic given the generators."""
 
     def __init__(self, reference: Reference, train_size: int | None, set_seed: int) -> None:
