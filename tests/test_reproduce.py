@@ -99,7 +99,7 @@ def test_cli_train_writes_run_and_curves_and_refuses_bad_settings(tmp_path):
     args = ["train", "gan", "--dataset", "grid25", "--steps", "4", "--eval-every", "2", "--out", str(tmp_path), "--no-progress"]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
-    assert "step 4:" in result.output and "/25 modes" in result.output
+    assert "step 4: modes " in result.output and "hq_percent " in result.output
     run = tmp_path / "gan-grid25-s0"
     assert (run / "generator.pt").exists() and len((run / "metrics.jsonl").read_text().splitlines()) == 2
     assert (run / "curves.png").stat().st_size > 10_000

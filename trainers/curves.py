@@ -1,4 +1,4 @@
-"""Training curves: modes, HQ % and the losses against iterations, read from runs' ``metrics.jsonl``.
+"""Training curves: every evaluator scalar and loss against iterations, read from runs' ``metrics.jsonl``.
 
 One panel per quantity, one line per run, so that e.g. VEEGAN and its GAN ablation can be laid side by side
 (``gan-eval curves RUN_A RUN_B -o curves.png``); ``gan-eval train`` draws its own run's curves.
@@ -16,16 +16,17 @@ from trainers.loop import read_metrics
 
 # Not curves: bookkeeping fields of a metrics line.
 _NOT_PLOTTED = {"step", "elapsed_s", "n_modes", "n", "finite"}
-_FIRST = ("modes", "hq_percent", "kl")
 
 
 def plot_curves(run_dirs: Sequence[str | Path], path: str | Path, labels: Sequence[str] | None = None) -> Path:
     """One PNG of every run's curves; ``labels`` default to the run directories' names."""
     runs = [read_metrics(d) for d in run_dirs]
     labels = list(labels) if labels is not None else [Path(d).name for d in run_dirs]
-    keys = {k for lines in runs for line in lines for k, v in line.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
-    keys -= _NOT_PLOTTED
-    panels = [k for k in _FIRST if k in keys] + sorted(keys - set(_FIRST))
+    # panels in the order the lines hold them: the losses, then the evaluators' scalars in their order
+    panels = list(dict.fromkeys(
+        k for lines in runs for line in lines for k, v in line.items()
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and k not in _NOT_PLOTTED
+    ))
     ncols = min(3, len(panels))
     nrows = -(-len(panels) // ncols)
     plt, fig, grid = new_figure(ncols, width=3.6, nrows=nrows, height=3.0)
@@ -38,10 +39,8 @@ def plot_curves(run_dirs: Sequence[str | Path], path: str | Path, labels: Sequen
             points = [(line["step"], line[key]) for line in lines if line.get(key) is not None]
             if points:
                 ax.plot(*zip(*points), marker=".", label=label, color=colour)
-        if key == "modes":
-            ax.axhline(runs[0][0]["n_modes"], color="grey", linestyle="--", linewidth=0.8)
         ax.set_xlabel("iteration")
-        ax.set_title({"hq_percent": "HQ %", "kl": "reverse KL (nats)"}.get(key, key), fontsize=10)
+        ax.set_title(key, fontsize=10)
     axes[0].legend(fontsize=8)
     fig.tight_layout()
     write_with(path, lambda tmp: fig.savefig(tmp, dpi=90))

@@ -4,7 +4,8 @@ A run directory holds
 
 * ``config.json``: the resolved configuration (every hyper-parameter, the reference's definition);
 * ``environment.json``: versions of Python / torch / numpy / gan-eval, the device, the thread count;
-* ``metrics.jsonl``: one line per evaluation: step, mean losses since the last one, modes / HQ % / KL;
+* ``metrics.jsonl``: one line per evaluation: step, mean losses since the last one, and every scalar of the
+  run's evaluators (:mod:`trainers.evaluators`: modes / HQ % / KL on mixtures, Stacked-MNIST modes / KL, ...);
 * ``checkpoint.pt``: state dicts of the networks and optimizers, the RNG states, the data order, the step
   (written atomically at every evaluation);
 * at the end ``generator.pt2`` (a ``torch.export`` program, CPU, eval mode, any batch size), the same
@@ -40,20 +41,23 @@ from gan_eval.errors import GanEvalError
 from gan_eval.io.atomic import atomic_path, save_json, save_npz, write_with
 from gan_eval.io.generator_files import save_generator
 from gan_eval.io.latent import LatentSpec
-from gan_eval.metrics.modes import mode_coverage
-from gan_eval.references import get_reference
-from trainers.datasets import TrainingData
+from trainers.datasets import build_dataset
+from trainers.evaluators import EvalInput, build_evaluators, headline
 from trainers.methods import METHODS, Method, make_params
+from trainers.methods.base import DataShape
 
 PURPOSES = ("init", "train_set", "data", "noise", "eval")
-RESUMABLE_CHANGES = ("steps",)
+RESUMABLE_CHANGES = ("steps", "data_dir")
 
 
 @dataclass
 class TrainConfig:
-    """What to train. ``steps=None`` means the method's paper budget; ``train_size=None`` fresh data every
-    batch, N a fixed set of N points drawn once (see :mod:`trainers.datasets`); ``params`` overrides the
-    method's hyper-parameter defaults (``--set key=value``)."""
+    """What to train. ``dataset`` is a dataset spec (:func:`trainers.datasets.build_dataset`: a mixture name,
+    ``stacked-mnist``, ``cifar10``, ``folder:size=64``...) read from ``data_dir`` where it has files;
+    ``steps=None`` means the method's paper budget; ``train_size=None`` the dataset's natural training set
+    (fresh samples every batch for a known distribution), N a fixed set of N samples drawn once;
+    ``evaluators=None`` the dataset's default evaluators; ``params`` overrides the method's hyper-parameter
+    defaults (``--set key=value``)."""
 
     method: str
     dataset: str = "ring8"
@@ -64,6 +68,8 @@ class TrainConfig:
     eval_samples: int = 2500
     device: str = "cpu"
     params: dict[str, Any] = field(default_factory=dict)
+    data_dir: str | None = None
+    evaluators: tuple[str, ...] | None = None
 
 
 @dataclass
@@ -75,6 +81,7 @@ class StepInfo:
     steps: int
     losses: dict[str, torch.Tensor]
     evaluation: dict[str, Any] | None = None
+    headline: tuple[str, ...] = ()
 
 
 def derive_seeds(seed: int) -> dict[str, int]:
@@ -84,10 +91,18 @@ def derive_seeds(seed: int) -> dict[str, int]:
 
 
 def resolve_config(config: TrainConfig) -> dict[str, Any]:
-    """The configuration with every default filled in (what ``config.json`` stores)."""
+    """The configuration with every default filled in (what ``config.json`` stores); a method that cannot take
+    the dataset, or an evaluator that cannot score it, is a one-line :class:`GanEvalError` here, before any
+    training."""
     method_cls = METHODS.get(config.method)
     params = make_params(config.method, config.params)
-    reference = get_reference(config.dataset)
+    dataset = build_dataset(config.dataset, config.data_dir)
+    if dataset.kind not in method_cls.data_kinds:
+        raise GanEvalError(
+            f"method {config.method} trains on {' or '.join(method_cls.data_kinds)}s, but {config.dataset} holds {dataset.kind}s;"
+            " pick a method for them (`gan-eval methods`)"
+        )
+    evaluators = build_evaluators(config.evaluators, dataset, torch.device(config.device))
     steps = method_cls.default_steps if config.steps is None else config.steps
     for name, value in (("steps", steps), ("eval_every", config.eval_every), ("eval_samples", config.eval_samples)):
         if value <= 0:
@@ -104,7 +119,9 @@ def resolve_config(config: TrainConfig) -> dict[str, Any]:
         "eval_samples": config.eval_samples,
         "device": str(torch.device(config.device)),
         "params": dataclasses.asdict(params),
-        "reference": reference.describe(),
+        "data": dataset.describe(),
+        "data_dir": config.data_dir,
+        "evaluators": [e.describe() for e in evaluators],
     }
 
 
@@ -132,13 +149,15 @@ class Run:
         self.config = resolve_config(config)
         self.steps = self.config["steps"]
         self.device = torch.device(config.device)
-        self.reference = get_reference(config.dataset)
+        self.dataset = build_dataset(config.dataset, config.data_dir)
+        self.evaluators = build_evaluators(config.evaluators, self.dataset, self.device)
         self.seeds = derive_seeds(config.seed)
         self.generators = {p: torch.Generator().manual_seed(self.seeds[p]) for p in ("init", "data", "noise")}
         params = make_params(config.method, config.params)
-        self.method: Method = METHODS.get(config.method)(params, self.reference.dim, self.device)
+        shape = DataShape(self.dataset.shape, self.dataset.kind, self.dataset.value_range)
+        self.method: Method = METHODS.get(config.method)(params, shape, self.device)
         self.method.setup(self.generators["init"])
-        self.data = TrainingData(self.reference, config.train_size, self.seeds["train_set"])
+        self.data = self.dataset.sampler(config.train_size, self.seeds["train_set"])
         self.step = 0
         self.elapsed = 0.0
 
@@ -205,7 +224,10 @@ class Run:
     def evaluate(self, losses: dict[str, float]) -> tuple[dict[str, Any], torch.Tensor]:
         samples = self.eval_samples()
         finite = bool(torch.isfinite(samples).all())
-        values = mode_coverage(samples, self.reference).values() if finite else {"modes": 0, "hq_percent": 0.0, "kl": None}
+        evaluation = EvalInput(samples, self.method.generator(), self.method.latent_spec(), self.seeds["eval"], self.device)
+        values: dict[str, Any] = {}
+        for evaluator in self.evaluators:
+            values.update(evaluator(evaluation) if finite else evaluator.undefined())
         line = {"step": self.step, "elapsed_s": round(self.elapsed, 3), **losses, **values, "finite": finite}
         return line, samples
 
@@ -213,11 +235,24 @@ class Run:
         """Write generator.pt2 (+ .pt, .json), samples.npz and result.json (the run is then finished)."""
         spec = self.method.latent_spec()
         cfg = self.config
-        sidecar = LatentSpec(spec.latent_dim, spec.latent_distribution, extra={"reference": cfg["dataset"], "method": cfg["method"], "seed": cfg["seed"], "steps": self.step})
+        value_range = self.dataset.value_range
+        sidecar = LatentSpec(
+            spec.latent_dim,
+            spec.latent_distribution,
+            value_range=None if value_range is None else "{:g},{:g}".format(*value_range),
+            extra={"dataset": cfg["dataset"], "method": cfg["method"], "seed": cfg["seed"], "steps": self.step},
+        )
         written = save_generator(self.method.generator(), sidecar, self.path("generator.pt2"))
         save_npz(self.path("samples.npz"), samples=samples.numpy())
         files = [p.name for p in written] + ["samples.npz"]
-        result = {"config": cfg, "step": self.step, "elapsed_s": round(self.elapsed, 3), "values": line, "files": files}
+        result = {
+            "config": cfg,
+            "step": self.step,
+            "elapsed_s": round(self.elapsed, 3),
+            "values": line,
+            "headline": list(headline(self.evaluators)),
+            "files": files,
+        }
         save_json(self.path("result.json"), result)
         return result
 
@@ -328,7 +363,7 @@ def train(
             sums, count = {}, 0
             evaluation = line
         if callback is not None:
-            callback(StepInfo(run.step, run.steps, losses, evaluation))
+            callback(StepInfo(run.step, run.steps, losses, evaluation, headline(run.evaluators)))
         if stop_after is not None and run.step >= stop_after:
             return None
     if samples is None:  # resumed at the last step's checkpoint but killed before the export

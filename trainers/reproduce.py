@@ -34,6 +34,7 @@ import numpy as np
 from gan_eval.errors import GanEvalError
 from gan_eval.io.atomic import save_json, write_with
 from gan_eval.progress import Progress, clock_time
+from trainers.evaluators import describe_values
 from trainers.loop import StepInfo, TrainConfig, check_stored_config, evaluated_step, finished_result, read_metrics, resolve_config, train
 from trainers.tables import TABLES, Column, Row, Table
 
@@ -131,19 +132,21 @@ def reproduce(
     steps: int | None = None,
     device: str = "cpu",
     threads: int = 1,
+    rows: list[str] | None = None,
     on_done: Callable[[Job, dict[str, Any], int, int], None] | None = None,
     on_start: Callable[[str, int], None] | None = None,
     on_steps: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
     """Train what is missing, then write and return the table (see the module docstring).
 
-    ``steps`` overrides every column's budget; ``threads`` is torch's thread count per run. The console's
+    ``steps`` overrides every column's budget; ``threads`` is torch's thread count per run; ``rows`` restricts
+    the table to those rows (e.g. ``["VEEGAN"]``). The console's
     hooks (:class:`ConsoleReport`): ``on_start(line, iterations)`` once, with the budget and a time estimate and
     the iterations left to train; ``on_steps(iterations_done)`` as they go (every step with ``jobs=1``, every
     :data:`POLL_S` seconds from the runs' ``metrics.jsonl`` otherwise); ``on_done(job, result, done, total)``
     as runs finish.
     """
-    table = TABLES.get(name)
+    table = TABLES.get(name).only(rows)
     seeds = table.default_seeds if seeds is None else seeds
     if seeds <= 0 or jobs <= 0:
         raise GanEvalError(f"--seeds {seeds} / --jobs {jobs}: both must be positive")
@@ -249,11 +252,8 @@ class ConsoleReport:
 
     def done(self, job: Job, result: dict[str, Any], done: int, total: int) -> None:
         if self.enabled and self.progress is not None:
-            v = result["values"]
-            self.progress.write(
-                f"[{done}/{total}] {job.row.label} {job.column.dataset} seed {job.seed}: {v['modes']} modes,"
-                f" {v['hq_percent']:.1f}% HQ, {result['elapsed_s']:.0f} s"
-            )
+            scores = describe_values(result["values"], result["headline"])
+            self.progress.write(f"[{done}/{total}] {job.row.label} {job.column.dataset} seed {job.seed}: {scores}, {result['elapsed_s']:.0f} s")
 
     def close(self) -> None:
         if self.progress is not None:
@@ -411,10 +411,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=None)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--rows", nargs="+", default=None, help="Only these rows (labels, e.g. VEEGAN).")
     args = parser.parse_args(argv)
     report = ConsoleReport()
     try:
-        summary = reproduce(args.table, args.out, seeds=args.seeds, jobs=args.jobs, steps=args.steps, device=args.device, threads=args.threads, **report.callbacks())
+        summary = reproduce(args.table, args.out, seeds=args.seeds, jobs=args.jobs, steps=args.steps, device=args.device, threads=args.threads, rows=args.rows, **report.callbacks())
     except GanEvalError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

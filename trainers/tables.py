@@ -27,9 +27,11 @@ PacGAN Table 1: 2,000 iterations (100 runs, ~5,800 core-seconds); moons: 3,000 i
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
+from gan_eval.errors import GanEvalError
 from gan_eval.registry import Registry
 
 Paper = dict[str, tuple[float, float | None]]
@@ -79,6 +81,16 @@ class Table:
 
     def row(self, label: str) -> Row:
         return next(r for r in self.rows if r.label == label)
+
+    def only(self, labels: list[str] | None) -> "Table":
+        """This table restricted to the rows ``labels`` (all rows when None), in the table's order."""
+        if not labels:
+            return self
+        known = [r.label for r in self.rows]
+        unknown = [label for label in labels if label not in known]
+        if unknown:
+            raise GanEvalError(f"--rows {unknown[0]}: {self.name} has no such row; its rows are {', '.join(known)}")
+        return dataclasses.replace(self, rows=tuple(r for r in self.rows if r.label in labels))
 
 
 MODES = Metric("modes", "modes", 1)

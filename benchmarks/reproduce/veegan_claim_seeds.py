@@ -63,11 +63,12 @@ def run(args: argparse.Namespace) -> None:
         "steps": args.steps,
         "eval_every": args.eval_every,
         "eval_samples": 2500,
+        "update": args.update,
         "runs": [],
     }
     for seed in range(args.seeds):
         for name, params in VARIANTS.items():
-            config = TrainConfig("veegan", "ring8", seed=seed, steps=args.steps, eval_every=args.eval_every, params=params)
+            config = TrainConfig("veegan", "ring8", seed=seed, steps=args.steps, eval_every=args.eval_every, params={**params, "update": args.update})
             run_dir = Path(args.runs) / f"{name}-s{seed}"
             started = time.perf_counter()
             train(config, run_dir)
@@ -133,6 +134,7 @@ def main() -> None:
     p_run.add_argument("--seeds", type=int, default=10)
     p_run.add_argument("--steps", type=int, default=8000)
     p_run.add_argument("--eval-every", type=int, default=1000)
+    p_run.add_argument("--update", default="sequential", choices=("sequential", "simultaneous"), help="Update order (the recorded runs: sequential).")
     p_run.add_argument("--runs", required=True, help="Folder for the run directories.")
     p_run.add_argument("--out", required=True, type=Path)
     p_render = sub.add_parser("render")

@@ -15,12 +15,14 @@ from gan_eval.errors import GanEvalError
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
 def train(
     ctx: typer.Context,
-    method: str = typer.Argument(..., help="gan, ali, unrolled, veegan or pacgan (`gan-eval methods` lists their hyper-parameters)."),
-    dataset: str = typer.Option("ring8", "--dataset", "-d", help="A known mixture (see `gan-eval references`)."),
+    method: str = typer.Argument(..., help="A training method (`gan-eval methods` lists them with their hyper-parameters)."),
+    dataset: str = typer.Option("ring8", "--dataset", "-d", help="A known mixture (`gan-eval references`) or a dataset (`gan-eval datasets`), e.g. stacked-mnist."),
+    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Folder holding the dataset's files (image datasets)."),
+    evaluators: Optional[List[str]] = typer.Option(None, "--eval", help="Evaluator (repeatable; default: the dataset's, `gan-eval datasets`)."),
     seed: int = typer.Option(0, "--seed"),
     steps: Optional[int] = typer.Option(None, "--steps", help="Iterations (default: the paper's budget)."),
-    train_size: Optional[int] = typer.Option(None, "--train-size", help="Fixed training set of N points drawn once (default: fresh samples every batch)."),
-    eval_every: int = typer.Option(1000, "--eval-every", help="Evaluate (modes, HQ %, KL) and checkpoint every N steps."),
+    train_size: Optional[int] = typer.Option(None, "--train-size", help="Fixed training set of N samples drawn once (default: the dataset's own; fresh samples of a known distribution)."),
+    eval_every: int = typer.Option(1000, "--eval-every", help="Evaluate (the evaluators' scores) and checkpoint every N steps."),
     eval_samples: int = typer.Option(2500, "--eval-samples", help="Samples per evaluation (VEEGAN: 2,500)."),
     out: Path = typer.Option(Path("runs"), "--out", "-o", help="Parent folder; the run goes to OUT/METHOD[-KEYVALUE...]-DATASET-sSEED."),
     device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:N or auto."),
@@ -28,30 +30,32 @@ def train(
     settings: Optional[List[str]] = typer.Option(None, "--set", "-s", help="Hyper-parameter key=value (repeatable); or --key value."),
     progress: bool = PROGRESS,
 ) -> None:
-    """Train one method on one mixture; resumes from OUT/... if a checkpoint is there.
+    """Train one method on one dataset; resumes from OUT/... if a checkpoint is there.
 
     Hyper-parameters are flags too: `gan-eval train pacgan --pack 3 --lr 2e-4`."""
     import torch
 
     from trainers.curves import plot_curves
+    from trainers.evaluators import describe_values
     from trainers.loop import TrainConfig
     from trainers.loop import train as run_training
 
     torch.set_num_threads(threads)
 
     params = {**parse_settings(settings), **parse_flags(ctx.args)}
-    config = TrainConfig(method, dataset, seed, steps, train_size, eval_every, eval_samples, str(resolve_device(device)), params)
+    config = TrainConfig(
+        method, dataset, seed, steps, train_size, eval_every, eval_samples, str(resolve_device(device)), params,
+        data_dir=None if data_dir is None else str(data_dir), evaluators=tuple(evaluators) if evaluators else None,
+    )
     tag = "".join(f"-{k}{v}" for k, v in sorted(params.items()))
-    run_dir = out / f"{method}{tag}-{dataset}-s{seed}"
+    run_dir = out / f"{method}{tag}-{dataset.replace(':', '-').replace(',', '-').replace('=', '')}-s{seed}"
     report = _TrainReport(config, progress)
     try:
         result = run_training(config, run_dir, callback=report.update)
     finally:
         report.close()
     plot_curves([run_dir], run_dir / "curves.png")
-    v = result["values"]
-    kl = "-" if v.get("kl") is None else f"{v['kl']:.3f}"
-    typer.echo(f"{run_dir}: step {result['step']}: {v['modes']}/{v['n_modes']} modes, {v['hq_percent']:.1f}% HQ, KL {kl}")
+    typer.echo(f"{run_dir}: step {result['step']}: {describe_values(result['values'], result['headline'])}")
     typer.echo(f"wrote {run_dir}/: {', '.join(result['files'])}, metrics.jsonl, curves.png, result.json")
 
 
@@ -111,8 +115,9 @@ class _TrainReport:
 
             self.progress = Progress(info.steps, "train", initial=info.step - 1, enabled=self.enabled)
         if info.evaluation is not None:
-            e = info.evaluation
-            self.progress.set_postfix(f"modes {e['modes']}, HQ {e['hq_percent']:.1f}%")
+            from trainers.evaluators import describe_values
+
+            self.progress.set_postfix(describe_values(info.evaluation, info.headline))
         self.progress.update()
         if info.step == info.steps:
             self.progress.close()  # before the export, so the last line times the training
@@ -124,14 +129,14 @@ class _TrainReport:
 
 def budget_line(config, start: int, steps: int) -> str:  # noqa: ANN001 (trainers.loop.TrainConfig)
     """``train veegan on ring8 (seed 0): 100,000 iterations (the paper's budget; ...); about 0:16:40 ...``."""
-    from gan_eval.references import get_reference
+    from trainers.datasets import build_dataset
     from trainers.methods import METHODS
     from trainers.reproduce import estimate_note, step_ms
 
     paper = METHODS.get(config.method).default_steps
     budget = "the paper's budget; --steps N for a shorter run" if config.steps is None else f"paper: {paper:,}"
     resumed = f", resuming at step {start:,}" if start else ""
-    seconds = step_ms(config.method, get_reference(config.dataset).dim > 2) * (steps - start) / 1000
+    seconds = step_ms(config.method, build_dataset(config.dataset, config.data_dir).shape != (2,)) * (steps - start) / 1000
     return (
         f"train {config.method} on {config.dataset} (seed {config.seed}): {steps:,} iterations ({budget}){resumed};"
         f" {estimate_note(seconds, config.device)}"
@@ -147,6 +152,7 @@ def reproduce(
     steps: Optional[int] = typer.Option(None, "--steps", help="Iterations per run (default: the table's budget)."),
     device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:N or auto."),
     threads: int = typer.Option(1, "--threads", help="torch threads per run."),
+    rows: Optional[List[str]] = typer.Option(None, "--rows", help="Only this row (repeatable), e.g. --rows VEEGAN."),
     as_json: bool = typer.Option(False, "--json", help="Print the JSON summary instead of the Markdown table."),
     progress: bool = PROGRESS,
 ) -> None:
@@ -158,7 +164,7 @@ def reproduce(
 
     report = ConsoleReport(progress)
     try:
-        summary = run_table(table, out, seeds=seeds, jobs=jobs, steps=steps, device=str(resolve_device(device)), threads=threads, **report.callbacks())
+        summary = run_table(table, out, seeds=seeds, jobs=jobs, steps=steps, device=str(resolve_device(device)), threads=threads, rows=rows, **report.callbacks())
     finally:
         report.close()
     if as_json:

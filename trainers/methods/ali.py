@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import torch
 
-from trainers.methods.base import Method, RealBatch, adam, apply, bce_logits, gradients, register_method
+from trainers.methods.base import Method, RealBatch, adam, descend_together, register_method
 from trainers.methods.gan import GANParams, baseline_generator
 from trainers.nets import init_normal, maxout_mlp, mlp
 
@@ -50,15 +50,12 @@ class ALI(Method):
         G, E, D = self.nets["G"], self.nets["E"], self.nets["D"]
         x = real(n)
         z = self.noise(n, noise)
-        e = torch.randn(n, p.e_noise_dim, generator=noise).to(self.device)
-        z_hat = E(torch.cat([x, e], dim=1))
+        e = self.randn(n, p.e_noise_dim, noise)
+        z_hat = E(torch.cat([x, e], dim=-1))
         x_fake = G(z)
-        d_data = D(torch.cat([x, z_hat], dim=1))
-        d_model = D(torch.cat([x_fake, z], dim=1))
-        d_loss = bce_logits(d_data, 1.0) + bce_logits(d_model, 0.0)
-        ge_loss = bce_logits(d_data, 0.0) + bce_logits(d_model, 1.0)
-        d_grads = gradients(d_loss, self.opt["D"], retain_graph=True)
-        ge_grads = gradients(ge_loss, self.opt["GE"])
-        apply(self.opt["D"], d_grads)
-        apply(self.opt["GE"], ge_grads)
+        d_data = D(torch.cat([x, z_hat], dim=-1))
+        d_model = D(torch.cat([x_fake, z], dim=-1))
+        d_loss = self.bce(d_data, 1.0) + self.bce(d_model, 0.0)
+        ge_loss = self.bce(d_data, 0.0) + self.bce(d_model, 1.0)
+        descend_together((d_loss, self.opt["D"]), (ge_loss, self.opt["GE"]))
         return {"d_loss": d_loss.detach(), "g_loss": ge_loss.detach()}

@@ -2,17 +2,25 @@
 
 A method module defines a ``Params`` dataclass (defaults = the paper's or its reference code's, each with
 its source in the docstring) and a :class:`Method` subclass registered with ``@register_method(name)``;
-one import line in :mod:`trainers.methods` makes it known to ``gan-eval train`` and ``reproduce``.
+one import line in :mod:`trainers.methods` makes it known to ``gan-eval train`` and ``reproduce``. A method
+composes parts: nets (:mod:`trainers.nets`), a loss (:mod:`trainers.losses`) and its update rule.
 
 Randomness comes only from the generators the loop passes in: ``build`` gets the model-init generator,
 ``train_step`` the noise generator and a ``real(n)`` callable that draws data from the data generator.
 All noise is drawn on the CPU and moved to the device, so a seed means the same z on any device.
+
+Update order (``update``): ``simultaneous`` takes the D and the G gradients from one forward pass and applies
+both, as the reference codes do (VEEGAN's notebook and PacGAN/ALI's ``ali_algorithm`` run both training ops
+in one ``session.run``); ``sequential`` steps D first, then G against the updated D on fresh noise (what
+every trainer here did before, kept bit for bit).
 """
 from __future__ import annotations
 
 import dataclasses
 import typing
-from typing import Any, Callable, ClassVar, Iterable, Mapping
+import math
+from dataclasses import dataclass
+from typing import Any, Callable, ClassVar, Iterable, Literal, Mapping
 
 import torch
 from torch import nn
@@ -21,13 +29,9 @@ from gan_eval.errors import GanEvalError
 from gan_eval.io.latent import LatentSpec
 from gan_eval.metrics.base import _convert
 from gan_eval.registry import Registry
+from trainers.losses import binary_cross_entropy
 
 RealBatch = Callable[[int], torch.Tensor]
-
-
-def bce_logits(logits: torch.Tensor, target: float) -> torch.Tensor:
-    """Mean binary cross-entropy of sigmoid(logits) against a constant label (0 or 1)."""
-    return nn.functional.binary_cross_entropy_with_logits(logits, torch.full_like(logits, target))
 
 
 def adam(params: Iterable[torch.Tensor], lr: float, betas: tuple[float, float], eps: float = 1e-8) -> torch.optim.Adam:
@@ -36,9 +40,10 @@ def adam(params: Iterable[torch.Tensor], lr: float, betas: tuple[float, float], 
 
 
 def gradients(loss: torch.Tensor, optimizer: torch.optim.Optimizer, retain_graph: bool = False) -> list[torch.Tensor]:
-    """Gradient of ``loss`` with respect to the parameters ``optimizer`` updates (and nothing else)."""
+    """Gradient of ``loss`` with respect to the parameters ``optimizer`` updates (and nothing else). A loss per
+    grouped seed (shape [S]) is summed, so each seed's parameter slice gets its own seed's gradient."""
     params = [q for group in optimizer.param_groups for q in group["params"]]
-    return list(torch.autograd.grad(loss, params, retain_graph=retain_graph))
+    return list(torch.autograd.grad(loss.sum(), params, retain_graph=retain_graph))
 
 
 def apply(optimizer: torch.optim.Optimizer, grads: list[torch.Tensor]) -> None:
@@ -54,22 +59,73 @@ def descend(loss: torch.Tensor, optimizer: torch.optim.Optimizer) -> None:
     apply(optimizer, gradients(loss, optimizer))
 
 
-class Method:
-    """One GAN-type training method on vectors of dimension ``data_dim``.
+def descend_together(*pairs: tuple[torch.Tensor, torch.optim.Optimizer]) -> None:
+    """The simultaneous update: every ``(loss, optimizer)``'s gradient from the one graph, then every step."""
+    grads = [gradients(loss, opt, retain_graph=i < len(pairs) - 1) for i, (loss, opt) in enumerate(pairs)]
+    for (_, opt), g in zip(pairs, grads):
+        apply(opt, g)
 
-    Subclasses set ``Params`` and ``default_steps`` (the paper's iteration budget) and implement
-    :meth:`build`, :meth:`optimizers`, :meth:`train_step` and :meth:`generator`.
+
+UPDATES = ("simultaneous", "sequential")
+
+
+@dataclass(frozen=True)
+class DataShape:
+    """What a method needs to know of its data: one sample's shape, vectors or images, and the value range
+    (None for vectors of a known distribution) its generator must produce."""
+
+    shape: tuple[int, ...]
+    kind: Literal["vector", "image"] = "vector"
+    value_range: tuple[float, float] | None = None
+
+
+class Method:
+    """One GAN-type training method on data of one :class:`DataShape`.
+
+    Subclasses set ``Params``, ``default_steps`` (the paper's iteration budget) and ``data_kinds`` (the kinds
+    of data their nets take) and implement :meth:`build`, :meth:`optimizers`, :meth:`train_step` and
+    :meth:`generator`.
     """
 
     Params: ClassVar[type]
     default_steps: ClassVar[int]
+    data_kinds: ClassVar[tuple[str, ...]] = ("vector",)
+    #: True when the nets are stacked over grouped seeds (:mod:`trainers.grouped`): tensors carry a leading [S].
+    grouped: bool = False
 
-    def __init__(self, params: Any, data_dim: int, device: torch.device) -> None:
+    def __init__(self, params: Any, data: DataShape, device: torch.device) -> None:
         self.params = params
-        self.data_dim = data_dim
+        self.data = data
         self.device = torch.device(device)
         self.nets = nn.ModuleDict()
         self.opt: dict[str, torch.optim.Optimizer] = {}
+
+    @property
+    def data_dim(self) -> int:
+        """Features of one flattened sample (the vector methods' input width)."""
+        return math.prod(self.data.shape)
+
+    @property
+    def update(self) -> str:
+        """``simultaneous`` or ``sequential`` (module docstring); methods without the choice are simultaneous."""
+        return str(getattr(self.params, "update", "simultaneous"))
+
+    def mean(self, t: torch.Tensor) -> torch.Tensor:
+        """The mean over a batch of per-sample terms: the reduction every loss goes through. Grouped over S
+        seeds (``self.grouped``, every tensor [S, B, ...]) it is one mean per seed, shape [S]."""
+        return t.flatten(1).mean(1) if self.grouped else t.mean()
+
+    def bce(self, logits: torch.Tensor, target: float) -> torch.Tensor:
+        """Mean binary cross-entropy of sigmoid(logits) against a constant label (0 or 1). Ungrouped it is torch's
+        fused mean, whose backward rounds differently from the mean of elementwise terms: keeping it keeps
+        ``update=sequential`` bit-identical to the trainers before the engine."""
+        if self.grouped:
+            return self.mean(binary_cross_entropy(logits, target))
+        return nn.functional.binary_cross_entropy_with_logits(logits, torch.full_like(logits, target))
+
+    def randn(self, n: int, dim: int, generator: torch.Generator) -> torch.Tensor:
+        """``n`` x ``dim`` standard normals from the CPU ``generator``, on the method's device."""
+        return torch.randn(n, dim, generator=generator).to(self.device)
 
     def setup(self, generator: torch.Generator) -> None:
         """Build the networks from the init ``generator`` and create the optimizers (``self.opt``)."""
@@ -136,6 +192,8 @@ def make_params(method: str, overrides: Mapping[str, Any] | None = None) -> Any:
             raise GanEvalError(f"method {method}: unknown hyper-parameter {key!r}; its hyper-parameters are: {known}")
         kwargs[key] = _convert(value, hints[key], f"method {method}: --set {key}")
     params = cls(**kwargs)
+    if getattr(params, "update", UPDATES[0]) not in UPDATES:
+        raise GanEvalError(f"method {method}: update={params.update!r}; use one of {', '.join(UPDATES)}")
     for f in dataclasses.fields(cls):
         value = getattr(params, f.name)
         if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:

@@ -1,4 +1,4 @@
-"""Non-saturating GAN (Goodfellow et al. 2014) with the PacGAN / ALI 2-D baseline architecture.
+"""GAN (Goodfellow et al. 2014) with a named loss, on the PacGAN / ALI 2-D baseline architecture.
 
 Defaults, from the PacGAN code's synthetic-data configs (Lin et al. 2018), which copy ALI's 2-D experiment
 (Dumoulin et al. 2017):
@@ -6,7 +6,10 @@ Defaults, from the PacGAN code's synthetic-data configs (Lin et al. 2018), which
 * z ~ N(0, I_2);  G: 4 x [Linear 400 without bias, BatchNorm, ReLU] -> Linear to the data dimension;
 * D: 3 maxout layers of 200 units x 5 pieces -> Linear 1;
 * weights ~ N(0, 0.02^2), biases 0; Adam lr 1e-4, beta1 0.8 (beta2 0.999: TF's default); batch 100;
-* one D step then one G step per iteration; G minimises -log D(G(z)) (the non-saturating loss), with a fresh z.
+* the non-saturating loss (``loss=ns``: G minimises -log D(G(z))); any loss of :mod:`trainers.losses` by name;
+* one D and one G update per iteration from one forward pass (``update=simultaneous``, as the PacGAN code's
+  ``ali_algorithm`` runs both ops in one ``session.run``); ``update=sequential`` steps D first, then G on
+  fresh noise against the updated D.
 
 ``default_steps`` is the paper budget, ~400 epochs of the 100k-point training set at batch 100 = 400k
 iterations; ``reproduce`` runs far fewer (see :mod:`trainers.tables`).
@@ -17,7 +20,8 @@ from dataclasses import dataclass
 
 import torch
 
-from trainers.methods.base import Method, RealBatch, adam, bce_logits, descend, register_method
+from trainers.losses import LOSSES
+from trainers.methods.base import Method, RealBatch, adam, descend, descend_together, register_method
 from trainers.nets import init_normal, maxout_mlp, mlp
 
 
@@ -36,6 +40,8 @@ class GANParams:
     beta1: float = 0.8
     beta2: float = 0.999
     batch_size: int = 100
+    loss: str = "ns"
+    update: str = "simultaneous"
 
 
 def baseline_generator(latent_dim: int, data_dim: int, hidden: int, layers: int) -> torch.nn.Sequential:
@@ -45,7 +51,7 @@ def baseline_generator(latent_dim: int, data_dim: int, hidden: int, layers: int)
 
 @register_method("gan")
 class GAN(Method):
-    """Non-saturating GAN; :class:`trainers.methods.pacgan.PacGAN` packs ``pack`` samples per D input."""
+    """A GAN with a named loss; :class:`trainers.methods.pacgan.PacGAN` packs ``pack`` samples per D input."""
 
     Params = GANParams
     default_steps = 400_000
@@ -66,18 +72,38 @@ class GAN(Method):
         }
 
     def discriminate(self, x: torch.Tensor) -> torch.Tensor:
-        """D on packs: rows ``i*pack .. i*pack+pack-1`` are concatenated into one D input."""
-        return self.nets["D"](x.reshape(-1, self.pack * self.data_dim))
+        """D on packs: samples ``i*pack .. i*pack+pack-1`` of the batch are concatenated into one D input."""
+        shape = self.data.shape
+        lead, batch = x.shape[: -1 - len(shape)], x.shape[-1 - len(shape)]
+        # vectors: [B, d] -> [B/pack, pack*d]; images: [B, C, H, W] -> [B/pack, pack*C, H, W] (channels, as PacGAN)
+        return self.nets["D"](x.reshape(*lead, batch // self.pack, self.pack * shape[0], *shape[1:]))
+
+    def d_loss(self, real_logits: torch.Tensor, fake_logits: torch.Tensor) -> torch.Tensor:
+        loss = LOSSES.get(self.params.loss)
+        if loss.labels is not None:  # a cross-entropy against labels: torch's fused kernel (see Method.bce)
+            return self.bce(real_logits, loss.labels.real) + self.bce(fake_logits, loss.labels.fake)
+        real_term, fake_term = loss.d_terms(real_logits, fake_logits)
+        return self.mean(real_term) + self.mean(fake_term)
+
+    def g_loss(self, fake_logits: torch.Tensor) -> torch.Tensor:
+        loss = LOSSES.get(self.params.loss)
+        if loss.labels is not None:
+            return loss.labels.g_sign * self.bce(fake_logits, loss.labels.g)
+        return self.mean(loss.g_term(fake_logits))
 
     def train_step(self, real: RealBatch, noise: torch.Generator) -> dict[str, torch.Tensor]:
-        opt = self.opt
         n = self.batch_size * self.pack
         G = self.nets["G"]
         x = real(n)
-        fake = G(self.noise(n, noise)).detach()
-        d_loss = bce_logits(self.discriminate(x), 1.0) + bce_logits(self.discriminate(fake), 0.0)
-        descend(d_loss, opt["D"])
-
-        g_loss = bce_logits(self.discriminate(G(self.noise(n, noise))), 1.0)
-        descend(g_loss, opt["G"])
+        fake = G(self.noise(n, noise))
+        if self.update == "simultaneous":
+            fake_logits = self.discriminate(fake)
+            d_loss = self.d_loss(self.discriminate(x), fake_logits)
+            g_loss = self.g_loss(fake_logits)
+            descend_together((d_loss, self.opt["D"]), (g_loss, self.opt["G"]))
+        else:
+            d_loss = self.d_loss(self.discriminate(x), self.discriminate(fake.detach()))
+            descend(d_loss, self.opt["D"])
+            g_loss = self.g_loss(self.discriminate(G(self.noise(n, noise))))
+            descend(g_loss, self.opt["G"])
         return {"d_loss": d_loss.detach(), "g_loss": g_loss.detach()}

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import torch
 from torch.func import functional_call
 
-from trainers.methods.base import Method, RealBatch, adam, bce_logits, descend, register_method
+from trainers.methods.base import Method, RealBatch, adam, descend, register_method
 from trainers.nets import init_orthogonal, mlp
 
 
@@ -67,7 +67,7 @@ class UnrolledGAN(Method):
 
     def d_loss(self, params: dict[str, torch.Tensor], x: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
         D = self.nets["D"]
-        return bce_logits(functional_call(D, params, (x,)), 1.0) + bce_logits(functional_call(D, params, (fake,)), 0.0)
+        return self.bce(functional_call(D, params, (x,)), 1.0) + self.bce(functional_call(D, params, (fake,)), 0.0)
 
     def unrolled_params(self, x: torch.Tensor, fake: torch.Tensor) -> dict[str, torch.Tensor]:
         """D's parameters after ``unroll`` differentiable Adam steps, starting from D's optimizer state."""
@@ -79,7 +79,7 @@ class UnrolledGAN(Method):
         v = {k: state[params[k]]["exp_avg_sq"] if params[k] in state else torch.zeros_like(params[k]) for k in names}
         t0 = int(state[params[names[0]]]["step"]) if params[names[0]] in state else 0
         for i in range(1, p.unroll + 1):
-            grads = torch.autograd.grad(self.d_loss(params, x, fake), list(params.values()), create_graph=True)
+            grads = torch.autograd.grad(self.d_loss(params, x, fake).sum(), list(params.values()), create_graph=True)
             t = t0 + i
             new = {}
             for k, g in zip(names, grads):
@@ -101,7 +101,7 @@ class UnrolledGAN(Method):
         if self.params.saturating:
             g_loss = -self.d_loss(unrolled, x, fake)
         else:
-            g_loss = bce_logits(functional_call(self.nets["D"], unrolled, (fake,)), 1.0)
+            g_loss = self.bce(functional_call(self.nets["D"], unrolled, (fake,)), 1.0)
         descend(g_loss, self.opt["G"])
 
         d_loss = self.d_loss(dict(self.nets["D"].named_parameters()), x, fake.detach())

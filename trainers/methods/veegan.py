@@ -7,14 +7,14 @@ Algorithm 1 of the paper, with the networks of the authors' 2-D notebooks:
 * G minimises  mean D(z, G(z)) + mean d(z, F(G(z)))  and F minimises  mean d(z, F(G(z))), with the
   noise-space autoencoder loss d(z, z') = 0.5 ||z - z'||^2 (the negative log-likelihood of z under
   F's Gaussian N(F(x), I), without its constant);
-* one D step and one (G, F) step per iteration on the same batch.
+* one D and one (G, F) update per iteration on the same batch, from one forward pass (``update=simultaneous``,
+  as the notebook's single ``sess.run`` of both training ops); ``update=sequential`` steps D first and then
+  (G, F) against the updated D.
 
 Defaults (notebook): z ~ N(0, I_254) plus one extra N(0, 1) input of G that F does not reconstruct
 (G's input is 255-D; the exported generator takes all 255); G: FC128-ReLU-FC128-ReLU-linear;
 F: FC128-ReLU-FC128-ReLU-linear to 254; D: [x, z] -> FC128-ReLU -> logit; Glorot-uniform init (TF-slim's
-default); Adam lr 1e-3, beta1 0.5; batch 500; 100k iterations, fresh data every batch. Deviation: the
-notebook runs the D and (G, F) updates in one ``sess.run`` (both from the same forward pass); we step D first
-and then (G, F) against the updated D, as every other trainer here does.
+default); Adam lr 1e-3, beta1 0.5; batch 500; 100k iterations, fresh data every batch.
 
 ``reconstructor=False`` is the plain-GAN ablation on the same networks, loss convention and optimiser: no F,
 D sees x alone and G minimises the mean D logit (the notebooks' "vanilla GAN" switch). ``veegan-table1`` uses
@@ -22,7 +22,7 @@ it as its GAN row, so that the row differs from VEEGAN by the reconstructor only
 one CPU thread (``benchmarks/reproduce/results/ring8-20k.md``): the ablation sits on one mode up to 8k
 iterations (2,200 of 2,500 samples nearest (-1, 0) at 6k), then spreads to 8 modes by 12k and reaches 90.7 %
 HQ at 20k; VEEGAN covers 7 modes by 6k and 8 by 10k but sharpens slowly (10.8 % HQ at 20k; the paper: 52.9 %
-after 100k). That is one trajectory: over 10 seeds and two CPU kernel sets
+after 100k). Those figures are of ``update=sequential``. That is one trajectory: over 10 seeds and two CPU kernel sets
 (``benchmarks/reproduce/results/veegan-claim-seeds.md``) VEEGAN averages 3.6 modes at 6k and 6.5 at 8k, the
 ablation holds 0-2 modes at every 1k evaluation up to 7k in all 20 runs and has left its mode by 8k in 3.
 The reconstructor buys early coverage here, not a better end point at 20k.
@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import torch
 
 from gan_eval.io.latent import LatentSpec
-from trainers.methods.base import Method, RealBatch, adam, bce_logits, descend, register_method
+from trainers.methods.base import Method, RealBatch, adam, descend, descend_together, register_method
 from trainers.nets import init_xavier, mlp
 
 
@@ -55,6 +55,7 @@ class VEEGANParams:
     batch_size: int = 500
     reconstruction_weight: float = 1.0
     reconstructor: bool = True
+    update: str = "simultaneous"
 
 
 @register_method("veegan")
@@ -88,17 +89,22 @@ class VEEGAN(Method):
         G, F, D = self.nets["G"], self.nets["F"], self.nets["D"]
         x = real(n)
         z_full = self.noise(n, noise)
-        z = z_full[:, : p.latent_dim]
-        e = torch.randn(n, p.latent_dim, generator=noise).to(self.device)
+        z = z_full[..., : p.latent_dim]
+        e = self.randn(n, p.latent_dim, noise)
         x_fake = G(z_full)
         z_data = F(x) + e
-
-        d_loss = bce_logits(D(torch.cat([x_fake.detach(), z], 1)), 1.0) + bce_logits(D(torch.cat([x, z_data.detach()], 1)), 0.0)
-        descend(d_loss, self.opt["D"])
-
-        reconstruction = 0.5 * p.reconstruction_weight * (z - F(x_fake)).pow(2).sum(dim=1).mean()
-        adversarial = D(torch.cat([x_fake, z], 1)).mean()
-        descend(adversarial + reconstruction, self.opt["GF"])
+        simultaneous = self.update == "simultaneous"
+        generated = D(torch.cat([x_fake if simultaneous else x_fake.detach(), z], -1))
+        d_loss = self.bce(generated, 1.0) + self.bce(D(torch.cat([x, z_data.detach()], -1)), 0.0)
+        if not simultaneous:
+            descend(d_loss, self.opt["D"])
+            generated = D(torch.cat([x_fake, z], -1))
+        reconstruction = 0.5 * p.reconstruction_weight * self.mean((z - F(x_fake)).pow(2).sum(dim=-1))
+        adversarial = self.mean(generated)
+        if simultaneous:
+            descend_together((d_loss, self.opt["D"]), (adversarial + reconstruction, self.opt["GF"]))
+        else:
+            descend(adversarial + reconstruction, self.opt["GF"])
         return {"d_loss": d_loss.detach(), "g_loss": adversarial.detach(), "reconstruction": reconstruction.detach()}
 
     def _gan_step(self, real: RealBatch, noise: torch.Generator) -> dict[str, torch.Tensor]:
@@ -106,8 +112,14 @@ class VEEGAN(Method):
         G, D = self.nets["G"], self.nets["D"]
         x = real(self.batch_size)
         x_fake = G(self.noise(self.batch_size, noise))
-        d_loss = bce_logits(D(x_fake.detach()), 1.0) + bce_logits(D(x), 0.0)
-        descend(d_loss, self.opt["D"])
-        adversarial = D(x_fake).mean()
-        descend(adversarial, self.opt["GF"])
+        simultaneous = self.update == "simultaneous"
+        generated = D(x_fake if simultaneous else x_fake.detach())
+        d_loss = self.bce(generated, 1.0) + self.bce(D(x), 0.0)
+        if simultaneous:
+            adversarial = self.mean(generated)
+            descend_together((d_loss, self.opt["D"]), (adversarial, self.opt["GF"]))
+        else:
+            descend(d_loss, self.opt["D"])
+            adversarial = self.mean(D(x_fake))
+            descend(adversarial, self.opt["GF"])
         return {"d_loss": d_loss.detach(), "g_loss": adversarial.detach()}

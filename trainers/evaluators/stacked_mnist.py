@@ -1,0 +1,31 @@
+"""Stacked-MNIST modes (of 1000 digit triples) and KL to uniform (VEEGAN Table 2, PacGAN Tables 2-3), by
+:func:`gan_eval.metrics.stacked_mnist.stacked_mnist_modes` with the bundled digit classifier, on all the
+evaluation samples (``--eval-samples``; the papers score 26,000)."""
+from __future__ import annotations
+
+import torch
+
+from gan_eval.errors import GanEvalError
+from gan_eval.io.ranges import ValueRange
+from gan_eval.metrics.stacked_mnist import stacked_mnist_modes
+from trainers.datasets.base import Dataset
+from trainers.evaluators.base import EvalInput, Evaluator, Values
+
+
+class StackedMnistEvaluator(Evaluator):
+    name = "stacked-mnist"
+    keys = ("modes", "kl")
+
+    def __init__(self, dataset: Dataset, device: torch.device) -> None:
+        if dataset.kind != "image" or dataset.shape[0] != 3 or dataset.value_range is None:
+            raise GanEvalError(f"evaluator stacked-mnist: dataset {dataset.name} is not 3-channel images; use it with stacked-mnist")
+        super().__init__(dataset, device)
+
+    def __call__(self, evaluation: EvalInput) -> Values:
+        low, high = self.dataset.value_range
+        value_range = ValueRange(f"{low:g},{high:g}", f"the training data's range ({self.dataset.name})")
+        score = stacked_mnist_modes(evaluation.samples, n=None, seed=evaluation.seed, device=self.device, value_range=value_range)
+        return score.values()
+
+    def undefined(self) -> Values:
+        return {"modes": 0, "kl": None}

@@ -1,0 +1,85 @@
+"""DCGAN (Radford et al. 2016) on images, as the VEEGAN / PacGAN Stacked-MNIST experiments train it.
+
+Defaults from the carpedm20 DCGAN-tensorflow fork the VEEGAN setting uses (``../shared/PROTOCOLS.md``,
+"Stacked-MNIST DCGAN"): z ~ U(-1, 1)^100; the net pair by image size (``net=auto``: ``dcgan28x3`` for
+28 x 28 x 3, ``dcgan32`` for 32 x 32, ``dcgan64`` for 64 x 64; any pair of :mod:`trainers.nets` by name);
+Adam lr 2e-4, beta1 0.5; batch 64; the non-saturating loss; each iteration one D step, then ``g_steps = 2``
+G steps on the same z against the updated D (carpedm20's ``train``: "run g_optim twice to make sure that
+d_loss does not go to zero"), i.e. ``update=sequential`` as that reference does it. ``pack > 1`` is
+PacDCGAN (PacGAN Tables 2-3: D reads ``pack`` images concatenated along channels). ``default_steps``:
+50 epochs of the 70,000-image pool at batch 64.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from gan_eval.io.latent import LatentSpec
+from trainers.methods.base import RealBatch, descend, register_method
+from trainers.methods.gan import GAN
+from trainers.nets import build_nets
+
+AUTO_NETS = {28: "dcgan28x3", 32: "dcgan32", 64: "dcgan64"}
+
+
+@dataclass
+class DCGANParams:
+    """Hyper-parameters of DCGAN (carpedm20 fork, VEEGAN / PacGAN Stacked-MNIST setting)."""
+
+    net: str = "auto"
+    latent_dim: int = 100
+    latent_distribution: str = "uniform"
+    lr: float = 2e-4
+    beta1: float = 0.5
+    beta2: float = 0.999
+    batch_size: int = 64
+    loss: str = "ns"
+    update: str = "sequential"
+    g_steps: int = 2
+    pack: int = 1
+    spectral_norm: bool = False
+
+
+@register_method("dcgan")
+class DCGAN(GAN):
+    Params = DCGANParams
+    default_steps = 50 * 70_000 // 64
+    data_kinds = ("image",)
+
+    @property
+    def pack(self) -> int:  # type: ignore[override]
+        return int(self.params.pack)
+
+    def latent_spec(self) -> LatentSpec:
+        return LatentSpec(int(self.params.latent_dim), self.params.latent_distribution)
+
+    def net_name(self) -> str:
+        size = self.data.shape[-1]
+        if self.params.net != "auto":
+            return self.params.net
+        if size not in AUTO_NETS:
+            from gan_eval.errors import GanEvalError
+
+            raise GanEvalError(f"method dcgan: no default net for {size} x {size} images; name one with --net ({', '.join(AUTO_NETS.values())})")
+        return AUTO_NETS[size]
+
+    def build(self, generator: torch.Generator) -> torch.nn.ModuleDict:
+        p = self.params
+        G, D = build_nets(self.net_name(), p.latent_dim, self.data.shape, generator, pack=p.pack, spectral_norm=p.spectral_norm)
+        self.nets["G"], self.nets["D"] = G, D
+        return self.nets.to(self.device)
+
+    def train_step(self, real: RealBatch, noise: torch.Generator) -> dict[str, torch.Tensor]:
+        if self.update == "simultaneous":
+            return super().train_step(real, noise)
+        n = self.batch_size * self.pack
+        G = self.nets["G"]
+        x = real(n)
+        z = self.noise(n, noise)
+        d_loss = self.d_loss(self.discriminate(x), self.discriminate(G(z).detach()))
+        descend(d_loss, self.opt["D"])
+        for _ in range(self.params.g_steps):
+            g_loss = self.g_loss(self.discriminate(G(z)))
+            descend(g_loss, self.opt["G"])
+        return {"d_loss": d_loss.detach(), "g_loss": g_loss.detach()}
