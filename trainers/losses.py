@@ -8,44 +8,40 @@ seeds), and the method reduces per seed::
 
 D minimises ``d_loss``, G minimises ``g_loss``; "logits" is D's raw last-layer output ``v`` (no activation).
 
-========================  =================================================================  ===================
-name                      D: real term, fake term / G term                                   source
-========================  =================================================================  ===================
-``ns``                    softplus(-r), softplus(f) / softplus(-f)  (= -log D(G(z)))         Goodfellow 2014 s.3
-``minimax``               as ``ns`` / -softplus(f)  (= log(1 - D(G(z))), saturating)         Goodfellow 2014 eq.1
-``wasserstein``           -r, f / -f   (add a Lipschitz constraint: penalties, clipping, SN)  Arjovsky 2017
-``hinge``                 relu(1 - r), relu(1 + f) / -f                                      Lim & Ye 2017;
-                                                                                             Miyato 2018
-``least-squares``         (r - 1)^2 / 2, f^2 / 2 / (f - 1)^2 / 2   (a=0, b=1, c=1)            Mao 2017 eq.2
-``kl`` ... ``js``         -g_f(r), f*(g_f(f)) / -g_f(f)                                       Nowozin 2016
-========================  =================================================================  ===================
+The losses (r, f: logits of real and generated samples; softplus(x) = log(1 + e^x))::
+
+    name            D: real term, fake term        G term                       source
+    ns              softplus(-r), softplus(f)      softplus(-f) = -log D(G(z))  Goodfellow et al. 2014, Sec. 3
+    minimax         softplus(-r), softplus(f)      -softplus(f) = log(1-D(G(z)))  Goodfellow et al. 2014, eq. 1
+    wasserstein     -r, f                          -f                           Arjovsky et al. 2017 (needs a
+                                                                                Lipschitz constraint: penalties)
+    hinge           relu(1 - r), relu(1 + f)       -f                           Lim & Ye 2017; Miyato et al. 2018
+    least-squares   (r - 1)^2 / 2, f^2 / 2         (f - 1)^2 / 2                Mao et al. 2017 (a=0, b=1, c=1)
+    kl, reverse-kl, js, pearson, squared-hellinger: -g_f(r), f*(g_f(f)) / G -g_f(f)   Nowozin et al. 2016 (below)
 
 **f-GAN** (Nowozin, Cseke & Tomioka 2016, "f-GAN: Training Generative Neural Samplers using Variational
 Divergence Minimization"). D's output is ``T = g_f(v)``, with the output activation ``g_f`` of the paper's
 Table 2 keeping ``T`` in the domain of the conjugate ``f*``; D maximises the variational lower bound
 ``F = E_P[g_f(v)] - E_Q[f*(g_f(v))] <= D_f(P || Q) = E_Q[f(p/q)]`` (P = data, Q = model; eq. 6), tight at
 ``T*(x) = f'(p(x)/q(x))``. The terms below are ``f*(g_f(v))`` simplified in closed form, which is exact and
-avoids ``log(-t)`` / ``log(2 - exp t)`` on values rounded out of the conjugate's domain:
+avoids ``log(-t)`` / ``log(2 - exp t)`` on values rounded out of the conjugate's domain::
 
-=====================  ==================  ===================  =====================  ===========================
-name                   f(u)                g_f(v)               f*(t)                  real -g_f(v), fake f*(g_f(v))
-=====================  ==================  ===================  =====================  ===========================
-``kl``                 u log u             v                    exp(t - 1)             -v,  exp(v - 1)
-``reverse-kl``         -log u              -exp(-v)             -1 - log(-t)           exp(-v),  v - 1
-``js``                 u log u             log 2 - softplus(-v) -log(2 - exp t)        softplus(-v) - log 2,
-                       - (u+1)log((1+u)/2)                                             softplus(v) - log 2
-``pearson``            (u - 1)^2           v                    t^2/4 + t              -v,  v^2/4 + v
-``squared-hellinger``  (sqrt(u) - 1)^2     1 - exp(-v)          t / (1 - t)            expm1(-v),  expm1(v)
-=====================  ==================  ===================  =====================  ===========================
+    name               f(u)                           g_f(v)                 f*(t)             real, fake term
+    kl                 u log u                        v                      exp(t - 1)        -v, exp(v - 1)
+    reverse-kl         -log u                         -exp(-v)               -1 - log(-t)      exp(-v), v - 1
+    js                 u log u - (u+1) log((1+u)/2)   log 2 - softplus(-v)   -log(2 - exp t)   softplus(-v) - log 2,
+                                                                                               softplus(v) - log 2
+    pearson            (u - 1)^2                      v                      t^2/4 + t         -v, v^2/4 + v
+    squared-hellinger  (sqrt(u) - 1)^2                1 - exp(-v)            t / (1 - t)       expm1(-v), expm1(v)
 
-``kl`` is KL(data || model) and ``reverse-kl`` KL(model || data). ``js`` is the f-GAN Jensen-Shannon, whose
-``f`` gives ``D_f = 2 JSD`` (the paper's Table 1 writes a 1/2 in front of the integral but not in ``f``;
-the ``f`` and ``f*`` are what training uses): its D loss is the ``ns`` D loss minus ``2 log 2``.
+``kl`` is KL(data || model) and ``reverse-kl`` KL(model || data). ``js`` is the f-GAN Jensen-Shannon: with
+its ``f``, ``D_f = 2 JSD`` (JSD with its usual 1/2, the square of scipy's ``jensenshannon``), and its D loss is
+the ``ns`` D loss minus ``2 log 2``.
 
-The f-GAN G term is the paper's alternative of Sec. 3.2, ``-g_f(v)`` (G maximises ``E_Q[g_f(v)]``), not the
-saturating ``-f*(g_f(v))`` of the saddle-point objective: the paper used it for all its experiments, because
-it keeps G's gradient large where D rejects the samples (the analogue of Goodfellow's -log D trick; for ``js``
-it is exactly the ``ns`` G term minus ``log 2``), and it has the same fixed point Q = P.
+The f-GAN G term is the alternative the paper recommends in Sec. 3.2, ``-g_f(v)`` (G maximises ``E_Q[g_f(v)]``),
+not the saturating ``-f*(g_f(v))`` of the saddle-point objective: like Goodfellow's -log D trick (for ``js`` it
+is exactly the ``ns`` G term minus ``log 2``), it keeps G's gradient large where D rejects the samples, which
+the paper reports trains faster, and it keeps the stationary point Q = P (there T* = f'(1) is constant).
 
 ``kl``'s fake term ``exp(v - 1)`` and ``squared-hellinger``'s ``expm1(v)`` overflow float32 for v > ~88: that
 is the divergence (f* grows exponentially), not rounding; a D that gets there has diverged.
