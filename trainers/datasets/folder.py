@@ -70,10 +70,15 @@ def decode_folder(root: Path, size: int, crop: int) -> tuple[list[Path], torch.T
                 f"{source.files[0]}: {width} x {height} is not square; pass crop=N to cut an N x N centre first"
                 " (crop=108 for CelebA's 178 x 218 aligned images)"
             )
-        batches = track(source.batches(_DECODE_BATCH), math.ceil(len(source) / _DECODE_BATCH), f"decode {root.name}")
-        images = np.concatenate([np.stack([crop_and_resize(image, crop, size) for image in batch.numpy()]) for batch in batches])
-        nchw = images[:, None] if images.ndim == 3 else images.transpose(0, 3, 1, 2)
-        _DECODED[key] = (list(source.files), torch.from_numpy(np.ascontiguousarray(nchw)))
+        channels = 1 if source.mode == "L" else 3
+        images = np.empty((len(source), channels, size, size), np.uint8)  # filled in place: CelebA 64 is 2.5 GB
+        decoded = 0
+        for batch in track(source.batches(_DECODE_BATCH), math.ceil(len(source) / _DECODE_BATCH), f"decode {root.name}"):
+            for image in batch.numpy():
+                resized = crop_and_resize(image, crop, size)
+                images[decoded] = resized[None] if channels == 1 else resized.transpose(2, 0, 1)
+                decoded += 1
+        _DECODED[key] = (list(source.files), torch.from_numpy(images))
     return _DECODED[key]
 
 
@@ -86,7 +91,7 @@ def build_folder(options: dict[str, Any], data_dir: Path | None) -> FolderDatase
     chosen = dataset_options("folder", options, DEFAULTS)
     size, crop = chosen["size"], chosen["crop"]
     held_out = fraction_option("folder", "held_out", chosen["held_out"])
-    if size not in SIZES:
+    if isinstance(size, bool) or not isinstance(size, int) or size not in SIZES:
         raise GanEvalError(f"dataset 'folder': size={size!r} is not one of {', '.join(map(str, SIZES))}")
     if isinstance(crop, bool) or not isinstance(crop, int) or crop < 0:
         raise GanEvalError(f"dataset 'folder': crop={crop!r} must be a side in pixels (e.g. crop=108), or 0 for none")

@@ -39,8 +39,8 @@ def mnist_files(folder: Path) -> list[Path]:
             missing.append(name)
     if missing:
         raise GanEvalError(
-            f"{folder}: no {', '.join(missing)}[.gz] here nor in MNIST/raw/; an MNIST folder holds {EXPECTED}"
-            " (or unzipped); pass it with --data-dir"
+            f"{folder}: missing {', '.join(missing)} (.gz or unzipped, here or in MNIST/raw/); an MNIST folder"
+            f" holds the four files {EXPECTED}; pass it with --data-dir"
         )
     return found
 
