@@ -250,6 +250,7 @@ def test_cifar10_python_batches_that_are_not_cifar_are_one_line_errors(tmp_path)
     for content, fragment in (
         (python2_pickle(*cifar_records(3, 0))[:-200], "not a readable CIFAR-10 python batch"),
         (pickle.dumps([1, 2, 3], protocol=4), "not a uint8 N x 3072 array"),
+        (pickle.dumps({b"data": np.zeros((0, 3072), np.uint8), b"labels": []}, protocol=4), "not a uint8 N x 3072 array"),
         (pickle.dumps({b"data": np.zeros((3, 3072), np.uint8), b"labels": [1]}, protocol=4), "not a list of 3 integers"),
     ):
         victim.write_bytes(content)

@@ -115,9 +115,9 @@ def read_pickled(path: Path) -> tuple[np.ndarray, np.ndarray]:
         batch = {k.decode() if isinstance(k, bytes) else k: v for k, v in batch.items()}
     data = batch.get("data") if isinstance(batch, dict) else None
     labels = np.asarray(batch.get("labels", []) if isinstance(batch, dict) else [])
-    if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != RECORD - 1:
+    if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != RECORD - 1 or not len(data):
         found = f"{data.dtype} {data.shape}" if isinstance(data, np.ndarray) else type(data).__name__
-        raise GanEvalError(f"{path}: 'data' is {found}, not a uint8 N x 3072 array; this is not a CIFAR-10 python batch")
+        raise GanEvalError(f"{path}: 'data' is {found}, not a uint8 N x 3072 array (N > 0); this is not a CIFAR-10 python batch")
     if labels.shape != (len(data),) or labels.dtype.kind not in "iu":
         raise GanEvalError(f"{path}: 'labels' is not a list of {len(data)} integers; this is not a CIFAR-10 python batch")
     return data.reshape(-1, 3, 32, 32), labels
