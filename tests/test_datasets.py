@@ -384,7 +384,7 @@ def test_npz_bad_inputs_are_one_line_errors(tmp_path):
         ("npz:key=c", tmp_path / "two.npz", ("no array named 'c'",)),
         ("npz", None, ("--data-dir FILE", "neither")),
         (f"npz:path={tmp_path / 'two.npz'}", tmp_path / "vectors.npy", ("not both",)),
-        ("npz", tmp_path / "float255.npy", ("float255.npy", "0,255")),
+        ("npz", tmp_path / "float255.npy", ("float255.npy", "state range=0:255")),
         ("npz:range=0:1", tmp_path / "float255.npy", ("outside",)),
         ("npz:range=0,1", tmp_path / "vectors.npy", ("not key=value",)),
         ("npz:range=0:1", tmp_path / "vectors.npy", ("no value range",)),

@@ -136,8 +136,9 @@ def read_batches(folder: Path, suffix: str) -> tuple[list[Path], torch.Tensor, t
             raise GanEvalError(
                 f"{path}: {len(images)} records but {files[0].name} has {len(batches[0][0])}; a batch is truncated, download it again"
             )
-        if labels.size and (labels.min() < 0 or labels.max() > 9):
-            raise GanEvalError(f"{path}: label {int(labels.max())} is not a class 0..9; this is not CIFAR-10")
+        outside = labels[(labels < 0) | (labels > 9)]
+        if outside.size:
+            raise GanEvalError(f"{path}: label {int(outside[0])} is not a class 0..9; this is not CIFAR-10")
     train = torch.from_numpy(np.concatenate([images for images, _ in batches[:-1]]))
     return files, train, torch.from_numpy(np.ascontiguousarray(batches[-1][0]))
 

@@ -81,7 +81,13 @@ def build_npz(options: dict[str, Any], data_dir: Path | None) -> NpzDataset:
             raise GanEvalError(f"{path}: holds {array.shape[0]} x {array.shape[1]} vectors, which have no value range; drop range=")
         data, value_range, kind, evaluators, found = torch.from_numpy(array.astype(np.float32)), None, "vector", (), None
     elif array.ndim in (3, 4):
-        found = resolve_range(ArraySource(array, name=str(path)), stated, option="range")
+        try:
+            found = resolve_range(ArraySource(array, name=str(path)), stated, option="range")
+        except GanEvalError as exc:  # the resolver writes ranges as "range 0,255"; in a spec it is range=0:255
+            message = str(exc)
+            for spelling, name in RANGES.items():
+                message = message.replace(f"range {name}", f"range={spelling}")
+            raise GanEvalError(message) from None
         data = to_nchw(torch.from_numpy(array), str(path)).contiguous()
         if data.dtype != torch.uint8:
             data = data.to(torch.float32)
