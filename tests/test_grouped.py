@@ -71,14 +71,38 @@ def test_gradient_of_summed_losses_equals_each_modules_own_gradient():
         torch.testing.assert_close(stacked.grad, expected, **CLOSE, msg=lambda m: f"{name}.grad: {m}")
 
 
-@pytest.fixture(scope="module")
-def trained():
-    """K fused-Adam steps of the grouped nets, and K steps of S separate fused Adams on the same batches."""
-    nets, grouped = separate_and_grouped()
-    opt = adam(grouped.parameters(), 1e-2, (0.5, 0.999))
-    opts = [adam(net.parameters(), 1e-2, (0.5, 0.999)) for net in nets]
-    data = torch.Generator().manual_seed(12)
-    for _ in range(STEPS):
+class FeatureD(nn.Module):
+    """A D with the nets registry's interface: ``D(x, features=True) -> (logits, features)``."""
+
+    def __init__(self, seed: int) -> None:
+        super().__init__()
+        self.body = mlp([3, 8, 4], "relu", batchnorm=True)
+        self.head = nn.Linear(4, 1)
+        self.scale = nn.Parameter(torch.ones(()))  # a parameter on the root module itself
+        init_normal(self, 0.5, torch.Generator().manual_seed(seed))
+
+    def forward(self, x: torch.Tensor, features: bool = False):
+        h = self.body(x)
+        logits = self.scale * self.head(h)
+        return (logits, h) if features else logits
+
+
+def test_keyword_arguments_pass_to_every_seed_and_tuple_outputs_keep_the_seed_dimension():
+    nets = [FeatureD(seed) for seed in range(S)]
+    grouped = GroupedModule(copy.deepcopy(nets))
+    assert [name for name, _ in grouped.named_parameters()] == [name for name, _ in nets[0].named_parameters()]
+    x = batch(torch.Generator().manual_seed(18))
+    logits, features = grouped(x, features=True)
+    expected = [net(x[s], features=True) for s, net in enumerate(nets)]
+    torch.testing.assert_close(logits, torch.stack([e[0] for e in expected]), **CLOSE)
+    torch.testing.assert_close(features, torch.stack([e[1] for e in expected]), **CLOSE)
+    assert grouped(x).shape == (S, BATCH, 1)
+
+
+def train_both(grouped: GroupedModule, opt: torch.optim.Optimizer, nets: list[nn.Module],
+               opts: list[torch.optim.Optimizer], steps: int, data: torch.Generator) -> None:
+    """``steps`` steps of the group on the summed per-seed losses, and of each separate net on its slice."""
+    for _ in range(steps):
         x = batch(data)
         opt.zero_grad()
         loss_per_seed(grouped(x)).sum().backward()
@@ -87,6 +111,15 @@ def trained():
             o.zero_grad()
             loss_per_seed(net(x[s])).backward()
             o.step()
+
+
+@pytest.fixture(scope="module")
+def trained():
+    """K fused-Adam steps of the grouped nets, and K steps of S separate fused Adams on the same batches."""
+    nets, grouped = separate_and_grouped()
+    opt = adam(grouped.parameters(), 1e-2, (0.5, 0.999))
+    opts = [adam(net.parameters(), 1e-2, (0.5, 0.999)) for net in nets]
+    train_both(grouped, opt, nets, opts, STEPS, torch.Generator().manual_seed(12))
     return nets, opts, grouped, opt
 
 
@@ -216,16 +249,7 @@ def test_optimizer_split_equals_separate_adams_and_merge_resumes_them(trained):
         resumed.load_unstacked(s, net.state_dict())
     resumed_opt = adam(resumed.parameters(), 1e-2, (0.5, 0.999))
     resumed_opt.load_state_dict(merged)
-    data = torch.Generator().manual_seed(17)
-    for _ in range(3):
-        x = batch(data)
-        resumed_opt.zero_grad()
-        loss_per_seed(resumed(x)).sum().backward()
-        resumed_opt.step()
-        for s, (net, o) in enumerate(zip(nets, opts)):
-            o.zero_grad()
-            loss_per_seed(net(x[s])).backward()
-            o.step()
+    train_both(resumed, resumed_opt, nets, opts, 3, torch.Generator().manual_seed(17))
     assert_nets_equal(resumed, nets)
 
 

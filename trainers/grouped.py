@@ -84,9 +84,11 @@ class GroupedModule(nn.Module):
     ``torch.func.functional_call(grouped, {name: stacked_tensor}, (x,))`` with stacked replacements, which
     is how a caller differentiates through functional updates of the parameters (the unrolled GAN).
 
-    Limits: no randomness inside ``forward`` (vmap's default ``randomness="error"`` refuses dropout), and
-    BatchNorm with ``momentum=None`` (cumulative averages read ``num_batches_tracked`` as a Python number)
-    is not supported.
+    Limits (each refused by vmap with an error, never silently wrong): no randomness inside ``forward``
+    (vmap's default ``randomness="error"`` refuses dropout); no BatchNorm with ``momentum=None`` (its
+    cumulative average reads ``num_batches_tracked`` as a Python number); no ``torch.nn.utils`` spectral
+    norm (its power iteration writes ``u`` with ``out=``, which vmap cannot batch; a grouped net needs one
+    that updates ``u`` with ``copy_``).
     """
 
     def __init__(self, modules: Sequence[nn.Module]) -> None:
@@ -118,8 +120,9 @@ class GroupedModule(nn.Module):
             self.add_module(key, child)
         self._param_slots = _slots(self, "_parameters")
         self._buffer_slots = _slots(self, "_buffers")
-        # (stored submodule, template submodule) pairs, to copy the training flag before each forward.
-        self._mode_pairs = list(zip(list(self.modules())[1:], list(template.modules())[1:]))
+        # (stored submodule, template submodule) pairs, self and the template's root first, to copy the
+        # training flag before each forward.
+        self._mode_pairs = list(zip(self.modules(), template.modules()))
 
     def _call_template(self, params: dict, buffers: dict, *args: Any, **kwargs: Any) -> Any:
         return functional_call(self._template, (params, buffers), args, kwargs)
@@ -128,7 +131,6 @@ class GroupedModule(nn.Module):
         if x.shape[0] != self.group_size:
             raise ValueError(f"GroupedModule of {self.group_size} seeds got an input of shape {tuple(x.shape)}; "
                              f"the first dimension must be the seed dimension, {self.group_size}")
-        self._template.training = self.training
         for stored, template in self._mode_pairs:
             template.training = stored.training
         in_dims = (0, 0, 0, *(0 if isinstance(a, torch.Tensor) else None for a in args))
