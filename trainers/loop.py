@@ -24,6 +24,7 @@ configuration differs from the stored one in anything but ``steps`` (a finished 
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 import platform
@@ -44,7 +45,8 @@ from gan_eval.io.latent import LatentSpec
 from trainers.datasets import build_dataset
 from trainers.evaluators import EvalInput, build_evaluators, headline
 from trainers.methods import METHODS, Method, make_params
-from trainers.methods.base import DataShape
+from trainers.grouped import merge_optimizer_states, split_optimizer_state
+from trainers.methods.base import DataShape, stack_methods
 
 PURPOSES = ("init", "train_set", "data", "noise", "eval")
 RESUMABLE_CHANGES = ("steps", "data_dir")
@@ -82,6 +84,8 @@ class StepInfo:
     losses: dict[str, torch.Tensor]
     evaluation: dict[str, Any] | None = None
     headline: tuple[str, ...] = ()
+    #: Every grouped seed's metrics line at an evaluation step (``evaluation`` is the first seed's).
+    evaluations: list[dict[str, Any]] | None = None
 
 
 def derive_seeds(seed: int) -> dict[str, int]:
@@ -157,6 +161,8 @@ class Run:
         shape = DataShape(self.dataset.shape, self.dataset.kind, self.dataset.value_range)
         self.method: Method = METHODS.get(config.method)(params, shape, self.device)
         self.method.setup(self.generators["init"])
+        #: This run's seed in ``self.method`` once :class:`Group` stacks several runs into one grouped method.
+        self.index = 0
         self.data = self.dataset.sampler(config.train_size, self.seeds["train_set"])
         self.step = 0
         self.elapsed = 0.0
@@ -172,36 +178,39 @@ class Run:
         save_json(self.path("config.json"), self.config)
         save_json(self.path("environment.json"), environment(self.device))
 
-    def save_checkpoint(self) -> None:
+    def checkpoint(self, nets: dict[str, Any], optimizers: dict[str, Any], extra: dict[str, Any]) -> None:
+        """Write ``checkpoint.pt``: this seed's networks, optimizer and method state (as an ungrouped run of
+        it holds them), its RNG states and data order, and the step."""
         state = {
             "step": self.step,
             "elapsed": self.elapsed,
-            "nets": self.method.nets.state_dict(),
-            "optimizers": {k: o.state_dict() for k, o in self.method.opt.items()},
+            "nets": nets,
+            "optimizers": optimizers,
+            "method": extra,
             "rng": {k: g.get_state() for k, g in self.generators.items()},
             "data": self.data.state_dict(),
         }
         with atomic_path(self.path("checkpoint.pt")) as tmp:
             torch.save(state, tmp)
 
-    def load_checkpoint(self) -> bool:
+    def read_checkpoint(self) -> dict[str, Any] | None:
+        """The stored checkpoint, its RNG and data state restored into this run; None when there is none."""
         path = self.path("checkpoint.pt")
         if not path.exists():
-            return False
+            return None
         try:
             state = torch.load(path, map_location="cpu", weights_only=True)
-            self.method.nets.load_state_dict(state["nets"])
-            for k, o in self.method.opt.items():
-                o.load_state_dict(state["optimizers"][k])
             for k, g in self.generators.items():
                 g.set_state(state["rng"][k])
             self.data.load_state_dict(state["data"])
+            self.step = int(state["step"])
+            self.elapsed = float(state["elapsed"])
+            state.setdefault("method", {})
+            state["nets"], state["optimizers"]  # noqa: B018 (a checkpoint without them is unreadable)
         except (RuntimeError, KeyError, EOFError) as exc:
             raise GanEvalError(f"{path}: unreadable checkpoint ({str(exc).splitlines()[0]}); delete it to start over") from None
-        self.step = int(state["step"])
-        self.elapsed = float(state["elapsed"])
         self._truncate_metrics()
-        return True
+        return state
 
     def _truncate_metrics(self) -> None:
         """Drop metric lines written after the checkpoint (a kill between evaluation and checkpoint)."""
@@ -219,12 +228,14 @@ class Run:
     # --- evaluation and export -------------------------------------------------------------------
     def eval_samples(self) -> torch.Tensor:
         """The evaluation samples: the same latents at every evaluation, from the eval seed."""
-        return self.method.sample(self.config["eval_samples"], torch.Generator().manual_seed(self.seeds["eval"]))
+        eval_generator = torch.Generator().manual_seed(self.seeds["eval"])
+        return self.method.sample(self.config["eval_samples"], eval_generator, seed_index=self.index)
 
     def evaluate(self, losses: dict[str, float]) -> tuple[dict[str, Any], torch.Tensor]:
         samples = self.eval_samples()
         finite = bool(torch.isfinite(samples).all())
-        evaluation = EvalInput(samples, self.method.generator(), self.method.latent_spec(), self.seeds["eval"], self.device)
+        generator = copy.deepcopy(self.method.generator_of(self.index)).eval()  # a copy: training goes on after
+        evaluation = EvalInput(samples, generator, self.method.latent_spec(), self.seeds["eval"], self.device)
         values: dict[str, Any] = {}
         for evaluator in self.evaluators:
             values.update(evaluator(evaluation) if finite else evaluator.undefined())
@@ -242,7 +253,7 @@ class Run:
             value_range=None if value_range is None else "{:g},{:g}".format(*value_range),
             extra={"dataset": cfg["dataset"], "method": cfg["method"], "seed": cfg["seed"], "steps": self.step},
         )
-        written = save_generator(self.method.generator(), sidecar, self.path("generator.pt2"))
+        written = save_generator(self.method.generator_of(self.index), sidecar, self.path("generator.pt2"))
         save_npz(self.path("samples.npz"), samples=samples.numpy())
         files = [p.name for p in written] + ["samples.npz"]
         result = {
@@ -322,6 +333,92 @@ def finished_result(run_dir: str | Path, config: dict[str, Any]) -> dict[str, An
     return result if result.get("config") == config and result.get("step") == config["steps"] else None
 
 
+class Group:
+    """Runs of one configuration but their seeds, trained as one method: the runs' own method when there is one
+    run, else :func:`trainers.methods.base.stack_methods` of theirs (each seed initialised from its own init
+    generator; one stacked optimizer; per-seed data, noise and evaluation generators), so each seed follows the
+    run it would have taken alone, to float round-off. Checkpoints stay per seed and in the ungrouped format."""
+
+    def __init__(self, runs: list[Run]) -> None:
+        self.runs = runs
+        if len(runs) == 1:
+            self.method = runs[0].method
+        else:
+            self.method = stack_methods([run.method for run in runs])
+            for index, run in enumerate(runs):
+                run.method, run.index = self.method, index
+        self.device = runs[0].device
+
+    def real(self, n: int) -> torch.Tensor:
+        """``n`` training samples of every seed, from each run's data generator ([S, n, ...] when grouped)."""
+        dtype = torch.get_default_dtype()  # float32 unless a test asks for float64
+        if not self.method.grouped:
+            run = self.runs[0]
+            return run.data.batch(n, run.generators["data"]).to(self.device, dtype)
+        return torch.stack([run.data.batch(n, run.generators["data"]) for run in self.runs]).to(self.device, dtype)
+
+    def noise(self) -> torch.Generator | list[torch.Generator]:
+        generators = [run.generators["noise"] for run in self.runs]
+        return generators if self.method.grouped else generators[0]
+
+    def save_checkpoints(self) -> None:
+        method = self.method
+        if not method.grouped:
+            nets = [method.nets.state_dict()]
+            optimizers = [{k: o.state_dict() for k, o in method.opt.items()}]
+            extras = [method.extra_state()]
+        else:
+            size = len(self.runs)
+            per_net = {name: net.state_dicts() for name, net in method.nets.items()}
+            nets = [{f"{name}.{key}": value for name, states in per_net.items() for key, value in states[i].items()} for i in range(size)]
+            split = {k: split_optimizer_state(o.state_dict(), size) for k, o in method.opt.items()}
+            optimizers = [{k: states[i] for k, states in split.items()} for i in range(size)]
+            extra = method.extra_state()
+            extras = [{k: v[i] for k, v in extra.items()} for i in range(size)]
+        for run, net_state, opt_state, extra_state in zip(self.runs, nets, optimizers, extras):
+            run.checkpoint(net_state, opt_state, extra_state)
+
+    def load_checkpoints(self) -> None:
+        """Resume every run from its checkpoint (all or none of a group's runs have one, at one step)."""
+        states = [run.read_checkpoint() for run in self.runs]
+        present = [s is not None for s in states]
+        if not any(present):
+            return
+        steps = {run.step for run in self.runs}
+        if not all(present) or len(steps) > 1:
+            where = ", ".join(f"{run.dir.name}: {run.step if ok else 'none'}" for run, ok in zip(self.runs, present))
+            raise GanEvalError(f"grouped seeds resume from checkpoints of one step, but they are at ({where}); train these seeds separately")
+        method = self.method
+        try:
+            if not method.grouped:
+                (state,) = states
+                method.nets.load_state_dict(state["nets"])
+                for k, o in method.opt.items():
+                    o.load_state_dict(state["optimizers"][k])
+                method.load_extra_state(state["method"])
+                return
+            for name, net in method.nets.items():
+                for i, state in enumerate(states):
+                    net.load_unstacked(i, {k[len(name) + 1:]: v for k, v in state["nets"].items() if k.startswith(name + ".")})
+            for k, o in method.opt.items():
+                o.load_state_dict(merge_optimizer_states([state["optimizers"][k] for state in states]))
+            extra = states[0]["method"]
+            method.load_extra_state({k: torch.stack([state["method"][k] for state in states]) for k in extra})
+        except (RuntimeError, KeyError, ValueError) as exc:
+            raise GanEvalError(f"{self.runs[0].dir}: checkpoint does not fit the method ({str(exc).splitlines()[0]}); delete it to start over") from None
+
+
+def check_group(configs: list[TrainConfig]) -> None:
+    """Seeds train as one group only when everything but the seed is the same, and each seed once."""
+    seeds = [c.seed for c in configs]
+    if len(set(seeds)) != len(seeds):
+        raise GanEvalError(f"seeds {', '.join(map(str, seeds))}: a seed is given twice; list each seed once")
+    first = dataclasses.replace(configs[0], seed=0)
+    for config in configs[1:]:
+        if dataclasses.replace(config, seed=0) != first:
+            raise GanEvalError(f"seed {config.seed}: its configuration differs from seed {configs[0].seed}'s beyond the seed; only such runs train as one group")
+
+
 def train(
     config: TrainConfig,
     run_dir: str | Path,
@@ -334,39 +431,82 @@ def train(
     ``callback`` is called after every step (the CLI's progress bar). ``stop_after`` ends the loop after
     that step without finishing the run, exactly as a kill would (tests); then None is returned.
     """
-    run = Run(config, run_dir)
-    run.open_directory()
-    run.load_checkpoint()
-    if run.step > run.steps:
+    return train_seeds([config], [run_dir], callback=callback, stop_after=stop_after)[0]
+
+
+def train_seeds(
+    configs: list[TrainConfig],
+    run_dirs: list[str | Path],
+    *,
+    callback: Callable[[StepInfo], None] | None = None,
+    stop_after: int | None = None,
+) -> list[dict[str, Any] | None]:
+    """Train the runs of several seeds of one configuration as one grouped model (:class:`Group`); each seed
+    keeps its own run directory, checkpoints, export and result, as :func:`train` writes them. Finished runs
+    are returned as they are and not trained again."""
+    check_group(configs)
+    results: list[dict[str, Any] | None] = [None] * len(configs)
+    runs = []
+    for i, (config, run_dir) in enumerate(zip(configs, run_dirs)):
+        run = Run(config, run_dir)
+        run.open_directory()
+        stored = evaluated_step(run.dir)
+        if stored > run.steps:
+            raise GanEvalError(f"{run.dir}: already trained {stored} steps, more than the {run.steps} asked; ask for at least {stored}")
+        done = finished_result(run.dir, run.config)
+        if done is not None and stored == run.steps:
+            results[i] = done
+        else:
+            runs.append((i, run))
+    if not runs:
+        return results
+    group = Group([run for _, run in runs])
+    group.load_checkpoints()
+    if group.runs[0].step > group.runs[0].steps:  # metrics.jsonl lost but the checkpoint is further on
+        run = group.runs[0]
         raise GanEvalError(f"{run.dir}: already trained {run.step} steps, more than the {run.steps} asked; ask for at least {run.step}")
-    done = finished_result(run.dir, run.config)
-    if run.step == run.steps and done is not None:
-        return done
-    real = lambda n: run.data.batch(n, run.generators["data"]).to(run.device)  # noqa: E731
+    for (i, run), result in zip(runs, _train_group(group, callback, stop_after)):
+        results[i] = result
+    return results
+
+
+def _train_group(group: Group, callback: Callable[[StepInfo], None] | None, stop_after: int | None) -> list[dict[str, Any] | None]:
+    runs, method = group.runs, group.method
+    lead = runs[0]
+    steps, eval_every = lead.steps, lead.config["eval_every"]
     sums: dict[str, torch.Tensor] = {}
     count = 0
-    line: dict[str, Any] | None = None
-    samples = None
-    started = time.perf_counter() - run.elapsed
-    while run.step < run.steps:
-        losses = run.method.train_step(real, run.generators["noise"])
-        run.step += 1
+    lines: list[dict[str, Any] | None] = [None] * len(runs)
+    samples: list[torch.Tensor | None] = [None] * len(runs)
+    started = time.perf_counter() - lead.elapsed
+    step = lead.step
+    while step < steps:
+        losses = method.train_step(group.real, group.noise())
+        step += 1
+        for run in runs:
+            run.step = step
         for k, v in losses.items():
             sums[k] = sums[k] + v if k in sums else v
         count += 1
         evaluation = None
-        if run.step % config.eval_every == 0 or run.step == run.steps:
-            run.elapsed = time.perf_counter() - started
-            line, samples = run.evaluate({k: float(v) / count for k, v in sums.items()})
-            run.append_metrics(line)
-            run.save_checkpoint()
+        if step % eval_every == 0 or step == steps:
+            elapsed = time.perf_counter() - started
+            for i, run in enumerate(runs):
+                run.elapsed = elapsed
+                mean_losses = {k: float(v[i] if method.grouped else v) / count for k, v in sums.items()}
+                lines[i], samples[i] = run.evaluate(mean_losses)
+                run.append_metrics(lines[i])
+            group.save_checkpoints()
             sums, count = {}, 0
-            evaluation = line
+            evaluation = lines[0]
         if callback is not None:
-            callback(StepInfo(run.step, run.steps, losses, evaluation, headline(run.evaluators)))
-        if stop_after is not None and run.step >= stop_after:
-            return None
-    if samples is None:  # resumed at the last step's checkpoint but killed before the export
-        samples = run.eval_samples()
-        line = read_metrics(run.dir)[-1]
-    return run.export(samples, line)
+            callback(StepInfo(step, steps, losses, evaluation, headline(lead.evaluators), lines if evaluation else None))
+        if stop_after is not None and step >= stop_after:
+            return [None] * len(runs)
+    results = []
+    for i, run in enumerate(runs):
+        if samples[i] is None:  # resumed at the last step's checkpoint but killed before the export
+            samples[i] = run.eval_samples()
+            lines[i] = read_metrics(run.dir)[-1]
+        results.append(run.export(samples[i], lines[i]))
+    return results

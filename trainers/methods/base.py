@@ -16,11 +16,12 @@ every trainer here did before, kept bit for bit).
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import typing
 import math
 from dataclasses import dataclass
-from typing import Any, Callable, ClassVar, Iterable, Literal, Mapping
+from typing import Any, Callable, ClassVar, Iterable, Literal, Mapping, Union
 
 import torch
 from torch import nn
@@ -32,6 +33,8 @@ from gan_eval.registry import Registry
 from trainers.losses import binary_cross_entropy
 
 RealBatch = Callable[[int], torch.Tensor]
+#: The noise generator of a step: one CPU generator, or one per seed when the method is grouped.
+Noise = Union[torch.Generator, list[torch.Generator]]
 
 
 def adam(params: Iterable[torch.Tensor], lr: float, betas: tuple[float, float], eps: float = 1e-8) -> torch.optim.Adam:
@@ -50,7 +53,9 @@ def apply(optimizer: torch.optim.Optimizer, grads: list[torch.Tensor]) -> None:
     """One optimizer step with the given gradients (as returned by :func:`gradients`)."""
     params = [q for group in optimizer.param_groups for q in group["params"]]
     for q, g in zip(params, grads):
-        q.grad = g
+        # Gradients through vmap (grouped seeds) come back with transposed strides, and torch's fused CPU Adam
+        # reads a gradient in its parameter's memory order: give it the parameter's layout.
+        q.grad = g if g.stride() == q.stride() else torch.empty_like(q).copy_(g)
     optimizer.step()
 
 
@@ -123,9 +128,9 @@ class Method:
             return self.mean(binary_cross_entropy(logits, target))
         return nn.functional.binary_cross_entropy_with_logits(logits, torch.full_like(logits, target))
 
-    def randn(self, n: int, dim: int, generator: torch.Generator) -> torch.Tensor:
-        """``n`` x ``dim`` standard normals from the CPU ``generator``, on the method's device."""
-        return torch.randn(n, dim, generator=generator).to(self.device)
+    def randn(self, n: int, dim: int, generator: Noise) -> torch.Tensor:
+        """``n`` x ``dim`` standard normals from the CPU ``generator`` (grouped: per seed), on the device."""
+        return self._draw(lambda g: torch.randn(n, dim, generator=g), generator)
 
     def setup(self, generator: torch.Generator) -> None:
         """Build the networks from the init ``generator`` and create the optimizers (``self.opt``)."""
@@ -139,9 +144,14 @@ class Method:
     def latent_spec(self) -> LatentSpec:
         return LatentSpec(int(self.params.latent_dim), "normal")
 
-    def noise(self, n: int, generator: torch.Generator) -> torch.Tensor:
-        """``n`` latents from the CPU ``generator``, on the method's device."""
-        return self.latent_spec().sample(n, generator).to(self.device)
+    def noise(self, n: int, generator: Noise) -> torch.Tensor:
+        """``n`` latents from the CPU ``generator`` (grouped: one generator per seed, [S, n, d]), on the device."""
+        return self._draw(lambda g: self.latent_spec().sample(n, g), generator)
+
+    def _draw(self, draw: Callable[[torch.Generator], torch.Tensor], generator: Noise) -> torch.Tensor:
+        if self.grouped:
+            return torch.stack([draw(g) for g in generator]).to(self.device)  # type: ignore[union-attr]
+        return draw(generator).to(self.device)  # type: ignore[arg-type]
 
     def build(self, generator: torch.Generator) -> nn.ModuleDict:
         """Create and initialise ``self.nets`` on the CPU from ``generator``, then move them to the device."""
@@ -150,19 +160,35 @@ class Method:
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         raise NotImplementedError
 
-    def train_step(self, real: RealBatch, noise: torch.Generator) -> dict[str, torch.Tensor]:
-        """One iteration (all its D and G updates); returns detached scalar losses by name."""
+    def train_step(self, real: RealBatch, noise: Noise) -> dict[str, torch.Tensor]:
+        """One iteration (all its D and G updates); returns detached losses by name (scalars; [S] grouped)."""
         raise NotImplementedError
 
     def generator(self) -> nn.Module:
         """The network z -> x (what is exported and sampled)."""
         return self.nets["G"]
 
+    def extra_state(self) -> dict[str, torch.Tensor]:
+        """State beyond networks and optimizers that a resume needs (BEGAN's k_t, a schedule's position, an EMA
+        generator's tensors), checkpointed with the run; grouped, every tensor carries the leading [S]."""
+        return {}
+
+    def load_extra_state(self, state: dict[str, torch.Tensor]) -> None:
+        """Restore what :meth:`extra_state` returned."""
+        if state:
+            raise GanEvalError(f"checkpoint holds method state {sorted(state)} that {type(self).__name__} does not keep")
+
+    def generator_of(self, seed_index: int = 0) -> nn.Module:
+        """The generator network of one seed: :meth:`generator` itself, or seed ``seed_index``'s copy of a
+        grouped generator (what that seed's run exports)."""
+        net = self.generator()
+        return net.unstack(seed_index) if self.grouped else net  # type: ignore[operator]
+
     @torch.no_grad()
-    def sample(self, n: int, generator: torch.Generator, batch_size: int = 10_000) -> torch.Tensor:
+    def sample(self, n: int, generator: torch.Generator, batch_size: int = 10_000, seed_index: int = 0) -> torch.Tensor:
         """``n`` samples (CPU, float32) with the generator in eval mode (BatchNorm uses its running statistics,
         as the exported generator files do); training mode is restored afterwards."""
-        net = self.generator()
+        net = self.generator_of(seed_index)
         was_training = net.training
         net.eval()
         try:
@@ -170,6 +196,19 @@ class Method:
             return torch.cat([net(chunk.to(self.device)).float().cpu() for chunk in torch.split(z, batch_size)])
         finally:
             net.train(was_training)
+
+
+def stack_methods(methods: list[Method]) -> Method:
+    """S set-up methods of one class and configuration (each initialised from its own seed) as one grouped
+    method: every network a :class:`trainers.grouped.GroupedModule` of the S copies, fresh optimizers over the
+    stacked parameters (their state is loaded from the seeds' checkpoints by the loop)."""
+    from trainers.grouped import GroupedModule
+
+    grouped = copy.copy(methods[0])
+    grouped.grouped = True
+    grouped.nets = nn.ModuleDict({name: GroupedModule([m.nets[name] for m in methods]) for name in methods[0].nets})
+    grouped.opt = grouped.optimizers()
+    return grouped
 
 
 METHODS: Registry[type[Method]] = Registry("training method")
