@@ -17,10 +17,9 @@ from __future__ import annotations
 
 import math
 
-import torch
 from torch import nn
 
-from trainers.nets.image_init import init_dcgan
+from trainers.nets.image_init import init_carpedm20
 from trainers.nets.image_pair import Discriminator, Generator, ImagePair
 from trainers.nets.registry import NETS
 from trainers.nets.tf_same import SameConv2d, SameConvTranspose2d
@@ -30,8 +29,8 @@ KERNEL = 5
 TF_BN = {"eps": 1e-5, "momentum": 0.1}  # tf.contrib.layers.batch_norm(decay=0.9, epsilon=1e-5)
 
 
-def carpedm20_dcgan(latent_dim: int, shape: tuple[int, int, int], d_channels: int, output: str,
-                    generator: torch.Generator) -> tuple[Generator, Discriminator]:
+def carpedm20_dcgan(latent_dim: int, shape: tuple[int, int, int], d_channels: int,
+                    output: str) -> tuple[Generator, Discriminator]:
     channels, size = shape[0], shape[1]
     sizes = [size]
     for _ in range(4):
@@ -53,12 +52,10 @@ def carpedm20_dcgan(latent_dim: int, shape: tuple[int, int, int], d_channels: in
         d_layers += [SameConv2d(c_in, c_out, KERNEL, 2), nn.BatchNorm2d(c_out, **TF_BN), nn.LeakyReLU(0.2)]
     d_layers.append(nn.Flatten())
 
-    G = init_dcgan(Generator(*g_layers, output=output), generator, truncated_convs=True)
-    D = init_dcgan(Discriminator(nn.Sequential(*d_layers), d_widths[-1] * sizes[4] ** 2), generator,
-                   truncated_convs=True)
-    return G, D
+    D = Discriminator(nn.Sequential(*d_layers), d_widths[-1] * sizes[4] ** 2)
+    return Generator(*g_layers, output=output), D
 
 
-NETS.add("dcgan28x3", ImagePair("dcgan28x3", 28, carpedm20_dcgan))
-NETS.add("dcgan32", ImagePair("dcgan32", 32, carpedm20_dcgan))
-NETS.add("dcgan64", ImagePair("dcgan64", 64, carpedm20_dcgan))
+NETS.add("dcgan28x3", ImagePair("dcgan28x3", 28, carpedm20_dcgan, init_carpedm20))
+NETS.add("dcgan32", ImagePair("dcgan32", 32, carpedm20_dcgan, init_carpedm20))
+NETS.add("dcgan64", ImagePair("dcgan64", 64, carpedm20_dcgan, init_carpedm20))

@@ -53,19 +53,24 @@ class Discriminator(nn.Module):
         return (logits, h) if features else logits
 
 
-# (latent_dim, image shape (C, H, W), D's input channels, output, generator, **architecture options)
-# -> initialised (G, D)
+# (latent_dim, image shape (C, H, W), D's input channels, output, **architecture options) -> (G, D), built on the
+# meta device (no memory, no RNG): ImagePair materialises and initialises them
 ArchitectureBuilder = Callable[..., tuple[Generator, Discriminator]]
+Initialiser = Callable[[nn.Module, torch.Generator], nn.Module]
 
 
 @dataclass(frozen=True)
 class ImagePair:
     """A registered image pair: ``name`` (for messages), the ``size`` x ``size`` images it makes, its builder,
-    and the default of ``spectral_norm`` (on where the paper trains with it)."""
+    the reference code's initialisation, and the default of ``spectral_norm`` (on where the paper trains with it).
+
+    The nets are built on the meta device, then materialised on the CPU and initialised from ``generator``
+    alone: the global RNG is neither used nor advanced (torch's default layer init would draw from it)."""
 
     name: str
     size: int
     build: ArchitectureBuilder
+    init: Initialiser
     spectral_norm: bool = False
 
     def __call__(self, latent_dim: int, shape: tuple[int, ...], generator: torch.Generator, *, pack: int = 1,
@@ -86,7 +91,10 @@ class ImagePair:
         if unknown:
             raise GanEvalError(f"net {self.name!r} has no option {unknown[0]!r}: its options are "
                                f"{', '.join(sorted(['output', 'pack', 'spectral_norm', *known]))}")
-        G, D = self.build(latent_dim, shape, shape[0] * pack, output, generator, **options)
+        with torch.device("meta"):
+            G, D = self.build(latent_dim, shape, shape[0] * pack, output, **options)
+        G = self.init(G.to_empty(device="cpu"), generator)
+        D = self.init(D.to_empty(device="cpu"), generator)
         if self.spectral_norm if spectral_norm is None else spectral_norm:
             spectral_normalize(D, generator)
         return G, D

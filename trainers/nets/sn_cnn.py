@@ -13,7 +13,6 @@ faithful re-implementation"): Table 3 is followed there.
 """
 from __future__ import annotations
 
-import torch
 from torch import nn
 
 from trainers.nets.image_init import init_dcgan
@@ -26,8 +25,8 @@ D_WIDTHS = (64, 64, 128, 128, 256, 256, 512)  # Table 3 (b)
 SLOPE = 0.1
 
 
-def sn_standard_cnn(latent_dim: int, shape: tuple[int, int, int], d_channels: int, output: str,
-                    generator: torch.Generator) -> tuple[Generator, Discriminator]:
+def sn_standard_cnn(latent_dim: int, shape: tuple[int, int, int], d_channels: int,
+                    output: str) -> tuple[Generator, Discriminator]:
     g_layers: list[nn.Module] = [
         nn.Linear(latent_dim, BOTTOM * BOTTOM * WIDTH),
         nn.BatchNorm1d(BOTTOM * BOTTOM * WIDTH, **CHAINER_BN),
@@ -44,10 +43,8 @@ def sn_standard_cnn(latent_dim: int, shape: tuple[int, int, int], d_channels: in
         d_layers += [nn.Conv2d(c_in, c_out, kernel, stride, 1), nn.LeakyReLU(SLOPE)]
     d_layers.append(nn.Flatten())
 
-    G = init_dcgan(Generator(*g_layers, output=output), generator, truncated_convs=False)
-    D = init_dcgan(Discriminator(nn.Sequential(*d_layers), D_WIDTHS[-1] * BOTTOM * BOTTOM), generator,
-                   truncated_convs=False)
-    return G, D
+    D = Discriminator(nn.Sequential(*d_layers), D_WIDTHS[-1] * BOTTOM * BOTTOM)
+    return Generator(*g_layers, output=output), D
 
 
-NETS.add("sn-cnn32", ImagePair("sn-cnn32", 32, sn_standard_cnn, spectral_norm=True))
+NETS.add("sn-cnn32", ImagePair("sn-cnn32", 32, sn_standard_cnn, init_dcgan, spectral_norm=True))

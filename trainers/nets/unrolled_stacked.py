@@ -12,12 +12,11 @@ The reference trains it on 60k MNIST-train digits in [-1, 1] with z ~ N(0, I_256
 """
 from __future__ import annotations
 
-import torch
 from torch import nn
 
 from gan_eval.errors import GanEvalError
 from trainers.nets.dcgan import TF_BN
-from trainers.nets.image_init import init_dcgan
+from trainers.nets.image_init import init_carpedm20
 from trainers.nets.image_pair import Discriminator, Generator, ImagePair
 from trainers.nets.registry import NETS
 from trainers.nets.tf_same import SameConv2d, SameConvTranspose2d
@@ -27,10 +26,11 @@ BOTTLENECK = 4
 KERNEL = 3
 
 
-def unrolled_stacked_mnist(latent_dim: int, shape: tuple[int, int, int], d_channels: int, output: str,
-                           generator: torch.Generator, *, d_scale: float = 0.25) -> tuple[Generator, Discriminator]:
-    scaled = [d_scale * w for w in reversed(G_WIDTHS[1:])]
-    if not all(w >= 1 and float(w).is_integer() for w in scaled):
+def unrolled_stacked_mnist(latent_dim: int, shape: tuple[int, int, int], d_channels: int,
+                           output: str, *, d_scale: float = 0.25) -> tuple[Generator, Discriminator]:
+    numeric = isinstance(d_scale, (int, float)) and not isinstance(d_scale, bool)
+    scaled = [d_scale * w for w in reversed(G_WIDTHS[1:])] if numeric else []
+    if not numeric or not all(w >= 1 and float(w).is_integer() for w in scaled):
         raise GanEvalError(f"net 'unrolled28x3': option d_scale={d_scale!r} must make whole D widths from G's "
                            f"{', '.join(map(str, reversed(G_WIDTHS[1:])))} (the papers use 0.25 and 0.5)")
     d_widths = [int(w) for w in scaled]
@@ -49,10 +49,8 @@ def unrolled_stacked_mnist(latent_dim: int, shape: tuple[int, int, int], d_chann
         d_layers += [SameConv2d(c_in, c_out, KERNEL, 2), nn.BatchNorm2d(c_out, **TF_BN), nn.LeakyReLU(0.3)]
     d_layers.append(nn.Flatten())
 
-    G = init_dcgan(Generator(*g_layers, output=output), generator, truncated_convs=True)
-    D = init_dcgan(Discriminator(nn.Sequential(*d_layers), d_widths[-1] * BOTTLENECK ** 2), generator,
-                   truncated_convs=True)
-    return G, D
+    D = Discriminator(nn.Sequential(*d_layers), d_widths[-1] * BOTTLENECK ** 2)
+    return Generator(*g_layers, output=output), D
 
 
-NETS.add("unrolled28x3", ImagePair("unrolled28x3", 28, unrolled_stacked_mnist))
+NETS.add("unrolled28x3", ImagePair("unrolled28x3", 28, unrolled_stacked_mnist, init_carpedm20))
