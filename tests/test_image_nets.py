@@ -7,7 +7,6 @@ import functools
 
 import pytest
 import torch
-import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, stack_module_state, vmap
 from torch.nn.utils import parametrize
@@ -16,7 +15,7 @@ from torch.nn.utils.parametrizations import spectral_norm as torch_spectral_norm
 from gan_eval.errors import GanEvalError
 from trainers.nets import NETS, build_nets
 from trainers.nets.image_pair import ImagePair
-from trainers.nets.spectral_norm import SpectralNorm, spectral_normalize
+from trainers.nets.spectral_norm import spectral_normalize
 from trainers.nets.tf_same import SameConv2d, SameConvTranspose2d, same_padding
 
 IMAGE_PAIRS = [name for name in NETS.names() if isinstance(NETS.get(name), ImagePair)]
@@ -354,6 +353,7 @@ def test_three_stacked_copies_under_vmap_equal_three_separate_nets(spectral_norm
     ("dcgan28x3", (2,), {}, r"net 'dcgan28x3' makes 28 x 28 images .* shape \(2,\)"),
     ("dcgan28x3", (3, 28, 28), {"pack": 0}, "option pack must be a positive integer"),
     ("dcgan28x3", (3, 28, 28), {"output": "relu"}, "option output must be one of tanh, sigmoid"),
+    ("sn-cnn32", (3, 32, 32), {"spectral_norm": "no"}, "option spectral_norm must be true or false, got 'no'"),
     ("dcgan28x3", (3, 28, 28), {"d_scale": 0.5}, "net 'dcgan28x3' has no option 'd_scale': its options are output"),
     ("unrolled28x3", (3, 28, 28), {"d_scale": 0.3}, "option d_scale=0.3 must make whole D widths"),
     ("unrolled28x3", (3, 28, 28), {"d_scale": "0.5"}, "option d_scale='0.5' must make whole D widths"),

@@ -35,8 +35,9 @@ class Generator(nn.Sequential):
     """``layers`` then the ``output`` activation; ``output_range`` is that activation's range."""
 
     def __init__(self, *layers: nn.Module, output: str) -> None:
-        activation, self.output_range = OUTPUTS[output]
+        activation, output_range = OUTPUTS[output]
         super().__init__(*layers, activation())
+        self.output_range = output_range
 
 
 class Discriminator(nn.Module):
@@ -84,6 +85,8 @@ class ImagePair:
             raise GanEvalError(f"net {self.name!r}: latent_dim must be a positive integer, got {latent_dim!r}")
         if isinstance(pack, bool) or not isinstance(pack, int) or pack < 1:
             raise GanEvalError(f"net {self.name!r}: option pack must be a positive integer (PacGAN's m), got {pack!r}")
+        if spectral_norm not in (None, True, False):
+            raise GanEvalError(f"net {self.name!r}: option spectral_norm must be true or false, got {spectral_norm!r}")
         if output not in OUTPUTS:
             raise GanEvalError(f"net {self.name!r}: option output must be one of {', '.join(OUTPUTS)}, got {output!r}")
         known = [p.name for p in inspect.signature(self.build).parameters.values() if p.kind is p.KEYWORD_ONLY]
