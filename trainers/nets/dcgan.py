@@ -1,0 +1,61 @@
+"""DCGAN as carpedm20/DCGAN-tensorflow builds it (``model.py``, ``ops.py``), the code VEEGAN's and PacGAN's
+Stacked-MNIST and CelebA experiments fork (fjxmlzn/PacGAN ``stacked_MNIST_experiments/VEEGAN_experiment/model.py``,
+``celeba_experiments/pacgan_task_wrapper_celebA.py``), at ``gf_dim = df_dim = 64``.
+
+For ``s x s`` images (``s16 = ceil(s / 16)`` after four halvings, as ``conv_out_size_same``):
+    G: z -> linear 8*64*s16*s16 -> [512, s16, s16], BN, ReLU -> 5x5 stride-2 deconvs to 256, 128, 64 channels
+       (BN, ReLU) at s/8, s/4, s/2 -> 5x5 stride-2 deconv to C channels at s -> tanh.
+    D: 5x5 stride-2 convs to 64, 128, 256, 512 channels, LeakyReLU 0.2, BN on all but the first
+       -> flatten (the features: 512 * s16 * s16) -> linear 1.
+Every convolution is padded as TF's SAME; BN as ``tf.contrib.layers.batch_norm(decay=0.9, epsilon=1e-5)``, i.e.
+momentum 0.1, eps 1e-5; init in :func:`~trainers.nets.image_init.init_dcgan` (truncated-normal convs).
+All three registered sizes are this one net: 28 x 28 x 3 is PacGAN's/VEEGAN's Stacked MNIST (2 x 2 bottleneck),
+64 x 64 is PacGAN's CelebA, 32 x 32 the same recipe at CIFAR-10's size (2 x 2 bottleneck).
+The reference G ends in tanh even where its data lie in [0, 1] (VEEGAN setting: ``X_stacked / 255.``).
+"""
+from __future__ import annotations
+
+import math
+
+from torch import nn
+
+from trainers.nets.image_init import init_carpedm20
+from trainers.nets.image_pair import Discriminator, Generator, ImagePair
+from trainers.nets.registry import NETS
+from trainers.nets.tf_same import SameConv2d, SameConvTranspose2d
+
+GF_DIM = DF_DIM = 64  # carpedm20 main.py defaults, kept by both forks
+KERNEL = 5
+TF_BN = {"eps": 1e-5, "momentum": 0.1}  # tf.contrib.layers.batch_norm(decay=0.9, epsilon=1e-5)
+
+
+def carpedm20_dcgan(latent_dim: int, shape: tuple[int, int, int], d_channels: int,
+                    output: str) -> tuple[Generator, Discriminator]:
+    channels, size = shape[0], shape[1]
+    sizes = [size]
+    for _ in range(4):
+        sizes.append(math.ceil(sizes[-1] / 2))  # s, s2, s4, s8, s16
+    widths = [GF_DIM * 8, GF_DIM * 4, GF_DIM * 2, GF_DIM]
+    g_layers: list[nn.Module] = [
+        nn.Linear(latent_dim, widths[0] * sizes[4] ** 2),
+        nn.Unflatten(1, (widths[0], sizes[4], sizes[4])),
+        nn.BatchNorm2d(widths[0], **TF_BN),
+        nn.ReLU(),
+    ]
+    for c_in, c_out, out_size in zip(widths, widths[1:], sizes[3:0:-1]):
+        g_layers += [SameConvTranspose2d(c_in, c_out, KERNEL, 2, out_size), nn.BatchNorm2d(c_out, **TF_BN), nn.ReLU()]
+    g_layers.append(SameConvTranspose2d(widths[-1], channels, KERNEL, 2, size))
+
+    d_widths = [DF_DIM, DF_DIM * 2, DF_DIM * 4, DF_DIM * 8]
+    d_layers: list[nn.Module] = [SameConv2d(d_channels, d_widths[0], KERNEL, 2), nn.LeakyReLU(0.2)]
+    for c_in, c_out in zip(d_widths, d_widths[1:]):
+        d_layers += [SameConv2d(c_in, c_out, KERNEL, 2), nn.BatchNorm2d(c_out, **TF_BN), nn.LeakyReLU(0.2)]
+    d_layers.append(nn.Flatten())
+
+    D = Discriminator(nn.Sequential(*d_layers), d_widths[-1] * sizes[4] ** 2)
+    return Generator(*g_layers, output=output), D
+
+
+NETS.add("dcgan28x3", ImagePair("dcgan28x3", 28, carpedm20_dcgan, init_carpedm20))
+NETS.add("dcgan32", ImagePair("dcgan32", 32, carpedm20_dcgan, init_carpedm20))
+NETS.add("dcgan64", ImagePair("dcgan64", 64, carpedm20_dcgan, init_carpedm20))

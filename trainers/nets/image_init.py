@@ -1,0 +1,46 @@
+"""The DCGAN-era initialisation of image nets, from an explicit ``torch.Generator`` only."""
+from __future__ import annotations
+
+from functools import partial
+
+import torch
+from torch import nn
+
+DCGAN_STD = 0.02  # Radford et al. 2016, Sec. 4; carpedm20 ops.py ``stddev=0.02``; chainer-gan-lib ``wscale=0.02``
+
+
+@torch.no_grad()
+def init_dcgan(module: nn.Module, generator: torch.Generator, *, truncated_convs: bool = False) -> nn.Module:
+    """Weights of every Conv2d, ConvTranspose2d and Linear ~ N(0, 0.02^2), biases 0; BatchNorm gamma 1, beta 0,
+    running statistics reset. Sets every parameter and buffer of ``module`` (refuses a layer it does not know),
+    so ``module`` may come uninitialised from ``to_empty``; the layers are visited in ``modules()`` order.
+
+    ``truncated_convs``: Conv2d weights from N(0, 0.02^2) truncated at 2 std, i.e. TF's
+    ``truncated_normal_initializer``, which carpedm20/DCGAN-tensorflow's ``conv2d`` uses (its ``deconv2d`` and
+    ``linear`` use the plain ``random_normal_initializer``). BatchNorm: ``tf.contrib.layers.batch_norm(scale=True)``
+    and chainer's ``BatchNormalization`` both start at gamma 1, beta 0 (the N(1, 0.02) gamma is the PyTorch DCGAN
+    example's, which none of the reference codes ported here uses).
+    """
+    done: set[int] = set()
+    for layer in module.modules():
+        if isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+            if truncated_convs and isinstance(layer, nn.Conv2d):
+                nn.init.trunc_normal_(layer.weight, 0.0, DCGAN_STD, -2 * DCGAN_STD, 2 * DCGAN_STD, generator=generator)
+            else:
+                nn.init.normal_(layer.weight, 0.0, DCGAN_STD, generator=generator)
+            if layer.bias is not None:
+                layer.bias.zero_()
+        elif isinstance(layer, nn.modules.batchnorm._BatchNorm):
+            layer.weight.fill_(1.0)
+            layer.bias.zero_()
+            layer.reset_running_stats()
+        else:
+            continue
+        done.update(id(t) for t in (*layer.parameters(recurse=False), *layer.buffers(recurse=False)))
+    missed = [name for name, t in (*module.named_parameters(), *module.named_buffers()) if id(t) not in done]
+    if missed:
+        raise TypeError(f"init_dcgan does not know how to initialise {', '.join(missed)}")
+    return module
+
+
+init_carpedm20 = partial(init_dcgan, truncated_convs=True)

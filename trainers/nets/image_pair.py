@@ -1,0 +1,103 @@
+"""The contract of an image G/D pair, and the options every registered image pair takes.
+
+``G``: ``z [B, latent_dim] -> images [B, C, H, W]``, with ``G.output_range`` the range of its output activation.
+``D``: ``images [B, C * pack, H, W] -> logits [B, 1]``; ``D(x, features=True)`` returns ``(logits, features)``,
+the features ``[B, F]`` being D's penultimate activations (the input of its last linear layer), which GDPP,
+MMD-GAN and Dist-GAN use. Both are plain modules with no in-place op on their inputs, so a stack of S copies
+runs under ``torch.func.vmap`` + ``functional_call`` (grouped seeds), BatchNorm keeping per-copy statistics.
+
+Options common to every image pair:
+- ``pack`` (PacGAN, Lin et al. 2018): D judges ``pack`` images at once, concatenated along channels
+  (PacGAN's ``tf.concat(G_sep, 3)`` in NHWC, i.e. dim -3 here), so its first layer takes ``C * pack`` channels.
+- ``spectral_norm``: spectral normalisation (Miyato et al. 2018) of every Conv2d / Linear weight of D.
+- ``output``: G's output activation, ``tanh`` (range [-1, 1], the default of every reference code here) or
+  ``sigmoid`` ([0, 1]).
+"""
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+from torch import nn
+
+from gan_eval.errors import GanEvalError
+from trainers.nets.spectral_norm import spectral_normalize
+
+OUTPUTS: dict[str, tuple[Callable[[], nn.Module], tuple[float, float]]] = {
+    "tanh": (nn.Tanh, (-1.0, 1.0)),
+    "sigmoid": (nn.Sigmoid, (0.0, 1.0)),
+}
+
+
+class Generator(nn.Sequential):
+    """``layers`` then the ``output`` activation; ``output_range`` is that activation's range."""
+
+    def __init__(self, *layers: nn.Module, output: str) -> None:
+        activation, output_range = OUTPUTS[output]
+        super().__init__(*layers, activation())
+        self.output_range = output_range
+
+
+class Discriminator(nn.Module):
+    """``body`` (images -> features [B, F]) then one linear ``head`` (features -> logit)."""
+
+    def __init__(self, body: nn.Module, features: int) -> None:
+        super().__init__()
+        self.body = body
+        self.head = nn.Linear(features, 1)
+
+    def forward(self, x: torch.Tensor, features: bool = False) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        h = self.body(x)
+        logits = self.head(h)
+        return (logits, h) if features else logits
+
+
+# (latent_dim, image shape (C, H, W), D's input channels, output, **architecture options) -> (G, D), built on the
+# meta device (no memory, no RNG): ImagePair materialises and initialises them
+ArchitectureBuilder = Callable[..., tuple[Generator, Discriminator]]
+Initialiser = Callable[[nn.Module, torch.Generator], nn.Module]
+
+
+@dataclass(frozen=True)
+class ImagePair:
+    """A registered image pair: ``name`` (for messages), the ``size`` x ``size`` images it makes, its builder,
+    the reference code's initialisation, and the default of ``spectral_norm`` (on where the paper trains with it).
+
+    The nets are built on the meta device, then materialised on the CPU and initialised from ``generator``
+    alone: the global RNG is neither used nor advanced (torch's default layer init would draw from it)."""
+
+    name: str
+    size: int
+    build: ArchitectureBuilder
+    init: Initialiser
+    spectral_norm: bool = False
+
+    def __call__(self, latent_dim: int, shape: tuple[int, ...], generator: torch.Generator, *, pack: int = 1,
+                 spectral_norm: bool | None = None, output: str = "tanh", **options: object
+                 ) -> tuple[Generator, Discriminator]:
+        shape = tuple(shape)
+        if len(shape) != 3 or shape[1:] != (self.size, self.size) or shape[0] < 1:
+            raise GanEvalError(f"net {self.name!r} makes {self.size} x {self.size} images (shape (C, {self.size}, "
+                               f"{self.size})), but the data's samples have shape {shape}: choose a net for that shape")
+        if isinstance(latent_dim, bool) or not isinstance(latent_dim, int) or latent_dim < 1:
+            raise GanEvalError(f"net {self.name!r}: latent_dim must be a positive integer, got {latent_dim!r}")
+        if isinstance(pack, bool) or not isinstance(pack, int) or pack < 1:
+            raise GanEvalError(f"net {self.name!r}: option pack must be a positive integer (PacGAN's m), got {pack!r}")
+        if spectral_norm not in (None, True, False):
+            raise GanEvalError(f"net {self.name!r}: option spectral_norm must be true or false, got {spectral_norm!r}")
+        if output not in OUTPUTS:
+            raise GanEvalError(f"net {self.name!r}: option output must be one of {', '.join(OUTPUTS)}, got {output!r}")
+        known = [p.name for p in inspect.signature(self.build).parameters.values() if p.kind is p.KEYWORD_ONLY]
+        unknown = sorted(set(options) - set(known))
+        if unknown:
+            raise GanEvalError(f"net {self.name!r} has no option {unknown[0]!r}: its options are "
+                               f"{', '.join(sorted(['output', 'pack', 'spectral_norm', *known]))}")
+        with torch.device("meta"):
+            G, D = self.build(latent_dim, shape, shape[0] * pack, output, **options)
+        G = self.init(G.to_empty(device="cpu"), generator)
+        D = self.init(D.to_empty(device="cpu"), generator)
+        if self.spectral_norm if spectral_norm is None else spectral_norm:
+            spectral_normalize(D, generator)
+        return G, D
