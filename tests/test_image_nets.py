@@ -15,7 +15,7 @@ from torch.nn.utils.parametrizations import spectral_norm as torch_spectral_norm
 from gan_eval.errors import GanEvalError
 from trainers.nets import NETS, build_nets
 from trainers.nets.image_pair import ImagePair
-from trainers.nets.spectral_norm import spectral_normalize
+from trainers.nets.spectral import spectral_norm_all
 from trainers.nets.tf_same import SameConv2d, SameConvTranspose2d, same_padding
 
 IMAGE_PAIRS = [name for name in NETS.names() if isinstance(NETS.get(name), ImagePair)]
@@ -248,7 +248,7 @@ def test_spectral_norm_divides_by_the_largest_singular_value():
     with torch.no_grad():
         conv.weight.copy_(planted(4, 2, 3, [3.0, 1.5, 1.0, 0.5]))
     original = conv.weight.detach().clone()
-    spectral_normalize(conv, seeded(0))
+    spectral_norm_all(conv, seeded(0))
     torch.testing.assert_close(conv.weight, original / 3.0)
     torch.testing.assert_close(torch.linalg.matrix_norm(conv.weight.flatten(1), ord=2), torch.tensor(1.0))
 
@@ -286,7 +286,7 @@ def test_spectral_norm_matches_torch_spectral_norm_step_for_step(layer):
     """Peer: torch.nn.utils.parametrizations.spectral_norm, started from the same u, v, gives the same
     normalised weight, output and u, v after every training forward, and in eval mode."""
     ours, theirs = copy.deepcopy(layer), copy.deepcopy(layer)
-    spectral_normalize(ours, seeded(0))
+    spectral_norm_all(ours, seeded(0))
     torch_spectral_norm(theirs)
     ours_sn, theirs_sn = ours.parametrizations.weight[0], theirs.parametrizations.weight[0]
     with torch.no_grad():

@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from gan_eval.errors import GanEvalError
-from trainers.nets.spectral_norm import spectral_normalize
+from trainers.nets.spectral import spectral_norm_all
 
 OUTPUTS: dict[str, tuple[Callable[[], nn.Module], tuple[float, float]]] = {
     "tanh": (nn.Tanh, (-1.0, 1.0)),
@@ -99,5 +99,5 @@ class ImagePair:
         G = self.init(G.to_empty(device="cpu"), generator)
         D = self.init(D.to_empty(device="cpu"), generator)
         if self.spectral_norm if spectral_norm is None else spectral_norm:
-            spectral_normalize(D, generator)
+            spectral_norm_all(D, generator)
         return G, D
