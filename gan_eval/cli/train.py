@@ -150,17 +150,27 @@ def reproduce(
     as_json: bool = typer.Option(False, "--json", help="Print the JSON summary instead of the Markdown table."),
     progress: bool = PROGRESS,
 ) -> None:
-    """Re-run a paper's table (finished runs are kept), print ours beside the paper's, write Markdown, JSON, figure."""
+    """Re-run a paper's table (finished runs are kept), print ours beside the paper's, write Markdown, JSON, figure.
+
+    Across GPUs and machines: `torchrun --nproc-per-node G -m gan_eval reproduce TABLE --device cuda ...` (each
+    rank trains whole cells on its GPU; rank 0 writes and prints the table; --out on a shared filesystem)."""
     import json
 
+    from trainers.distributed import speaks
     from trainers.reproduce import ConsoleReport
     from trainers.reproduce import reproduce as run_table
 
-    report = ConsoleReport(progress)
+    report = ConsoleReport(progress and speaks())
     try:
         summary = run_table(table, out, seeds=seeds, jobs=jobs, steps=steps, device=str(resolve_device(device)), threads=threads, **report.callbacks())
+    except GanEvalError:
+        if not speaks():  # rank 0 says it once for every rank of a torchrun launch
+            raise typer.Exit(2) from None
+        raise
     finally:
         report.close()
+    if summary is None:  # a rank > 0 of a torchrun launch: rank 0 prints the table
+        return
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
         return
