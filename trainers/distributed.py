@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import threading
 import traceback
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ from typing import Any, Callable, Hashable, Mapping, TypeVar
 from gan_eval.errors import GanEvalError
 
 #: Seconds between two status exchanges of the ranks (how soon a waiting rank learns the others are done).
-HEARTBEAT_S = 1.0
+HEARTBEAT_S = 0.5
 #: Seconds one status exchange may wait for a rank that stopped answering before the others give up.
 TIMEOUT_S = 300.0
 
@@ -128,7 +129,7 @@ class RankGroup:
                     self.changed.wait(HEARTBEAT_S)  # or sooner, when this rank's status changes
         except Exception as exc:  # a rank died or stopped answering: gloo's error, or its timeout
             with self.changed:
-                self.lost = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                self.lost = gloo_reason(exc)
                 self.changed.notify_all()
 
     def _set(self, status: tuple[int, str | None]) -> None:
@@ -174,6 +175,12 @@ class RankGroup:
 
         self.thread.join()
         dist.destroy_process_group()
+
+
+def gloo_reason(exc: Exception) -> str:
+    """The first sentence of a gloo error, without its source location (``[.../pair.cc:553] ``)."""
+    text = re.sub(r"^\[[^\]]*\]\s*", "", str(exc).strip())
+    return text.split(". ")[0].splitlines()[0] if text else type(exc).__name__
 
 
 _current: RankGroup | None = None
