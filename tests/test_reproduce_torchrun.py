@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from gan_eval.cli import app
 from gan_eval.errors import GanEvalError
-from trainers.distributed import Rank, cells_for_rank, coordinated, current, rank_from_env
+from trainers.distributed import Rank, cells_for_rank, coordinated, current, rank_from_env, use_local_gpu
 from trainers.reproduce import Job, plan, rank_share, reproduce
 from trainers.tables import TABLES
 
@@ -171,3 +171,23 @@ def test_rank_from_env():
         rank_from_env({"RANK": "4", "WORLD_SIZE": "4"})
     with pytest.raises(GanEvalError, match="must be integers"):
         rank_from_env({"RANK": "x", "WORLD_SIZE": "4"})
+
+
+def test_cuda_under_torchrun_needs_a_gpu_per_local_rank(monkeypatch):
+    """``--device cuda`` means GPU LOCAL_RANK on each rank: a rank without its GPU is one line before any
+    training; ``cpu`` and an explicit ``cuda:N`` are left as asked."""
+    import torch
+
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    monkeypatch.setattr(torch.cuda, "set_device", lambda index: chosen.append(index))
+    chosen: list[int] = []
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("RANK", "1")
+    monkeypatch.setenv("LOCAL_RANK", "1")
+    with pytest.raises(GanEvalError, match=r"--device cuda on rank 1: one GPU per process, but LOCAL_RANK=1 and this machine has 1;"):
+        use_local_gpu("cuda")
+    use_local_gpu("cpu")
+    use_local_gpu("cuda:0")
+    monkeypatch.setenv("LOCAL_RANK", "0")
+    use_local_gpu("cuda")
+    assert chosen == [0]

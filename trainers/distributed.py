@@ -88,8 +88,14 @@ def use_local_gpu(device: str) -> None:
     import torch
 
     rank = rank_from_env()
-    if rank is not None and torch.device(device).type == "cuda" and torch.device(device).index is None:
-        torch.cuda.set_device(rank.local_rank)
+    if rank is None or torch.device(device).type != "cuda" or torch.device(device).index is not None:
+        return
+    if rank.local_rank >= torch.cuda.device_count():
+        raise GanEvalError(
+            f"--device {device} on rank {rank.rank}: one GPU per process, but LOCAL_RANK={rank.local_rank} and this machine has"
+            f" {torch.cuda.device_count()}; start at most that many processes per machine (torchrun --nproc-per-node)"
+        )
+    torch.cuda.set_device(rank.local_rank)
 
 
 class RankGroup:
@@ -107,7 +113,14 @@ class RankGroup:
         self.seen: list[tuple[int, str | None]] = [(0, None)] * rank.world  # the latest exchange
         self.lost: str | None = None
         self.changed = threading.Condition()
-        dist.init_process_group("gloo", rank=rank.rank, world_size=rank.world, timeout=timedelta(seconds=TIMEOUT_S))
+        try:
+            dist.init_process_group("gloo", rank=rank.rank, world_size=rank.world, timeout=timedelta(seconds=TIMEOUT_S))
+        except Exception as exc:  # no rendezvous: a wrong address, a port in use, a rank that never came
+            where = f"{os.environ.get('MASTER_ADDR', '?')}:{os.environ.get('MASTER_PORT', '?')}"
+            raise GanEvalError(
+                f"rank {rank.rank} of {rank.world}: cannot join the other ranks at {where} ({gloo_reason(exc)});"
+                " start every rank with torchrun and the same --master-addr / --master-port"
+            ) from None
         self.thread = threading.Thread(target=self._exchange, name="rank-status", daemon=True)
         self.thread.start()
 
@@ -205,19 +218,22 @@ def coordinated(*stages: str) -> Callable[[F], F]:
                 return fn(*args, **kwargs)
             group = _current = RankGroup(rank, stages)
             try:
-                return fn(*args, **kwargs)
+                result = fn(*args, **kwargs)
             except Exception as exc:
                 # stopped in wait() for another rank's failure, or failed after every rank finished (rank 0
                 # writing the table): this rank's own error, as in a plain process
                 if group.status[1] is not None or group.status[0] == len(stages):
+                    group.close()
                     raise
                 if not isinstance(exc, GanEvalError):
                     traceback.print_exc()
                 group.stop(str(exc) if isinstance(exc, GanEvalError) else f"{type(exc).__name__}: {exc}")
-                raise group._failure() or exc from None
-            finally:
-                _current = None
                 group.close()
+                raise group._failure() or exc from None
+            finally:  # Ctrl-C on every rank: no goodbyes, the exchange thread is a daemon
+                _current = None
+            group.close()
+            return result
 
         return on_every_rank  # type: ignore[return-value]
 

@@ -156,6 +156,7 @@ def reproduce(
     if seeds <= 0 or jobs <= 0:
         raise GanEvalError(f"--seeds {seeds} / --jobs {jobs}: both must be positive")
     out = Path(out)
+    distributed.use_local_gpu(device)  # here for jobs=1 and to fail before planning; run_job for the workers
     all_jobs = plan(table, out, seeds, steps, device)
     for job in all_jobs:  # every clash before any training: a table never stops half-way
         check_stored_config(job.run_dir, job.resolved)
