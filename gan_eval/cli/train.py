@@ -142,7 +142,7 @@ def budget_line(config, start: int, steps: int) -> str:  # noqa: ANN001 (trainer
 def reproduce(
     table: str = typer.Argument(..., help="veegan-table1, pacgan-table1 or moons-latent-dim."),
     seeds: Optional[int] = typer.Option(None, "--seeds", help="Seeds per cell (default: the paper's: 5 or 10)."),
-    jobs: int = typer.Option(1, "--jobs", "-j", help="Runs in parallel (one process each)."),
+    jobs: int = typer.Option(1, "--jobs", "-j", help="Runs in parallel (one process each; per rank under torchrun)."),
     out: Path = typer.Option(Path("results"), "--out", "-o", help="Folder for runs/, TABLE.md, TABLE.json, TABLE.png."),
     steps: Optional[int] = typer.Option(None, "--steps", help="Iterations per run (default: the table's budget)."),
     device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:N or auto."),
