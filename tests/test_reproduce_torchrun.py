@@ -22,6 +22,8 @@ from trainers.distributed import Rank, cells_for_rank, coordinated, current, ran
 from trainers.reproduce import Job, plan, rank_share, reproduce
 from trainers.tables import TABLES
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT_S = 120  # a hang fails the test instead of the suite
 
@@ -155,7 +157,7 @@ def test_rank_share_keeps_every_seed_of_a_cell_on_one_rank(tmp_path):
     a cell together, and the busiest rank within Graham's list-scheduling bound: mean load + (1 - 1/m) x the
     costliest cell."""
     jobs = plan(TABLES.get("veegan-table1"), tmp_path, seeds=3)
-    shares = [rank_share(sorted(jobs, key=Job.cost, reverse=True), r, 5) for r in range(5)]
+    shares = [rank_share(sorted(jobs, key=Job.cost, reverse=True), {j.run_dir: 0 for j in jobs}, r, 5) for r in range(5)]
     assert sorted(str(j.run_dir) for share in shares for j in share) == sorted(str(j.run_dir) for j in jobs)
     owner = {(j.row.label, j.column.dataset): r for r, share in enumerate(shares) for j in share}
     assert all(owner[(j.row.label, j.column.dataset)] == r for r, share in enumerate(shares) for j in share)

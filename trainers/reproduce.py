@@ -169,12 +169,12 @@ def reproduce(
         else:
             pending.append(job)
     pending.sort(key=Job.cost, reverse=True)  # longest first: shortest makespan with a process pool
+    first = {job.run_dir: evaluated_step(job.run_dir) for job in pending}  # killed runs resume from there
     trained_here = len(pending)
     group = distributed.current()
     if group is not None:
-        group.wait("planned")  # every rank has read which runs are finished before any trains
-        pending = rank_share(pending, group.rank.rank, group.rank.world)
-    first = {job.run_dir: evaluated_step(job.run_dir) for job in pending}  # killed runs resume from there
+        group.wait("planned")  # every rank read the runs' state (so computes the same shares) before any trains
+        pending = rank_share(pending, first, group.rank.rank, group.rank.world)
     if on_start:
         where = f"rank {group.rank.rank} of {group.rank.world}, " if group else ""
         on_start(where + plan_line(table, all_jobs, pending, first, jobs, device, len(all_jobs) - trained_here), sum(j.config.steps - first[j.run_dir] for j in pending))
@@ -228,13 +228,14 @@ def reproduce(
     return summary
 
 
-def rank_share(pending: list[Job], rank: int, world: int) -> list[Job]:
+def rank_share(pending: list[Job], first: dict[Path, int], rank: int, world: int) -> list[Job]:
     """The pending runs of the cells ``rank`` trains: whole cells (every seed of a method x dataset, so one
-    rank holds a cell's runs), balanced over the ranks by the iterations left (:data:`STEP_MS`)."""
+    rank holds a cell's runs), balanced over the ranks by the iterations left after step ``first[run_dir]``
+    (:data:`STEP_MS`)."""
     costs: dict[tuple[str, str], float] = {}
     for job in pending:
         cell = (job.row.label, job.column.dataset)
-        costs[cell] = costs.get(cell, 0.0) + job.cost(evaluated_step(job.run_dir))
+        costs[cell] = costs.get(cell, 0.0) + job.cost(first[job.run_dir])
     mine = set(distributed.cells_for_rank(costs, rank, world))
     return [job for job in pending if (job.row.label, job.column.dataset) in mine]
 
