@@ -34,8 +34,9 @@ import numpy as np
 from gan_eval.errors import GanEvalError
 from gan_eval.io.atomic import save_json, write_with
 from gan_eval.progress import Progress, clock_time
+from trainers import distributed
 from trainers.evaluators import describe_values
-from trainers.loop import StepInfo, TrainConfig, check_stored_config, evaluated_step, finished_result, read_metrics, resolve_config, train
+from trainers.loop import StepInfo, TrainConfig, check_stored_config, evaluated_step, finished_result, read_metrics, resolve_config, train_seeds
 from trainers.tables import TABLES, Column, Row, Table
 
 # ms per iteration on one core of the development machine (benchmarks/speed/trainer_steps.py), 2-D and
@@ -113,16 +114,30 @@ def plan(table: Table, out: Path, seeds: int, steps: int | None = None, device: 
     return jobs
 
 
-def run_job(config: TrainConfig, run_dir: Path, threads: int, callback: Callable[[StepInfo], None] | None = None) -> dict[str, Any]:
-    """Worker entry point: one run with ``threads`` torch threads."""
+def run_jobs(configs: list[TrainConfig], run_dirs: list[Path], threads: int, callback: Callable[[StepInfo], None] | None = None) -> list[dict[str, Any]]:
+    """Worker entry point: one run, or the seeds of one cell as one grouped model (:func:`trainers.loop.train_seeds`),
+    with ``threads`` torch threads."""
     import torch
 
     torch.set_num_threads(threads)
-    result = train(config, run_dir, callback=callback)
-    assert result is not None
-    return result
+    distributed.use_local_gpu(configs[0].device)
+    results = train_seeds(configs, run_dirs, callback=callback)
+    assert all(r is not None for r in results)
+    return results  # type: ignore[return-value]
 
 
+def units_of(pending: list[Job], first: dict[Path, int], group_seeds: bool) -> list[list[Job]]:
+    """What one worker trains at a time: each run alone, or with ``group_seeds`` the pending seeds of a cell that
+    resume from one step, together (longest first, as ``pending`` is sorted)."""
+    if not group_seeds:
+        return [[job] for job in pending]
+    units: dict[tuple[str, str, int], list[Job]] = {}
+    for job in pending:
+        units.setdefault((job.row.label, job.column.dataset, first[job.run_dir]), []).append(job)
+    return list(units.values())
+
+
+@distributed.coordinated("planned", "trained")
 def reproduce(
     name: str,
     out: str | Path,
@@ -133,14 +148,22 @@ def reproduce(
     device: str = "cpu",
     threads: int = 1,
     rows: list[str] | None = None,
+    group_seeds: bool | None = None,
     on_done: Callable[[Job, dict[str, Any], int, int], None] | None = None,
     on_start: Callable[[str, int], None] | None = None,
     on_steps: Callable[[int], None] | None = None,
-) -> dict[str, Any]:
+) -> dict[str, Any] | None:
     """Train what is missing, then write and return the table (see the module docstring).
 
+    Under ``torchrun`` every rank plans the whole table, trains the cells (all seeds of a method x dataset)
+    :func:`trainers.distributed.cells_for_rank` gives it, and rank 0 writes and returns the table once every
+    rank finished; the other ranks return None. ``out`` must be a folder every rank sees (on several machines, a
+    shared filesystem); ``jobs`` is the runs in parallel within a rank, ``cuda`` the rank's GPU ``LOCAL_RANK``.
+
     ``steps`` overrides every column's budget; ``threads`` is torch's thread count per run; ``rows`` restricts
-    the table to those rows (e.g. ``["VEEGAN"]``). The console's
+    the table to those rows (e.g. ``["VEEGAN"]``); ``group_seeds`` trains the seeds of a cell as one grouped model
+    (default: on CUDA, where it multiplies throughput; on one CPU core a group runs no faster than its seeds one
+    after another, ``benchmarks/speed/grouped_seeds.py``). The console's
     hooks (:class:`ConsoleReport`): ``on_start(line, iterations)`` once, with the budget and a time estimate and
     the iterations left to train; ``on_steps(iterations_done)`` as they go (every step with ``jobs=1``, every
     :data:`POLL_S` seconds from the runs' ``metrics.jsonl`` otherwise); ``on_done(job, result, done, total)``
@@ -151,6 +174,7 @@ def reproduce(
     if seeds <= 0 or jobs <= 0:
         raise GanEvalError(f"--seeds {seeds} / --jobs {jobs}: both must be positive")
     out = Path(out)
+    distributed.use_local_gpu(device)  # here for jobs=1 and to fail before planning; run_jobs for the workers
     all_jobs = plan(table, out, seeds, steps, device)
     for job in all_jobs:  # every clash before any training: a table never stops half-way
         check_stored_config(job.run_dir, job.resolved)
@@ -164,36 +188,53 @@ def reproduce(
             pending.append(job)
     pending.sort(key=Job.cost, reverse=True)  # longest first: shortest makespan with a process pool
     first = {job.run_dir: evaluated_step(job.run_dir) for job in pending}  # killed runs resume from there
+    trained_here = len(pending)
+    group = distributed.current()
+    if group is not None:
+        group.wait("planned")  # every rank read the runs' state (so computes the same shares) before any trains
+        pending = rank_share(pending, first, group.rank.rank, group.rank.world)
     if on_start:
-        on_start(plan_line(table, all_jobs, pending, first, jobs, device), sum(j.config.steps - first[j.run_dir] for j in pending))
+        where = f"rank {group.rank.rank} of {group.rank.world}, " if group else ""
+        on_start(where + plan_line(table, all_jobs, pending, first, jobs, device, len(all_jobs) - trained_here), sum(j.config.steps - first[j.run_dir] for j in pending))
     started = time.perf_counter()
     total = len(all_jobs)
+    if group_seeds is None:
+        group_seeds = device.startswith("cuda")
+    units = units_of(pending, first, group_seeds)
     if jobs == 1:
         trained = 0  # iterations of the runs finished so far in this call
-        for job in pending:
-            start = first[job.run_dir]
-            count = None if on_steps is None else (lambda info, base=trained - start: on_steps(base + info.step))
-            results[job.run_dir] = run_job(job.config, job.run_dir, threads, count)
-            trained += job.config.steps - start
-            if on_done:
-                on_done(job, results[job.run_dir], len(results), total)
-    elif pending:
+        for unit in units:
+            start = first[unit[0].run_dir]
+            count = None if on_steps is None else (lambda info, base=trained, k=len(unit), s0=start: on_steps(base + k * (info.step - s0)))
+            for job, result in zip(unit, run_jobs([j.config for j in unit], [j.run_dir for j in unit], threads, count)):
+                results[job.run_dir] = result
+                trained += job.config.steps - start
+                if on_done:
+                    on_done(job, result, len(results), total)
+    elif units:
         import multiprocessing
 
         with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-            futures = {pool.submit(run_job, job.config, job.run_dir, threads): job for job in pending}
+            futures = {pool.submit(run_jobs, [j.config for j in unit], [j.run_dir for j in unit], threads): unit for unit in units}
             running = set(futures)
             while running:
                 finished, running = wait(running, timeout=POLL_S, return_when=FIRST_COMPLETED)
                 for future in finished:
-                    job = futures[future]
-                    results[job.run_dir] = future.result()
-                    if on_done:
-                        on_done(job, results[job.run_dir], len(results), total)
+                    for job, result in zip(futures[future], future.result()):
+                        results[job.run_dir] = result
+                        if on_done:
+                            on_done(job, result, len(results), total)
                 if on_steps:
                     on_steps(sum((j.config.steps if j.run_dir in results else evaluated_step(j.run_dir)) - first[j.run_dir] for j in pending))
+    if group is not None:
+        group.wait("trained")
+        if group.rank.rank != 0:
+            return None
+        results = {job.run_dir: result_of(job) for job in all_jobs}
     wall = time.perf_counter() - started
-    summary = summarise(table, all_jobs, results, seeds=seeds, jobs=jobs, device=device, wall_s=wall, trained=len(pending))
+    summary = summarise(
+        table, all_jobs, results, seeds=seeds, jobs=jobs, ranks=group.rank.world if group else 1, device=device, wall_s=wall, trained=trained_here
+    )
     out.mkdir(parents=True, exist_ok=True)
     files = {
         "markdown": out / f"{name}.md",
@@ -209,10 +250,30 @@ def reproduce(
     return summary
 
 
-def plan_line(table: Table, all_jobs: list[Job], pending: list[Job], first: dict[Path, int], jobs: int, device: str) -> str:
+def rank_share(pending: list[Job], first: dict[Path, int], rank: int, world: int) -> list[Job]:
+    """The pending runs of the cells ``rank`` trains: whole cells (every seed of a method x dataset, so one
+    rank holds a cell's runs), balanced over the ranks by the iterations left after step ``first[run_dir]``
+    (:data:`STEP_MS`)."""
+    costs: dict[tuple[str, str], float] = {}
+    for job in pending:
+        cell = (job.row.label, job.column.dataset)
+        costs[cell] = costs.get(cell, 0.0) + job.cost(first[job.run_dir])
+    mine = set(distributed.cells_for_rank(costs, rank, world))
+    return [job for job in pending if (job.row.label, job.column.dataset) in mine]
+
+
+def result_of(job: Job) -> dict[str, Any]:
+    """The finished result of a run another rank trained, read from the shared ``out``."""
+    result = finished_result(job.run_dir, job.resolved)
+    if result is None:
+        raise GanEvalError(f"{job.run_dir}: finished on another rank but not here; every rank must write to one --out (a shared filesystem across machines)")
+    return result
+
+
+def plan_line(table: Table, all_jobs: list[Job], pending: list[Job], first: dict[Path, int], jobs: int, device: str, finished: int) -> str:
     """What this call will do and roughly how long it takes: the runs, the budget against the paper's, and the
     makespan of the pending runs' remaining iterations (:data:`STEP_MS`) scheduled longest first on ``jobs``
-    workers, as the process pool runs them."""
+    workers, as the process pool runs them (under torchrun: this rank's share)."""
     seeds = len({j.seed for j in all_jobs})
     loads = [0.0] * jobs
     for job in pending:  # already sorted longest first
@@ -220,7 +281,7 @@ def plan_line(table: Table, all_jobs: list[Job], pending: list[Job], first: dict
     steps = {j.column.dataset: j.config.steps for j in all_jobs}
     return (
         f"{table.name}: {len(all_jobs)} runs ({_count(len(table.rows), 'method')} x {_count(len(table.columns), 'dataset')} x {_count(seeds, 'seed')}),"
-        f" {len(pending)} to train, {len(all_jobs) - len(pending)} already finished;"
+        f" {len(pending)} to train, {finished} already finished;"
         f" {budget_text(steps, {c.dataset: c.paper_steps for c in table.columns})};"
         f" {estimate_note(max(loads), device, f'with --jobs {jobs}, one CPU core per run')}"
     )
@@ -402,7 +463,8 @@ def plot_table_curves(table: Table, jobs: list[Job], path: Path) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m trainers.reproduce TABLE --out DIR [--seeds N] [--jobs J] [--steps N] [--device D]``."""
+    """``python -m trainers.reproduce TABLE --out DIR [--seeds N] [--jobs J] [--steps N] [--device D]``, or under
+    ``torchrun --nproc-per-node G -m trainers.reproduce ...`` one rank per GPU (and per machine)."""
     parser = argparse.ArgumentParser(prog="python -m trainers.reproduce", description=__doc__.split("\n\n")[0])
     parser.add_argument("table", choices=TABLES.names())
     parser.add_argument("--out", required=True, type=Path)
@@ -412,15 +474,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--rows", nargs="+", default=None, help="Only these rows (labels, e.g. VEEGAN).")
+    parser.add_argument("--group-seeds", action=argparse.BooleanOptionalAction, default=None, help="Train a cell's seeds as one grouped model (default: on CUDA).")
     args = parser.parse_args(argv)
-    report = ConsoleReport()
+    report = ConsoleReport(distributed.speaks())
     try:
-        summary = reproduce(args.table, args.out, seeds=args.seeds, jobs=args.jobs, steps=args.steps, device=args.device, threads=args.threads, rows=args.rows, **report.callbacks())
+        summary = reproduce(args.table, args.out, seeds=args.seeds, jobs=args.jobs, steps=args.steps, device=args.device, threads=args.threads, rows=args.rows, group_seeds=args.group_seeds, **report.callbacks())
     except GanEvalError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        if distributed.speaks():  # rank 0 says it once for every rank of a torchrun launch
+            print(f"error: {exc}", file=sys.stderr)
         return 2
     finally:
         report.close()
+    if summary is None:  # a rank > 0 of a torchrun launch: rank 0 writes the table
+        return 0
     print(Path(summary["files"]["markdown"]).read_text(encoding="utf-8"))
     print("\n".join(f"wrote {p}" for p in summary["files"].values()))
     return 0

@@ -147,26 +147,37 @@ def budget_line(config, start: int, steps: int) -> str:  # noqa: ANN001 (trainer
 def reproduce(
     table: str = typer.Argument(..., help="veegan-table1, pacgan-table1 or moons-latent-dim."),
     seeds: Optional[int] = typer.Option(None, "--seeds", help="Seeds per cell (default: the paper's: 5 or 10)."),
-    jobs: int = typer.Option(1, "--jobs", "-j", help="Runs in parallel (one process each)."),
+    jobs: int = typer.Option(1, "--jobs", "-j", help="Runs in parallel (one process each; per rank under torchrun)."),
     out: Path = typer.Option(Path("results"), "--out", "-o", help="Folder for runs/, TABLE.md, TABLE.json, TABLE.png."),
     steps: Optional[int] = typer.Option(None, "--steps", help="Iterations per run (default: the table's budget)."),
     device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:N or auto."),
     threads: int = typer.Option(1, "--threads", help="torch threads per run."),
     rows: Optional[List[str]] = typer.Option(None, "--rows", help="Only this row (repeatable), e.g. --rows VEEGAN."),
+    group_seeds: Optional[bool] = typer.Option(None, "--group-seeds/--no-group-seeds", help="Train a cell's seeds as one grouped model (default: on CUDA)."),
     as_json: bool = typer.Option(False, "--json", help="Print the JSON summary instead of the Markdown table."),
     progress: bool = PROGRESS,
 ) -> None:
-    """Re-run a paper's table (finished runs are kept), print ours beside the paper's, write Markdown, JSON, figure."""
+    """Re-run a paper's table (finished runs are kept), print ours beside the paper's, write Markdown, JSON, figure.
+
+    Across GPUs and machines: `torchrun --nproc-per-node G -m gan_eval reproduce TABLE --device cuda ...` (each
+    rank trains whole cells on its GPU; rank 0 writes and prints the table; --out on a shared filesystem)."""
     import json
 
+    from trainers.distributed import speaks
     from trainers.reproduce import ConsoleReport
     from trainers.reproduce import reproduce as run_table
 
-    report = ConsoleReport(progress)
+    report = ConsoleReport(progress and speaks())
     try:
-        summary = run_table(table, out, seeds=seeds, jobs=jobs, steps=steps, device=str(resolve_device(device)), threads=threads, rows=rows, **report.callbacks())
+        summary = run_table(table, out, seeds=seeds, jobs=jobs, steps=steps, device=str(resolve_device(device)), threads=threads, rows=rows, group_seeds=group_seeds, **report.callbacks())
+    except GanEvalError:
+        if not speaks():  # rank 0 says it once for every rank of a torchrun launch
+            raise typer.Exit(2) from None
+        raise
     finally:
         report.close()
+    if summary is None:  # a rank > 0 of a torchrun launch: rank 0 prints the table
+        return
     if as_json:
         typer.echo(json.dumps(summary, indent=2))
         return
