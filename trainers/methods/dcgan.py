@@ -7,7 +7,9 @@ Adam lr 2e-4, beta1 0.5; batch 64; the non-saturating loss; each iteration one D
 G steps on the same z against the updated D (carpedm20's ``train``: "run g_optim twice to make sure that
 d_loss does not go to zero"), i.e. ``update=sequential`` as that reference does it. ``pack > 1`` is
 PacDCGAN (PacGAN Tables 2-3: D reads ``pack`` images concatenated along channels). ``default_steps``:
-50 epochs of the 70,000-image pool at batch 64.
+50 epochs of the 70,000-image pool at batch 64. ``output=auto`` ends G in a sigmoid for data in [0, 1] and
+in tanh for [-1, 1] (deviation: the PacGAN fork keeps tanh on its [0, 1] Stacked MNIST and scores the raw
+output); ``spectral_norm`` None keeps the net's own default (on for ``sn-cnn32``).
 """
 from __future__ import annotations
 
@@ -38,7 +40,9 @@ class DCGANParams:
     update: str = "sequential"
     g_steps: int = 2
     pack: int = 1
-    spectral_norm: bool = False
+    spectral_norm: bool | None = None
+    output: str = "auto"
+    width: int | None = None
 
 
 @register_method("dcgan")
@@ -66,7 +70,11 @@ class DCGAN(GAN):
 
     def build(self, generator: torch.Generator) -> torch.nn.ModuleDict:
         p = self.params
-        G, D = build_nets(self.net_name(), p.latent_dim, self.data.shape, generator, pack=p.pack, spectral_norm=p.spectral_norm)
+        output = p.output
+        if output == "auto":  # G's range is the data's: PacGAN's fork kept tanh on [0, 1] data, which we do not copy
+            output = "sigmoid" if self.data.value_range == (0.0, 1.0) else "tanh"
+        options = {} if p.width is None else {"width": p.width}  # None: the net's own width (carpedm20: 64)
+        G, D = build_nets(self.net_name(), p.latent_dim, self.data.shape, generator, pack=p.pack, spectral_norm=p.spectral_norm, output=output, **options)
         self.nets["G"], self.nets["D"] = G, D
         return self.nets.to(self.device)
 

@@ -24,18 +24,23 @@ from trainers.nets.image_pair import Discriminator, Generator, ImagePair
 from trainers.nets.registry import NETS
 from trainers.nets.tf_same import SameConv2d, SameConvTranspose2d
 
-GF_DIM = DF_DIM = 64  # carpedm20 main.py defaults, kept by both forks
+GF_DIM = 64  # carpedm20 main.py's gf_dim = df_dim, kept by both forks
 KERNEL = 5
 TF_BN = {"eps": 1e-5, "momentum": 0.1}  # tf.contrib.layers.batch_norm(decay=0.9, epsilon=1e-5)
 
 
 def carpedm20_dcgan(latent_dim: int, shape: tuple[int, int, int], d_channels: int,
-                    output: str) -> tuple[Generator, Discriminator]:
+                    output: str, *, width: int = GF_DIM) -> tuple[Generator, Discriminator]:
+    """``width``: carpedm20's ``gf_dim = df_dim`` (64); smaller widths make the same net cheaper (tests)."""
+    if isinstance(width, bool) or not isinstance(width, int) or width < 1:
+        from gan_eval.errors import GanEvalError
+
+        raise GanEvalError(f"net dcgan: option width must be a positive integer (carpedm20's gf_dim = df_dim, 64), got {width!r}")
     channels, size = shape[0], shape[1]
     sizes = [size]
     for _ in range(4):
         sizes.append(math.ceil(sizes[-1] / 2))  # s, s2, s4, s8, s16
-    widths = [GF_DIM * 8, GF_DIM * 4, GF_DIM * 2, GF_DIM]
+    widths = [width * 8, width * 4, width * 2, width]
     g_layers: list[nn.Module] = [
         nn.Linear(latent_dim, widths[0] * sizes[4] ** 2),
         nn.Unflatten(1, (widths[0], sizes[4], sizes[4])),
@@ -46,7 +51,7 @@ def carpedm20_dcgan(latent_dim: int, shape: tuple[int, int, int], d_channels: in
         g_layers += [SameConvTranspose2d(c_in, c_out, KERNEL, 2, out_size), nn.BatchNorm2d(c_out, **TF_BN), nn.ReLU()]
     g_layers.append(SameConvTranspose2d(widths[-1], channels, KERNEL, 2, size))
 
-    d_widths = [DF_DIM, DF_DIM * 2, DF_DIM * 4, DF_DIM * 8]
+    d_widths = [width, width * 2, width * 4, width * 8]
     d_layers: list[nn.Module] = [SameConv2d(d_channels, d_widths[0], KERNEL, 2), nn.LeakyReLU(0.2)]
     for c_in, c_out in zip(d_widths, d_widths[1:]):
         d_layers += [SameConv2d(c_in, c_out, KERNEL, 2), nn.BatchNorm2d(c_out, **TF_BN), nn.LeakyReLU(0.2)]
