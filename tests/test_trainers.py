@@ -203,3 +203,26 @@ def test_veegan_covers_more_ring8_modes_than_the_gan_on_its_networks_over_seeds(
         assert len(curves["veegan"]) == len(curves["gan"]) == CLAIM_STEPS // CLAIM_EVAL_EVERY
         diffs.append(float(np.mean(np.subtract(curves["veegan"], curves["gan"]))))
     assert np.mean(diffs) >= CLAIM_MARGIN, diffs
+
+
+def test_images_end_to_end_train_dcgan_on_stacked_mnist_then_score_the_generator(tmp_path, mnist_dir):
+    """Issue 13 item 7: `gan-eval train dcgan --dataset stacked-mnist --data-dir ../shared/data/mnist --steps 200`
+    writes a generator that `gan-eval score GEN --metric stacked-mnist` scores (small nets: --width 4)."""
+    from typer.testing import CliRunner
+
+    from gan_eval.cli import app
+
+    runner = CliRunner()
+    args = ["train", "dcgan", "--dataset", "stacked-mnist", "--data-dir", str(mnist_dir), "--steps", "200", "--eval-every", "100",
+            "--eval-samples", "1000", "--width", "4", "--batch-size", "32", "--out", str(tmp_path), "--no-progress"]
+    trained = runner.invoke(app, args)
+    assert trained.exit_code == 0, trained.output
+    (run,) = tmp_path.iterdir()
+    result = json.loads((run / "result.json").read_text())
+    assert result["step"] == 200 and result["headline"] == ["modes", "kl"]
+    spec = load_latent_spec(run / "generator.pt2")
+    assert spec.value_range == "0,1" and spec.latent_distribution == "uniform"  # G's range follows the data's
+    scored = runner.invoke(app, ["score", str(run / "generator.pt2"), "--metric", "stacked-mnist", "-n", "500", "--json"])
+    assert scored.exit_code == 0, scored.output
+    values = json.loads(scored.stdout)["values"]
+    assert 1 <= values["modes"] <= 500 and 0 <= values["kl"] <= np.log(1000) + 1e-9

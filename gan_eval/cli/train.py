@@ -100,6 +100,26 @@ def methods() -> None:
 
 
 @app.command()
+def datasets() -> None:
+    """List the training datasets, the evaluators that score training runs, and the losses methods can use."""
+    import sys
+
+    from trainers.datasets import DATASETS
+    from trainers.evaluators import EVALUATORS
+    from trainers.losses import LOSSES
+
+    typer.echo("datasets (--dataset NAME[:key=value,...] --data-dir DIR):")
+    for name in DATASETS:
+        doc = " ".join((sys.modules[DATASETS.get(name).__module__].__doc__ or "").strip().split("\n\n")[0].split())
+        typer.echo(f"  {name}: {doc.removeprefix(f'``{name}``: ').split(';')[0].rstrip('.:')}")
+    typer.echo("  any known mixture (`gan-eval references`): ring8, grid25, hd1200, moons, ring:n=6,... (no --data-dir)")
+    typer.echo("evaluators (--eval NAME, repeatable):")
+    for name in EVALUATORS:
+        typer.echo(f"  {name}: {', '.join(EVALUATORS.get(name).keys)}")
+    typer.echo(f"losses (--loss NAME, methods gan/pacgan/dcgan): {', '.join(LOSSES.names())}")
+
+
+@app.command()
 def curves(
     runs: List[Path] = typer.Argument(..., help="Run directories (from `train` or `reproduce`'s runs/)."),
     out: Path = typer.Option(Path("curves.png"), "--out", "-o", help="PNG to write."),

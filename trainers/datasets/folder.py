@@ -1,4 +1,4 @@
-"""``folder``: a folder of images (PNG, JPEG, BMP, WebP; searched recursively, sorted by path), in [-1, 1].
+"""``folder``: a folder of images (PNG, JPEG, BMP or WebP, searched recursively, sorted by path), in [-1, 1].
 
 Options: ``size`` (side of the square training images: 64 or 128 as the CelebA papers, or 32), ``crop`` (side of
 a centre square cut before resizing; 0, the default, cuts nothing and then needs square images), ``held_out``
