@@ -125,3 +125,54 @@ def test_seeds_that_differ_beyond_the_seed_do_not_group(tmp_path):
     with pytest.raises(GanEvalError, match="differs from seed 0's beyond the seed"):
         train_seeds([a, b], [tmp_path / "a", tmp_path / "b"])
     assert not (tmp_path / "a").exists()
+
+
+class _KeepsState:
+    """A GAN with state beyond nets and optimizers, as BEGAN's k_t: a running average of D's loss that the step
+    uses (it scales G's loss), so a resume that lost it would change the trajectory."""
+
+    def setup(self, generator):
+        super().setup(generator)
+        self.k = torch.zeros(())
+
+    def train_step(self, real, noise):
+        losses = super().train_step(real, noise)
+        self.k = 0.9 * self.k + 0.1 * losses["d_loss"]
+        return {**losses, "k": self.k.clone()}
+
+    def g_loss(self, fake_logits):
+        return super().g_loss(fake_logits) * (1.0 + self.k)
+
+    def extra_state(self):
+        return {"k": self.k}
+
+    def load_extra_state(self, state):
+        self.k = state["k"]
+
+
+@pytest.fixture
+def stateful_gan(monkeypatch):
+    from trainers.methods.gan import GAN
+
+    cls = type("StatefulGAN", (_KeepsState, GAN), {})
+    monkeypatch.setitem(METHODS._items, "stateful-gan", cls)
+    TINY["stateful-gan"] = TINY["gan"]
+    yield "stateful-gan"
+    TINY.pop("stateful-gan")
+
+
+@pytest.mark.parametrize("grouped", [False, True])
+def test_method_state_beyond_networks_is_checkpointed_and_resumes_bit_identically(stateful_gan, grouped, tmp_path):
+    """Issue 13 item 3: a method's own state (here a k_t-like running average used by the step) is saved in each
+    seed's checkpoint, so a killed and resumed run equals an uninterrupted one bit for bit, grouped or not."""
+    group = configs(stateful_gan, {}, steps=20)[: 2 if grouped else 1]
+    for c in group:
+        c.eval_every = 10
+    full = train_seeds(group, [tmp_path / f"full-{c.seed}" for c in group])
+    dirs = [tmp_path / f"killed-{c.seed}" for c in group]
+    train_seeds(group, dirs, stop_after=13)
+    state = torch.load(dirs[0] / "checkpoint.pt", weights_only=True)["method"]
+    assert set(state) == {"k"} and state["k"].shape == ()
+    resumed = train_seeds(group, dirs)
+    for a, b in zip(full, resumed):
+        assert a["values"]["k"] == b["values"]["k"] and a["values"]["g_loss"] == b["values"]["g_loss"]

@@ -148,6 +148,7 @@ def reproduce(
     device: str = "cpu",
     threads: int = 1,
     rows: list[str] | None = None,
+    datasets: list[str] | None = None,
     group_seeds: bool | None = None,
     on_done: Callable[[Job, dict[str, Any], int, int], None] | None = None,
     on_start: Callable[[str, int], None] | None = None,
@@ -161,7 +162,7 @@ def reproduce(
     shared filesystem); ``jobs`` is the runs in parallel within a rank, ``cuda`` the rank's GPU ``LOCAL_RANK``.
 
     ``steps`` overrides every column's budget; ``threads`` is torch's thread count per run; ``rows`` restricts
-    the table to those rows (e.g. ``["VEEGAN"]``); ``group_seeds`` trains the seeds of a cell as one grouped model
+    the table to those rows (e.g. ``["VEEGAN"]``) and ``datasets`` to those columns; ``group_seeds`` trains the seeds of a cell as one grouped model
     (default: on CUDA, where it multiplies throughput; on one CPU core a group runs no faster than its seeds one
     after another, ``benchmarks/speed/grouped_seeds.py``). The console's
     hooks (:class:`ConsoleReport`): ``on_start(line, iterations)`` once, with the budget and a time estimate and
@@ -169,7 +170,7 @@ def reproduce(
     :data:`POLL_S` seconds from the runs' ``metrics.jsonl`` otherwise); ``on_done(job, result, done, total)``
     as runs finish.
     """
-    table = TABLES.get(name).only(rows)
+    table = TABLES.get(name).only(rows, datasets)
     seeds = table.default_seeds if seeds is None else seeds
     if seeds <= 0 or jobs <= 0:
         raise GanEvalError(f"--seeds {seeds} / --jobs {jobs}: both must be positive")
@@ -474,11 +475,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--rows", nargs="+", default=None, help="Only these rows (labels, e.g. VEEGAN).")
+    parser.add_argument("--datasets", nargs="+", default=None, help="Only these columns (e.g. ring8 grid25).")
     parser.add_argument("--group-seeds", action=argparse.BooleanOptionalAction, default=None, help="Train a cell's seeds as one grouped model (default: on CUDA).")
     args = parser.parse_args(argv)
     report = ConsoleReport(distributed.speaks())
     try:
-        summary = reproduce(args.table, args.out, seeds=args.seeds, jobs=args.jobs, steps=args.steps, device=args.device, threads=args.threads, rows=args.rows, group_seeds=args.group_seeds, **report.callbacks())
+        summary = reproduce(args.table, args.out, seeds=args.seeds, jobs=args.jobs, steps=args.steps, device=args.device, threads=args.threads, rows=args.rows, datasets=args.datasets, group_seeds=args.group_seeds, **report.callbacks())
     except GanEvalError as exc:
         if distributed.speaks():  # rank 0 says it once for every rank of a torchrun launch
             print(f"error: {exc}", file=sys.stderr)

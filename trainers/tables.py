@@ -82,15 +82,20 @@ class Table:
     def row(self, label: str) -> Row:
         return next(r for r in self.rows if r.label == label)
 
-    def only(self, labels: list[str] | None) -> "Table":
-        """This table restricted to the rows ``labels`` (all rows when None), in the table's order."""
-        if not labels:
-            return self
-        known = [r.label for r in self.rows]
-        unknown = [label for label in labels if label not in known]
-        if unknown:
-            raise GanEvalError(f"--rows {unknown[0]}: {self.name} has no such row; its rows are {', '.join(known)}")
-        return dataclasses.replace(self, rows=tuple(r for r in self.rows if r.label in labels))
+    def only(self, labels: list[str] | None, datasets: list[str] | None = None) -> "Table":
+        """This table restricted to the rows ``labels`` and the columns ``datasets`` (all when None), in order."""
+        rows = _pick("--rows", self.name, self.rows, [r.label for r in self.rows], labels)
+        columns = _pick("--datasets", self.name, self.columns, [c.dataset for c in self.columns], datasets)
+        return dataclasses.replace(self, rows=rows, columns=columns)
+
+
+def _pick(option: str, table: str, items: tuple, keys: list[str], wanted: list[str] | None) -> tuple:
+    if not wanted:
+        return items
+    unknown = [w for w in wanted if w not in keys]
+    if unknown:
+        raise GanEvalError(f"{option} {unknown[0]}: {table} has no such {option[2:-1]}; it has {', '.join(keys)}")
+    return tuple(item for item, key in zip(items, keys) if key in wanted)
 
 
 MODES = Metric("modes", "modes", 1)

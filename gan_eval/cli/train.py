@@ -186,6 +186,7 @@ def reproduce(
     device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:N or auto."),
     threads: int = typer.Option(1, "--threads", help="torch threads per run."),
     rows: Optional[List[str]] = typer.Option(None, "--rows", help="Only this row (repeatable), e.g. --rows VEEGAN."),
+    datasets: Optional[List[str]] = typer.Option(None, "--datasets", help="Only this column (repeatable), e.g. --datasets ring8."),
     group_seeds: Optional[bool] = typer.Option(None, "--group-seeds/--no-group-seeds", help="Train a cell's seeds as one grouped model (default: on CUDA)."),
     as_json: bool = typer.Option(False, "--json", help="Print the JSON summary instead of the Markdown table."),
     progress: bool = PROGRESS,
@@ -202,7 +203,7 @@ def reproduce(
 
     report = ConsoleReport(progress and speaks())
     try:
-        summary = run_table(table, out, seeds=seeds, jobs=jobs, steps=steps, device=str(resolve_device(device)), threads=threads, rows=rows, group_seeds=group_seeds, **report.callbacks())
+        summary = run_table(table, out, seeds=seeds, jobs=jobs, steps=steps, device=str(resolve_device(device)), threads=threads, rows=rows, datasets=datasets, group_seeds=group_seeds, **report.callbacks())
     except GanEvalError:
         if not speaks():  # rank 0 says it once for every rank of a torchrun launch
             raise typer.Exit(2) from None
