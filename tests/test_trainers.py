@@ -226,3 +226,34 @@ def test_images_end_to_end_train_dcgan_on_stacked_mnist_then_score_the_generator
     assert scored.exit_code == 0, scored.output
     values = json.loads(scored.stdout)["values"]
     assert 1 <= values["modes"] <= 500 and 0 <= values["kl"] <= np.log(1000) + 1e-9
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["gan", "--dataset", "stacked-mnist", "--data-dir", "MNIST"], "method gan trains on vectors, but stacked-mnist holds images"),
+        (["dcgan", "--dataset", "ring8"], "method dcgan trains on images, but ring8 holds vectors"),
+        (["gan", "--seeds", "5-2"], "descending"),
+        (["gan", "--seeds", "1,1"], "given twice"),
+        (["gan", "--seed", "1", "--seeds", "0-2"], "give one of them"),
+        (["dcgan", "--dataset", "cifar10", "--data-dir", "EMPTY"], "cifar-10-batches"),
+        (["dcgan", "--dataset", "stacked-mnist", "--data-dir", "EMPTY"], "train-images-idx3-ubyte.gz"),
+        (["gan", "--dataset", "ring8", "--data-dir", "EMPTY"], "reads no files"),
+        (["gan", "--eval", "stacked-mnist"], "not 3-channel images"),
+    ],
+)
+def test_cli_bad_training_input_is_one_line_before_training(args, message, tmp_path, mnist_dir):
+    """Issue 13's bad input: a method/data mismatch, bad --seeds, a data folder without its files, an evaluator that
+    cannot score the data: exit 2, one line naming the problem, nothing written."""
+    from typer.testing import CliRunner
+
+    from gan_eval.cli import app
+
+    (tmp_path / "empty").mkdir()
+    args = [str(mnist_dir) if a == "MNIST" else str(tmp_path / "empty") if a == "EMPTY" else a for a in args]
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["train", *args, "--steps", "2", "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], result.stderr
+    assert not out.exists()
