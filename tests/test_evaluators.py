@@ -132,8 +132,9 @@ def test_specs_with_options_are_checked_and_recorded(signed_images):
     "spec, message",
     [
         ("fid:feature=pixels", "evaluator 'fid': unknown option 'feature'; it takes features, weights, layer"),
-        ("fid:reference_n=many", "evaluator 'fid': reference_n='many' is not int or none"),
-        ("fid:kid=2", "evaluator 'fid': kid=2 is not bool"),
+        ("fid:reference_n=many", "evaluator 'fid': option reference_n='many' is not int or none"),
+        ("fid:kid=2", "evaluator 'fid': option kid=2 is not bool"),
+        ("ivom:n=2.5", "evaluator 'ivom': option n=2.5 is not int"),
         ("fid:pixels", "evaluator 'fid:pixels': 'pixels' is not key=value; e.g. fid:features=pixels"),
         ("fid:features=pixels,layer=pool", "evaluator fid: features pixels have no layer 'pool'; its layers: pixels"),
         ("fid:features=pixels,resize=clean", "evaluator fid: fid:features=pixels does not take resize"),
@@ -229,3 +230,17 @@ def test_ivom_of_a_constant_generator_is_the_mean_squared_distance(tmp_path):
     assert abs(values["ivom_sem"] - float(per_image.std() / 20**0.5)) < 1e-6
     assert g.training and all(torch.equal(before[k], v) for k, v in g.state_dict().items())
     assert all(p.grad is None for p in g.parameters())
+
+
+def test_ivom_images_are_a_subset_drawn_from_the_evaluation_seed(tmp_path):
+    """n < the split: the same seed inverts the same images (the same number), another seed others."""
+    dataset = npz_dataset(tmp_path, np.random.RandomState(4).rand(80, *SHAPE).astype(np.float32))
+    c = torch.full(SHAPE, 0.5)
+    g = nn.Sequential(nn.Linear(3, 16), nn.Unflatten(1, SHAPE))
+    nn.init.zeros_(g[0].weight), g[0].bias.data.copy_(c.flatten())
+    (ivom,) = build_evaluators(["ivom:n=10,steps=3"], dataset, CPU)
+    runs = [evaluate(ivom, torch.zeros(2, *SHAPE), g, seed=seed) for seed in (7, 7, 8)]
+    held = dataset.held_out()
+    chosen = held[torch.randperm(40, generator=torch.Generator().manual_seed(7))[:10]]
+    assert runs[0] == runs[1] != runs[2] and runs[0]["ivom_n"] == 10
+    assert abs(runs[0]["ivom_mse"] - float(((chosen - c) ** 2).mean())) < 1e-6

@@ -89,19 +89,20 @@ def evaluator_options(name: str, options_type: type, given: dict[str, Any]) -> A
 
 
 def _option_value(name: str, key: str, value: Any, hint: Any) -> Any:
+    """``value`` as the field's type (``X | None`` takes ``none``); an int is a float, a bool is neither."""
     kinds = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
     if type(None) in kinds and value == "none":
         return None
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
     for kind in kinds:
-        if kind is bool and isinstance(value, bool):
+        if (kind is bool and isinstance(value, bool)) or (kind is int and number and isinstance(value, int)):
             return value
-        if kind in (int, float) and isinstance(value, (int, float)) and not isinstance(value, bool):
-            if kind is float or isinstance(value, int):
-                return kind(value)
+        if kind is float and number:
+            return float(value)
         if kind is str:  # a file named 123 parses as a number: a string option takes any text
             return str(value)
     wanted = " or ".join("none" if k is type(None) else k.__name__ for k in kinds)
-    raise GanEvalError(f"evaluator {name!r}: {key}={value!r} is not {wanted}; e.g. {name}:{key}=...")
+    raise GanEvalError(f"evaluator {name!r}: option {key}={value!r} is not {wanted}")
 
 
 def build_evaluators(specs: tuple[str, ...] | list[str] | None, dataset: Dataset, device: torch.device) -> list[Evaluator]:
