@@ -60,8 +60,9 @@ DatasetFactory = Callable[[dict[str, Any], "Path | None"], Dataset]
 DATASETS: Registry[DatasetFactory] = Registry("dataset")
 
 
-def parse_spec(spec: str) -> tuple[str, dict[str, Any]]:
-    """``"name:key=value,..."`` -> (name, options); values become int, float or bool where they parse."""
+def parse_spec(spec: str, kind: str = "dataset", example: str = "folder:size=64") -> tuple[str, dict[str, Any]]:
+    """``"name:key=value,..."`` -> (name, options); values become int, float or bool where they parse. ``kind``
+    and ``example`` word the error (the same syntax names evaluators: ``fid:features=pixels``)."""
     from gan_eval.references import _parse_value
 
     name, _, arg_text = spec.partition(":")
@@ -69,7 +70,7 @@ def parse_spec(spec: str) -> tuple[str, dict[str, Any]]:
     for item in filter(None, arg_text.split(",")):
         key, sep, value = item.partition("=")
         if not sep:
-            raise GanEvalError(f"dataset {spec!r}: {item!r} is not key=value; e.g. folder:size=64")
+            raise GanEvalError(f"{kind} {spec!r}: {item!r} is not key=value; e.g. {example}")
         options[key.strip().replace("-", "_")] = _parse_value(value.strip())
     return name, options
 

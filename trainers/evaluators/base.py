@@ -3,9 +3,16 @@
 An evaluator module defines an :class:`Evaluator` subclass and registers it with one line in
 :mod:`trainers.evaluators`. The loop, ``curves``, ``reproduce`` and the CLI know no metric names: they write,
 plot and tabulate whatever scalars the run's evaluators return, headed by each evaluator's ``keys``.
+
+An evaluator is named by a spec, ``name`` or ``name:key=value,...`` (the syntax of datasets,
+:func:`trainers.datasets.base.parse_spec`); the options fill the evaluator's ``Options`` dataclass, are checked
+before any training and are recorded by :meth:`Evaluator.describe` in the run's configuration.
 """
 from __future__ import annotations
 
+import dataclasses
+import types
+import typing
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -13,8 +20,9 @@ import torch
 
 from gan_eval.errors import GanEvalError
 from gan_eval.io.latent import LatentSpec
+from gan_eval.io.ranges import ValueRange
 from gan_eval.registry import Registry
-from trainers.datasets.base import Dataset
+from trainers.datasets.base import Dataset, parse_spec
 
 Values = dict[str, Any]
 
@@ -32,16 +40,24 @@ class EvalInput:
     device: torch.device
 
 
+@dataclass(frozen=True)
+class NoOptions:
+    """For evaluators without options."""
+
+
 class Evaluator:
-    """Scores evaluation samples. ``keys``: the headline scalars in display order (progress, tables, curves);
-    ``__call__`` may return more (bookkeeping such as ``n``)."""
+    """Scores evaluation samples. ``keys``: the headline scalars in display order (progress, tables, curves),
+    a class attribute, or set by the constructor where options choose them; ``__call__`` may return more
+    (bookkeeping such as ``n``). ``Options``: the dataclass the spec's ``key=value`` options fill."""
 
     name: ClassVar[str]
-    keys: ClassVar[tuple[str, ...]]
+    keys: tuple[str, ...]
+    Options: ClassVar[type] = NoOptions
 
-    def __init__(self, dataset: Dataset, device: torch.device) -> None:
+    def __init__(self, dataset: Dataset, device: torch.device, options: Any = None) -> None:
         self.dataset = dataset
         self.device = device
+        self.options = self.Options() if options is None else options
 
     def __call__(self, evaluation: EvalInput) -> Values:
         raise NotImplementedError
@@ -52,25 +68,77 @@ class Evaluator:
         return {key: None for key in self.keys}
 
     def describe(self) -> dict[str, Any]:
-        """What the run's configuration records of this evaluator (its name; options where it has some)."""
-        return {"name": self.name}
+        """What the run's configuration records of this evaluator: its name, and its options where it has some
+        (JSON values, the same for the same options, so that a resumed run finds its configuration unchanged)."""
+        options = dataclasses.asdict(self.options)
+        return {"name": self.name, "options": options} if options else {"name": self.name}
 
 
 EVALUATORS: Registry[type[Evaluator]] = Registry("evaluator")
 
 
-def build_evaluators(names: tuple[str, ...] | list[str] | None, dataset: Dataset, device: torch.device) -> list[Evaluator]:
-    """The named evaluators (default: the dataset's), checked against the dataset before any training."""
-    names = list(dataset.default_evaluators if names is None else names)
+def evaluator_options(name: str, options_type: type, given: dict[str, Any]) -> Any:
+    """``options_type`` filled from a spec's options (already int, float, bool or str, :func:`parse_spec`); an
+    unknown key or a value of the wrong type is a one-line error naming the evaluator's options."""
+    fields = typing.get_type_hints(options_type)
+    unknown = sorted(set(given) - set(fields))
+    if unknown:
+        takes = ", ".join(fields) if fields else "no options"
+        raise GanEvalError(f"evaluator {name!r}: unknown option {unknown[0]!r}; it takes {takes}")
+    return options_type(**{key: _option_value(name, key, value, fields[key]) for key, value in given.items()})
+
+
+def _option_value(name: str, key: str, value: Any, hint: Any) -> Any:
+    """``value`` as the field's type (``X | None`` takes ``none``); an int is a float, a bool is neither."""
+    kinds = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+    if type(None) in kinds and value == "none":
+        return None
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    for kind in kinds:
+        if (kind is bool and isinstance(value, bool)) or (kind is int and number and isinstance(value, int)):
+            return value
+        if kind is float and number:
+            return float(value)
+        if kind is str:  # a file named 123 parses as a number: a string option takes any text
+            return str(value)
+    wanted = " or ".join("none" if k is type(None) else k.__name__ for k in kinds)
+    raise GanEvalError(f"evaluator {name!r}: option {key}={value!r} is not {wanted}")
+
+
+def build_evaluators(specs: tuple[str, ...] | list[str] | None, dataset: Dataset, device: torch.device) -> list[Evaluator]:
+    """The evaluators named by ``specs`` (``fid``, ``fid:features=pixels,reference_n=5000``; default: the
+    dataset's), with their options, checked against the dataset before any training."""
+    specs = list(dataset.default_evaluators if specs is None else specs)
     evaluators = []
-    for name in names:
+    for spec in specs:
+        name, given = parse_spec(spec, "evaluator", "fid:features=pixels")
         cls = EVALUATORS.get(name)
-        evaluators.append(cls(dataset, device))
+        evaluators.append(cls(dataset, device, evaluator_options(name, cls.Options, given)))
     keys = [k for e in evaluators for k in e.keys]
     clash = sorted({k for k in keys if keys.count(k) > 1})
     if clash:
-        raise GanEvalError(f"evaluators {', '.join(names)} both report {clash[0]!r}; pick one of them")
+        raise GanEvalError(f"evaluators {', '.join(specs)} both report {clash[0]!r}; pick one of them")
     return evaluators
+
+
+def dataset_range(dataset: Dataset) -> ValueRange:
+    """The dataset's value range as gan_eval's :class:`ValueRange`: the range the evaluation samples are in."""
+    assert dataset.value_range is not None
+    low, high = dataset.value_range
+    return ValueRange(f"{low:g},{high:g}", f"the training data's range ({dataset.name})")
+
+
+def held_out_images(evaluator: str, dataset: Dataset) -> torch.Tensor:
+    """The dataset's held-out images, or a one-line error before training: vectors, or no held-out split."""
+    if dataset.kind != "image" or dataset.value_range is None:
+        raise GanEvalError(f"evaluator {evaluator}: dataset {dataset.name} holds {dataset.kind}s; {evaluator} scores images (e.g. --dataset mnist)")
+    held = dataset.held_out()
+    if held is None:
+        raise GanEvalError(
+            f"evaluator {evaluator}: dataset {dataset.name} has no held-out split for {evaluator}; give it one"
+            " (e.g. npz:held_out=0.1, folder:held_out=0.1) or choose other evaluators with --eval"
+        )
+    return held
 
 
 def headline(evaluators: list[Evaluator]) -> tuple[str, ...]:

@@ -2,6 +2,8 @@
 computed by :func:`gan_eval.mode_coverage` against the dataset's reference."""
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 
 from gan_eval import mode_coverage
@@ -15,10 +17,10 @@ class ModesEvaluator(Evaluator):
     name = "modes"
     keys = ("modes", "hq_percent", "kl")
 
-    def __init__(self, dataset: Dataset, device: torch.device) -> None:
+    def __init__(self, dataset: Dataset, device: torch.device, options: Any = None) -> None:
         if not isinstance(dataset, MixtureDataset):
             raise GanEvalError(f"evaluator modes: dataset {dataset.name} is not a known mixture; modes needs one (e.g. ring8)")
-        super().__init__(dataset, device)
+        super().__init__(dataset, device, options)
 
     def __call__(self, evaluation: EvalInput) -> Values:
         return mode_coverage(evaluation.samples, self.dataset.reference).values()

@@ -3,27 +3,27 @@
 evaluation samples (``--eval-samples``; the papers score 26,000)."""
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 
 from gan_eval.errors import GanEvalError
-from gan_eval.io.ranges import ValueRange
 from gan_eval.metrics.stacked_mnist import stacked_mnist_modes
 from trainers.datasets.base import Dataset
-from trainers.evaluators.base import EvalInput, Evaluator, Values
+from trainers.evaluators.base import EvalInput, Evaluator, Values, dataset_range
 
 
 class StackedMnistEvaluator(Evaluator):
     name = "stacked-mnist"
     keys = ("modes", "kl")
 
-    def __init__(self, dataset: Dataset, device: torch.device) -> None:
+    def __init__(self, dataset: Dataset, device: torch.device, options: Any = None) -> None:
         if dataset.kind != "image" or dataset.shape[0] != 3 or dataset.value_range is None:
             raise GanEvalError(f"evaluator stacked-mnist: dataset {dataset.name} is not 3-channel images; use it with stacked-mnist")
-        super().__init__(dataset, device)
+        super().__init__(dataset, device, options)
 
     def __call__(self, evaluation: EvalInput) -> Values:
-        low, high = self.dataset.value_range
-        value_range = ValueRange(f"{low:g},{high:g}", f"the training data's range ({self.dataset.name})")
+        value_range = dataset_range(self.dataset)
         score = stacked_mnist_modes(evaluation.samples, n=None, seed=evaluation.seed, device=self.device, value_range=value_range)
         return score.values()
 
