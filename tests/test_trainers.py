@@ -257,3 +257,17 @@ def test_cli_bad_training_input_is_one_line_before_training(args, message, tmp_p
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0], result.stderr
     assert not out.exists()
+
+
+def test_cifar10_from_a_small_binary_layout_file_trains_and_scores_fid(tmp_path):
+    """Issue 13 item 7: CIFAR-10 in its binary layout (a small synthetic copy: 6 batches of 40 records) trains dcgan
+    (dcgan32) and each evaluation reports KID against the held-out test batch (pixel features: no download)."""
+    from test_datasets import write_cifar
+
+    write_cifar(tmp_path / "data", n=40, layouts=("bin",))
+    config = TrainConfig("dcgan", "cifar10", steps=4, eval_every=2, eval_samples=64, data_dir=str(tmp_path / "data"),
+                         params={"width": 4, "batch_size": 16}, evaluators=("kid:features=pixels,subset_size=32,subsets=10",))
+    result = train(config, tmp_path / "run")
+    assert result["headline"][0] == "kid" and np.isfinite(result["values"]["kid"]) and result["values"]["kid"] > 0
+    assert [line["step"] for line in metric_lines(tmp_path / "run")] == [2, 4]
+    assert load_latent_spec(tmp_path / "run" / "generator.pt2").value_range == "-1,1"

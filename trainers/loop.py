@@ -43,7 +43,8 @@ from gan_eval.io.atomic import atomic_path, save_json, save_npz, write_with
 from gan_eval.io.generator_files import save_generator
 from gan_eval.io.latent import LatentSpec
 from trainers.datasets import build_dataset
-from trainers.evaluators import EvalInput, build_evaluators, headline
+from trainers.datasets.base import Dataset
+from trainers.evaluators import EvalInput, Evaluator, build_evaluators, headline
 from trainers.methods import METHODS, Method, make_params
 from trainers.grouped import merge_optimizer_states, split_optimizer_state
 from trainers.methods.base import DataShape, stack_methods
@@ -98,6 +99,11 @@ def resolve_config(config: TrainConfig) -> dict[str, Any]:
     """The configuration with every default filled in (what ``config.json`` stores); a method that cannot take
     the dataset, or an evaluator that cannot score it, is a one-line :class:`GanEvalError` here, before any
     training."""
+    return resolve(config)[0]
+
+
+def resolve(config: TrainConfig) -> tuple[dict[str, Any], Dataset, list[Evaluator]]:
+    """:func:`resolve_config` with the dataset and evaluators it built (a run uses them: built once)."""
     method_cls = METHODS.get(config.method)
     params = make_params(config.method, config.params)
     dataset = build_dataset(config.dataset, config.data_dir)
@@ -113,7 +119,7 @@ def resolve_config(config: TrainConfig) -> dict[str, Any]:
             raise GanEvalError(f"{name}={value}: must be a positive integer")
     if config.train_size is not None and config.train_size <= 0:
         raise GanEvalError(f"train_size={config.train_size}: must be positive, or omitted for fresh samples every batch")
-    return {
+    resolved = {
         "method": config.method,
         "dataset": config.dataset,
         "seed": config.seed,
@@ -127,6 +133,7 @@ def resolve_config(config: TrainConfig) -> dict[str, Any]:
         "data_dir": config.data_dir,
         "evaluators": [e.describe() for e in evaluators],
     }
+    return resolved, dataset, evaluators
 
 
 def environment(device: torch.device) -> dict[str, Any]:
@@ -148,13 +155,17 @@ def environment(device: torch.device) -> dict[str, Any]:
 class Run:
     """A run directory bound to its resolved configuration: the method, its data and generators."""
 
-    def __init__(self, config: TrainConfig, run_dir: str | Path) -> None:
+    def __init__(self, config: TrainConfig, run_dir: str | Path, like: Run | None = None) -> None:
+        """``like``: a run of the same configuration but its seed, whose dataset and evaluators this one shares
+        (grouped seeds: the data loaded and a FID reference computed once)."""
         self.dir = Path(run_dir)
-        self.config = resolve_config(config)
+        if like is None:
+            self.config, self.dataset, self.evaluators = resolve(config)
+        else:
+            self.config = {**like.config, "seed": config.seed}
+            self.dataset, self.evaluators = like.dataset, like.evaluators
         self.steps = self.config["steps"]
         self.device = torch.device(config.device)
-        self.dataset = build_dataset(config.dataset, config.data_dir)
-        self.evaluators = build_evaluators(config.evaluators, self.dataset, self.device)
         self.seeds = derive_seeds(config.seed)
         self.generators = {p: torch.Generator().manual_seed(self.seeds[p]) for p in ("init", "data", "noise")}
         params = make_params(config.method, config.params)
@@ -447,8 +458,9 @@ def train_seeds(
     check_group(configs)
     results: list[dict[str, Any] | None] = [None] * len(configs)
     runs = []
+    first: Run | None = None
     for i, (config, run_dir) in enumerate(zip(configs, run_dirs)):
-        run = Run(config, run_dir)
+        run = first = Run(config, run_dir, like=first)
         run.open_directory()
         stored = evaluated_step(run.dir)
         if stored > run.steps:

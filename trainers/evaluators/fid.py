@@ -144,7 +144,8 @@ class FeatureDistanceEvaluator(Evaluator):
                 )
             values["kid"], values["kid_std"] = kernel_inception_distance(
                 sample_features.to(self.device), reference_features.to(self.device), subsets=opts.subsets,
-                subset_size=opts.subset_size, degree=opts.degree, gamma=opts.gamma, coef0=opts.coef0, seed=evaluation.seed,
+                subset_size=opts.subset_size, degree=opts.degree, gamma=opts.gamma, coef0=opts.coef0,
+                seed=evaluation.seed % 2**32,  # KID's subsets come from numpy's RandomState: 32-bit seeds
             )
         return values
 
