@@ -13,8 +13,9 @@ from dataclasses import dataclass
 import torch
 
 from trainers.methods.base import Method, RealBatch, adam, descend_together, register_method
-from trainers.methods.gan import GANParams, baseline_generator
+from trainers.methods.gan import GANParams
 from trainers.nets import init_normal, maxout_mlp, mlp
+from trainers.nets.mlp_pairs import baseline_generator
 
 
 @dataclass

@@ -22,7 +22,7 @@ import torch
 
 from trainers.losses import LOSSES
 from trainers.methods.base import Method, RealBatch, adam, descend, descend_together, register_method
-from trainers.nets import init_normal, maxout_mlp, mlp
+from trainers.nets import build_nets
 
 
 @dataclass
@@ -44,11 +44,6 @@ class GANParams:
     update: str = "simultaneous"
 
 
-def baseline_generator(latent_dim: int, data_dim: int, hidden: int, layers: int) -> torch.nn.Sequential:
-    """The PacGAN / ALI generator: ``layers`` x [Linear (no bias), BN, ReLU] then linear."""
-    return mlp([latent_dim, *[hidden] * layers, data_dim], "relu", batchnorm=True, hidden_bias=False)
-
-
 @register_method("gan")
 class GAN(Method):
     """A GAN with a named loss; :class:`trainers.methods.pacgan.PacGAN` packs ``pack`` samples per D input."""
@@ -59,9 +54,10 @@ class GAN(Method):
 
     def build(self, generator: torch.Generator) -> torch.nn.ModuleDict:
         p = self.params
-        self.nets["G"] = baseline_generator(p.latent_dim, self.data_dim, p.g_hidden, p.g_layers)
-        self.nets["D"] = maxout_mlp(self.data_dim * self.pack, p.d_units, p.d_pieces, p.d_layers)
-        init_normal(self.nets, p.init_std, generator)
+        self.nets["G"], self.nets["D"] = build_nets(
+            "maxout", p.latent_dim, self.data.shape, generator, pack=self.pack, g_hidden=p.g_hidden, g_layers=p.g_layers,
+            d_units=p.d_units, d_pieces=p.d_pieces, d_layers=p.d_layers, init_std=p.init_std,
+        )
         return self.nets.to(self.device)
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:

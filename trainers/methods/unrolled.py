@@ -24,7 +24,7 @@ import torch
 from torch.func import functional_call
 
 from trainers.methods.base import Method, RealBatch, adam, descend, register_method
-from trainers.nets import init_orthogonal, mlp
+from trainers.nets import build_nets
 
 
 @dataclass
@@ -52,9 +52,8 @@ class UnrolledGAN(Method):
 
     def build(self, generator: torch.Generator) -> torch.nn.ModuleDict:
         p = self.params
-        self.nets["G"] = mlp([p.latent_dim, *[p.hidden] * p.layers, self.data_dim], "tanh")
-        self.nets["D"] = mlp([self.data_dim, *[p.hidden] * p.layers, 1], "tanh")
-        init_orthogonal(self.nets, p.init_gain, generator)
+        pair = build_nets("tanh-mlp", p.latent_dim, self.data.shape, generator, hidden=p.hidden, layers=p.layers, init_gain=p.init_gain)
+        self.nets["G"], self.nets["D"] = pair
         return self.nets.to(self.device)
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
