@@ -18,7 +18,7 @@ def train(
     method: str = typer.Argument(..., help="A training method (`gan-eval methods` lists them with their hyper-parameters)."),
     dataset: str = typer.Option("ring8", "--dataset", "-d", help="A known mixture (`gan-eval references`) or a dataset (`gan-eval datasets`), e.g. stacked-mnist."),
     data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Folder holding the dataset's files (image datasets)."),
-    evaluators: Optional[List[str]] = typer.Option(None, "--eval", help="Evaluator (repeatable; default: the dataset's, `gan-eval datasets`)."),
+    evaluators: Optional[List[str]] = typer.Option(None, "--eval", help="Evaluator NAME[:key=value,...] (repeatable; default: the dataset's; `gan-eval datasets`), e.g. fid:features=inception."),
     seed: int = typer.Option(0, "--seed"),
     seeds: Optional[str] = typer.Option(None, "--seeds", help="Several seeds trained as one grouped model, each to its own run folder: 0-9, 0,2,5 or 0-3,8."),
     steps: Optional[int] = typer.Option(None, "--steps", help="Iterations (default: the paper's budget)."),
@@ -163,16 +163,20 @@ def budget_line(config, start: int, steps: int, seeds: int = 1) -> str:  # noqa:
     """``train veegan on ring8 (seed 0): 100,000 iterations (the paper's budget; ...); about 0:16:40 ...``."""
     from trainers.datasets import build_dataset
     from trainers.methods import METHODS
-    from trainers.reproduce import estimate_note, step_ms
+    from trainers.reproduce import STEP_MS, estimate_note, step_ms
 
     paper = METHODS.get(config.method).default_steps
     budget = "the paper's budget; --steps N for a shorter run" if config.steps is None else f"paper: {paper:,}"
     resumed = f", resuming at step {start:,}" if start else ""
     seconds = seeds * step_ms(config.method, build_dataset(config.dataset, config.data_dir).shape != (2,)) * (steps - start) / 1000
+    if config.method not in STEP_MS:
+        estimate = f"no time estimate for {config.method} (not in the per-step table of the development machine, STEP_MS)"
+    else:
+        estimate = estimate_note(seconds, config.device)
     who = f"seed {config.seed}" if seeds == 1 else f"{seeds} seeds grouped"
     return (
         f"train {config.method} on {config.dataset} ({who}): {steps:,} iterations ({budget}){resumed};"
-        f" {estimate_note(seconds, config.device)}"
+        f" {estimate}"
     )
 
 
