@@ -3,7 +3,8 @@
 A run directory holds
 
 * ``config.json``: the resolved configuration (every hyper-parameter, the reference's definition);
-* ``environment.json``: versions of Python / torch / numpy / gan-eval, the device, the thread count;
+* ``environment.json``: versions of Python / torch / numpy / gan-eval, the device, the thread count, and how the
+  steps ran (:mod:`trainers.stepper`: CUDA graph captured or why not, staged inputs, TF32);
 * ``metrics.jsonl``: one line per evaluation: step, mean losses since the last one, and every scalar of the
   run's evaluators (:mod:`trainers.evaluators`: modes / HQ % / KL on mixtures, Stacked-MNIST modes / KL, ...);
 * ``checkpoint.pt``: state dicts of the networks and optimizers, the RNG states, the data order, the step

@@ -84,29 +84,26 @@ class StagedInputs:
             self.static.append(torch.empty_like(value, device=self.device))
             if self.device.type == "cuda":
                 self.host.append(torch.empty_like(value).pin_memory())
-            self._copy(len(self.static) - 1, value)
+            self.static[-1].copy_(value)  # from pageable memory: done before the host goes on (no race on self.host)
             return self.static[-1]
         if self.position == len(self.static):
             raise RuntimeError(f"the step drew more than the {len(self.static)} random inputs of its first step; a staged step needs the same draws every step")
         self.position += 1
         return self.static[self.position - 1]
 
-    def _copy(self, i: int, value: torch.Tensor) -> None:
-        if self.device.type == "cuda":
-            self.host[i].copy_(value)
-            self.static[i].copy_(self.host[i], non_blocking=True)
-        else:
-            self.static[i].copy_(value)
-
     def stage(self) -> None:
         """Draw the next step's inputs (same generators, same order as recorded) into the static tensors."""
         if self.copied is not None:
             self.copied.synchronize()  # the previous step's copies have left the pinned buffers we overwrite
         for i, draw in enumerate(self.draws):
-            self._copy(i, draw())
+            if self.device.type == "cuda":
+                self.host[i].copy_(draw())
+                self.static[i].copy_(self.host[i], non_blocking=True)  # ordered before the step on this stream
+            else:
+                self.static[i].copy_(draw())
         if self.device.type == "cuda":
             self.copied = torch.cuda.Event()
-            self.copied.record()
+            self.copied.record(torch.cuda.current_stream(self.device))
         self.recording, self.position = False, 0
 
     def check_consumed(self) -> None:
@@ -151,7 +148,8 @@ class Stepper:
     def step(self, batch: Callable[[int], torch.Tensor], noise: Noise) -> dict[str, torch.Tensor]:
         """One training step; ``batch(n)`` draws ``n`` training samples on the CPU (the loop's data generator)."""
         self.steps += 1
-        with tf32_matmuls(self.tf32):
+        on_device = torch.cuda.device(self.device) if self.device.type == "cuda" else contextlib.nullcontext()
+        with tf32_matmuls(self.tf32), on_device:
             if not self.staged:
                 return self.method.train_step(lambda n: batch(n).to(self.device), noise)
             if self.inputs is None:

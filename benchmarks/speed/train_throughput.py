@@ -92,7 +92,7 @@ def per_process_cell(pool: ProcessPoolExecutor | None, method: str, params: dict
     if pool is None:
         runs = [per_process_run(method, params, dataset, device, 0, seconds, None)]
     else:
-        start_at = time.time() + 3.0 + 0.2 * processes  # every worker builds and warms up first
+        start_at = time.time() + 0.5 + 0.05 * processes  # workers (imported by _ready) build and warm up first
         futures = [pool.submit(per_process_run, method, params, dataset, device, s, seconds, start_at) for s in range(processes)]
         runs = [f.result() for f in futures]
     rate = sum(r["steps"] / r["wall_s"] for r in runs)
