@@ -16,6 +16,7 @@ import pytest
 import torch
 
 from gan_eval.errors import GanEvalError
+from test_grouped_training import TINY as VECTOR_TINY
 from trainers.loop import Group, Run, TrainConfig, train, train_seeds
 from trainers.methods import METHODS
 from trainers.stepper import Stepper, StagedInputs, tf32_matmuls
@@ -24,14 +25,7 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 ROOT = Path(__file__).resolve().parents[1]
 STEPS = 4
-TINY = {
-    "gan": {"g_hidden": 16, "d_units": 8, "batch_size": 16},
-    "pacgan": {"g_hidden": 16, "d_units": 8, "batch_size": 16, "pack": 3},
-    "ali": {"g_hidden": 16, "d_units": 8, "e_hidden": 16, "batch_size": 16},
-    "unrolled": {"hidden": 16, "latent_dim": 8, "batch_size": 16, "unroll": 2},
-    "veegan": {"hidden": 16, "d_hidden": 16, "latent_dim": 8, "batch_size": 16},
-    "dcgan": {"width": 4, "batch_size": 8},
-}
+TINY = {**VECTOR_TINY, "dcgan": {"width": 4, "batch_size": 8}}
 DATASET_OF_KIND = {"vector": "ring8", "image": "stacked-mnist"}
 CASES = []
 for _name in METHODS.names():
