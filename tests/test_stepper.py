@@ -152,3 +152,38 @@ def test_gpu_script_runs_end_to_end_in_tiny_mode(tmp_path):
     assert [p["part"] for p in summary["parts"]] == ["throughput", "veegan-table1", "pacgan-table1"]
     assert all(p["status"] == "finished" for p in summary["parts"]), summary
     assert (out / "throughput.json").is_file() and (out / "veegan-table1.md").is_file() and (out / "pacgan-table1.md").is_file()
+
+
+class EagerReplay:
+    """A stand-in for a captured CUDA graph on the CPU: ``replay`` runs the method's step on the staged inputs,
+    optionally moving one parameter by a bit more than the tolerance allows (a value a capture froze)."""
+
+    def __init__(self, stepper: Stepper, group: Group, corrupt: bool) -> None:
+        self.stepper, self.group, self.corrupt = stepper, group, corrupt
+
+    def replay(self) -> None:
+        method, inputs = self.stepper.method, self.stepper.inputs
+        inputs.position, method.inputs = 0, inputs
+        method.train_step(lambda n: inputs.take(None), self.group.noise())
+        method.inputs = None
+        if self.corrupt:
+            with torch.no_grad():
+                next(method.nets["G"].parameters()).mul_(1.0001)
+
+
+@pytest.mark.parametrize("corrupt", [False, True], ids=["faithful", "frozen-value"])
+def test_checked_replay_keeps_a_faithful_graph_and_drops_a_wrong_one(corrupt, tmp_path, capfd):
+    """The second replay is compared with an eager step from the same state: a replay that repeats the step is
+    kept; one that moves a tensor by 1e-4 relative (more than 1e-3 of its update) is dropped, with a note."""
+    group = group_of("gan", "ring8", {}, (0,), tmp_path, "g", None)
+    stepper = Stepper(group.method, staged=True)
+    for _ in range(2):
+        stepper.step(group.batch, group.noise())
+    fake = EagerReplay(stepper, group, corrupt)
+    stepper.graph, stepper.graph_wanted, stepper.replays = fake, True, 1
+    stepper.step(group.batch, group.noise())
+    if corrupt:
+        assert stepper.graph is None and stepper.graph_state.startswith("eager: the replay at step 3 differs from an eager step in parameter G.0.weight")
+        assert "cuda_graph: the replay at step 3 differs" in capfd.readouterr().err
+    else:
+        assert stepper.graph is fake
