@@ -227,9 +227,9 @@ class Stepper:
         """Replay once against an eager step from the same state; keep the eager result, drop the graph if they
         differ by more than :data:`GRAPH_TOLERANCE` of the update (a value the capture froze)."""
         named = self._state()
-        before = [t.clone() for _, t in named]
+        before = [t.detach().clone() for _, t in named]
         self.graph.replay()  # type: ignore[union-attr]
-        replayed = [t.clone() for _, t in named]
+        replayed = [t.detach().clone() for _, t in named]
         with torch.no_grad():
             for (_, t), b in zip(named, before):
                 t.copy_(b)
