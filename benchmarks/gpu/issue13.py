@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         veegan = ["--steps", "2", "--seeds", "2", "--rows", "VEEGAN", "--jobs", "1"]
         pacgan = ["--steps", "2", "--seeds", "1", "--rows", "PacGAN4", "--jobs", "1"]
     else:
-        device, probe = "cuda", ["--device", "cuda", "--sizes", "1,10,100", "--seconds", "1.5"]
+        device, probe = "cuda", ["--device", "cuda", "--sizes", "1,10,100", "--seconds", "1"]
         veegan = ["--steps", "100000", "--jobs", "12"]  # 12 cells of 5 seeds, each one grouped model
         pacgan = ["--steps", "400000", "--jobs", "10"]
     parts = []

@@ -80,8 +80,11 @@ def per_process_run(method: str, params: dict, dataset: str, device: str, seed: 
     return {"steps": steps, "wall_s": wall, "late": late or (start_at is not None and time.time() - start_at > 1.5 * seconds + 1)}
 
 
-def _ready() -> int:
+def _ready(device: str) -> int:
     import trainers.loop  # noqa: F401  (import once per worker before the timed cells)
+
+    if device.startswith("cuda"):
+        torch.zeros(1, device=device)  # the worker's CUDA context, before the timed cells
 
     time.sleep(0.5)
     return os.getpid()
@@ -132,13 +135,26 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         parser.error(f"--methods: unknown {', '.join(unknown)}; use {', '.join(METHODS)}")
     graphs = [True, False] if device.startswith("cuda") else [False]
     started = time.perf_counter()
-    cells = []
+    cells: list[dict[str, Any]] = []
+    summary = {
+        "device": device,
+        "device_name": device_label(device),
+        "machine": platform.node(),
+        "cpu_count": os.cpu_count(),
+        "torch": torch.__version__,
+        "cuda": torch.version.cuda,
+        "torch_threads": torch.get_num_threads(),
+        "jobs": args.jobs,
+        "seconds_per_cell": args.seconds,
+        "cells": cells,
+        "complete": False,  # until every cell is measured (the JSON is rewritten after each one)
+    }
     pool = None
     if args.jobs > 1:
         import multiprocessing
 
         pool = ProcessPoolExecutor(max_workers=args.jobs, mp_context=multiprocessing.get_context("spawn"))
-        [f.result() for f in [pool.submit(_ready) for _ in range(args.jobs)]]
+        [f.result() for f in [pool.submit(_ready, device) for _ in range(args.jobs)]]
     print(f"{'method':9s} {'dataset':8s} {'S':>4s} {'per-process':>12s} " + " ".join(f"{'grouped' + ('+graph' if g else ''):>14s}" for g in graphs) + "  speed-up  (run-steps/s)", flush=True)
     try:
         for label in labels:
@@ -154,27 +170,23 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     notes = "; ".join(g["cuda_graph"] for g in grouped if g["cuda_graph"] not in ("off",) and not g["cuda_graph"].startswith("captured"))
                     print(f"{label:9s} {dataset:8s} {size:4d} {base['run_steps_per_s']:12.1f} " + " ".join(f"{g['run_steps_per_s']:14.1f}" for g in grouped)
                           + f"  {cell['speed_up']:7.1f}x" + (f"  ({notes})" if notes else ""), flush=True)
+                    summary["wall_s"] = round(time.perf_counter() - started, 1)
+                    write_json(args.json, summary)
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)
-    summary = {
-        "device": device,
-        "device_name": device_label(device),
-        "machine": platform.node(),
-        "cpu_count": os.cpu_count(),
-        "torch": torch.__version__,
-        "cuda": torch.version.cuda,
-        "torch_threads": torch.get_num_threads(),
-        "jobs": args.jobs,
-        "seconds_per_cell": args.seconds,
-        "wall_s": round(time.perf_counter() - started, 1),
-        "cells": cells,
-    }
+    summary["wall_s"], summary["complete"] = round(time.perf_counter() - started, 1), True
     print(f"{summary['device_name']} ({device}), torch {torch.__version__}, {summary['cpu_count']} CPUs, per-process path with up to {args.jobs} processes; {summary['wall_s']} s")
-    if args.json is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(summary, indent=2))
+    write_json(args.json, summary)
     return summary
+
+
+def write_json(path: Path | None, summary: dict[str, Any]) -> None:
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(summary, indent=2))
+        tmp.replace(path)
 
 
 if __name__ == "__main__":
