@@ -187,3 +187,15 @@ def test_checked_replay_keeps_a_faithful_graph_and_drops_a_wrong_one(corrupt, tm
         assert "cuda_graph: the replay at step 3 differs" in capfd.readouterr().err
     else:
         assert stepper.graph is fake
+
+
+def test_gpu_script_stops_a_part_at_its_time_limit(tmp_path):
+    """The hard time guard: a part that outlives its share is killed with its process group, within seconds."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("issue13", ROOT / "benchmarks" / "gpu" / "issue13.py")
+    issue13 = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(issue13)
+    record = issue13.run_part("sleeper", [sys.executable, "-c", "import time; time.sleep(120)"], 5.0, tmp_path / "log.txt")
+    assert record["status"].startswith("stopped at its 5 s limit") and record["wall_s"] < 20
+    assert issue13.run_part("late", [sys.executable, "-c", "pass"], 2.0, tmp_path / "log.txt")["status"].startswith("skipped")
