@@ -3,7 +3,8 @@
 A run directory holds
 
 * ``config.json``: the resolved configuration (every hyper-parameter, the reference's definition);
-* ``environment.json``: versions of Python / torch / numpy / gan-eval, the device, the thread count;
+* ``environment.json``: versions of Python / torch / numpy / gan-eval, the device, the thread count, and how the
+  steps ran (:mod:`trainers.stepper`: CUDA graph captured or why not, staged inputs, TF32);
 * ``metrics.jsonl``: one line per evaluation: step, mean losses since the last one, and every scalar of the
   run's evaluators (:mod:`trainers.evaluators`: modes / HQ % / KL on mixtures, Stacked-MNIST modes / KL, ...);
 * ``checkpoint.pt``: state dicts of the networks and optimizers, the RNG states, the data order, the step
@@ -48,6 +49,7 @@ from trainers.evaluators import EvalInput, Evaluator, build_evaluators, headline
 from trainers.methods import METHODS, Method, make_params
 from trainers.grouped import merge_optimizer_states, split_optimizer_state
 from trainers.methods.base import DataShape, stack_methods
+from trainers.stepper import Stepper
 
 PURPOSES = ("init", "train_set", "data", "noise", "eval")
 RESUMABLE_CHANGES = ("steps", "data_dir")
@@ -73,6 +75,8 @@ class TrainConfig:
     params: dict[str, Any] = field(default_factory=dict)
     data_dir: str | None = None
     evaluators: tuple[str, ...] | None = None
+    #: TF32 training matmuls on CUDA (:mod:`trainers.stepper`): other numbers, so part of the configuration.
+    tf32: bool = False
 
 
 @dataclass
@@ -119,6 +123,8 @@ def resolve(config: TrainConfig) -> tuple[dict[str, Any], Dataset, list[Evaluato
             raise GanEvalError(f"{name}={value}: must be a positive integer")
     if config.train_size is not None and config.train_size <= 0:
         raise GanEvalError(f"train_size={config.train_size}: must be positive, or omitted for fresh samples every batch")
+    if config.tf32 and torch.device(config.device).type != "cuda":
+        raise GanEvalError(f"--tf32: TF32 is a CUDA matmul mode and changes nothing on {config.device}; drop --tf32 or train with --device cuda")
     resolved = {
         "method": config.method,
         "dataset": config.dataset,
@@ -132,6 +138,7 @@ def resolve(config: TrainConfig) -> tuple[dict[str, Any], Dataset, list[Evaluato
         "data": dataset.describe(),
         "data_dir": config.data_dir,
         "evaluators": [e.describe() for e in evaluators],
+        **({"tf32": True} if config.tf32 else {}),  # absent when off: configurations from before the flag keep their hash
     }
     return resolved, dataset, evaluators
 
@@ -360,13 +367,13 @@ class Group:
                 run.method, run.index = self.method, index
         self.device = runs[0].device
 
-    def real(self, n: int) -> torch.Tensor:
-        """``n`` training samples of every seed, from each run's data generator ([S, n, ...] when grouped)."""
+    def batch(self, n: int) -> torch.Tensor:
+        """``n`` training samples of every seed, from each run's data generator ([S, n, ...] when grouped), on the CPU."""
         dtype = torch.get_default_dtype()  # float32 unless a test asks for float64
         if not self.method.grouped:
             run = self.runs[0]
-            return run.data.batch(n, run.generators["data"]).to(self.device, dtype)
-        return torch.stack([run.data.batch(n, run.generators["data"]) for run in self.runs]).to(self.device, dtype)
+            return run.data.batch(n, run.generators["data"]).to(dtype=dtype)
+        return torch.stack([run.data.batch(n, run.generators["data"]) for run in self.runs]).to(dtype=dtype)
 
     def noise(self) -> torch.Generator | list[torch.Generator]:
         generators = [run.generators["noise"] for run in self.runs]
@@ -436,13 +443,15 @@ def train(
     *,
     callback: Callable[[StepInfo], None] | None = None,
     stop_after: int | None = None,
+    cuda_graph: bool | None = None,
 ) -> dict[str, Any] | None:
     """Train (or resume, or extend) the run in ``run_dir``; returns ``result.json``'s content.
 
     ``callback`` is called after every step (the CLI's progress bar). ``stop_after`` ends the loop after
     that step without finishing the run, exactly as a kill would (tests); then None is returned.
+    ``cuda_graph`` (default: on CUDA) replays the step as a CUDA graph (:mod:`trainers.stepper`).
     """
-    return train_seeds([config], [run_dir], callback=callback, stop_after=stop_after)[0]
+    return train_seeds([config], [run_dir], callback=callback, stop_after=stop_after, cuda_graph=cuda_graph)[0]
 
 
 def train_seeds(
@@ -451,6 +460,7 @@ def train_seeds(
     *,
     callback: Callable[[StepInfo], None] | None = None,
     stop_after: int | None = None,
+    cuda_graph: bool | None = None,
 ) -> list[dict[str, Any] | None]:
     """Train the runs of several seeds of one configuration as one grouped model (:class:`Group`); each seed
     keeps its own run directory, checkpoints, export and result, as :func:`train` writes them. Finished runs
@@ -477,12 +487,13 @@ def train_seeds(
     if group.runs[0].step > group.runs[0].steps:  # metrics.jsonl lost but the checkpoint is further on
         run = group.runs[0]
         raise GanEvalError(f"{run.dir}: already trained {run.step} steps, more than the {run.steps} asked; ask for at least {run.step}")
-    for (i, run), result in zip(runs, _train_group(group, callback, stop_after)):
+    stepper = Stepper(group.method, graph=cuda_graph, tf32=configs[0].tf32)
+    for (i, run), result in zip(runs, _train_group(group, stepper, callback, stop_after)):
         results[i] = result
     return results
 
 
-def _train_group(group: Group, callback: Callable[[StepInfo], None] | None, stop_after: int | None) -> list[dict[str, Any] | None]:
+def _train_group(group: Group, stepper: Stepper, callback: Callable[[StepInfo], None] | None, stop_after: int | None) -> list[dict[str, Any] | None]:
     runs, method = group.runs, group.method
     lead = runs[0]
     steps, eval_every = lead.steps, lead.config["eval_every"]
@@ -493,7 +504,7 @@ def _train_group(group: Group, callback: Callable[[StepInfo], None] | None, stop
     started = time.perf_counter() - lead.elapsed
     step = lead.step
     while step < steps:
-        losses = method.train_step(group.real, group.noise())
+        losses = stepper.step(group.batch, group.noise())
         step += 1
         for run in runs:
             run.step = step
@@ -508,6 +519,7 @@ def _train_group(group: Group, callback: Callable[[StepInfo], None] | None, stop
                 mean_losses = {k: float(v[i] if method.grouped else v) / count for k, v in sums.items()}
                 lines[i], samples[i] = run.evaluate(mean_losses)
                 run.append_metrics(lines[i])
+                save_json(run.path("environment.json"), environment(run.device) | stepper.describe())
             group.save_checkpoints()
             sums, count = {}, 0
             evaluation = lines[0]

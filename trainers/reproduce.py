@@ -91,7 +91,7 @@ def run_dir_name(label: str, resolved: dict[str, Any]) -> str:
     return f"{slug(label)}-{resolved['dataset']}-{digest}-s{resolved['seed']}"
 
 
-def plan(table: Table, out: Path, seeds: int, steps: int | None = None, device: str = "cpu", eval_every: int | None = None) -> list[Job]:
+def plan(table: Table, out: Path, seeds: int, steps: int | None = None, device: str = "cpu", eval_every: int | None = None, tf32: bool = False) -> list[Job]:
     """Every run of the table, with its configuration, resolved configuration and run directory."""
     jobs = []
     for row in table.rows:
@@ -108,20 +108,23 @@ def plan(table: Table, out: Path, seeds: int, steps: int | None = None, device: 
                     eval_samples=table.eval_samples,
                     device=device,
                     params=dict(row.params),
+                    tf32=tf32,
                 )
                 resolved = resolve_config(config)
                 jobs.append(Job(row, column, seed, config, resolved, out / "runs" / run_dir_name(row.label, resolved)))
     return jobs
 
 
-def run_jobs(configs: list[TrainConfig], run_dirs: list[Path], threads: int, callback: Callable[[StepInfo], None] | None = None) -> list[dict[str, Any]]:
+def run_jobs(
+    configs: list[TrainConfig], run_dirs: list[Path], threads: int, callback: Callable[[StepInfo], None] | None = None, cuda_graph: bool | None = None
+) -> list[dict[str, Any]]:
     """Worker entry point: one run, or the seeds of one cell as one grouped model (:func:`trainers.loop.train_seeds`),
-    with ``threads`` torch threads."""
+    with ``threads`` torch threads; ``cuda_graph`` as :func:`trainers.loop.train_seeds` takes it."""
     import torch
 
     torch.set_num_threads(threads)
     distributed.use_local_gpu(configs[0].device)
-    results = train_seeds(configs, run_dirs, callback=callback)
+    results = train_seeds(configs, run_dirs, callback=callback, cuda_graph=cuda_graph)
     assert all(r is not None for r in results)
     return results  # type: ignore[return-value]
 
@@ -150,6 +153,8 @@ def reproduce(
     rows: list[str] | None = None,
     datasets: list[str] | None = None,
     group_seeds: bool | None = None,
+    cuda_graph: bool | None = None,
+    tf32: bool = False,
     on_done: Callable[[Job, dict[str, Any], int, int], None] | None = None,
     on_start: Callable[[str, int], None] | None = None,
     on_steps: Callable[[int], None] | None = None,
@@ -164,7 +169,9 @@ def reproduce(
     ``steps`` overrides every column's budget; ``threads`` is torch's thread count per run; ``rows`` restricts
     the table to those rows (e.g. ``["VEEGAN"]``) and ``datasets`` to those columns; ``group_seeds`` trains the seeds of a cell as one grouped model
     (default: on CUDA, where it multiplies throughput; on one CPU core a group runs no faster than its seeds one
-    after another, ``benchmarks/speed/grouped_seeds.py``). The console's
+    after another, ``benchmarks/speed/grouped_seeds.py``); ``cuda_graph`` replays each step as a CUDA graph (default:
+    on CUDA) and ``tf32`` trains with TF32 matmuls (CUDA only; part of each run's configuration), see
+    :mod:`trainers.stepper`. The console's
     hooks (:class:`ConsoleReport`): ``on_start(line, iterations)`` once, with the budget and a time estimate and
     the iterations left to train; ``on_steps(iterations_done)`` as they go (every step with ``jobs=1``, every
     :data:`POLL_S` seconds from the runs' ``metrics.jsonl`` otherwise); ``on_done(job, result, done, total)``
@@ -176,7 +183,7 @@ def reproduce(
         raise GanEvalError(f"--seeds {seeds} / --jobs {jobs}: both must be positive")
     out = Path(out)
     distributed.use_local_gpu(device)  # here for jobs=1 and to fail before planning; run_jobs for the workers
-    all_jobs = plan(table, out, seeds, steps, device)
+    all_jobs = plan(table, out, seeds, steps, device, tf32=tf32)
     for job in all_jobs:  # every clash before any training: a table never stops half-way
         check_stored_config(job.run_dir, job.resolved)
     results: dict[Path, dict[str, Any]] = {}
@@ -207,7 +214,7 @@ def reproduce(
         for unit in units:
             start = first[unit[0].run_dir]
             count = None if on_steps is None else (lambda info, base=trained, k=len(unit), s0=start: on_steps(base + k * (info.step - s0)))
-            for job, result in zip(unit, run_jobs([j.config for j in unit], [j.run_dir for j in unit], threads, count)):
+            for job, result in zip(unit, run_jobs([j.config for j in unit], [j.run_dir for j in unit], threads, count, cuda_graph)):
                 results[job.run_dir] = result
                 trained += job.config.steps - start
                 if on_done:
@@ -216,7 +223,7 @@ def reproduce(
         import multiprocessing
 
         with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-            futures = {pool.submit(run_jobs, [j.config for j in unit], [j.run_dir for j in unit], threads): unit for unit in units}
+            futures = {pool.submit(run_jobs, [j.config for j in unit], [j.run_dir for j in unit], threads, None, cuda_graph): unit for unit in units}
             running = set(futures)
             while running:
                 finished, running = wait(running, timeout=POLL_S, return_when=FIRST_COMPLETED)
@@ -477,10 +484,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", nargs="+", default=None, help="Only these rows (labels, e.g. VEEGAN).")
     parser.add_argument("--datasets", nargs="+", default=None, help="Only these columns (e.g. ring8 grid25).")
     parser.add_argument("--group-seeds", action=argparse.BooleanOptionalAction, default=None, help="Train a cell's seeds as one grouped model (default: on CUDA).")
+    parser.add_argument("--cuda-graph", action=argparse.BooleanOptionalAction, default=None, help="Replay each training step as a CUDA graph (default: on CUDA).")
+    parser.add_argument("--tf32", action="store_true", help="TF32 training matmuls on CUDA (other numbers: part of each run's configuration).")
     args = parser.parse_args(argv)
     report = ConsoleReport(distributed.speaks())
     try:
-        summary = reproduce(args.table, args.out, seeds=args.seeds, jobs=args.jobs, steps=args.steps, device=args.device, threads=args.threads, rows=args.rows, datasets=args.datasets, group_seeds=args.group_seeds, **report.callbacks())
+        summary = reproduce(args.table, args.out, seeds=args.seeds, jobs=args.jobs, steps=args.steps, device=args.device, threads=args.threads, rows=args.rows, datasets=args.datasets, group_seeds=args.group_seeds, cuda_graph=args.cuda_graph, tf32=args.tf32, **report.callbacks())
     except GanEvalError as exc:
         if distributed.speaks():  # rank 0 says it once for every rank of a torchrun launch
             print(f"error: {exc}", file=sys.stderr)

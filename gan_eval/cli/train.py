@@ -28,6 +28,8 @@ def train(
     out: Path = typer.Option(Path("runs"), "--out", "-o", help="Parent folder; the run goes to OUT/METHOD[-KEYVALUE...]-DATASET-sSEED."),
     device: str = typer.Option("cpu", "--device", help="cpu, cuda, cuda:N or auto."),
     threads: int = typer.Option(1, "--threads", help="torch CPU threads (1 is fastest for these small networks)."),
+    cuda_graph: Optional[bool] = typer.Option(None, "--cuda-graph/--no-cuda-graph", help="Replay each step as a CUDA graph (default: on CUDA; same numbers)."),
+    tf32: bool = typer.Option(False, "--tf32", help="TF32 training matmuls on CUDA (faster, other numbers; recorded in config.json)."),
     settings: Optional[List[str]] = typer.Option(None, "--set", "-s", help="Hyper-parameter key=value (repeatable); or --key value."),
     progress: bool = PROGRESS,
 ) -> None:
@@ -52,7 +54,7 @@ def train(
     params = {**parse_settings(settings), **parse_flags(ctx.args)}
     config = TrainConfig(
         method, dataset, seed_list[0], steps, train_size, eval_every, eval_samples, str(resolve_device(device)), params,
-        data_dir=None if data_dir is None else str(data_dir), evaluators=tuple(evaluators) if evaluators else None,
+        data_dir=None if data_dir is None else str(data_dir), evaluators=tuple(evaluators) if evaluators else None, tf32=tf32,
     )
     configs = [dataclasses.replace(config, seed=s) for s in seed_list]
     tag = "".join(f"-{k}{v}" for k, v in sorted(params.items()))
@@ -60,7 +62,7 @@ def train(
     run_dirs = [out / f"{stem}-s{s}" for s in seed_list]
     report = _TrainReport(config, progress, len(seed_list))
     try:
-        results = train_seeds(configs, run_dirs, callback=report.update)
+        results = train_seeds(configs, run_dirs, callback=report.update, cuda_graph=cuda_graph)
     finally:
         report.close()
     for run_dir, result in zip(run_dirs, results):
@@ -192,6 +194,8 @@ def reproduce(
     rows: Optional[List[str]] = typer.Option(None, "--rows", help="Only this row (repeatable), e.g. --rows VEEGAN."),
     datasets: Optional[List[str]] = typer.Option(None, "--datasets", help="Only this column (repeatable), e.g. --datasets ring8."),
     group_seeds: Optional[bool] = typer.Option(None, "--group-seeds/--no-group-seeds", help="Train a cell's seeds as one grouped model (default: on CUDA)."),
+    cuda_graph: Optional[bool] = typer.Option(None, "--cuda-graph/--no-cuda-graph", help="Replay each step as a CUDA graph (default: on CUDA; same numbers)."),
+    tf32: bool = typer.Option(False, "--tf32", help="TF32 training matmuls on CUDA (other numbers: part of each run's configuration)."),
     as_json: bool = typer.Option(False, "--json", help="Print the JSON summary instead of the Markdown table."),
     progress: bool = PROGRESS,
 ) -> None:
@@ -207,7 +211,7 @@ def reproduce(
 
     report = ConsoleReport(progress and speaks())
     try:
-        summary = run_table(table, out, seeds=seeds, jobs=jobs, steps=steps, device=str(resolve_device(device)), threads=threads, rows=rows, datasets=datasets, group_seeds=group_seeds, **report.callbacks())
+        summary = run_table(table, out, seeds=seeds, jobs=jobs, steps=steps, device=str(resolve_device(device)), threads=threads, rows=rows, datasets=datasets, group_seeds=group_seeds, cuda_graph=cuda_graph, tf32=tf32, **report.callbacks())
     except GanEvalError:
         if not speaks():  # rank 0 says it once for every rank of a torchrun launch
             raise typer.Exit(2) from None

@@ -1,0 +1,201 @@
+"""The stepper (trainers/stepper.py): staged random inputs equal eager draws bit for bit on the CPU, for every
+registered method, both update orders, ungrouped and grouped; the CUDA-only paths (graph capture, TF32) are
+checked on a GPU and skipped here with the reason; the GPU script runs end to end in its --tiny mode.
+
+The reference is the eager step itself (torch's own RNG and kernels): the staged step must consume the same CPU
+generators in the same order and compute on the same values, so every loss, parameter, buffer, optimizer moment
+and generator state must be *equal*, not close."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from gan_eval.errors import GanEvalError
+from test_grouped_training import TINY as VECTOR_TINY
+from trainers.loop import Group, Run, TrainConfig, train, train_seeds
+from trainers.methods import METHODS
+from trainers.stepper import Stepper, StagedInputs, tf32_matmuls
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+ROOT = Path(__file__).resolve().parents[1]
+STEPS = 4
+TINY = {**VECTOR_TINY, "dcgan": {"width": 4, "batch_size": 8}}
+DATASET_OF_KIND = {"vector": "ring8", "image": "stacked-mnist"}
+CASES = []
+for _name in METHODS.names():
+    _params = METHODS.get(_name).Params
+    _orders = ("simultaneous", "sequential") if "update" in _params.__dataclass_fields__ else (None,)
+    for _kind in METHODS.get(_name).data_kinds:
+        for _order in _orders:
+            CASES.append((_name, DATASET_OF_KIND[_kind], {} if _order is None else {"update": _order}))
+CASES += [("veegan", "ring8", {"reconstructor": False}), ("veegan", "ring8", {"reconstructor": False, "update": "sequential"})]
+
+
+def test_every_method_has_tiny_settings():
+    assert set(METHODS.names()) <= set(TINY), "a new method needs small settings in TINY to be tested here"
+
+
+def group_of(method, dataset, params, seeds, tmp_path, tag, data_dir):
+    runs = [Run(TrainConfig(method, dataset, seed=s, params={**TINY[method], **params}, data_dir=data_dir), tmp_path / f"{tag}-{s}") for s in seeds]
+    return Group(runs)
+
+
+def state_of(group: Group) -> list[torch.Tensor]:
+    method = group.method
+    tensors = [*method.nets.parameters(), *method.nets.buffers()]
+    for optimizer in method.opt.values():
+        tensors += [t for st in optimizer.state.values() for t in st.values() if isinstance(t, torch.Tensor)]
+    tensors += [g.get_state() for run in group.runs for g in run.generators.values()]
+    return [t.detach().clone() for t in tensors]
+
+
+@pytest.mark.parametrize("seeds", [(3,), (3, 4)], ids=["one-seed", "grouped"])
+@pytest.mark.parametrize("method, dataset, params", CASES, ids=[f"{m}-{d}" + "".join(f"-{k}={v}" for k, v in p.items()) for m, d, p in CASES])
+def test_staged_step_equals_eager_step_bit_for_bit_on_cpu(method, dataset, params, seeds, tmp_path, mnist_dir):
+    """4 steps eager and 4 steps staged from the same seeds: every step's losses, and afterwards every parameter,
+    buffer, optimizer state tensor and CPU generator state, are equal (torch.equal)."""
+    data_dir = str(mnist_dir) if dataset == "stacked-mnist" else None
+    eager = group_of(method, dataset, params, seeds, tmp_path, "eager", data_dir)
+    staged = group_of(method, dataset, params, seeds, tmp_path, "staged", data_dir)
+    eager_stepper, staged_stepper = Stepper(eager.method, staged=False), Stepper(staged.method, staged=True)
+    assert not eager_stepper.staged and staged_stepper.staged
+    for step in range(STEPS):
+        a = eager_stepper.step(eager.batch, eager.noise())
+        b = staged_stepper.step(staged.batch, staged.noise())
+        assert a.keys() == b.keys()
+        for k in a:
+            assert torch.equal(a[k], b[k]), (step, k, a[k], b[k])
+    assert staged_stepper.inputs is not None and len(staged_stepper.inputs.draws) >= 2  # data and noise both staged
+    for x, y in zip(state_of(eager), state_of(staged), strict=True):
+        assert torch.equal(x, y)
+
+
+def test_a_step_that_draws_differently_from_its_first_is_refused():
+    """Staging repeats the first step's draws; a step asking for another one is an error, never a stale tensor."""
+    inputs = StagedInputs(torch.device("cpu"))
+    first = inputs.take(lambda: torch.ones(3))
+    inputs.stage()
+    assert inputs.take(lambda: torch.zeros(3)) is first and torch.equal(first, torch.ones(3))  # the staged draw repeats
+    with pytest.raises(RuntimeError, match="more than the 1 random inputs"):
+        inputs.take(lambda: torch.ones(3))
+    inputs.stage()
+    with pytest.raises(RuntimeError, match="drew 0 of the 1"):
+        inputs.check_consumed()
+
+
+def test_tf32_flags_are_set_inside_the_block_and_restored():
+    before = (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32)
+    with tf32_matmuls(True):
+        assert torch.backends.cuda.matmul.allow_tf32 and torch.backends.cudnn.allow_tf32
+    with tf32_matmuls(False):
+        assert not torch.backends.cuda.matmul.allow_tf32 and not torch.backends.cudnn.allow_tf32
+    assert (torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32) == before
+
+
+def test_tf32_on_cpu_is_refused_and_off_is_recorded(tmp_path):
+    """--tf32 changes nothing on a CPU: refused in one line before training; a run records its step mode."""
+    config = TrainConfig("gan", seed=0, steps=4, eval_every=2, eval_samples=50, params=TINY["gan"])
+    with pytest.raises(GanEvalError, match="--tf32: TF32 is a CUDA matmul mode"):
+        train(TrainConfig(**{**config.__dict__, "tf32": True}), tmp_path / "tf32")
+    assert not (tmp_path / "tf32").exists()
+    result = train(config, tmp_path / "run")
+    env = json.loads((tmp_path / "run" / "environment.json").read_text())
+    assert env["tf32"] is False and env["cuda_graph"] == "off" and env["staged_inputs"] is False
+    assert "tf32" not in result["config"]  # off keeps the configurations (and reproduce's folder hashes) of before
+
+
+def test_cuda_graph_asked_on_cpu_is_ignored_with_a_note(tmp_path, capfd):
+    config = TrainConfig("gan", seed=0, steps=3, eval_every=3, eval_samples=50, params=TINY["gan"])
+    plain = train(config, tmp_path / "plain")
+    asked = train(config, tmp_path / "asked", cuda_graph=True)
+    assert "cuda_graph: cpu has no CUDA graphs; training eagerly" in capfd.readouterr().err
+    assert {k: v for k, v in asked["values"].items() if k != "elapsed_s"} == {k: v for k, v in plain["values"].items() if k != "elapsed_s"}
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA graphs need a CUDA device; benchmarks/gpu/issue13.py runs this on one")
+def test_cuda_graph_replay_follows_the_eager_cuda_run(tmp_path):
+    """On CUDA: 30 steps of two grouped seeds replayed as a graph end with the networks of 30 eager CUDA steps to
+    float round-off (the same kernels); the unrolled GAN, whose step reads Adam's counter as a Python int, cannot
+    be captured, trains eagerly and says so in environment.json."""
+    for method in ("gan", "veegan", "pacgan"):
+        configs = [TrainConfig(method, seed=s, steps=30, eval_every=30, eval_samples=100, device="cuda", params=TINY[method]) for s in (0, 1)]
+        train_seeds(configs, [tmp_path / f"{method}-eager-{s}" for s in (0, 1)], cuda_graph=False)
+        train_seeds(configs, [tmp_path / f"{method}-graph-{s}" for s in (0, 1)], cuda_graph=True)
+        env = json.loads((tmp_path / f"{method}-graph-0" / "environment.json").read_text())
+        assert env["cuda_graph"].startswith("captured") and env["staged_inputs"], env
+        for s in (0, 1):
+            eager = torch.load(tmp_path / f"{method}-eager-{s}" / "checkpoint.pt", weights_only=True)["nets"]
+            graph = torch.load(tmp_path / f"{method}-graph-{s}" / "checkpoint.pt", weights_only=True)["nets"]
+            for key in eager:
+                torch.testing.assert_close(graph[key], eager[key], rtol=1e-4, atol=1e-5, msg=f"{method} seed {s} {key}")
+    config = TrainConfig("unrolled", seed=0, steps=6, eval_every=6, eval_samples=100, device="cuda", params=TINY["unrolled"])
+    train(config, tmp_path / "unrolled", cuda_graph=True)
+    assert json.loads((tmp_path / "unrolled" / "environment.json").read_text())["cuda_graph"].startswith("eager: capture failed")
+
+
+def test_gpu_script_runs_end_to_end_in_tiny_mode(tmp_path):
+    """benchmarks/gpu/issue13.py --tiny: the throughput probe, VEEGAN Table 1 and PacGAN Table 1 on a few CPU
+    steps, every file written under --out, the summary naming each part's outcome."""
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "gpu" / "issue13.py"), "--tiny", "--out", str(out)],
+        capture_output=True, text=True, timeout=120, cwd=ROOT, env={"PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"},
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary = json.loads((out / "summary.json").read_text())
+    assert [p["part"] for p in summary["parts"]] == ["throughput", "veegan-table1", "pacgan-table1"]
+    assert all(p["status"] == "finished" for p in summary["parts"]), summary
+    assert (out / "throughput.json").is_file() and (out / "veegan-table1.md").is_file() and (out / "pacgan-table1.md").is_file()
+
+
+class EagerReplay:
+    """A stand-in for a captured CUDA graph on the CPU: ``replay`` runs the method's step on the staged inputs,
+    optionally moving one parameter by a bit more than the tolerance allows (a value a capture froze)."""
+
+    def __init__(self, stepper: Stepper, group: Group, corrupt: bool) -> None:
+        self.stepper, self.group, self.corrupt = stepper, group, corrupt
+
+    def replay(self) -> None:
+        method, inputs = self.stepper.method, self.stepper.inputs
+        inputs.position, method.inputs = 0, inputs
+        method.train_step(lambda n: inputs.take(None), self.group.noise())
+        method.inputs = None
+        if self.corrupt:
+            with torch.no_grad():
+                next(method.nets["G"].parameters()).mul_(1.0001)
+
+
+@pytest.mark.parametrize("corrupt", [False, True], ids=["faithful", "frozen-value"])
+def test_checked_replay_keeps_a_faithful_graph_and_drops_a_wrong_one(corrupt, tmp_path, capfd):
+    """The second replay is compared with an eager step from the same state: a replay that repeats the step is
+    kept; one that moves a tensor by 1e-4 relative (more than 1e-3 of its update) is dropped, with a note."""
+    group = group_of("gan", "ring8", {}, (0,), tmp_path, "g", None)
+    stepper = Stepper(group.method, staged=True)
+    for _ in range(2):
+        stepper.step(group.batch, group.noise())
+    fake = EagerReplay(stepper, group, corrupt)
+    stepper.graph, stepper.graph_wanted, stepper.replays = fake, True, 1
+    stepper.step(group.batch, group.noise())
+    if corrupt:
+        assert stepper.graph is None and stepper.graph_state.startswith("eager: the replay at step 3 differs from an eager step in parameter G.0.weight")
+        assert "cuda_graph: the replay at step 3 differs" in capfd.readouterr().err
+    else:
+        assert stepper.graph is fake
+
+
+def test_gpu_script_stops_a_part_at_its_time_limit(tmp_path):
+    """The hard time guard: a part that outlives its share is killed with its process group, within seconds."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("issue13", ROOT / "benchmarks" / "gpu" / "issue13.py")
+    issue13 = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(issue13)
+    record = issue13.run_part("sleeper", [sys.executable, "-c", "import time; time.sleep(120)"], 5.0, tmp_path / "log.txt")
+    assert record["status"].startswith("stopped at its 5 s limit") and record["wall_s"] < 20
+    assert issue13.run_part("late", [sys.executable, "-c", "pass"], 2.0, tmp_path / "log.txt")["status"].startswith("skipped")
