@@ -76,7 +76,10 @@ class UnrolledGAN(Method):
         names = list(params)
         m = {k: state[params[k]]["exp_avg"] if params[k] in state else torch.zeros_like(params[k]) for k in names}
         v = {k: state[params[k]]["exp_avg_sq"] if params[k] in state else torch.zeros_like(params[k]) for k in names}
-        t0 = int(state[params[names[0]]]["step"]) if params[names[0]] in state else 0
+        step = state[params[names[0]]]["step"] if params[names[0]] in state else None
+        # On CUDA the step counter stays a tensor: reading it as a number would sync the GPU and stop the step
+        # from being captured in a CUDA graph (trainers.stepper); on the CPU the Python number keeps the numbers.
+        t0 = 0 if step is None else (step if step.is_cuda else int(step))
         for i in range(1, p.unroll + 1):
             grads = torch.autograd.grad(self.d_loss(params, x, fake).sum(), list(params.values()), create_graph=True)
             t = t0 + i
