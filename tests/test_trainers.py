@@ -240,6 +240,8 @@ def test_images_end_to_end_train_dcgan_on_stacked_mnist_then_score_the_generator
         (["dcgan", "--dataset", "stacked-mnist", "--data-dir", "EMPTY"], "train-images-idx3-ubyte.gz"),
         (["gan", "--dataset", "ring8", "--data-dir", "EMPTY"], "reads no files"),
         (["gan", "--eval", "stacked-mnist"], "not 3-channel images"),
+        (["gan", "--loss", "hinj"], "unknown loss 'hinj': did you mean 'hinge'?"),
+        (["dcgan", "--dataset", "stacked-mnist", "--data-dir", "MNIST", "--loss", "hinj"], "unknown loss 'hinj'"),
     ],
 )
 def test_cli_bad_training_input_is_one_line_before_training(args, message, tmp_path, mnist_dir):

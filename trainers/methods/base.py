@@ -30,7 +30,7 @@ from gan_eval.errors import GanEvalError
 from gan_eval.io.latent import LatentSpec
 from gan_eval.metrics.base import _convert
 from gan_eval.registry import Registry
-from trainers.losses import binary_cross_entropy
+from trainers.losses import LOSSES, binary_cross_entropy
 
 RealBatch = Callable[[int], torch.Tensor]
 #: The noise generator of a step: one CPU generator, or one per seed when the method is grouped.
@@ -141,6 +141,8 @@ class Method:
 
     def setup(self, generator: torch.Generator) -> None:
         """Build the networks from the init ``generator`` and create the optimizers (``self.opt``)."""
+        if hasattr(self.params, "loss"):
+            LOSSES.get(self.params.loss)  # an unknown loss is one line before any training or file
         self.build(generator)
         self.opt = self.optimizers()
 
