@@ -241,6 +241,7 @@ def test_images_end_to_end_train_dcgan_on_stacked_mnist_then_score_the_generator
         (["gan", "--dataset", "ring8", "--data-dir", "EMPTY"], "reads no files"),
         (["gan", "--eval", "stacked-mnist"], "not 3-channel images"),
         (["gan", "--loss", "hinj"], "unknown loss 'hinj': did you mean 'hinge'?"),
+        (["dcgan", "--dataset", "stacked-mnist", "--data-dir", "MNIST", "--latent-distribution", "cauchy"], "latent distribution 'cauchy' is unknown"),
         (["dcgan", "--dataset", "stacked-mnist", "--data-dir", "MNIST", "--loss", "hinj"], "unknown loss 'hinj'"),
     ],
 )

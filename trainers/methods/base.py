@@ -143,6 +143,7 @@ class Method:
         """Build the networks from the init ``generator`` and create the optimizers (``self.opt``)."""
         if hasattr(self.params, "loss"):
             LOSSES.get(self.params.loss)  # an unknown loss is one line before any training or file
+        self.latent_spec()  # so is a bad latent distribution
         self.build(generator)
         self.opt = self.optimizers()
 
