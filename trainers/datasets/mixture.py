@@ -17,7 +17,8 @@ from typing import Any
 import torch
 
 from gan_eval.references import Reference
-from trainers.datasets.base import Dataset, Sampler
+from trainers.datasets.arrays import ShuffledEpochs
+from trainers.datasets.base import Dataset
 
 
 class MixtureDataset(Dataset):
@@ -39,38 +40,19 @@ class MixtureDataset(Dataset):
         return self.reference.describe()
 
 
-class TrainingData(Sampler):
-    """Batches of ``reference`` samples for training, deterministic given the generators."""
+class TrainingData(ShuffledEpochs):
+    """Batches of ``reference`` samples for training, deterministic given the generators: fresh ones every batch,
+    or a fixed set of ``train_size`` drawn once, visited in shuffled epochs."""
 
     def __init__(self, reference: Reference, train_size: int | None, set_seed: int) -> None:
         self.reference = reference
         self.train_size = train_size
         self.pool = reference.sample(train_size, set_seed) if train_size else None
-        self.order = torch.empty(0, dtype=torch.int64)
-        self.position = 0
+        super().__init__(lambda index: self.pool[index], train_size or 0)
 
     def batch(self, n: int, generator: torch.Generator) -> torch.Tensor:
         """``n`` float32 samples on the CPU."""
         if self.pool is None:
             seed = int(torch.randint(0, 2**62, (1,), generator=generator))
             return self.reference.sample(n, seed)
-        parts = []
-        while n > 0:
-            if self.position >= len(self.order):
-                self.order = torch.randperm(len(self.pool), generator=generator)
-                self.position = 0
-            take = self.order[self.position : self.position + n]
-            self.position += len(take)
-            n -= len(take)
-            parts.append(self.pool[take])
-        return torch.cat(parts)
-
-    def state_dict(self) -> dict[str, Any]:
-        return {"order": self.order, "position": self.position}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.order = state["order"]
-        self.position = int(state["position"])
-
-    def describe(self) -> dict[str, Any]:
-        return {"mode": "fresh" if self.pool is None else "fixed", "train_size": self.train_size}
+        return super().batch(n, generator)
