@@ -11,6 +11,7 @@ import inspect
 from typing import Callable
 
 from gan_eval.errors import GanEvalError
+from gan_eval.options import parse_spec
 from gan_eval.references.base import Reference, hq_radius
 from gan_eval.references.mixtures import GaussianMixture, grid, ring, shifted_subspace
 from gan_eval.references.moons import Moons
@@ -35,31 +36,14 @@ FAMILIES.add("hd", shifted_subspace)
 FAMILIES.add("moons", Moons)
 
 
-def _parse_value(text: str) -> object:
-    for kind in (int, float):
-        try:
-            return kind(text)
-        except ValueError:
-            pass
-    if text.lower() in ("true", "false"):
-        return text.lower() == "true"
-    return text
-
-
 def get_reference(spec: str | Reference) -> Reference:
     """A registered name (``ring8``), or a family with parameters (``grid:side=7,spacing=1,std=0.02``)."""
     if isinstance(spec, Reference):
         return spec
     if ":" not in spec:
         return REFERENCES.get(spec)()
-    family_name, _, arg_text = spec.partition(":")
+    family_name, kwargs = parse_spec(spec, "reference", "ring:n=6,radius=2,std=0.02")
     family = FAMILIES.get(family_name)
-    kwargs = {}
-    for item in filter(None, arg_text.split(",")):
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise GanEvalError(f"reference {spec!r}: {item!r} is not key=value; e.g. ring:n=6,radius=2,std=0.02")
-        kwargs[key.strip()] = _parse_value(value.strip())
     allowed = [p for p in inspect.signature(family).parameters if p != "name"]
     unknown = sorted(set(kwargs) - set(allowed))
     if unknown:

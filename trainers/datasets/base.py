@@ -13,6 +13,7 @@ from typing import Any, Callable, ClassVar, Literal
 import torch
 
 from gan_eval.errors import GanEvalError
+from gan_eval.options import parse_spec
 from gan_eval.registry import Registry
 
 
@@ -60,24 +61,9 @@ DatasetFactory = Callable[[dict[str, Any], "Path | None"], Dataset]
 DATASETS: Registry[DatasetFactory] = Registry("dataset")
 
 
-def parse_spec(spec: str, kind: str = "dataset", example: str = "folder:size=64") -> tuple[str, dict[str, Any]]:
-    """``"name:key=value,..."`` -> (name, options); values become int, float or bool where they parse. ``kind``
-    and ``example`` word the error (the same syntax names evaluators: ``fid:features=pixels``)."""
-    from gan_eval.references import _parse_value
-
-    name, _, arg_text = spec.partition(":")
-    options: dict[str, Any] = {}
-    for item in filter(None, arg_text.split(",")):
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise GanEvalError(f"{kind} {spec!r}: {item!r} is not key=value; e.g. {example}")
-        options[key.strip().replace("-", "_")] = _parse_value(value.strip())
-    return name, options
-
-
 def build_dataset(spec: str, data_dir: str | Path | None = None) -> Dataset:
     """A registered dataset (``stacked-mnist``, ``cifar10``, ``folder:size=64``...) or a known reference."""
-    name, options = parse_spec(spec)
+    name, options = parse_spec(spec, "dataset", "folder:size=64")
     if name in DATASETS:
         return DATASETS.get(name)(options, None if data_dir is None else Path(data_dir))
     from gan_eval.references import get_reference

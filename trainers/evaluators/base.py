@@ -5,7 +5,7 @@ An evaluator module defines an :class:`Evaluator` subclass and registers it with
 plot and tabulate whatever scalars the run's evaluators return, headed by each evaluator's ``keys``.
 
 An evaluator is named by a spec, ``name`` or ``name:key=value,...`` (the syntax of datasets,
-:func:`trainers.datasets.base.parse_spec`); the options fill the evaluator's ``Options`` dataclass, are checked
+:func:`gan_eval.options.parse_spec`); the options fill the evaluator's ``Options`` dataclass, are checked
 before any training and are recorded by :meth:`Evaluator.describe` in the run's configuration.
 """
 from __future__ import annotations
@@ -21,8 +21,9 @@ import torch
 from gan_eval.errors import GanEvalError
 from gan_eval.io.latent import LatentSpec
 from gan_eval.io.ranges import ValueRange
+from gan_eval.options import parse_spec
 from gan_eval.registry import Registry
-from trainers.datasets.base import Dataset, parse_spec
+from trainers.datasets.base import Dataset
 
 Values = dict[str, Any]
 
