@@ -2,12 +2,13 @@
 
 A run directory holds
 
-* ``config.json``: the resolved configuration (every hyper-parameter, the reference's definition);
+* ``config.json``: the resolved configuration (every hyper-parameter, the dataset's identity, the evaluators);
 * ``environment.json``: versions of Python / torch / numpy / gan-eval, the device, the thread count, and how the
   steps ran (:mod:`trainers.stepper`: CUDA graph captured or why not, staged inputs, TF32);
 * ``metrics.jsonl``: one line per evaluation: step, mean losses since the last one, and every scalar of the
   run's evaluators (:mod:`trainers.evaluators`: modes / HQ % / KL on mixtures, Stacked-MNIST modes / KL, ...);
-* ``checkpoint.pt``: state dicts of the networks and optimizers, the RNG states, the data order, the step
+* ``checkpoint.pt``: state dicts of the networks and optimizers, the method's own state (``extra_state``), the RNG
+  states, the data order, the step (one per seed also when seeds train grouped, in the same format)
   (written atomically at every evaluation);
 * at the end ``generator.pt2`` (a ``torch.export`` program, CPU, eval mode, any batch size), the same
   network as TorchScript ``generator.pt`` (for tools that read only TorchScript), ``generator.json`` (their
