@@ -4,6 +4,8 @@
         --eval-every 250 --runs /tmp/claim/short-avx512 --out benchmarks/reproduce/results/veegan-claim-2k-avx512.json
     ATEN_CPU_CAPABILITY=default OMP_NUM_THREADS=1 PYTHONPATH=. python ... run ... --out .../veegan-claim-2k-default.json
     (and --seeds 10 --steps 8000 --eval-every 1000 for the veegan-claim-8k-*.json files)
+    (and --seeds 4 --update simultaneous for veegan-claim-2k-simultaneous.json: the reference codes' update order,
+    the default since the engine; the others step D before G, --update sequential, which the CI test pins)
     PYTHONPATH=. python benchmarks/reproduce/veegan_claim_seeds.py render benchmarks/reproduce/results/veegan-claim-*.json \
         --out benchmarks/reproduce/results/veegan-claim-seeds.md
 
@@ -96,7 +98,8 @@ def render(args: argparse.Namespace) -> None:
         m = rec["machine"]
         lines += [
             f"## {Path(path).name}: {m['cpu']}, torch {m['torch']}, kernels {m['cpu_capability']}"
-            f" (ATEN_CPU_CAPABILITY={m['ATEN_CPU_CAPABILITY'] or 'unset'}), {m['torch_threads']} thread",
+            f" (ATEN_CPU_CAPABILITY={m['ATEN_CPU_CAPABILITY'] or 'unset'}), {m['torch_threads']} thread,"
+            f" update {rec.get('update', 'sequential')}",  # files from before the update option stepped D first
             "",
             f"`{rec['command']}`",
             "",
