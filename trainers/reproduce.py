@@ -169,7 +169,7 @@ def reproduce(
     ``steps`` overrides every column's budget; ``threads`` is torch's thread count per run; ``rows`` restricts
     the table to those rows (e.g. ``["VEEGAN"]``) and ``datasets`` to those columns; ``group_seeds`` trains the seeds of a cell as one grouped model
     (default: on CUDA, where it multiplies throughput; on one CPU core a group runs no faster than its seeds one
-    after another, ``benchmarks/speed/grouped_seeds.py``); ``cuda_graph`` replays each step as a CUDA graph (default:
+    after another, ``benchmarks/speed/train_throughput.py``); ``cuda_graph`` replays each step as a CUDA graph (default:
     on CUDA) and ``tf32`` trains with TF32 matmuls (CUDA only; part of each run's configuration), see
     :mod:`trainers.stepper`. The console's
     hooks (:class:`ConsoleReport`): ``on_start(line, iterations)`` once, with the budget and a time estimate and
