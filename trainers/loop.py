@@ -26,7 +26,6 @@ configuration differs from the stored one in anything but ``steps`` (a finished 
 """
 from __future__ import annotations
 
-import copy
 import dataclasses
 import json
 import platform
@@ -245,15 +244,16 @@ class Run:
             f.write(json.dumps(line) + "\n")
 
     # --- evaluation and export -------------------------------------------------------------------
-    def eval_samples(self) -> torch.Tensor:
-        """The evaluation samples: the same latents at every evaluation, from the eval seed."""
+    def eval_samples(self, net: torch.nn.Module | None = None) -> torch.Tensor:
+        """The evaluation samples: the same latents at every evaluation, from the eval seed (of ``net``, default
+        this seed's generator)."""
         eval_generator = torch.Generator().manual_seed(self.seeds["eval"])
-        return self.method.sample(self.config["eval_samples"], eval_generator, seed_index=self.index)
+        return self.method.sample(self.config["eval_samples"], eval_generator, seed_index=self.index, net=net)
 
     def evaluate(self, losses: dict[str, float]) -> tuple[dict[str, Any], torch.Tensor]:
-        samples = self.eval_samples()
+        generator = self.method.eval_generator(self.index)  # one copy, sampled and handed to the evaluators
+        samples = self.eval_samples(generator)
         finite = bool(torch.isfinite(samples).all())
-        generator = copy.deepcopy(self.method.generator_of(self.index)).eval()  # a copy: training goes on after
         evaluation = EvalInput(samples, generator, self.method.latent_spec(), self.seeds["eval"], self.device)
         values: dict[str, Any] = {}
         for evaluator in self.evaluators:

@@ -196,11 +196,19 @@ class Method:
         net = self.generator()
         return net.unstack(seed_index) if self.grouped else net  # type: ignore[operator]
 
-    @torch.no_grad()
-    def sample(self, n: int, generator: torch.Generator, batch_size: int = 10_000, seed_index: int = 0) -> torch.Tensor:
-        """``n`` samples (CPU, float32) with the generator in eval mode (BatchNorm uses its running statistics,
-        as the exported generator files do); training mode is restored afterwards."""
+    def eval_generator(self, seed_index: int = 0) -> nn.Module:
+        """One seed's generator as a copy in eval mode (what evaluations sample and read; training goes on
+        unchanged). A grouped seed's :meth:`generator_of` is already a copy."""
         net = self.generator_of(seed_index)
+        return (net if self.grouped else copy.deepcopy(net)).eval()
+
+    @torch.no_grad()
+    def sample(
+        self, n: int, generator: torch.Generator, batch_size: int = 10_000, seed_index: int = 0, net: nn.Module | None = None
+    ) -> torch.Tensor:
+        """``n`` samples (CPU, float32) with the generator (``net``, default the seed's own) in eval mode (BatchNorm
+        uses its running statistics, as the exported generator files do); training mode is restored afterwards."""
+        net = self.generator_of(seed_index) if net is None else net
         was_training = net.training
         net.eval()
         try:
