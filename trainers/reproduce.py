@@ -17,6 +17,7 @@ Run without the CLI (only torch, numpy, scipy, matplotlib needed)::
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import json
 import math
@@ -96,7 +97,7 @@ def plan(table: Table, out: Path, seeds: int, steps: int | None = None, device: 
     jobs = []
     for row in table.rows:
         for column in table.columns:
-            n_steps = steps or column.steps
+            n_steps = steps or row.steps or column.steps
             for seed in range(seeds):
                 config = TrainConfig(
                     method=row.method,
@@ -116,17 +117,49 @@ def plan(table: Table, out: Path, seeds: int, steps: int | None = None, device: 
 
 
 def run_jobs(
-    configs: list[TrainConfig], run_dirs: list[Path], threads: int, callback: Callable[[StepInfo], None] | None = None, cuda_graph: bool | None = None
+    configs: list[TrainConfig], run_dirs: list[Path], threads: int, callback: Callable[[StepInfo], None] | None = None,
+    cuda_graph: bool | None = None, snapshots: tuple[int, ...] = (),
 ) -> list[dict[str, Any]]:
     """Worker entry point: one run, or the seeds of one cell as one grouped model (:func:`trainers.loop.train_seeds`),
-    with ``threads`` torch threads; ``cuda_graph`` as :func:`trainers.loop.train_seeds` takes it."""
+    with ``threads`` torch threads; ``cuda_graph`` as :func:`trainers.loop.train_seeds` takes it.
+
+    With ``snapshots`` the runs train to each snapshot iteration in turn (a finished run is extended, and a resume
+    is bit-identical to an uninterrupted run, so the end point is the one run's) and keep that stage's final
+    evaluation samples as ``samples-STEP.npz``; a snapshot already kept is not trained again."""
     import torch
 
     torch.set_num_threads(threads)
     distributed.use_local_gpu(configs[0].device)
+    final = configs[0].steps or 0
+    for stop in sorted(s for s in snapshots if s < final):
+        if all(evaluated_step(d) >= stop and snapshot_path(d, stop).exists() for d in run_dirs):
+            continue
+        train_seeds([dataclasses.replace(c, steps=stop) for c in configs], run_dirs, callback=callback, cuda_graph=cuda_graph)
+        for run_dir in run_dirs:
+            keep_snapshot(run_dir, stop)
     results = train_seeds(configs, run_dirs, callback=callback, cuda_graph=cuda_graph)
     assert all(r is not None for r in results)
+    if final in snapshots:
+        for run_dir in run_dirs:
+            keep_snapshot(run_dir, final)
     return results  # type: ignore[return-value]
+
+
+def snapshot_path(run_dir: Path, step: int) -> Path:
+    """Where a run keeps its evaluation samples of iteration ``step`` (a table row's ``snapshots``)."""
+    return Path(run_dir) / f"samples-{step}.npz"
+
+
+def kept_snapshots(job: Job) -> tuple[int, ...]:
+    """The row's snapshot iterations within the run's budget (``--steps`` may cut it short)."""
+    return tuple(s for s in job.row.snapshots if s <= (job.config.steps or 0))
+
+
+def keep_snapshot(run_dir: Path, step: int) -> None:
+    """Copy the run's final ``samples.npz`` (of iteration ``step``) to :func:`snapshot_path`, atomically."""
+    import shutil
+
+    write_with(snapshot_path(run_dir, step), lambda tmp: shutil.copyfile(Path(run_dir) / "samples.npz", tmp))
 
 
 def units_of(pending: list[Job], first: dict[Path, int], group_seeds: bool) -> list[list[Job]]:
@@ -214,7 +247,7 @@ def reproduce(
         for unit in units:
             start = first[unit[0].run_dir]
             count = None if on_steps is None else (lambda info, base=trained, k=len(unit), s0=start: on_steps(base + k * (info.step - s0)))
-            for job, result in zip(unit, run_jobs([j.config for j in unit], [j.run_dir for j in unit], threads, count, cuda_graph)):
+            for job, result in zip(unit, run_jobs([j.config for j in unit], [j.run_dir for j in unit], threads, count, cuda_graph, unit[0].row.snapshots)):
                 results[job.run_dir] = result
                 trained += job.config.steps - start
                 if on_done:
@@ -223,7 +256,7 @@ def reproduce(
         import multiprocessing
 
         with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-            futures = {pool.submit(run_jobs, [j.config for j in unit], [j.run_dir for j in unit], threads, None, cuda_graph): unit for unit in units}
+            futures = {pool.submit(run_jobs, [j.config for j in unit], [j.run_dir for j in unit], threads, None, cuda_graph, unit[0].row.snapshots): unit for unit in units}
             running = set(futures)
             while running:
                 finished, running = wait(running, timeout=POLL_S, return_when=FIRST_COMPLETED)
@@ -250,11 +283,17 @@ def reproduce(
         "figure": out / f"{name}.png",
         "curves": out / f"{name}-curves.png",
     }
+    if any(kept_snapshots(job) for job in all_jobs):
+        files["snapshots"] = out / f"{name}-snapshots.png"
+        summary["snapshots"] = snapshot_coverage(table, all_jobs)
     summary["files"] = {k: str(v) for k, v in files.items()}
-    write_with(files["markdown"], lambda tmp: tmp.write_text(render_markdown(table, summary), encoding="utf-8"))
+    markdown = render_markdown(table, summary) + (render_snapshots(summary) if "snapshots" in summary else "")
+    write_with(files["markdown"], lambda tmp: tmp.write_text(markdown, encoding="utf-8"))
     save_json(files["json"], summary)
     plot_table(table, all_jobs, files["figure"])
     plot_table_curves(table, all_jobs, files["curves"])
+    if "snapshots" in files:
+        plot_snapshots(table, all_jobs, files["snapshots"])
     return summary
 
 
@@ -464,6 +503,67 @@ def plot_table_curves(table: Table, jobs: list[Job], path: Path) -> Path:
                 ax.set_title(f"{column.dataset} · {metric.label}", fontsize=9)
                 ax.set_xlabel("iteration", fontsize=8)
     axes[0][0].legend(fontsize=7)
+    fig.tight_layout()
+    write_with(path, lambda tmp: fig.savefig(tmp, dpi=80))
+    plt.close(fig)
+    return path
+
+
+def snapshot_coverage(table: Table, jobs: list[Job]) -> list[dict[str, Any]]:
+    """For every row with snapshots, every snapshot iteration and every seed: the modes covered and the high-quality
+    samples of each mode (for the moons: outer, inner), from the run's ``samples-STEP.npz``."""
+    from gan_eval.metrics.modes import mode_coverage
+    from gan_eval.references import get_reference
+
+    rows = []
+    for job in sorted(jobs, key=lambda j: (table.rows.index(j.row), j.column.dataset, j.seed)):
+        reference = get_reference(job.column.dataset)
+        for step in kept_snapshots(job):
+            cov = mode_coverage(np.load(snapshot_path(job.run_dir, step))["samples"].astype(np.float64), reference)
+            rows.append({"method": job.row.label, "dataset": job.column.dataset, "seed": job.seed, "step": step,
+                         "modes": cov.modes, "hq_percent": cov.hq_percent, "hq_per_mode": cov.histogram.hq.tolist()})
+    return rows
+
+
+def render_snapshots(summary: dict[str, Any]) -> str:
+    """The snapshot section of the markdown: per row and snapshot, the modes covered by each seed and, per seed, the
+    high-quality samples of each mode."""
+    lines = ["", "## Snapshots (the paper's figure iterations)", "",
+             "| method | dataset | iteration | modes per seed | HQ samples per mode, per seed |", "| --- | --- | --- | --- | --- |"]
+    cells: dict[tuple[str, str, int], list[dict[str, Any]]] = {}
+    for entry in summary["snapshots"]:
+        cells.setdefault((entry["method"], entry["dataset"], entry["step"]), []).append(entry)
+    for (method, dataset, step), seeds in cells.items():
+        modes = ", ".join(str(e["modes"]) for e in seeds)
+        per_mode = "; ".join("/".join(str(c) for c in e["hq_per_mode"]) for e in seeds)
+        lines.append(f"| {method} | {dataset} | {step:,} | {modes} | {per_mode} |")
+    return "\n".join(lines) + "\n"
+
+
+def plot_snapshots(table: Table, jobs: list[Job], path: Path) -> Path:
+    """The samples of seed 0 at each snapshot iteration: one row of panels per table row and dataset (the layout of
+    the mode-collapse mini-project's Figures 1 and 2)."""
+    from gan_eval.metrics.modes import mode_coverage
+    from gan_eval.plotting import draw_samples, new_figure
+    from gan_eval.references import get_reference
+
+    panels = [j for j in jobs if j.seed == 0 and kept_snapshots(j)]
+    width = max(len(kept_snapshots(j)) for j in panels)
+    plt, fig, axes = new_figure(width, width=3.2, nrows=len(panels))
+    axes = np.asarray(axes).reshape(len(panels), width)
+    for i, job in enumerate(panels):
+        reference = get_reference(job.column.dataset)
+        for k in range(width):
+            ax = axes[i][k]
+            if k >= len(kept_snapshots(job)):
+                ax.axis("off")
+                continue
+            step = kept_snapshots(job)[k]
+            samples = np.load(snapshot_path(job.run_dir, step))["samples"].astype(np.float64)
+            cov = mode_coverage(samples, reference)
+            draw_samples(ax, samples, reference, reference.default_threshold_std)
+            ax.get_legend().remove()
+            ax.set_title(f"{job.row.label} · {step:,} it.\n{cov.modes}/{cov.n_modes} modes, {cov.hq_percent:.1f}% HQ", fontsize=9)
     fig.tight_layout()
     write_with(path, lambda tmp: fig.savefig(tmp, dpi=80))
     plt.close(fig)

@@ -40,12 +40,17 @@ Paper = dict[str, tuple[float, float | None]]
 @dataclass(frozen=True)
 class Row:
     """One table row: a method with hyper-parameter overrides; ``note`` says where the row departs from the
-    paper's (printed above the table and stored in its JSON)."""
+    paper's (printed above the table and stored in its JSON). ``steps`` overrides the columns' budget for this
+    row (a paper that trains its rows for different lengths); ``snapshots`` are iterations at which the row's
+    samples are kept (``samples-STEP.npz`` in each run, drawn in ``NAME-snapshots.png``), as a paper's figures
+    show them."""
 
     label: str
     method: str
     params: dict[str, Any] = field(default_factory=dict)
     note: str = ""
+    steps: int | None = None
+    snapshots: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -200,5 +205,31 @@ TABLES.add(
         paper_spread="no published numbers",
         data_note="the same 32 noise-free make_moons points every batch (the mini-project's make_moons(32, noise=0)); "
         "HQ within 3 x 0.05 of an arc",
+    ),
+)
+
+# The mode-collapse mini-project's latent-dimension study (PROTOCOLS.md, "Mode-collapse mini-project"): its own tiny
+# nets and SGD (trainers.methods.minigan), the paper's budgets (150k and 200k iterations: these nets are tiny, so
+# this is the paper's budget on one CPU core) and the iterations of its Figures 1 (latent 2) and 2 (latent 4).
+MINI_LATENT_SNAPSHOTS = {2: (10_000, 40_000, 75_000, 150_000), 4: (10_000, 40_000, 100_000, 200_000)}
+
+TABLES.add(
+    "mode-collapse-mini",
+    Table(
+        name="mode-collapse-mini",
+        title="Mode-collapse mini-project: latent dimension 2 vs 4 on the 32 noise-free moons points",
+        rows=tuple(
+            Row(f"GAN z={dim}", "mini-gan", {"latent_dim": dim}, steps=snapshots[-1], snapshots=snapshots)
+            for dim, snapshots in MINI_LATENT_SNAPSHOTS.items()
+        ),
+        columns=(Column("moons-mini", 200_000, train_size=32, paper_steps=200_000),),
+        metrics=(MODES, HQ, KL),
+        default_seeds=5,
+        # The paper's verdict, as modes (moons) covered: latent 2 collapses to one moon, latent 4 separates them.
+        paper={("GAN z=2", "moons-mini"): {"modes": (1, None)}, ("GAN z=4", "moons-mini"): {"modes": (2, None)}},
+        paper_spread="the paper's verdict from its figures (one run each; no numbers published): z=2 one moon, z=4 both",
+        data_note="make_moons(32, noise=0): the same 32 points every batch; G 8-4 ReLU, D 64-8 tanh, N(0, 1) init, "
+        "SGD 5e-4; z=2 trained 150,000 and z=4 200,000 iterations as in the paper; HQ within 3 x 0.05 of an arc",
+        eval_samples=500,
     ),
 )

@@ -25,6 +25,26 @@ from trainers.nets import build_nets
 AUTO_NETS = {28: "dcgan28x3", 32: "dcgan32", 64: "dcgan64"}
 
 
+def image_net_name(net: str, shape: tuple[int, ...], method: str) -> str:
+    """``net``, or for ``auto`` the DCGAN pair of the images' size (:data:`AUTO_NETS`)."""
+    size = shape[-1]
+    if net != "auto":
+        return net
+    if size not in AUTO_NETS:
+        from gan_eval.errors import GanEvalError
+
+        raise GanEvalError(f"method {method}: no default net for {size} x {size} images; name one with --net ({', '.join(AUTO_NETS.values())})")
+    return AUTO_NETS[size]
+
+
+def image_output(output: str, value_range: tuple[float, float] | None) -> str:
+    """G's output activation: ``output``, or for ``auto`` the data's range (sigmoid for [0, 1], else tanh).
+    PacGAN's fork kept tanh on [0, 1] data, which we do not copy."""
+    if output != "auto":
+        return output
+    return "sigmoid" if value_range == (0.0, 1.0) else "tanh"
+
+
 @dataclass
 class DCGANParams:
     """Hyper-parameters of DCGAN (carpedm20 fork, VEEGAN / PacGAN Stacked-MNIST setting)."""
@@ -59,20 +79,11 @@ class DCGAN(GAN):
         return LatentSpec(int(self.params.latent_dim), self.params.latent_distribution)
 
     def net_name(self) -> str:
-        size = self.data.shape[-1]
-        if self.params.net != "auto":
-            return self.params.net
-        if size not in AUTO_NETS:
-            from gan_eval.errors import GanEvalError
-
-            raise GanEvalError(f"method dcgan: no default net for {size} x {size} images; name one with --net ({', '.join(AUTO_NETS.values())})")
-        return AUTO_NETS[size]
+        return image_net_name(self.params.net, self.data.shape, "dcgan")
 
     def build(self, generator: torch.Generator) -> torch.nn.ModuleDict:
         p = self.params
-        output = p.output
-        if output == "auto":  # G's range is the data's: PacGAN's fork kept tanh on [0, 1] data, which we do not copy
-            output = "sigmoid" if self.data.value_range == (0.0, 1.0) else "tanh"
+        output = image_output(p.output, self.data.value_range)
         options = {} if p.width is None else {"width": p.width}  # None: the net's own width (carpedm20: 64)
         G, D = build_nets(self.net_name(), p.latent_dim, self.data.shape, generator, pack=p.pack, spectral_norm=p.spectral_norm, output=output, **options)
         self.nets["G"], self.nets["D"] = G, D

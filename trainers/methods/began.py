@@ -1,0 +1,109 @@
+"""BEGAN (Berthelot, Schumm & Metz 2017, "BEGAN: Boundary Equilibrium Generative Adversarial Networks"): an
+autoencoder D with an L1 reconstruction loss, balanced by the equilibrium variable k_t.
+
+With ``L(v) = mean |v - D(v)|`` per sample (eta = 1, the mean over features as the authors' and carpedm20's
+BEGAN-tensorflow code ``tf.reduce_mean(tf.abs(AE_x - x))``), the paper's eq. 4 and Sec. 3.4::
+
+    L_D = L(x) - k_t L(G(z))          L_G = L(G(z))
+    k_{t+1} = clip(k_t + lambda_k (gamma L(x) - L(G(z))), 0, 1)        (clipped to [0, 1] in Sec. 3.4's text)
+    M_global = L(x) + |gamma L(x) - L(G(z))|                               (eq. 5, the convergence measure)
+
+Defaults from the paper: gamma = 0.5 (its Figure 2 / experiments use 0.3-0.7), lambda_k = 0.001, k_0 = 0, batch 16,
+Adam lr 1e-4 (Sec. 4.1: "initial learning rate of 1e-4"), the embedding h = 64 = latent dimension (``z_num = 64``
+in carpedm20/BEGAN-tensorflow ``config.py``); beta1 0.5 is that code's. Kept out: the paper's halving of the
+learning rate when M_global stalls (not reproducible from the text: "when the measure of convergence stalls").
+Nets: :mod:`trainers.methods.autoencoding` (MLPs on vectors; on images the DCGAN pair as encoder / decoder, not
+the paper's ELU nets). One update of D, G and k_t per iteration from one forward pass on one z
+(``update=simultaneous``, as carpedm20's ``k_update`` runs with both optimisers in one ``session.run``);
+``sequential`` steps D, then G on fresh noise, then k_t from the D step's L(x) and the G step's L(G(z)).
+
+k_t is the method's state beyond its networks (:meth:`extra_state`, one value per grouped seed), checkpointed so
+that a resume is bit-identical; ``m_global`` and ``k`` are reported with the losses at every evaluation.
+Proof: ``tests/test_objective_structure.py`` (k_t's update on fixed losses against the formula, clipping included).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from trainers.methods.autoencoding import AutoencoderCriticMethod
+from trainers.methods.base import RealBatch, adam, descend, descend_together, register_method
+
+
+@dataclass
+class BEGANParams:
+    """Hyper-parameters of BEGAN (module docstring)."""
+
+    latent_dim: int = 64
+    code_dim: int = 64
+    hidden: int = 128
+    layers: int = 2
+    net: str = "auto"
+    width: int | None = None
+    output: str = "auto"
+    gamma: float = 0.5
+    lambda_k: float = 0.001
+    k_0: float = 0.0
+    lr: float = 1e-4
+    beta1: float = 0.5
+    beta2: float = 0.999
+    batch_size: int = 16
+    update: str = "simultaneous"
+
+
+def equilibrium_step(k: torch.Tensor, real_loss: torch.Tensor, fake_loss: torch.Tensor, gamma: float,
+                     lambda_k: float) -> torch.Tensor:
+    """BEGAN's ``k_{t+1} = clip(k_t + lambda_k (gamma L(x) - L(G(z))), 0, 1)`` on detached losses."""
+    return (k + lambda_k * (gamma * real_loss.detach() - fake_loss.detach())).clamp(0.0, 1.0)
+
+
+def convergence_measure(real_loss: torch.Tensor, fake_loss: torch.Tensor, gamma: float) -> torch.Tensor:
+    """BEGAN's ``M_global = L(x) + |gamma L(x) - L(G(z))|`` (eq. 5)."""
+    return (real_loss + (gamma * real_loss - fake_loss).abs()).detach()
+
+
+@register_method("began")
+class BEGAN(AutoencoderCriticMethod):
+    Params = BEGANParams
+    default_steps = 50 * 70_000 // 16  # 50 epochs of Stacked MNIST's pool at the paper's batch 16
+
+    def setup(self, generator: torch.Generator) -> None:
+        super().setup(generator)
+        self.k = torch.tensor(float(self.params.k_0), device=self.device)
+
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        p = self.params
+        return {name: adam(self.nets[name].parameters(), p.lr, (p.beta1, p.beta2)) for name in ("D", "G")}
+
+    def reconstruction_loss(self, x: torch.Tensor) -> torch.Tensor:
+        """L(x) of the batch: one value, or one per grouped seed."""
+        return self.mean(self.absolute_error(x, self.nets["D"](x)[0]))
+
+    def train_step(self, real: RealBatch, noise: torch.Generator) -> dict[str, torch.Tensor]:
+        p, n, G = self.params, self.batch_size, self.nets["G"]
+        x = real(n)
+        fake = G(self.noise(n, noise))
+        real_loss = self.reconstruction_loss(x)
+        if self.update == "simultaneous":
+            fake_loss = self.reconstruction_loss(fake)
+            d_loss = real_loss - self.k * fake_loss
+            descend_together((d_loss, self.opt["D"]), (fake_loss, self.opt["G"]))
+        else:
+            d_loss = real_loss - self.k * self.reconstruction_loss(fake.detach())
+            descend(d_loss, self.opt["D"])
+            fake_loss = self.reconstruction_loss(G(self.noise(n, noise)))
+            descend(fake_loss, self.opt["G"])
+        self.k = equilibrium_step(self.k, real_loss, fake_loss, p.gamma, p.lambda_k)
+        return {
+            "d_loss": d_loss.detach(),
+            "g_loss": fake_loss.detach(),
+            "k": self.k.clone(),
+            "m_global": convergence_measure(real_loss, fake_loss, p.gamma),
+        }
+
+    def extra_state(self) -> dict[str, torch.Tensor]:
+        return {"k": self.k}
+
+    def load_extra_state(self, state: dict[str, torch.Tensor]) -> None:
+        self.k = state["k"].to(self.device)
