@@ -45,7 +45,7 @@ DATASET_OF_KIND = {"vector": "ring8", "image": "stacked-mnist"}
 SMALL = {"image": {"width": 4, "batch_size": 16}}
 #: MMD-GAN's schedule (100 critic iterations for its first 25 G iterations) cut so that both of its branches run in
 #: the 20 steps within seconds.
-FAST = {"mmdgan": {"warmup_critic_iters": 2, "warmup_g_iters": 3}}
+FAST = {"mmdgan": {"critic_iters": 1, "warmup_critic_iters": 2, "warmup_g_iters": 3}}
 CONTRACT_CASES = [
     (name, DATASET_OF_KIND[kind], {**SMALL.get(kind, {}), **FAST.get(name, {})})
     for name in METHODS.names()

@@ -42,7 +42,7 @@ from trainers.tables import TABLES, Column, Row, Table
 
 # ms per iteration on one core of the development machine (benchmarks/speed/trainer_steps.py), 2-D and
 # 1200-D data: used to start the longest runs first and for the rough wall-time estimates printed at the start.
-STEP_MS = {"gan": (22, 45), "ali": (24, 42), "pacgan": (33, 70), "unrolled": (51, 160), "veegan": (10, 46)}
+STEP_MS = {"gan": (22, 45), "ali": (24, 42), "pacgan": (33, 70), "unrolled": (51, 160), "veegan": (10, 46), "mini-gan": (2.5, 2.5)}
 #: Seconds between reads of the running runs' progress when they train in worker processes.
 POLL_S = 5.0
 

@@ -233,3 +233,24 @@ TABLES.add(
         eval_samples=500,
     ),
 )
+
+# The objectives side by side on the 2-D mixtures, so a reader sees which collapse: every row on its own paper's
+# nets and optimiser (the module docstrings of trainers.methods), the same data and budget, fresh samples every batch.
+# Rows to enable once the loss-composed methods are merged (issue 15's other half; their method names as that branch
+# registers them): WGAN, WGAN-GP, BW-GAN, LSGAN (both label codings), hinge, SN-GAN, and f-GAN with each of its five
+# divergences (kl, reverse-kl, js, pearson, squared-hellinger).
+TABLES.add(
+    "mode-collapse-mini-family",
+    Table(
+        name="mode-collapse-mini-family",
+        title="The objective family on the 2-D mixtures: modes / HQ % / reverse KL (mode-collapse mini-project review)",
+        rows=(Row("GAN", "gan"), Row("EBGAN", "ebgan"), Row("MMD-GAN", "mmdgan"), Row("BEGAN", "began")),
+        columns=(Column("ring8", 10_000), Column("grid25", 10_000)),
+        metrics=(MODES, HQ, KL),
+        default_seeds=5,
+        paper={},
+        paper_spread="no published numbers for these objectives on these mixtures (the mini-project reviews them in words)",
+        data_note="fresh samples every batch; every method with its own paper's or reference code's defaults; 2,500 "
+        "samples scored; HQ within 3 std",
+    ),
+)

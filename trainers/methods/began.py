@@ -98,6 +98,7 @@ class BEGAN(AutoencoderCriticMethod):
         return {
             "d_loss": d_loss.detach(),
             "g_loss": fake_loss.detach(),
+            "real_loss": real_loss.detach(),
             "k": self.k.clone(),
             "m_global": convergence_measure(real_loss, fake_loss, p.gamma),
         }

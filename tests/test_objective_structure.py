@@ -1,0 +1,191 @@
+"""EBGAN, MMD-GAN and BEGAN proven without training: each quantity against its paper's formula written here
+independently (plain Python double sums), plus the tables that run them."""
+from __future__ import annotations
+
+import itertools
+import math
+
+import pytest
+import torch
+
+from trainers.loop import Run, TrainConfig
+from trainers.methods.began import convergence_measure, equilibrium_step
+from trainers.methods.ebgan import pull_away_term
+from trainers.methods.mmdgan import SIGMAS, mmd2
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+def kernel(a: list[float], b: list[float]) -> float:
+    """The mixture of RBF kernels of MMD-GAN's code, sum over sigma of exp(-|a - b|^2 / (2 sigma^2)), by hand."""
+    squared = sum((p - q) ** 2 for p, q in zip(a, b))
+    return sum(math.exp(-squared / (2 * s * s)) for s in SIGMAS)
+
+
+def brute_force_mmd2(x: list[list[float]], y: list[list[float]], biased: bool) -> float:
+    """Gretton et al. 2012: the unbiased MMD_u^2 (eq. 3; i != j within a sample) or the biased V-statistic MMD_b^2."""
+    m = len(x)
+    pairs = [(i, j) for i in range(m) for j in range(m) if biased or i != j]
+    within = m * m if biased else m * (m - 1)
+    xx = sum(kernel(x[i], x[j]) for i, j in pairs) / within
+    yy = sum(kernel(y[i], y[j]) for i, j in pairs) / within
+    xy = sum(kernel(x[i], y[j]) for i in range(m) for j in range(m)) / (m * m)
+    return xx + yy - 2 * xy
+
+
+@pytest.mark.parametrize("biased", [False, True], ids=["unbiased", "biased"])
+def test_mmd2_equals_brute_force_double_sum_of_gretton_et_al(biased):
+    """MMD-GAN's estimate (the code uses the biased one) equals the double sums written out, in float64, on codes
+    spread over the kernels' scales (distances from ~0.1 to ~30, where every sigma of 1..16 matters)."""
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randn(7, 3, generator=gen, dtype=torch.float64) * 4
+    y = torch.randn(7, 3, generator=gen, dtype=torch.float64) * 6 + 2
+    expected = brute_force_mmd2(x.tolist(), y.tolist(), biased)
+    assert mmd2(x, y, biased=biased).item() == pytest.approx(expected, rel=1e-12, abs=1e-12)
+
+
+def test_biased_mmd2_of_a_sample_with_itself_is_zero():
+    """Closed form: the V-statistic of X against X is (sum K_XX + sum K_XX - 2 sum K_XX) / m^2 = 0."""
+    x = torch.randn(6, 2, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    assert mmd2(x, x, biased=True).item() == pytest.approx(0.0, abs=1e-12)
+
+
+def test_mmd2_of_grouped_seeds_is_each_seeds_own():
+    """With a leading seed dimension [S, m, c] each seed's value is the estimate of its own batches."""
+    gen = torch.Generator().manual_seed(2)
+    x, y = torch.randn(3, 5, 4, generator=gen, dtype=torch.float64), torch.randn(3, 5, 4, generator=gen, dtype=torch.float64)
+    grouped = mmd2(x, y, biased=False)
+    assert grouped.shape == (3,)
+    torch.testing.assert_close(grouped, torch.stack([mmd2(x[s], y[s], biased=False) for s in range(3)]), rtol=1e-12, atol=1e-14)
+
+
+def brute_force_pull_away(codes: list[list[float]]) -> float:
+    """EBGAN eq. 5: 1 / (N (N - 1)) sum_i sum_{j != i} (S_i . S_j / (|S_i| |S_j|))^2."""
+    n = len(codes)
+    norm = lambda v: math.sqrt(sum(t * t for t in v))  # noqa: E731
+    total = sum((sum(p * q for p, q in zip(codes[i], codes[j])) / (norm(codes[i]) * norm(codes[j]))) ** 2
+                for i, j in itertools.permutations(range(n), 2))
+    return total / (n * (n - 1))
+
+
+def test_pull_away_term_equals_ebgan_eq5_on_fixed_codes():
+    codes = torch.tensor([[1.0, 2.0, 0.5], [-0.3, 1.0, 2.0], [0.7, -1.2, 0.1], [2.0, 0.0, -1.0]], dtype=torch.float64)
+    assert pull_away_term(codes).item() == pytest.approx(brute_force_pull_away(codes.tolist()), rel=1e-12)
+
+
+def test_pull_away_term_is_zero_for_orthogonal_codes_and_one_for_parallel_codes():
+    """Closed forms of eq. 5: orthogonal codes have no cosine (0, at any scale); codes along one line, of either sign,
+    have squared cosine 1 (1)."""
+    orthogonal = torch.diag(torch.tensor([3.0, 0.5, 2.0, 1.0]))
+    assert pull_away_term(orthogonal).item() == 0.0
+    parallel = torch.tensor([[1.0, -2.0], [-2.0, 4.0], [0.5, -1.0]])
+    assert pull_away_term(parallel).item() == pytest.approx(1.0, rel=1e-6)
+
+
+def test_began_equilibrium_update_follows_the_paper_on_fixed_losses_with_clipping():
+    """k_{t+1} = clip(k_t + lambda_k (gamma L(x) - L(G(z))), 0, 1) over a sequence of fixed losses that pushes k up
+    to the upper clip and back down to the lower one; M_global = L(x) + |gamma L(x) - L(G(z))|."""
+    gamma, lambda_k = 0.5, 0.1
+    losses = [(1.0, 0.1)] * 30 + [(0.2, 0.9)] * 30 + [(0.4, 0.2)]
+    k, expected = torch.tensor(0.0), 0.0
+    seen = set()
+    for real, fake in losses:
+        k = equilibrium_step(k, torch.tensor(real), torch.tensor(fake), gamma, lambda_k)
+        expected = min(1.0, max(0.0, expected + lambda_k * (gamma * real - fake)))
+        assert k.item() == pytest.approx(expected, abs=1e-6)
+        seen.add(expected)
+    assert {0.0, 1.0} <= seen  # both clips were hit
+    assert convergence_measure(torch.tensor(0.4), torch.tensor(0.5), gamma).item() == pytest.approx(0.4 + 0.3)
+
+
+def test_began_step_updates_k_from_the_losses_it_reports():
+    """One BEGAN step from k_0 = 0.3 moves k by lambda_k (gamma L(x) - L(G(z))) of that step's own L(x), L(G(z))."""
+    run = Run(TrainConfig("began", "ring8", seed=0, params={"k_0": 0.3, "batch_size": 8}), "/nonexistent-not-created")
+    method = run.method
+    losses = method.train_step(lambda n: run.data.batch(n, run.generators["data"]), run.generators["noise"])
+    p = method.params
+    expected = 0.3 + p.lambda_k * (p.gamma * losses["real_loss"].item() - losses["g_loss"].item())
+    assert losses["k"].item() == pytest.approx(expected, rel=1e-6) and method.extra_state()["k"].item() == losses["k"].item()
+
+
+def test_mmdgan_critic_schedule_is_the_codes():
+    """``Diters = 100`` for the first 25 G iterations and every 500th, else 5 (mmd_gan.py), read from the counter."""
+    run = Run(TrainConfig("mmdgan", "ring8", seed=0), "/nonexistent-not-created")
+    method = run.method
+    schedule = []
+    for done in (0, 24, 25, 26, 499, 500, 501, 1000):
+        method.load_extra_state({"g_iters": torch.tensor(done)})
+        schedule.append(method.critic_iterations())
+    assert schedule == [100, 100, 5, 5, 5, 100, 5, 100]
+
+
+def test_mmdgan_clips_only_the_encoder():
+    """After a step every encoder parameter lies in [-0.01, 0.01] (clamped before each critic iteration, then moved by
+    at most one RMSprop step of lr 5e-5 per iteration), while the decoder is not clipped (mmd_gan.py)."""
+    run = Run(TrainConfig("mmdgan", "ring8", seed=0, params={"warmup_critic_iters": 3, "batch_size": 16}), "/nonexistent-not-created")
+    method = run.method
+    method.train_step(lambda n: run.data.batch(n, run.generators["data"]), run.generators["noise"])
+    encoder = torch.cat([q.flatten() for q in method.nets["D"].encoder.parameters()])
+    decoder = torch.cat([q.flatten() for q in method.nets["D"].decoder.parameters()])
+    # one RMSprop step after the last clamp moves a parameter by at most lr / sqrt(1 - alpha) = 5e-5 * 10
+    assert encoder.abs().max().item() <= 0.01 + 5e-4
+    assert decoder.abs().max().item() > 0.05
+
+
+def test_mode_collapse_mini_declares_the_papers_study():
+    """The mini-project's text (PROTOCOLS.md): moons without noise as one 32-point set, latent 2 for 150k and latent 4
+    for 200k iterations, the figures' iterations, and its nets and optimiser as mini-gan's defaults."""
+    from trainers.methods import make_params
+    from trainers.tables import TABLES
+
+    table = TABLES.get("mode-collapse-mini")
+    assert [(c.dataset, c.train_size) for c in table.columns] == [("moons-mini", 32)]
+    assert {r.params["latent_dim"]: (r.steps, r.snapshots) for r in table.rows} == {
+        2: (150_000, (10_000, 40_000, 75_000, 150_000)), 4: (200_000, (10_000, 40_000, 100_000, 200_000))}
+    p = make_params("mini-gan")
+    assert (p.g_hidden, p.g_hidden2, p.d_hidden, p.d_hidden2, p.init_std, p.lr, p.batch_size) == (8, 4, 64, 8, 1.0, 5e-4, 32)
+
+
+@pytest.fixture
+def tiny_snapshot_table(monkeypatch):
+    """mode-collapse-mini at 1/25,000 of its iterations: the same rows, snapshots at 2, 4, 6 / 2, 6."""
+    import dataclasses
+
+    from trainers.tables import TABLES
+
+    table = TABLES.get("mode-collapse-mini")
+    rows = (dataclasses.replace(table.rows[0], steps=6, snapshots=(2, 4, 6)), dataclasses.replace(table.rows[1], steps=6, snapshots=(2, 6)))
+    monkeypatch.setitem(TABLES._items, "tiny-mini", dataclasses.replace(table, name="tiny-mini", rows=rows))
+    return "tiny-mini"
+
+
+def test_snapshots_of_a_staged_run_are_the_samples_of_runs_stopped_there(tiny_snapshot_table, tmp_path):
+    """The table trains each row in stages to its snapshot iterations (grouped seeds) and keeps each stage's samples;
+    a run trained straight to a snapshot's iteration draws exactly those samples (resume is bit-identical), the
+    markdown lists every seed's modes at every snapshot and the snapshot figure is drawn."""
+    import numpy as np
+
+    from trainers.loop import train
+    from trainers.reproduce import reproduce
+
+    summary = reproduce(tiny_snapshot_table, tmp_path / "t", seeds=2, group_seeds=True)
+    assert {(e["method"], e["step"]) for e in summary["snapshots"]} == {("GAN z=2", 2), ("GAN z=2", 4), ("GAN z=2", 6), ("GAN z=4", 2), ("GAN z=4", 6)}
+    assert len(summary["snapshots"]) == 10 and all(len(e["hq_per_mode"]) == 2 for e in summary["snapshots"])
+    (run_dir,) = (tmp_path / "t" / "runs").glob("gan-z-2-*-s1")
+    config = TrainConfig("mini-gan", "moons-mini", seed=1, steps=4, train_size=32, eval_every=1, eval_samples=500, params={"latent_dim": 2})
+    train(config, tmp_path / "straight")
+    np.testing.assert_array_equal(np.load(run_dir / "samples-4.npz")["samples"], np.load(tmp_path / "straight" / "samples.npz")["samples"])
+    markdown = (tmp_path / "t" / "tiny-mini.md").read_text()
+    assert "## Snapshots" in markdown and "| GAN z=4 | moons-mini | 6 |" in markdown
+    assert (tmp_path / "t" / "tiny-mini-snapshots.png").stat().st_size > 0
+
+
+def test_family_table_runs_every_row_on_both_mixtures(tmp_path):
+    """Smoke test of mode-collapse-mini-family at 2 iterations, 1 seed: every row gets a cell on ring8 and grid25 with
+    modes, HQ % and KL, and the curves are drawn."""
+    from trainers.reproduce import reproduce
+
+    summary = reproduce("mode-collapse-mini-family", tmp_path, seeds=1, steps=2)
+    cells = {(c["method"], c["dataset"], c["metric"]) for c in summary["cells"] if c["ours"]["n"] == 1 or c["metric"] == "kl"}
+    assert cells == {(m, d, k) for m in ("GAN", "EBGAN", "MMD-GAN", "BEGAN") for d in ("ring8", "grid25") for k in ("modes", "hq_percent", "kl")}
+    assert (tmp_path / "mode-collapse-mini-family-curves.png").stat().st_size > 0
