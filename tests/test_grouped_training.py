@@ -28,9 +28,9 @@ TINY = {
     "unrolled": {"hidden": 32, "latent_dim": 16, "batch_size": 32, "unroll": 2},
     "veegan": {"hidden": 32, "d_hidden": 32, "latent_dim": 16, "batch_size": 32},
     "mini-gan": {},
-    "ebgan": {"hidden": 32, "latent_dim": 8, "code_dim": 8, "batch_size": 32},
-    "began": {"hidden": 32, "latent_dim": 8, "code_dim": 8, "batch_size": 32},
-    "mmdgan": {"hidden": 32, "batch_size": 32, "critic_iters": 2, "warmup_critic_iters": 3, "warmup_g_iters": 3, "slow_every": 20},
+    "ebgan": {"hidden": 32, "latent_dim": 8, "code_dim": 8, "batch_size": 32, "width": 4},
+    "began": {"hidden": 32, "latent_dim": 8, "code_dim": 8, "batch_size": 32, "width": 4},
+    "mmdgan": {"hidden": 32, "batch_size": 32, "width": 4, "critic_iters": 2, "warmup_critic_iters": 3, "warmup_g_iters": 3, "slow_every": 20},
 }
 VECTOR_METHODS = [name for name in METHODS.names() if "vector" in METHODS.get(name).data_kinds]
 CASES = [(name, {}) for name in VECTOR_METHODS] + [("gan", {"update": "sequential"}), ("veegan", {"reconstructor": False})]

@@ -189,3 +189,19 @@ def test_family_table_runs_every_row_on_both_mixtures(tmp_path):
     cells = {(c["method"], c["dataset"], c["metric"]) for c in summary["cells"] if c["ours"]["n"] == 1 or c["metric"] == "kl"}
     assert cells == {(m, d, k) for m in ("GAN", "EBGAN", "MMD-GAN", "BEGAN") for d in ("ring8", "grid25") for k in ("modes", "hq_percent", "kl")}
     assert (tmp_path / "mode-collapse-mini-family-curves.png").stat().st_size > 0
+
+
+def test_mmdgan_is_never_staged_since_its_critic_schedule_changes_the_draws(tmp_path):
+    """Staged inputs (and CUDA graphs) need the same draws every step; MMD-GAN draws 2 critic batches in its warm-up
+    G iteration and 1 after it, so the stepper runs it eagerly even when staging is asked, and steps across the
+    change of schedule (a staged step would stop there: "the step drew 4 of the 6 random inputs of its first step")."""
+    from trainers.loop import Group
+    from trainers.stepper import Stepper
+
+    params = {"warmup_critic_iters": 2, "critic_iters": 1, "warmup_g_iters": 1, "batch_size": 8}
+    group = Group([Run(TrainConfig("mmdgan", "ring8", seed=0, params=params), tmp_path / "run")])
+    stepper = Stepper(group.method, staged=True)
+    assert not stepper.staged
+    for _ in range(3):
+        stepper.step(group.batch, group.noise())
+    assert int(group.method.g_iters) == 3

@@ -126,7 +126,11 @@ class Stepper:
         if graph and not cuda:
             note(f"cuda_graph: {self.device} has no CUDA graphs; training eagerly")
         self.graph_wanted = bool(cuda if graph is None else graph) and cuda
-        self.staged = bool(cuda if staged is None else staged) or self.graph_wanted
+        if self.graph_wanted and not method.fixed_draws:
+            if graph:
+                note(f"cuda_graph: {type(method).__name__}'s steps draw a varying number of inputs; training eagerly")
+            self.graph_wanted = False
+        self.staged = (bool(cuda if staged is None else staged) or self.graph_wanted) and method.fixed_draws
         self.tf32 = tf32
         self.inputs: StagedInputs | None = None
         self.graph: torch.cuda.CUDAGraph | None = None

@@ -10,20 +10,44 @@ Images: G is the image pair's generator (``net=auto``: as :class:`trainers.metho
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 from torch import nn
 
-from trainers.methods.base import Method
+from trainers.methods.base import Method, adam
 from trainers.methods.dcgan import image_net_name, image_output
 from trainers.nets import build_nets, init_xavier, mlp
 from trainers.nets.autoencoder import image_autoencoder, vector_autoencoder
 
 
+@dataclass
+class AutoencoderCriticParams:
+    """The nets' hyper-parameters every autoencoder-critic method has (each method's ``Params`` extends them and
+    sets its paper's defaults): G's ``latent_dim`` and the critic's ``code_dim``; on vectors the MLPs' ``hidden``
+    width and ``layers``; on images the pair ``net`` (``auto``: by image size), its ``width`` (None: the pair's own)
+    and G's ``output`` activation (``auto``: by the data's range); the optimisers' ``lr``."""
+
+    latent_dim: int = 64
+    code_dim: int = 64
+    hidden: int = 128
+    layers: int = 2
+    net: str = "auto"
+    width: int | None = None
+    output: str = "auto"
+    lr: float = 1e-4
+    batch_size: int = 64
+
+
 class AutoencoderCriticMethod(Method):
-    """A method whose D is an autoencoder. ``Params`` must have ``latent_dim``, ``code_dim``, ``hidden``,
-    ``layers`` (vectors) and ``net``, ``width``, ``output`` (images)."""
+    """A method whose D is an autoencoder; its ``Params`` extend :class:`AutoencoderCriticParams`. Adam on D and G
+    (with the ``beta1``, ``beta2`` its ``Params`` add) unless the method overrides :meth:`optimizers`."""
 
     data_kinds = ("vector", "image")
+
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        p = self.params
+        return {name: adam(self.nets[name].parameters(), p.lr, (p.beta1, p.beta2)) for name in ("D", "G")}
 
     def build(self, generator: torch.Generator) -> nn.ModuleDict:
         p = self.params

@@ -101,6 +101,9 @@ class Method:
     data_kinds: ClassVar[tuple[str, ...]] = ("vector",)
     #: True when the nets are stacked over grouped seeds (:mod:`trainers.grouped`): tensors carry a leading [S].
     grouped: bool = False
+    #: False where the number of a step's random draws changes from step to step (MMD-GAN's critic schedule):
+    #: :class:`trainers.stepper.Stepper` then neither stages its inputs nor captures it as a CUDA graph.
+    fixed_draws: ClassVar[bool] = True
     #: Where the step's random inputs come from: None draws each one when asked; :class:`trainers.stepper.Stepper`
     #: sets its staged inputs (drawn beforehand from the same generators in the same order, on the device).
     inputs: Any = None

@@ -27,25 +27,17 @@ from dataclasses import dataclass
 
 import torch
 
-from trainers.methods.autoencoding import AutoencoderCriticMethod
-from trainers.methods.base import RealBatch, adam, descend, descend_together, register_method
+from trainers.methods.autoencoding import AutoencoderCriticMethod, AutoencoderCriticParams
+from trainers.methods.base import RealBatch, descend, descend_together, register_method
 
 
 @dataclass
-class BEGANParams:
+class BEGANParams(AutoencoderCriticParams):
     """Hyper-parameters of BEGAN (module docstring)."""
 
-    latent_dim: int = 64
-    code_dim: int = 64
-    hidden: int = 128
-    layers: int = 2
-    net: str = "auto"
-    width: int | None = None
-    output: str = "auto"
     gamma: float = 0.5
     lambda_k: float = 0.001
     k_0: float = 0.0
-    lr: float = 1e-4
     beta1: float = 0.5
     beta2: float = 0.999
     batch_size: int = 16
@@ -72,10 +64,6 @@ class BEGAN(AutoencoderCriticMethod):
         super().setup(generator)
         self.k = torch.tensor(float(self.params.k_0), device=self.device)
 
-    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        p = self.params
-        return {name: adam(self.nets[name].parameters(), p.lr, (p.beta1, p.beta2)) for name in ("D", "G")}
-
     def reconstruction_loss(self, x: torch.Tensor) -> torch.Tensor:
         """L(x) of the batch: one value, or one per grouped seed."""
         return self.mean(self.absolute_error(x, self.nets["D"](x)[0]))
@@ -94,7 +82,10 @@ class BEGAN(AutoencoderCriticMethod):
             descend(d_loss, self.opt["D"])
             fake_loss = self.reconstruction_loss(G(self.noise(n, noise)))
             descend(fake_loss, self.opt["G"])
-        self.k = equilibrium_step(self.k, real_loss, fake_loss, p.gamma, p.lambda_k)
+        if self.k.shape != real_loss.shape:  # a grouped method's first step: one k per seed from the shared k_0
+            self.k = self.k.expand_as(real_loss).clone()
+        # in place: a CUDA graph of the step (trainers.stepper) replays its update of this very tensor
+        self.k.copy_(equilibrium_step(self.k, real_loss, fake_loss, p.gamma, p.lambda_k))
         return {
             "d_loss": d_loss.detach(),
             "g_loss": fake_loss.detach(),

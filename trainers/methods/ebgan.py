@@ -24,27 +24,21 @@ from dataclasses import dataclass
 import torch
 from torch.nn import functional as F
 
-from trainers.methods.autoencoding import AutoencoderCriticMethod
-from trainers.methods.base import RealBatch, adam, descend, descend_together, register_method
+from trainers.methods.autoencoding import AutoencoderCriticMethod, AutoencoderCriticParams
+from trainers.methods.base import RealBatch, descend, descend_together, register_method
 
 
 @dataclass
-class EBGANParams:
+class EBGANParams(AutoencoderCriticParams):
     """Hyper-parameters of EBGAN (the PyTorch-GAN port's defaults; module docstring)."""
 
     latent_dim: int = 62
     code_dim: int = 32
-    hidden: int = 128
-    layers: int = 2
-    net: str = "auto"
-    width: int | None = None
-    output: str = "auto"
     margin: float = 1.0
     pt_weight: float = 0.1
     lr: float = 2e-4
     beta1: float = 0.5
     beta2: float = 0.999
-    batch_size: int = 64
     update: str = "simultaneous"
 
 
@@ -61,10 +55,6 @@ def pull_away_term(codes: torch.Tensor) -> torch.Tensor:
 class EBGAN(AutoencoderCriticMethod):
     Params = EBGANParams
     default_steps = 50 * 70_000 // 64  # as dcgan: 50 epochs of Stacked MNIST's pool at batch 64
-
-    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        p = self.params
-        return {name: adam(self.nets[name].parameters(), p.lr, (p.beta1, p.beta2)) for name in ("D", "G")}
 
     def energy(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Per-sample energy (reconstruction MSE) and the codes of ``x``."""

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import torch
 from torch.nn import functional as F
 
-from trainers.methods.autoencoding import AutoencoderCriticMethod
+from trainers.methods.autoencoding import AutoencoderCriticMethod, AutoencoderCriticParams
 from trainers.methods.base import RealBatch, descend, register_method
 from trainers.penalties import clip_weights_
 
@@ -40,16 +40,11 @@ SIGMAS = (1.0, 2.0, 4.0, 8.0, 16.0)
 
 
 @dataclass
-class MMDGANParams:
+class MMDGANParams(AutoencoderCriticParams):
     """Hyper-parameters of MMD-GAN (``mmd_gan.py``, ``util.py``, ``run_exp.sh``; module docstring)."""
 
     latent_dim: int = 10
     code_dim: int = 10
-    hidden: int = 128
-    layers: int = 2
-    net: str = "auto"
-    width: int | None = None
-    output: str = "auto"
     lambda_ae_x: float = 8.0
     lambda_ae_y: float = 8.0
     lambda_rg: float = 16.0
@@ -59,7 +54,6 @@ class MMDGANParams:
     warmup_g_iters: int = 25
     slow_every: int = 500
     lr: float = 5e-5
-    batch_size: int = 64
 
 
 def rbf_mixture_kernels(x: torch.Tensor, y: torch.Tensor, sigmas: tuple[float, ...] = SIGMAS) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -96,6 +90,7 @@ def one_sided(difference: torch.Tensor) -> torch.Tensor:
 class MMDGAN(AutoencoderCriticMethod):
     Params = MMDGANParams
     default_steps = 50 * 70_000 // 64
+    fixed_draws = False  # 100 critic iterations' batches at some steps, 5 at others
 
     def setup(self, generator: torch.Generator) -> None:
         super().setup(generator)
