@@ -3,7 +3,7 @@ Network"): G minimises the MMD between data and samples under a mixture of Gauss
 adversarially trained encoder-decoder critic, as the authors' ``OctoberChang/MMD-GAN`` ``mmd_gan.py`` trains it.
 
 With ``f = Enc(.)``, ``X`` a real and ``Y`` a generated batch, and ``k(a, b) = sum_sigma exp(-|a - b|^2 / (2 sigma^2))``
-over ``sigma_list = [1, 2, 4, 8, 16]`` (``mmd_gan.py``: ``sigma_list``; ``mmd.py``: ``_mix_rbf_kernel``'s
+over ``sigma_list = [1, 2, 4, 8, 16]`` (``mmd_gan.py`` l. 120, at commit b15c988; ``mmd.py``: ``_mix_rbf_kernel``'s
 ``gamma = 1 / (2 sigma^2)``), the code's losses are::
 
     MMD2 = mix_rbf_mmd2(f(X), f(Y))                                        (the BIASED estimate, ``biased=True``)
@@ -11,12 +11,13 @@ over ``sigma_list = [1, 2, 4, 8, 16]`` (``mmd_gan.py``: ``sigma_list``; ``mmd.py
     D maximises  sqrt(relu(MMD2)) + lambda_rg one_side - lambda_AE_X L2(X, Dec f(X)) - lambda_AE_Y L2(Y, Dec f(Y))
     G minimises  sqrt(relu(MMD2)) + lambda_rg one_side
     L2(a, b) = mean((a - b)^2)  (``util.match(.., 'L2')``);  lambda_MMD = 1, lambda_AE_X = lambda_AE_Y = 8, lambda_rg = 16
+    (``mmd_gan.py`` l. 137-140; ``ONE_SIDED`` l. 57-67)
 
-and before every D iteration the ENCODER's parameters (not the decoder's) are clamped to [-0.01, 0.01]. Schedule
+and before every D iteration the ENCODER's parameters (not the decoder's) are clamped to [-0.01, 0.01] (l. 166-169). Schedule
 (kept as in the code): each G iteration follows ``Diters`` D iterations, each on a fresh real batch, with
-``Diters = 100`` for the first 25 G iterations and every 500th, else 5 (``critic_iters``, ``warmup_critic_iters``,
+``Diters = 100`` for the first 25 G iterations and every 500th, else 5 (l. 155-160; ``critic_iters``, ``warmup_critic_iters``,
 ``warmup_g_iters``, ``slow_every``); the G-iteration counter is the method's checkpointed state. RMSprop lr 5e-5
-for both (``util.get_args``), batch 64, the latent and code dimension ``nz`` = 10 (``run_exp.sh``'s MNIST setting;
+for both (l. 134-135; ``util.get_args``), batch 64, the latent and code dimension ``nz`` = 10 (``run_exp.sh``'s MNIST setting;
 the code ties the code dimension to ``nz``). One ``train_step`` is one G iteration with its D iterations.
 
 Deviations, stated: ``sqrt`` is taken of ``max(MMD2, 1e-12)`` rather than ``relu(MMD2)``, since ``sqrt'(0)`` times
