@@ -205,3 +205,12 @@ def test_mmdgan_is_never_staged_since_its_critic_schedule_changes_the_draws(tmp_
     for _ in range(3):
         stepper.step(group.batch, group.noise())
     assert int(group.method.g_iters) == 3
+
+
+def test_ebgan_refuses_a_batch_without_pairs_in_one_line():
+    """The pull-away term averages over N (N - 1) pairs: a batch of 1 is a one-line error before training."""
+    from gan_eval.errors import GanEvalError
+
+    with pytest.raises(GanEvalError, match=r"method ebgan: batch_size=1: .* 2 or more") as info:
+        Run(TrainConfig("ebgan", "ring8", params={"batch_size": 1}), "/nonexistent-not-created")
+    assert "\n" not in str(info.value)

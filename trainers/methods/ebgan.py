@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import torch
 from torch.nn import functional as F
 
+from gan_eval.errors import GanEvalError
 from trainers.methods.autoencoding import AutoencoderCriticMethod, AutoencoderCriticParams
 from trainers.methods.base import RealBatch, descend, descend_together, register_method
 
@@ -55,6 +56,12 @@ def pull_away_term(codes: torch.Tensor) -> torch.Tensor:
 class EBGAN(AutoencoderCriticMethod):
     Params = EBGANParams
     default_steps = 50 * 70_000 // 64  # as dcgan: 50 epochs of Stacked MNIST's pool at batch 64
+
+    def setup(self, generator: torch.Generator) -> None:
+        if self.params.pt_weight and self.batch_size < 2:
+            raise GanEvalError(f"method ebgan: batch_size={self.batch_size}: the pull-away term compares pairs of samples; "
+                               "use a batch of 2 or more (or pt_weight=0)")
+        super().setup(generator)
 
     def energy(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Per-sample energy (reconstruction MSE) and the codes of ``x``."""
