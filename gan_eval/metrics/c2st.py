@@ -49,13 +49,17 @@ class C2STSplit:
     test_labels: torch.Tensor
 
 
-def c2st_split(real: torch.Tensor, fake: torch.Tensor, seed: int = 0) -> C2STSplit:
-    """Steps 1-2 of the module docstring: n = min(N, M) of each side, halves, standardised by the train half."""
+def c2st_split(real: torch.Tensor, fake: torch.Tensor, seed: int = 0, names: tuple[str, str] = ("real", "fake")) -> C2STSplit:
+    """Steps 1-2 of the module docstring: n = min(N, M) of each side, halves, standardised by the train half.
+    ``names``: of the real and fake sets, for errors."""
     if real.ndim != 2 or fake.ndim != 2 or real.shape[1] != fake.shape[1]:
         raise GanEvalError(f"c2st: real {tuple(real.shape)} and fake {tuple(fake.shape)} must be N x D with the same D")
     n = min(len(real), len(fake))
     if n < 4:
-        raise GanEvalError(f"c2st: needs at least 4 real and 4 generated samples for train and test halves (got {len(real)} and {len(fake)})")
+        raise GanEvalError(
+            f"c2st: needs at least 4 samples on each side for train and test halves; {names[0]} has {len(real)},"
+            f" {names[1]} has {len(fake)}: pass more samples (-n from a generator)"
+        )
     gen = torch.Generator().manual_seed(seed)
     real = real.double()[torch.randperm(len(real), generator=gen)[:n].to(real.device)]
     fake = fake.double().to(real.device)[torch.randperm(len(fake), generator=gen)[:n].to(real.device)]
@@ -140,6 +144,7 @@ def c2st(
     n_permutations: int = 100,
     classifiers: tuple[str, ...] = CLASSIFIERS,
     backend: str = "auto",
+    names: tuple[str, str] = ("real", "fake"),
 ) -> dict[str, ClassifierTest]:
     """C2ST of ``fake`` (M x D) against ``real`` (N x D) for each of ``classifiers`` (see the module docstring).
 
@@ -153,7 +158,7 @@ def c2st(
         raise GanEvalError(f"c2st: classifiers {unknown or '(none)'}: choose among {', '.join(CLASSIFIERS)}")
     if n_permutations < 0:
         raise GanEvalError(f"c2st: n_permutations={n_permutations} must be >= 0")
-    split = c2st_split(real, fake, seed)
+    split = c2st_split(real, fake, seed, names)
     pooled = torch.cat([split.train_labels, split.test_labels])
     n_train, n_test = len(split.train_labels), len(split.test_labels)
     gen = torch.Generator().manual_seed(seed + 1)
@@ -204,6 +209,7 @@ def evaluate(request: ScoreRequest, options: C2STOptions) -> MetricResult:
     tests = c2st(
         pair.reference, pair.samples, seed=request.seed, k=options.k, c=options.c,
         n_permutations=options.n_permutations, classifiers=classifiers, backend=options.backend,
+        names=(pair.reference_name, request.samples.name),
     )
     n = min(len(pair.reference), len(pair.samples))
     values = {}
