@@ -12,6 +12,7 @@ from gan_eval.metrics import ndb  # noqa: F401,E402  (registers "ndb")
 from gan_eval.metrics import ms_ssim  # noqa: F401,E402  (registers "ms-ssim")
 from gan_eval.metrics import c2st  # noqa: F401,E402  (registers "c2st")
 from gan_eval.metrics import vendi  # noqa: F401,E402  (registers "vendi")
+from gan_eval.metrics import lpips_diversity  # noqa: F401,E402  (registers "lpips-diversity")
 
 __all__ = ["METRICS", "MetricResult", "MetricSpec", "ModeCoverage", "ScoreRequest", "mode_coverage", "register_metric"]
 from gan_eval.metrics import fid, inception_score, kid  # noqa: F401,E402  (registers "fid", "is", "kid")

@@ -69,10 +69,10 @@ def ms_ssim(x: torch.Tensor, y: torch.Tensor, *, small_images: str = "error", na
     return library_ms_ssim(x, y, data_range=1.0, size_average=False, win_size=WINDOW, weights=list(WEIGHTS))
 
 
-def random_pairs(n: int, n_pairs: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """``n_pairs`` pairs (i, j) of distinct indices below n, uniformly at random from a seed."""
+def random_pairs(n: int, n_pairs: int, seed: int, metric: str = "ms-ssim") -> tuple[torch.Tensor, torch.Tensor]:
+    """``n_pairs`` pairs (i, j) of distinct indices below n, uniformly at random from a seed (``metric``: for errors)."""
     if n < 2:
-        raise GanEvalError(f"ms-ssim: need at least 2 samples to form pairs, got {n}")
+        raise GanEvalError(f"{metric}: need at least 2 samples to form pairs, got {n}")
     gen = torch.Generator().manual_seed(seed)
     first = torch.randint(n, (n_pairs,), generator=gen)
     second = (first + torch.randint(1, n, (n_pairs,), generator=gen)) % n
