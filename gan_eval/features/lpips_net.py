@@ -28,9 +28,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import pickle
 import re
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +36,7 @@ import torch
 from torch import nn
 
 from gan_eval.errors import GanEvalError
-from gan_eval.features.weights import hub_checkpoints, state_hash
+from gan_eval.features.weights import hub_checkpoints, read_state_dict, state_hash
 
 ENV_WEIGHTS = "GAN_EVAL_LPIPS_WEIGHTS"
 ENV_LINEAR = "GAN_EVAL_LPIPS_LINEAR"
@@ -119,17 +117,6 @@ class LPIPS(nn.Module):
         return distance
 
 
-def _read_state(path: Path, what: str) -> dict[str, torch.Tensor]:
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile) as exc:
-        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise GanEvalError(f"{path}: not a readable torch state dict ({first[:120]}); {what}") from None
-    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise GanEvalError(f"{path}: not a state dict of tensors; {what}")
-    return state
-
-
 def _our_keys(state: dict[str, torch.Tensor], net: str) -> dict[str, torch.Tensor]:
     """torchvision keys (``features.N.*``, classifier dropped) and lpips keys (``net.sliceK.N.*``,
     ``linK.model.M.weight``; scaling constants dropped) as this module's."""
@@ -143,41 +130,39 @@ def _our_keys(state: dict[str, torch.Tensor], net: str) -> dict[str, torch.Tenso
     return ours
 
 
-def _existing(path: str | Path, origin: str, fix: str) -> Path:
-    path = Path(path)
-    if not path.is_file():
-        raise GanEvalError(f"{origin}: {path} is not a file; {fix}")
-    return path
+def _weights_file(given: str | Path | None, option: str, env: str, found: list[Path], fix: str, absent: str) -> Path:
+    """``given`` > the file ``$env`` names > the first of ``found`` that exists; ``fix`` and ``absent`` end errors."""
+    if given is not None or os.environ.get(env):
+        path, origin = (Path(given), option) if given is not None else (Path(os.environ[env]), env)
+        if not path.is_file():
+            raise GanEvalError(f"{origin}: {path} is not a file; {fix}")
+        return path
+    existing = [path for path in found if path.is_file()]
+    if not existing:
+        raise GanEvalError(absent)
+    return existing[0]
 
 
 def backbone_file(net: str, weights: str | Path | None = None) -> Path:
     """The backbone weights file: ``weights`` > ``$GAN_EVAL_LPIPS_WEIGHTS`` > torch hub's cache."""
-    fix = f"give torchvision's {BACKBONE_FILES[net]} ({BACKBONE_URLS[net]}) or a saved lpips.LPIPS state dict"
-    if weights is not None:
-        return _existing(weights, "--weights", fix)
-    if os.environ.get(ENV_WEIGHTS):
-        return _existing(os.environ[ENV_WEIGHTS], ENV_WEIGHTS, fix)
     cached = hub_checkpoints() / BACKBONE_FILES[net]
-    if cached.is_file():
-        return cached
-    raise GanEvalError(f"lpips: no {net} backbone weights; pass --weights PATH, set {ENV_WEIGHTS}, or put {BACKBONE_FILES[net]} ({BACKBONE_URLS[net]}) in {cached.parent}")
+    return _weights_file(
+        weights, "--weights", ENV_WEIGHTS, [cached],
+        f"give torchvision's {BACKBONE_FILES[net]} ({BACKBONE_URLS[net]}) or a saved lpips.LPIPS state dict",
+        f"lpips: no {net} backbone weights; pass --weights PATH, set {ENV_WEIGHTS}, or put {BACKBONE_FILES[net]}"
+        f" ({BACKBONE_URLS[net]}) in {cached.parent}",
+    )
 
 
 def linear_file(net: str, linear: str | Path | None = None) -> Path:
     """The linear-layer weights file: ``linear`` > ``$GAN_EVAL_LPIPS_LINEAR`` > the installed lpips package's."""
-    fix = f"give the lpips v0.1 linear weights {net}.pth ({LINEAR_URL.format(net=net)})"
-    if linear is not None:
-        return _existing(linear, "linear", fix)
-    if os.environ.get(ENV_LINEAR):
-        return _existing(os.environ[ENV_LINEAR], ENV_LINEAR, fix)
     spec = importlib.util.find_spec("lpips")
-    for folder in (spec.submodule_search_locations or []) if spec else []:
-        packaged = Path(folder) / "weights" / "v0.1" / f"{net}.pth"
-        if packaged.is_file():
-            return packaged
-    raise GanEvalError(
+    packaged = [Path(folder) / "weights" / "v0.1" / f"{net}.pth" for folder in (spec.submodule_search_locations or [])] if spec else []
+    return _weights_file(
+        linear, "--set linear", ENV_LINEAR, packaged,
+        f"give the lpips v0.1 linear weights {net}.pth ({LINEAR_URL.format(net=net)})",
         f"lpips: no linear-layer weights for {net}; pass --set linear=PATH, set {ENV_LINEAR}, or `pip install --no-deps lpips`;"
-        f" the file is {LINEAR_URL.format(net=net)}"
+        f" the file is {LINEAR_URL.format(net=net)}",
     )
 
 
@@ -188,11 +173,11 @@ def load_lpips(net: str = "alex", weights: str | Path | None = None, linear: str
     model = LPIPS(net)
     expected = set(model.state_dict())
     backbone = backbone_file(net, weights)
-    state = _our_keys(_read_state(backbone, f"give torchvision's {BACKBONE_FILES[net]}"), net)
+    state = _our_keys(read_state_dict(backbone, f"give torchvision's {BACKBONE_FILES[net]}"), net)
     files = {"backbone_file": backbone.name}
     if not any(key.startswith("lin") for key in state):
         lin_path = linear_file(net, linear)
-        state |= {k: v for k, v in _our_keys(_read_state(lin_path, "give lpips' v0.1 linear weights"), net).items() if k.startswith("lin")}
+        state |= {k: v for k, v in _our_keys(read_state_dict(lin_path, "give lpips' v0.1 linear weights"), net).items() if k.startswith("lin")}
         files["linear_file"] = lin_path.name
     missing = sorted(expected - set(state))
     shapes = [k for k in expected & set(state) if state[k].shape != model.state_dict()[k].shape]

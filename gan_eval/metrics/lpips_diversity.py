@@ -12,7 +12,6 @@ Proven by ``tests/test_lpips_diversity.py`` (the network against a closed form a
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,10 +19,9 @@ import torch
 
 from gan_eval.errors import GanEvalError
 from gan_eval.features.lpips_net import LPIPS, load_lpips, min_side
-from gan_eval.features.vectors import in_memory
 from gan_eval.io.images import to_unit_float
 from gan_eval.metrics.base import MetricResult, ScoreRequest, register_metric
-from gan_eval.metrics.ms_ssim import random_pairs
+from gan_eval.metrics.pairs import image_samples, mean_over_pairs, scores_of_random_pairs
 
 
 def lpips_input(batch: torch.Tensor, value_range: str, name: str) -> torch.Tensor:
@@ -53,15 +51,11 @@ def lpips_diversity(
         raise GanEvalError(
             f"{name}: images with a {side}-pixel side are too small for the LPIPS {model.net} backbone (side >= {min_side(model.net)})"
         )
-    first, second = random_pairs(len(images), pairs, seed, metric="lpips-diversity")
-    distances = []
-    with torch.inference_mode():
-        for start in range(0, pairs, batch):
-            a, b = first[start : start + batch].numpy(), second[start : start + batch].numpy()
-            x = lpips_input(torch.from_numpy(images[a]), value_range, name).to(device)
-            y = lpips_input(torch.from_numpy(images[b]), value_range, name).to(device)
-            distances.append(model(x, y).double().cpu())
-    return first, second, torch.cat(distances)
+
+    def distance(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        return model(lpips_input(a, value_range, name).to(device), lpips_input(b, value_range, name).to(device))
+
+    return scores_of_random_pairs(images, pairs, seed, distance, batch=batch, metric="lpips-diversity")
 
 
 @dataclass
@@ -82,11 +76,7 @@ class LPIPSDiversityOptions:
     summary="mean LPIPS distance of random sample pairs (higher = more diverse)",
 )
 def evaluate(request: ScoreRequest, options: LPIPSDiversityOptions) -> MetricResult:
-    source = in_memory(request.samples)
-    if source.array().ndim < 3:
-        raise GanEvalError(f"{source.name}: samples of shape {source.array().shape} are not images; lpips-diversity needs N x H x W (x C) images")
-    if options.pairs < 1:
-        raise GanEvalError(f"lpips-diversity: pairs={options.pairs} must be positive")
+    source = image_samples(request.samples, options.pairs, "lpips-diversity")
     if request.features is not None:
         raise GanEvalError("--features does not apply to lpips-diversity, which reads images with the LPIPS network; choose its backbone with --set net=alex|vgg")
     value_range = request.range_of(source)
@@ -95,15 +85,9 @@ def evaluate(request: ScoreRequest, options: LPIPSDiversityOptions) -> MetricRes
         source.array(), model, options.pairs, seed=request.seed, value_range=value_range.range, batch=options.batch,
         device=request.device, name=source.name,
     )
-    n = len(distances)
     return MetricResult(
         metric="lpips-diversity",
-        values={
-            "lpips": float(distances.mean()),
-            "std": float(distances.std()) if n > 1 else 0.0,
-            "sem": float(distances.std() / math.sqrt(n)) if n > 1 else None,
-            "pairs": n,
-        },
+        values=mean_over_pairs(distances, "lpips"),
         protocol={
             "samples": source.name,
             "n_samples": len(source),
