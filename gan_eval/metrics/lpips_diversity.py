@@ -13,6 +13,7 @@ Proven by ``tests/test_lpips_diversity.py`` (the network against a closed form a
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable, Iterable
 
 import numpy as np
 import torch
@@ -44,8 +45,10 @@ def lpips_diversity(
     batch: int = 64,
     device: torch.device | str = "cpu",
     name: str = "images",
+    progress: Callable[..., Iterable] | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """(first, second, LPIPS distance) of ``pairs`` seeded random pairs of distinct images of ``images``."""
+    """(first, second, LPIPS distance) of ``pairs`` seeded random pairs of distinct images of ``images``
+    (``value_range``: theirs, one of :data:`~gan_eval.io.ranges.RANGES`)."""
     side = min(lpips_input(torch.from_numpy(images[:1]), value_range, name).shape[-2:])
     if side < min_side(model.net):
         raise GanEvalError(
@@ -55,7 +58,7 @@ def lpips_diversity(
     def distance(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         return model(lpips_input(a, value_range, name).to(device), lpips_input(b, value_range, name).to(device))
 
-    return scores_of_random_pairs(images, pairs, seed, distance, batch=batch, metric="lpips-diversity")
+    return scores_of_random_pairs(images, pairs, seed, distance, batch=batch, metric="lpips-diversity", progress=progress)
 
 
 @dataclass
@@ -83,7 +86,7 @@ def evaluate(request: ScoreRequest, options: LPIPSDiversityOptions) -> MetricRes
     model, described = load_lpips(options.net, request.weights, options.linear, request.device)
     _, _, distances = lpips_diversity(
         source.array(), model, options.pairs, seed=request.seed, value_range=value_range.range, batch=options.batch,
-        device=request.device, name=source.name,
+        device=request.device, name=source.name, progress=request.progress,
     )
     return MetricResult(
         metric="lpips-diversity",

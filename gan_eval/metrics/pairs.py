@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 import torch
@@ -31,13 +31,18 @@ def scores_of_random_pairs(
     *,
     batch: int,
     metric: str,
+    progress: Callable[..., Iterable] | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """(first, second, float64 scores) of ``n_pairs`` seeded random pairs of distinct rows of ``array``;
-    ``score(a, b)`` maps two batches of raw rows to one value per pair, ``batch`` pairs at a time."""
+    ``score(a, b)`` maps two batches of raw rows to one value per pair, ``batch`` pairs at a time (through the
+    ``progress`` wrapper when given)."""
     first, second = random_pairs(len(array), n_pairs, seed, metric)
+    starts: Iterable[int] = range(0, n_pairs, batch)
+    if progress is not None:
+        starts = progress(starts, total=len(starts), desc=f"{metric} pairs")
     scores = []
     with torch.inference_mode():
-        for start in range(0, n_pairs, batch):
+        for start in starts:
             a, b = first[start : start + batch].numpy(), second[start : start + batch].numpy()
             scores.append(score(torch.from_numpy(array[a]), torch.from_numpy(array[b])).double().cpu())
     return first, second, torch.cat(scores)
