@@ -61,6 +61,9 @@ def test_two_halves_of_one_set_are_at_chance_within_the_binomial_spread():
         for name, test in tests.items():
             accuracies[name].append(test.accuracy)
             p_values.append(test.p_value)
+    for seed in range(4):  # the network re-trains per permutation: none here, 4 seeds
+        points = ring.sample(1600, seed)
+        accuracies.setdefault("mlp", []).append(c2st(points[:800], points[800:], seed=seed, n_permutations=0, classifiers=("mlp",))["mlp"].accuracy)
     sd = 1 / (2 * math.sqrt(800))
     for name, values in accuracies.items():
         assert max(abs(a - 0.5) for a in values) < 4 * sd, (name, values)
@@ -70,7 +73,7 @@ def test_two_halves_of_one_set_are_at_chance_within_the_binomial_spread():
 
 def test_disjoint_mixtures_are_told_apart_always():
     """ring8 against ring8 rotated by half the angle between its modes: no overlap, so k-NN accuracy is 1 and the
-    p-values are the smallest possible, 1 / (1 + B)."""
+    p-values are the smallest possible, 1 / (1 + B); the network separates them too."""
     points = get_reference("ring8").sample(800, 0)
     angle = math.pi / 8
     rotation = torch.tensor([[math.cos(angle), -math.sin(angle)], [math.sin(angle), math.cos(angle)]], dtype=points.dtype)
@@ -78,18 +81,24 @@ def test_disjoint_mixtures_are_told_apart_always():
     assert test.accuracy == 1.0
     assert test.p_value == pytest.approx(1 / 10)
     assert test.p_value_binomial < 1e-50
+    mlp = c2st(points[:400], points[400:] @ rotation.T, seed=0, n_permutations=0, classifiers=("mlp",))["mlp"]
+    assert mlp.accuracy > 0.98 and mlp.p_value is None
 
 
 def test_generator_that_drops_half_the_modes_scores_three_quarters():
     """Fakes on 4 of ring8's 8 modes: real test points on the 4 dropped modes are always recognised (1/4 of the test
     set), the shared modes hold twice as many fakes as reals so their points are voted fake (right for the fakes, 1/2
-    of the test set, wrong for the reals): accuracy 3/4, within 4 binomial sd."""
+    of the test set, wrong for the reals): accuracy 3/4 for k-NN and the network, within 4 binomial sd of the 1200 test
+points (sd 0.0125)."""
     ring = get_reference("ring8")
     real = ring.sample(1200, 1)
     pool = ring.sample(4000, 2)
     fake = pool[ring.assign(pool)[0] % 2 == 0][:1200]
-    accuracy = c2st(real, fake, seed=0, n_permutations=0, classifiers=("knn",))["knn"].accuracy
-    assert abs(accuracy - 0.75) < 4 * math.sqrt(0.75 * 0.25 / 1200)
+    tests = c2st(real, fake, seed=0, n_permutations=0, classifiers=("knn", "logistic", "mlp"))
+    for name in ("knn", "mlp"):
+        assert abs(tests[name].accuracy - 0.75) < 4 * math.sqrt(0.75 * 0.25 / 1200), name
+    # a linear boundary cannot carve alternate modes of a ring: chance, within 4 binomial sd
+    assert abs(tests["logistic"].accuracy - 0.5) < 4 * 0.5 / math.sqrt(1200)
 
 
 def test_same_seed_same_numbers_and_the_seed_matters():
