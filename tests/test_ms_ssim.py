@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 from gan_eval.api import score
 from gan_eval.cli import app
 from gan_eval.errors import GanEvalError
-from gan_eval.metrics.ms_ssim import ms_ssim, ms_ssim_diversity, random_pairs, upsample_factor
+from gan_eval.metrics.ms_ssim import ms_ssim, ms_ssim_diversity, upsample_factor
+from gan_eval.metrics.pairs import random_pairs
 
 
 def smooth_images(n: int, size: int, channels: int, seed: int) -> np.ndarray:

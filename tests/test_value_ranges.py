@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import torch
 from test_ivom import Constant
+from test_lpips_diversity import random_files
 from typer.testing import CliRunner
 
 from gan_eval.cli import app
@@ -22,7 +23,17 @@ from gan_eval.io.latent import LatentSpec
 from gan_eval.metrics import METRICS
 
 runner = CliRunner()
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
+pytestmark = pytest.mark.usefixtures("one_torch_thread", "lpips_weights")
+
+
+@pytest.fixture(scope="module")
+def lpips_weights(tmp_path_factory):
+    """Random LPIPS weights found through the environment, as a user's downloaded files would be."""
+    _, _, backbone, linear = random_files(tmp_path_factory.mktemp("lpips"), "alex")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GAN_EVAL_LPIPS_WEIGHTS", str(backbone))
+        patch.setenv("GAN_EVAL_LPIPS_LINEAR", str(linear))
+        yield
 
 IMAGE_METRICS = sorted(name for name in METRICS if METRICS.get(name).images)
 # Per image metric: image shape, samples, settings that keep it fast; "reference": it compares with reference images.
@@ -36,6 +47,9 @@ CASES = {
     "is": dict(shape=(1, 4, 4), n=30, args=["--features", "pixels", "--set", "splits=2"]),
     "stacked-mnist": dict(shape=(3, 28, 28), n=10, args=["--set", "subset=none"]),
     "ivom": dict(shape=(1, 4, 4), n=10, reference=True, generator=True, args=["--set", "steps=3"]),
+    "c2st": dict(shape=(1, 4, 4), n=20, reference=True, args=["--features", "pixels", "--set", "n_permutations=3"]),
+    "vendi": dict(shape=(1, 4, 4), n=20, args=["--features", "pixels"]),
+    "lpips-diversity": dict(shape=(1, 32, 32), n=6, args=["--set", "pairs=4"]),  # random weights: lpips_weights
 }
 # The same images k/256 written in each range (every conversion back to [0, 1] is exact in float32).
 WRITINGS = {

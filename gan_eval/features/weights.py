@@ -82,15 +82,21 @@ def _download(target: Path) -> Path:
 
 def load_inception_state(path: Path) -> tuple[dict[str, torch.Tensor], str]:
     """The state dict in the published key format (``num_batches_tracked`` dropped) and its content hash."""
+    state = read_state_dict(path, f"use {FILE_NAMES[0]}")
+    state = {k: v for k, v in state.items() if not k.endswith("num_batches_tracked")}
+    return state, state_hash(state)
+
+
+def read_state_dict(path: Path, fix: str) -> dict[str, torch.Tensor]:
+    """A file's state dict of tensors, loaded with ``weights_only``; anything else is a one-line error ending in ``fix``."""
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, OSError, ValueError, zipfile.BadZipFile) as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        raise GanEvalError(f"{path}: not a readable torch state dict ({first[:120]}); use {FILE_NAMES[0]}") from None
+        raise GanEvalError(f"{path}: not a readable torch state dict ({first[:120]}); {fix}") from None
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
-        raise GanEvalError(f"{path}: not a state dict of tensors; use {FILE_NAMES[0]}")
-    state = {k: v for k, v in state.items() if not k.endswith("num_batches_tracked")}
-    return state, state_hash(state)
+        raise GanEvalError(f"{path}: not a state dict of tensors; {fix}")
+    return state
 
 
 def state_hash(state: dict[str, torch.Tensor]) -> str:

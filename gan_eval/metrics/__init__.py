@@ -10,6 +10,9 @@ from gan_eval.metrics import prdc  # noqa: F401,E402  (registers "prdc")
 from gan_eval.metrics import birthday  # noqa: F401,E402  (registers "birthday")
 from gan_eval.metrics import ndb  # noqa: F401,E402  (registers "ndb")
 from gan_eval.metrics import ms_ssim  # noqa: F401,E402  (registers "ms-ssim")
+from gan_eval.metrics import c2st  # noqa: F401,E402  (registers "c2st")
+from gan_eval.metrics import vendi  # noqa: F401,E402  (registers "vendi")
+from gan_eval.metrics import lpips_diversity  # noqa: F401,E402  (registers "lpips-diversity")
 
 __all__ = ["METRICS", "MetricResult", "MetricSpec", "ModeCoverage", "ScoreRequest", "mode_coverage", "register_metric"]
 from gan_eval.metrics import fid, inception_score, kid  # noqa: F401,E402  (registers "fid", "is", "kid")

@@ -27,11 +27,11 @@ import torch
 import torch.nn.functional as F
 
 from gan_eval.errors import GanEvalError
-from gan_eval.features.vectors import in_memory
 from gan_eval.io.images import to_unit_float
 from gan_eval.io.ranges import ValueRange, resolve_range
 from gan_eval.io.samples import ArraySource, check_array
 from gan_eval.metrics.base import MetricResult, ScoreRequest, register_metric
+from gan_eval.metrics.pairs import image_samples, mean_over_pairs, scores_of_random_pairs
 
 WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
 WINDOW = 11
@@ -69,16 +69,6 @@ def ms_ssim(x: torch.Tensor, y: torch.Tensor, *, small_images: str = "error", na
     return library_ms_ssim(x, y, data_range=1.0, size_average=False, win_size=WINDOW, weights=list(WEIGHTS))
 
 
-def random_pairs(n: int, n_pairs: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """``n_pairs`` pairs (i, j) of distinct indices below n, uniformly at random from a seed."""
-    if n < 2:
-        raise GanEvalError(f"ms-ssim: need at least 2 samples to form pairs, got {n}")
-    gen = torch.Generator().manual_seed(seed)
-    first = torch.randint(n, (n_pairs,), generator=gen)
-    second = (first + torch.randint(1, n, (n_pairs,), generator=gen)) % n
-    return first, second
-
-
 @dataclass
 class MSSSIMOptions:
     """``pairs``: random pairs averaged (the standard error is reported beside the mean). ``small_images``:
@@ -104,36 +94,24 @@ def ms_ssim_diversity(
     accepted by :mod:`gan_eval.io.images`; ``value_range`` as :func:`~gan_eval.io.ranges.resolve_range` takes it)."""
     array = check_array(np.asarray(images), name)
     value_range = resolve_range(ArraySource(array, name), value_range).range
-    first, second = random_pairs(len(array), pairs, seed)
-    scores = []
-    with torch.inference_mode():
-        for start in range(0, pairs, batch):
-            a, b = first[start : start + batch].numpy(), second[start : start + batch].numpy()
-            x = to_unit_float(torch.from_numpy(array[a]), value_range, name).to(device)
-            y = to_unit_float(torch.from_numpy(array[b]), value_range, name).to(device)
-            scores.append(ms_ssim(x, y, small_images=small_images, name=name).double().cpu())
-    return first, second, torch.cat(scores)
+
+    def score(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        x, y = (to_unit_float(batch, value_range, name).to(device) for batch in (a, b))
+        return ms_ssim(x, y, small_images=small_images, name=name)
+
+    return scores_of_random_pairs(array, pairs, seed, score, batch=batch, metric="ms-ssim")
 
 
 @register_metric("ms-ssim", options=MSSSIMOptions, summary="mean MS-SSIM of random sample pairs (lower = more diverse)")
 def evaluate(request: ScoreRequest, options: MSSSIMOptions) -> MetricResult:
-    source = in_memory(request.samples)
-    if source.array().ndim < 3:
-        raise GanEvalError(f"{source.name}: samples of shape {source.array().shape} are not images; ms-ssim needs N x H x W (x C) images")
-    if options.pairs < 1:
-        raise GanEvalError(f"ms-ssim: pairs={options.pairs} must be positive")
+    source = image_samples(request.samples, options.pairs, "ms-ssim")
     _, _, scores = ms_ssim_diversity(
         source.array(), options.pairs, seed=request.seed, small_images=options.small_images,
         value_range=request.range_of(source), device=request.device, batch=options.batch, name=source.name,
     )
     return MetricResult(
         metric="ms-ssim",
-        values={
-            "ms_ssim": float(scores.mean()),
-            "std": float(scores.std()) if len(scores) > 1 else 0.0,
-            "sem": float(scores.std() / math.sqrt(len(scores))) if len(scores) > 1 else None,
-            "pairs": len(scores),
-        },
+        values=mean_over_pairs(scores, "ms_ssim"),
         protocol={
             "samples": source.name,
             "scales": len(WEIGHTS),
