@@ -125,7 +125,9 @@ class Stepper:
         cuda = self.device.type == "cuda"
         if graph and not cuda:
             note(f"cuda_graph: {self.device} has no CUDA graphs; training eagerly")
-        self.graph_wanted = bool(cuda if graph is None else graph) and cuda
+        self.graph_wanted = bool(cuda if graph is None else graph) and cuda and method.graph_safe
+        if cuda and graph and not method.graph_safe:
+            note(f"cuda_graph: {type(method).__name__}'s steps differ from one another (Method.graph_safe); training eagerly")
         self.staged = bool(cuda if staged is None else staged) or self.graph_wanted
         self.tf32 = tf32
         self.inputs: StagedInputs | None = None

@@ -139,6 +139,16 @@ class Method:
         """``n`` x ``dim`` standard normals from the CPU ``generator`` (grouped: per seed), on the device."""
         return self._draw(lambda g: torch.randn(n, dim, generator=g), generator)
 
+    def uniform(self, n: int, generator: Noise) -> torch.Tensor:
+        """``n`` draws of U[0, 1) from the CPU ``generator`` (grouped: ``[S, n]``, per seed), on the device."""
+        return self._draw(lambda g: torch.rand(n, generator=g), generator)
+
+    @property
+    def graph_safe(self) -> bool:
+        """Whether every step runs the same operations, so that a CUDA graph of one step replays any other
+        (:mod:`trainers.stepper`); False where Python state changes the step's work (WGAN's critic schedule)."""
+        return True
+
     def setup(self, generator: torch.Generator) -> None:
         """Build the networks from the init ``generator`` and create the optimizers (``self.opt``)."""
         if hasattr(self.params, "loss"):
