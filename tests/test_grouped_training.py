@@ -27,6 +27,9 @@ TINY = {
     "ali": {"g_hidden": 32, "d_units": 16, "e_hidden": 32, "batch_size": 32},
     "unrolled": {"hidden": 32, "latent_dim": 16, "batch_size": 32, "unroll": 2},
     "veegan": {"hidden": 32, "d_hidden": 32, "latent_dim": 16, "batch_size": 32},
+    # the critic family: 2 critic steps, so a D-only step and the G step both run; WGAN with its critic schedule
+    **{name: {"hidden": 16, "batch_size": 32, "n_critic": 2} for name in ("wgan-gp", "bwgan", "lsgan", "hinge", "sngan", "fgan")},
+    "wgan": {"hidden": 16, "batch_size": 32, "n_critic": 2, "n_critic_boost": 3, "boost_first": 2, "boost_every": 5},
 }
 VECTOR_METHODS = [name for name in METHODS.names() if "vector" in METHODS.get(name).data_kinds]
 CASES = [(name, {}) for name in VECTOR_METHODS] + [("gan", {"update": "sequential"}), ("veegan", {"reconstructor": False})]

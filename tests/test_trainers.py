@@ -248,6 +248,12 @@ def test_images_end_to_end_train_dcgan_on_stacked_mnist_then_score_the_generator
         (["gan", "--loss", "hinj"], "unknown loss 'hinj': did you mean 'hinge'?"),
         (["dcgan", "--dataset", "stacked-mnist", "--data-dir", "MNIST", "--latent-distribution", "cauchy"], "latent distribution 'cauchy' is unknown"),
         (["dcgan", "--dataset", "stacked-mnist", "--data-dir", "MNIST", "--loss", "hinj"], "unknown loss 'hinj'"),
+        (["wgan-gp", "--n-critic", "0"], "n_critic=0; D needs at least 1 step"),
+        (["wgan-gp", "--gp-weight", "-1"], "gp_weight=-1.0 must not be negative"),
+        (["fgan", "--divergence", "tv"], "divergence='tv' is not one of"),
+        (["wgan", "--optimizer", "sgd"], "use one of adam, rmsprop"),
+        (["bwgan", "--sobolev-s", "1"], "needs images"),
+        (["lsgan", "--loss", "least-square"], "unknown loss 'least-square'"),
     ],
 )
 def test_cli_bad_training_input_is_one_line_before_training(args, message, tmp_path, mnist_dir):
