@@ -200,7 +200,8 @@ def test_bwgan_refuses_a_sobolev_order_on_vectors():
 
     with pytest.raises(GanEvalError, match="needs images"):
         built("bwgan", sobolev_s=1.0)
-    built("bwgan", IMAGES, sobolev_s=1.0)  # images take it
+    built("bwgan", IMAGES, sobolev_s=1.0)  # images take it, negative orders too (W^{-1,p})
+    assert built("bwgan", IMAGES, sobolev_s=-1.0).params.sobolev_s == -1.0
 
 
 # --- spectral normalisation, clipping, critic steps ---------------------------------------------------------------

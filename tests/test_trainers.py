@@ -45,9 +45,10 @@ DATASET_OF_KIND = {"vector": "ring8", "image": "stacked-mnist"}
 SMALL = {"image": {"width": 4, "batch_size": 16}}
 # The critic family (trainers.methods.critic): narrow nets on vectors and, for WGAN, a critic schedule short enough
 # that its boosted iterations straddle the checkpoint at step 10 (the resume must restore the iteration count).
-SMALL_OF_METHOD = {name: {"vector": {"hidden": 32, "batch_size": 64}} for name in ("wgan", "wgan-gp", "bwgan", "lsgan", "hinge", "sngan", "fgan")}
+CRITIC_FAMILY = ("wgan", "wgan-gp", "bwgan", "lsgan", "hinge", "sngan", "fgan")
+SMALL_OF_METHOD = {name: {"vector": {"hidden": 32, "batch_size": 64, "n_critic": 2}, "image": {"n_critic": 2}} for name in CRITIC_FAMILY}
 for kind in DATASET_OF_KIND:
-    SMALL_OF_METHOD["wgan"].setdefault(kind, {}).update(n_critic_boost=3, boost_first=2, boost_every=4)
+    SMALL_OF_METHOD["wgan"][kind].update(n_critic_boost=3, boost_first=2, boost_every=4)
 CONTRACT_CASES = [
     (name, DATASET_OF_KIND[kind], {**SMALL.get(kind, {}), **SMALL_OF_METHOD.get(name, {}).get(kind, {})})
     for name in METHODS.names()

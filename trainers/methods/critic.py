@@ -30,14 +30,16 @@ Defaults, per registered name (vectors / images where they differ; "ref." is the
 [3] adler-j/bwgan ``cifar10_sobolev.py`` (:class:`BWGAN`): ``EXPONENT = 2``, ``SOBOLEV_S = 0``, ``SOBOLEV_C = 5``,
     ``num_d_train = 5``, ``AdamOptimizer(2e-4 * decay, beta1=0., beta2=0.9)``, ``BATCH_SIZE = 64``.
 [4] Mao et al. 2017 (LSGAN), eq. 9's 0-1 coding (``loss=least-squares``; ``loss=least-squares-pearson`` is eq. 8's
-    (a, b, c) = (-1, 1, 0)); one D and one G step, Adam 2e-4, beta1 0.5: the DCGAN setting its experiments build on.
+    (a, b, c) = (-1, 1, 0)); one D and one G step, Adam 2e-4, beta1 0.5: the DCGAN setting its networks build on
+    (the paper's per-dataset learning rates are not transcribed here).
 [5] pfnet-research/sngan_projection ``configs/sn_cifar10_unconditional.yml``: ``adam: alpha 0.0002, beta1 0.0,
     beta2 0.9``, ``n_dis: 5``, ``loss_type: hinge``, ``batchsize: 64``, ``dim_z: 128`` (its ``updater.py`` steps G
     first, then the n_dis D steps: the same alternation but for one G step at the start). The paper's
     standard-CNN table (Miyato et al. 2018, Table 1, settings A-F) varies these; this is its authors' code's.
     Images: ``sn-cnn32`` (the paper's standard CNN) at 32 x 32, else the DCGAN pair with SN and without D's BN.
 [6] Nowozin et al. 2016 (f-GAN): the output activations and conjugates of Table 2 (:mod:`trainers.losses`),
-    Algorithm 1's single step, Adam lr 2e-4 and beta1 0.5 as its Sec. 4 experiments.
+    Algorithm 1's single step; Adam lr 2e-4, beta1 0.5 (the DCGAN setting; the authors released no code, and
+    their per-experiment settings are not transcribed here).
 
 Data-kind defaults (a field left None): ``latent_dim`` 2 on vectors (``gan_toy.py``), 100 on images (WGAN's
 ``--nz``; SN-GAN 128); ``batch_size`` 256 / 64; the gradient penalty's ``gp_weight`` 0.1 / 10. Vectors use the
@@ -47,7 +49,7 @@ penalised or spectrally normalised (both need a D that treats samples independen
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar
 
 import torch
@@ -114,20 +116,26 @@ class BWGANParams(CriticParams):
     gp_weight: float | None = None
     lr: float = 2e-4
     beta1: float = 0.0
-    sobolev_s: float = 0.0
+    sobolev_s: float = field(default=0.0, metadata={"signed": True})  # negative orders too (Adler & Lunz train s < 0)
     sobolev_p: float = 2.0
     sobolev_c: float = 5.0
     drift: float = 1e-5
 
 
 @dataclass
-class LSGANParams(CriticParams):
-    """LSGAN [4]."""
+class OneStepParams(CriticParams):
+    """One D step per G step with DCGAN's Adam (2e-4, betas (0.5, 0.999)): LSGAN [4] and f-GAN [6]."""
 
-    loss: str = "least-squares"
     n_critic: int = 1
     lr: float = 2e-4
     beta2: float = 0.999
+
+
+@dataclass
+class LSGANParams(OneStepParams):
+    """LSGAN [4]."""
+
+    loss: str = "least-squares"
 
 
 @dataclass
@@ -147,13 +155,10 @@ class SNGANParams(HingeParams):
 
 
 @dataclass
-class FGANParams(CriticParams):
+class FGANParams(OneStepParams):
     """f-GAN [6]: ``divergence`` one of kl, reverse-kl, js, pearson, squared-hellinger."""
 
     divergence: str = "js"
-    n_critic: int = 1
-    lr: float = 2e-4
-    beta2: float = 0.999
     update: str = "simultaneous"
 
 
@@ -300,40 +305,25 @@ class CriticGAN(Method):
         self.iterations = int(state["iterations"].flatten()[0])
 
 
-@register_method("wgan")
-class WGAN(CriticGAN):
-    """WGAN (Arjovsky, Chintala & Bottou 2017) [1]."""
-
-    Params = WGANParams
-
-
-@register_method("wgan-gp")
-class WGANGP(CriticGAN):
-    """WGAN-GP (Gulrajani et al. 2017) [2]."""
-
-    Params = WGANGPParams
+def _thin(name: str, params: type, doc: str, **attributes: object) -> type[CriticGAN]:
+    """Register ``name``: :class:`CriticGAN` with its own defaults ``params`` and nothing else of its own."""
+    cls = type(params.__name__.removesuffix("Params"), (CriticGAN,),
+               {"Params": params, "__doc__": doc, "__module__": __name__, **attributes})
+    return register_method(name)(cls)
 
 
-@register_method("lsgan")
-class LSGAN(CriticGAN):
-    """LSGAN (Mao et al. 2017) [4], either label coding."""
-
-    Params = LSGANParams
-
-
-@register_method("hinge")
-class HingeGAN(CriticGAN):
-    """The hinge GAN (Lim & Ye 2017; Miyato et al. 2018's loss) [5]."""
-
-    Params = HingeParams
-    default_steps = 50_000
+WGAN = _thin("wgan", WGANParams, "WGAN (Arjovsky, Chintala & Bottou 2017) [1].")
+WGANGP = _thin("wgan-gp", WGANGPParams, "WGAN-GP (Gulrajani et al. 2017) [2].")
+LSGAN = _thin("lsgan", LSGANParams, "LSGAN (Mao et al. 2017) [4], either label coding.")
+HingeGAN = _thin("hinge", HingeParams, "The hinge GAN (Lim & Ye 2017; Miyato et al. 2018's loss) [5].", default_steps=50_000)
 
 
 @register_method("sngan")
-class SNGAN(HingeGAN):
+class SNGAN(CriticGAN):
     """SN-GAN (Miyato et al. 2018) [5]: hinge loss, spectral normalisation of every D layer."""
 
     Params = SNGANParams
+    default_steps = 50_000
     by_kind = {"vector": CriticGAN.by_kind["vector"], "image": {**CriticGAN.by_kind["image"], "latent_dim": 128}}
 
     def image_nets(self) -> dict[int, str]:
