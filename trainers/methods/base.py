@@ -145,8 +145,9 @@ class Method:
 
     @property
     def graph_safe(self) -> bool:
-        """Whether every step runs the same operations, so that a CUDA graph of one step replays any other
-        (:mod:`trainers.stepper`); False where Python state changes the step's work (WGAN's critic schedule)."""
+        """Whether every step draws the same inputs and runs the same operations, so that staged inputs and a CUDA
+        graph of one step serve any other (:mod:`trainers.stepper`); False where Python state changes the step's
+        work (WGAN's critic schedule), which then always runs eagerly."""
         return True
 
     def setup(self, generator: torch.Generator) -> None:
