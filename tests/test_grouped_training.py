@@ -31,6 +31,9 @@ TINY = {
     "ebgan": {"hidden": 32, "latent_dim": 8, "code_dim": 8, "batch_size": 32, "width": 4},
     "began": {"hidden": 32, "latent_dim": 8, "code_dim": 8, "batch_size": 32, "width": 4},
     "mmdgan": {"hidden": 32, "batch_size": 32, "width": 4, "critic_iters": 2, "warmup_critic_iters": 3, "warmup_g_iters": 3, "slow_every": 20},
+    # the critic family: 2 critic steps, so a D-only step and the G step both run; WGAN with its critic schedule
+    **{name: {"hidden": 16, "batch_size": 32, "n_critic": 2} for name in ("wgan-gp", "bwgan", "lsgan", "hinge", "sngan", "fgan")},
+    "wgan": {"hidden": 16, "batch_size": 32, "n_critic": 2, "n_critic_boost": 3, "boost_first": 2, "boost_every": 5},
 }
 VECTOR_METHODS = [name for name in METHODS.names() if "vector" in METHODS.get(name).data_kinds]
 CASES = [(name, {}) for name in VECTOR_METHODS] + [("gan", {"update": "sequential"}), ("veegan", {"reconstructor": False})]

@@ -169,6 +169,16 @@ def test_least_squares_optimal_discriminator_mao() -> None:
     torch.testing.assert_close(LOSSES.get("least-squares").g_term(v), torch.tensor([2.0, 0.5, 0.0, 2.0]))
 
 
+def test_least_squares_pearson_coding_optimal_discriminator_mao() -> None:
+    """Mao et al. 2017, Prop. 1 with eq. 8's coding a=-1, b=1: D* = (b p + a q)/(p + q) = (p - q)/(p + q); the minimum
+    is sum pq (b - a)^2 / (2 (p + q)) = 2 sum pq/(p+q); G's term (c = 0) is f^2 / 2."""
+    v_star, minimum = minimise_d_loss("least-squares-pearson")
+    np.testing.assert_allclose(v_star, (P - Q) / (P + Q), rtol=1e-6, atol=1e-9)
+    assert minimum == pytest.approx(2 * (P * Q / (P + Q)).sum(), rel=1e-10)
+    v = torch.tensor([-1.0, 0.0, 1.0, 3.0])
+    torch.testing.assert_close(LOSSES.get("least-squares-pearson").g_term(v), torch.tensor([0.5, 0.0, 0.5, 4.5]))
+
+
 def test_hinge_and_wasserstein_terms_on_known_logits() -> None:
     """Hinge (Lim & Ye 2017; Miyato et al. 2018) and WGAN (Arjovsky et al. 2017) terms, worked by hand."""
     real, fake = torch.tensor([-2.0, 0.5, 3.0]), torch.tensor([-3.0, -0.5, 2.0])
@@ -193,7 +203,7 @@ def test_hinge_optimal_discriminator_is_the_sign_of_p_minus_q() -> None:
 # --- every registered loss ----------------------------------------------------------------------------------------
 
 def test_registry_holds_the_issue_losses() -> None:
-    assert {"ns", "minimax", "wasserstein", "hinge", "least-squares", "kl", "reverse-kl", "js", "pearson",
+    assert {"ns", "minimax", "wasserstein", "hinge", "least-squares", "least-squares-pearson", "kl", "reverse-kl", "js", "pearson",
             "squared-hellinger"} <= set(LOSSES)
     assert all(LOSSES.get(name).name == name for name in LOSSES)
 

@@ -25,10 +25,14 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 ROOT = Path(__file__).resolve().parents[1]
 STEPS = 4
-TINY = {**VECTOR_TINY, "dcgan": {"width": 4, "batch_size": 8}}
+# Methods that take images as well get narrow image nets; WGAN without its critic schedule (see the test below).
+TINY = {**VECTOR_TINY, "dcgan": {"width": 4, "batch_size": 8},
+        **{name: {**VECTOR_TINY[name], "width": 4, "batch_size": 8} for name in VECTOR_TINY
+           if name in METHODS.names() and "image" in METHODS.get(name).data_kinds}}
+TINY["wgan"] = {**TINY["wgan"], "n_critic_boost": 0}
 DATASET_OF_KIND = {"vector": "ring8", "image": "stacked-mnist"}
 CASES = []
-for _name in (name for name in METHODS.names() if METHODS.get(name).fixed_draws):  # the others are never staged
+for _name in (name for name in METHODS.names() if METHODS.get(name).graph_safe is not False):  # MMD-GAN is never staged
     _params = METHODS.get(_name).Params
     _orders = ("simultaneous", "sequential") if "update" in _params.__dataclass_fields__ else (None,)
     for _kind in METHODS.get(_name).data_kinds:
@@ -74,6 +78,18 @@ def test_staged_step_equals_eager_step_bit_for_bit_on_cpu(method, dataset, param
     assert staged_stepper.inputs is not None and len(staged_stepper.inputs.draws) >= 2  # data and noise both staged
     for x, y in zip(state_of(eager), state_of(staged), strict=True):
         assert torch.equal(x, y)
+
+
+def test_a_method_whose_steps_differ_is_neither_staged_nor_captured(tmp_path, capsys):
+    """WGAN's critic schedule (main.py: 100 critic steps on some iterations, 5 on others) changes what a step draws
+    and runs, so staging (which repeats the first step's draws) and a CUDA graph are refused with a note."""
+    run = Run(TrainConfig("wgan", "ring8", params={**VECTOR_TINY["wgan"]}), tmp_path / "run")
+    assert not run.method.graph_safe
+    stepper = Stepper(run.method, staged=True)
+    assert not stepper.staged and not stepper.graph_wanted
+    assert "training eagerly" in capsys.readouterr().err
+    unscheduled = Run(TrainConfig("wgan", "ring8", params=TINY["wgan"]), tmp_path / "other")
+    assert unscheduled.method.graph_safe and Stepper(unscheduled.method, staged=True).staged
 
 
 def test_a_step_that_draws_differently_from_its_first_is_refused():

@@ -43,11 +43,17 @@ def metric_lines(run_dir):
 # variants that take another code path.
 DATASET_OF_KIND = {"vector": "ring8", "image": "stacked-mnist"}
 SMALL = {"image": {"width": 4, "batch_size": 16}}
-#: MMD-GAN's schedule (100 critic iterations for its first 25 G iterations) cut so that both of its branches run in
-#: the 20 steps within seconds.
-FAST = {"mmdgan": {"critic_iters": 1, "warmup_critic_iters": 2, "warmup_g_iters": 3}}
+# The critic family (trainers.methods.critic): narrow nets on vectors and, for WGAN, a critic schedule short enough
+# that its boosted iterations straddle the checkpoint at step 10 (the resume must restore the iteration count).
+CRITIC_FAMILY = ("wgan", "wgan-gp", "bwgan", "lsgan", "hinge", "sngan", "fgan")
+SMALL_OF_METHOD = {name: {"vector": {"hidden": 32, "batch_size": 64, "n_critic": 2}, "image": {"n_critic": 2}} for name in CRITIC_FAMILY}
+for kind in DATASET_OF_KIND:
+    SMALL_OF_METHOD["wgan"][kind].update(n_critic_boost=3, boost_first=2, boost_every=4)
+# MMD-GAN's schedule (100 critic iterations for its first 25 G iterations) cut so that both of its branches run in
+# the 20 steps within seconds.
+SMALL_OF_METHOD["mmdgan"] = {kind: {"critic_iters": 1, "warmup_critic_iters": 2, "warmup_g_iters": 3} for kind in DATASET_OF_KIND}
 CONTRACT_CASES = [
-    (name, DATASET_OF_KIND[kind], {**SMALL.get(kind, {}), **FAST.get(name, {})})
+    (name, DATASET_OF_KIND[kind], {**SMALL.get(kind, {}), **SMALL_OF_METHOD.get(name, {}).get(kind, {})})
     for name in METHODS.names()
     for kind in METHODS.get(name).data_kinds
 ]
@@ -246,6 +252,12 @@ def test_images_end_to_end_train_dcgan_on_stacked_mnist_then_score_the_generator
         (["gan", "--loss", "hinj"], "unknown loss 'hinj': did you mean 'hinge'?"),
         (["dcgan", "--dataset", "stacked-mnist", "--data-dir", "MNIST", "--latent-distribution", "cauchy"], "latent distribution 'cauchy' is unknown"),
         (["dcgan", "--dataset", "stacked-mnist", "--data-dir", "MNIST", "--loss", "hinj"], "unknown loss 'hinj'"),
+        (["wgan-gp", "--n-critic", "0"], "n_critic=0; D needs at least 1 step"),
+        (["wgan-gp", "--gp-weight", "-1"], "gp_weight=-1.0 must not be negative"),
+        (["fgan", "--divergence", "tv"], "divergence='tv' is not one of"),
+        (["wgan", "--optimizer", "sgd"], "use one of adam, rmsprop"),
+        (["bwgan", "--sobolev-s", "1"], "needs images"),
+        (["lsgan", "--loss", "least-square"], "unknown loss 'least-square'"),
     ],
 )
 def test_cli_bad_training_input_is_one_line_before_training(args, message, tmp_path, mnist_dir):

@@ -17,6 +17,7 @@ The losses (r, f: logits of real and generated samples; softplus(x) = log(1 + e^
                                                                                 Lipschitz constraint: penalties)
     hinge           relu(1 - r), relu(1 + f)       -f                           Lim & Ye 2017; Miyato et al. 2018
     least-squares   (r - 1)^2 / 2, f^2 / 2         (f - 1)^2 / 2                Mao et al. 2017 (a=0, b=1, c=1)
+    least-squares-pearson  (r - 1)^2 / 2, (f + 1)^2 / 2  f^2 / 2                Mao et al. 2017 (a=-1, b=1, c=0)
     kl, reverse-kl, js, pearson, squared-hellinger: -g_f(r), f*(g_f(f)) / G -g_f(f)   Nowozin et al. 2016 (below)
 
 **f-GAN** (Nowozin, Cseke & Tomioka 2016, "f-GAN: Training Generative Neural Samplers using Variational
@@ -122,9 +123,19 @@ _register("ns", _cross_entropy_d, lambda fake: binary_cross_entropy(fake, 1.0), 
 _register("minimax", _cross_entropy_d, lambda fake: -binary_cross_entropy(fake, 0.0), Labels(1.0, 0.0, 0.0, -1.0))
 _register("wasserstein", _critic_d, _negated)
 _register("hinge", lambda real, fake: (F.relu(1.0 - real), F.relu(1.0 + fake)), _negated)
-# Mao et al. 2017 eq. 2 with a = 0 (fake), b = 1 (real), c = 1 (G's target), including its 1/2 factors.
-_register("least-squares", lambda real, fake: (0.5 * (real - 1.0).square(), 0.5 * fake.square()),
-          lambda fake: 0.5 * (fake - 1.0).square())
+
+
+def _register_least_squares(name: str, a: float, b: float, c: float) -> None:
+    """Mao et al. 2017 eq. 2 with its 1/2 factors: D minimises (D(x) - b)^2 / 2 + (D(G(z)) - a)^2 / 2, G minimises
+    (D(G(z)) - c)^2 / 2 (a: the fake label, b: the real label, c: the value G wants D to believe)."""
+    _register(name, lambda real, fake: (0.5 * (real - b).square(), 0.5 * (fake - a).square()),
+              lambda fake: 0.5 * (fake - c).square())
+
+
+# The paper's two codings: eq. 9's 0-1 coding (its experiments), and eq. 8's, whose b - c = 1, b - a = 2 make G
+# minimise the Pearson chi^2 divergence of P + Q from 2Q (Sec. 3.2.1, Theorem 1).
+_register_least_squares("least-squares", a=0.0, b=1.0, c=1.0)
+_register_least_squares("least-squares-pearson", a=-1.0, b=1.0, c=0.0)
 
 # f-GAN: real term -g_f(v), fake term f*(g_f(v)), G term -g_f(v) (tables in the module docstring).
 _register("kl", lambda real, fake: (-real, torch.exp(fake - 1.0)), _negated)

@@ -22,6 +22,7 @@ the penalties differentiable with respect to D's parameters.
 """
 from __future__ import annotations
 
+import math
 from typing import Callable
 
 import torch
@@ -30,6 +31,8 @@ from torch import nn
 from gan_eval.errors import GanEvalError
 
 Critic = Callable[[torch.Tensor], torch.Tensor]
+#: A per-sample norm of flattened gradients ``[*batch, features] -> [*batch]``.
+GradientNorm = Callable[[torch.Tensor], torch.Tensor]
 
 
 def input_gradients(critic: Critic, x: torch.Tensor, batch_dims: int = 1) -> torch.Tensor:
@@ -43,22 +46,66 @@ def input_gradients(critic: Critic, x: torch.Tensor, batch_dims: int = 1) -> tor
     return grad.flatten(batch_dims)
 
 
-def gradient_penalty(critic: Critic, real: torch.Tensor, fake: torch.Tensor, generator: torch.Generator,
-                     batch_dims: int = 1) -> torch.Tensor:
+def gradient_penalty(critic: Critic, real: torch.Tensor, fake: torch.Tensor,
+                     weights: torch.Tensor | torch.Generator, batch_dims: int = 1,
+                     norm: GradientNorm | None = None, target: float | torch.Tensor = 1.0) -> torch.Tensor:
     """WGAN-GP's per-sample ``(||grad D(x_hat)||_2 - 1)^2`` (Gulrajani et al. 2017, Algorithm 1; weight lam = 10).
 
-    ``x_hat = eps * real + (1 - eps) * fake`` with one ``eps ~ U[0, 1]`` per sample, drawn from ``generator``
-    on its device (the CPU for the loop's noise generator) and moved to the data's, so a seed means the same
-    interpolates on any device. Both batches are detached: the penalty trains D only, as in the paper.
+    ``x_hat = eps * real + (1 - eps) * fake`` with one ``eps ~ U[0, 1]`` per sample: ``weights`` is either the
+    ``eps`` themselves (shape ``[*batch]``, drawn by the method from its noise generators, so grouped seeds and
+    staged inputs draw them like every other input) or a generator to draw them from on its device (the CPU for
+    the loop's noise generator), moved to the data's, so a seed means the same interpolates on any device. Both
+    batches are detached: the penalty trains D only, as in the paper.
+
+    ``norm`` (default the Euclidean norm over all features) and ``target`` generalise it to BW-GAN's
+    ``(||grad D(x_hat)||_{B*} / gamma - 1)^2`` (:func:`sobolev_dual_norm`; Adler & Lunz 2018, eq. 9): the term is
+    ``(norm / target - 1)^2``; ``target`` may be one value per grouped seed (shape ``[S]``).
     """
     if real.shape != fake.shape:
         raise ValueError(f"real {tuple(real.shape)} and fake {tuple(fake.shape)} batches differ in shape")
     shape = real.shape[:batch_dims] + (1,) * (real.ndim - batch_dims)
-    eps = torch.rand(shape, generator=generator, device=generator.device).to(real.device, real.dtype)
+    if isinstance(weights, torch.Generator):
+        weights = torch.rand(shape, generator=weights, device=weights.device)
+    eps = weights.to(real.device, real.dtype).reshape(shape)
     x_hat = eps * real.detach() + (1.0 - eps) * fake.detach()
+    grad = input_gradients(critic, x_hat, batch_dims)
     # vector_norm's backward is 0 (not NaN) where a gradient vanishes exactly, e.g. a saturated ReLU D.
-    norms = torch.linalg.vector_norm(input_gradients(critic, x_hat, batch_dims), dim=-1)
-    return (norms - 1.0).square()
+    norms = torch.linalg.vector_norm(grad, dim=-1) if norm is None else norm(grad)
+    if isinstance(target, torch.Tensor) and target.ndim:
+        target = target.reshape(target.shape + (1,) * (norms.ndim - target.ndim))
+    return (norms / target - 1.0).square()
+
+
+def sobolev_filter(x: torch.Tensor, s: float, c: float, spatial_dims: int = 2) -> torch.Tensor:
+    """``F^-1[(1 + c |xi|^2)^(s/2) F x]`` over the last ``spatial_dims`` axes (the images' H, W): the operator
+    whose L^p norm is the W^{s,p} Sobolev norm (Adler & Lunz 2018, Sec. 4.2). Frequencies as adler-j/bwgan
+    ``code/sobolev_utils.py`` ``sobolev_filter``: ``xi_k = min(k, n - k) / (n // 2)`` per axis, ``c`` "the scaling of
+    the coordinate system (1 / pixel size)" (their default 5); ``s = 0`` is the identity."""
+    if s == 0:
+        return x
+    dims = tuple(range(-spatial_dims, 0))
+    radius = torch.zeros((), dtype=x.dtype, device=x.device)
+    for dim in dims:
+        n = x.shape[dim]
+        k = torch.arange(n, device=x.device)
+        xi = (torch.minimum(k, n - k).to(x.dtype) / (n // 2)).square()
+        radius = radius.unsqueeze(-1) + xi
+    scale = (1.0 + c * radius) ** (s / 2.0)
+    return torch.fft.ifftn(scale * torch.fft.fftn(x, dim=dims), dim=dims).real
+
+
+def dual_exponent(p: float) -> float:
+    """``q`` with ``1/p + 1/q = 1`` (``inf`` for ``p = 1``), as adler-j/bwgan's ``DUAL_EXPONENT``."""
+    return math.inf if p == 1 else 1.0 / (1.0 - 1.0 / p)
+
+
+def sobolev_norm(x: torch.Tensor, s: float, p: float, c: float, shape: tuple[int, ...], batch_dims: int) -> torch.Tensor:
+    """Per-sample ``||x||_{W^{s,p}} = ||sobolev_filter(x, s)||_p`` of flattened samples ``[*batch, features]`` whose
+    unflattened sample shape is ``shape``; ``s`` needs images (``shape`` (C, H, W)), vectors take ``s = 0`` (the
+    space is then l^p itself). The dual norm of W^{s,p} is the W^{-s,q} norm (Adler & Lunz 2018, Sec. 4.2)."""
+    if s != 0:
+        x = sobolev_filter(x.unflatten(-1, shape), s, c).flatten(batch_dims)
+    return torch.linalg.vector_norm(x, ord=p, dim=-1)
 
 
 def r1_penalty(critic: Critic, real: torch.Tensor, batch_dims: int = 1) -> torch.Tensor:

@@ -125,12 +125,13 @@ class Stepper:
         cuda = self.device.type == "cuda"
         if graph and not cuda:
             note(f"cuda_graph: {self.device} has no CUDA graphs; training eagerly")
-        self.graph_wanted = bool(cuda if graph is None else graph) and cuda
-        if self.graph_wanted and not method.fixed_draws:
-            if graph:
-                note(f"cuda_graph: {type(method).__name__}'s steps draw a varying number of inputs; training eagerly")
-            self.graph_wanted = False
-        self.staged = (bool(cuda if staged is None else staged) or self.graph_wanted) and method.fixed_draws
+        # Staging repeats the first step's draws and a graph its operations: neither fits a method whose steps differ.
+        uniform = method.graph_safe
+        if not uniform and (graph or staged):
+            note(f"{type(method).__name__}'s steps differ from one another (Method.graph_safe): no staged inputs or "
+                 "CUDA graph; training eagerly")
+        self.graph_wanted = bool(cuda if graph is None else graph) and cuda and uniform
+        self.staged = (bool(cuda if staged is None else staged) or self.graph_wanted) and uniform
         self.tf32 = tf32
         self.inputs: StagedInputs | None = None
         self.graph: torch.cuda.CUDAGraph | None = None

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from trainers.methods.base import Method, adam
-from trainers.methods.dcgan import image_net_name, image_output
+from trainers.methods.dcgan import generator_output, image_net
 from trainers.nets import build_nets, init_xavier, mlp
 from trainers.nets.autoencoder import image_autoencoder, vector_autoencoder
 
@@ -55,8 +55,8 @@ class AutoencoderCriticMethod(Method):
             self.nets["G"] = init_xavier(mlp([p.latent_dim, *[p.hidden] * p.layers, self.data_dim], "relu"), generator)
             self.nets["D"] = vector_autoencoder(self.data_dim, p.code_dim, p.hidden, p.layers, generator)
         else:
-            net = image_net_name(p.net, self.data.shape, type(self).__name__.lower())
-            options = {"output": image_output(p.output, self.data.value_range)}
+            net = image_net(p.net, self.data.shape, type(self).__name__.lower())
+            options = {"output": generator_output(p.output, self.data)}
             if p.width is not None:  # None: the pair's own width (carpedm20: 64)
                 options["width"] = p.width
             self.nets["G"] = build_nets(net, p.latent_dim, self.data.shape, generator, **options)[0]

@@ -101,9 +101,6 @@ class Method:
     data_kinds: ClassVar[tuple[str, ...]] = ("vector",)
     #: True when the nets are stacked over grouped seeds (:mod:`trainers.grouped`): tensors carry a leading [S].
     grouped: bool = False
-    #: False where the number of a step's random draws changes from step to step (MMD-GAN's critic schedule):
-    #: :class:`trainers.stepper.Stepper` then neither stages its inputs nor captures it as a CUDA graph.
-    fixed_draws: ClassVar[bool] = True
     #: Where the step's random inputs come from: None draws each one when asked; :class:`trainers.stepper.Stepper`
     #: sets its staged inputs (drawn beforehand from the same generators in the same order, on the device).
     inputs: Any = None
@@ -141,6 +138,17 @@ class Method:
     def randn(self, n: int, dim: int, generator: Noise) -> torch.Tensor:
         """``n`` x ``dim`` standard normals from the CPU ``generator`` (grouped: per seed), on the device."""
         return self._draw(lambda g: torch.randn(n, dim, generator=g), generator)
+
+    def uniform(self, n: int, generator: Noise) -> torch.Tensor:
+        """``n`` draws of U[0, 1) from the CPU ``generator`` (grouped: ``[S, n]``, per seed), on the device."""
+        return self._draw(lambda g: torch.rand(n, generator=g), generator)
+
+    @property
+    def graph_safe(self) -> bool:
+        """Whether every step draws the same inputs and runs the same operations, so that staged inputs and a CUDA
+        graph of one step serve any other (:mod:`trainers.stepper`); False where Python state changes the step's
+        work (WGAN's critic schedule), which then always runs eagerly."""
+        return True
 
     def setup(self, generator: torch.Generator) -> None:
         """Build the networks from the init ``generator`` and create the optimizers (``self.opt``)."""
@@ -258,6 +266,8 @@ def make_params(method: str, overrides: Mapping[str, Any] | None = None) -> Any:
         raise GanEvalError(f"method {method}: update={params.update!r}; use one of {', '.join(UPDATES)}")
     for f in dataclasses.fields(cls):
         value = getattr(params, f.name)
+        if f.metadata.get("signed"):  # a field whose negative values mean something (BW-GAN's Sobolev order)
+            continue
         if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
             raise GanEvalError(f"method {method}: {f.name}={value} must not be negative")
     return params

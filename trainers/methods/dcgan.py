@@ -18,31 +18,30 @@ from dataclasses import dataclass
 import torch
 
 from gan_eval.io.latent import LatentSpec
-from trainers.methods.base import RealBatch, descend, register_method
+from gan_eval.errors import GanEvalError
+from trainers.methods.base import DataShape, RealBatch, descend, register_method
 from trainers.methods.gan import GAN
 from trainers.nets import build_nets
 
 AUTO_NETS = {28: "dcgan28x3", 32: "dcgan32", 64: "dcgan64"}
 
 
-def image_net_name(net: str, shape: tuple[int, ...], method: str) -> str:
-    """``net``, or for ``auto`` the DCGAN pair of the images' size (:data:`AUTO_NETS`)."""
-    size = shape[-1]
+def image_net(net: str, shape: tuple[int, ...], method: str, auto: dict[int, str] = AUTO_NETS) -> str:
+    """The net pair ``net`` names, or for ``auto`` the one ``auto`` gives the images' size (a one-line error if none)."""
     if net != "auto":
         return net
-    if size not in AUTO_NETS:
-        from gan_eval.errors import GanEvalError
+    size = shape[-1]
+    if size not in auto:
+        raise GanEvalError(f"method {method}: no default net for {size} x {size} images; name one with --net ({', '.join(auto.values())})")
+    return auto[size]
 
-        raise GanEvalError(f"method {method}: no default net for {size} x {size} images; name one with --net ({', '.join(AUTO_NETS.values())})")
-    return AUTO_NETS[size]
 
-
-def image_output(output: str, value_range: tuple[float, float] | None) -> str:
-    """G's output activation: ``output``, or for ``auto`` the data's range (sigmoid for [0, 1], else tanh).
-    PacGAN's fork kept tanh on [0, 1] data, which we do not copy."""
+def generator_output(output: str, data: DataShape) -> str:
+    """G's output activation: ``auto`` follows the data's range (sigmoid for [0, 1], else tanh; the PacGAN fork kept
+    tanh on its [0, 1] Stacked MNIST, which we do not copy); any other value is passed to the net as given."""
     if output != "auto":
         return output
-    return "sigmoid" if value_range == (0.0, 1.0) else "tanh"
+    return "sigmoid" if data.value_range == (0.0, 1.0) else "tanh"
 
 
 @dataclass
@@ -78,14 +77,12 @@ class DCGAN(GAN):
     def latent_spec(self) -> LatentSpec:
         return LatentSpec(int(self.params.latent_dim), self.params.latent_distribution)
 
-    def net_name(self) -> str:
-        return image_net_name(self.params.net, self.data.shape, "dcgan")
-
     def build(self, generator: torch.Generator) -> torch.nn.ModuleDict:
         p = self.params
-        output = image_output(p.output, self.data.value_range)
         options = {} if p.width is None else {"width": p.width}  # None: the net's own width (carpedm20: 64)
-        G, D = build_nets(self.net_name(), p.latent_dim, self.data.shape, generator, pack=p.pack, spectral_norm=p.spectral_norm, output=output, **options)
+        net = image_net(p.net, self.data.shape, "dcgan")
+        G, D = build_nets(net, p.latent_dim, self.data.shape, generator, pack=p.pack, spectral_norm=p.spectral_norm,
+                          output=generator_output(p.output, self.data), **options)
         self.nets["G"], self.nets["D"] = G, D
         return self.nets.to(self.device)
 

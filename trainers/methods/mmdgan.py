@@ -91,7 +91,7 @@ def one_sided(difference: torch.Tensor) -> torch.Tensor:
 class MMDGAN(AutoencoderCriticMethod):
     Params = MMDGANParams
     default_steps = 50 * 70_000 // 64
-    fixed_draws = False  # 100 critic iterations' batches at some steps, 5 at others
+    graph_safe = False  # 100 critic iterations' batches at some steps, 5 at others (see Method.graph_safe)
 
     def setup(self, generator: torch.Generator) -> None:
         super().setup(generator)

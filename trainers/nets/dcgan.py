@@ -30,8 +30,10 @@ TF_BN = {"eps": 1e-5, "momentum": 0.1}  # tf.contrib.layers.batch_norm(decay=0.9
 
 
 def carpedm20_dcgan(latent_dim: int, shape: tuple[int, int, int], d_channels: int,
-                    output: str, *, width: int = GF_DIM) -> tuple[Generator, Discriminator]:
-    """``width``: carpedm20's ``gf_dim = df_dim`` (64); smaller widths make the same net cheaper (tests)."""
+                    output: str, *, width: int = GF_DIM, d_batchnorm: bool = True) -> tuple[Generator, Discriminator]:
+    """``width``: carpedm20's ``gf_dim = df_dim`` (64); smaller widths make the same net cheaper (tests).
+    ``d_batchnorm=False`` drops D's BatchNorm, as the WGAN-GP and SN-GAN critics do (a gradient penalty is per
+    sample, which a D that normalises over the batch is not: Gulrajani et al. 2017, Sec. 4)."""
     if isinstance(width, bool) or not isinstance(width, int) or width < 1:
         from gan_eval.errors import GanEvalError
 
@@ -54,7 +56,8 @@ def carpedm20_dcgan(latent_dim: int, shape: tuple[int, int, int], d_channels: in
     d_widths = [width, width * 2, width * 4, width * 8]
     d_layers: list[nn.Module] = [SameConv2d(d_channels, d_widths[0], KERNEL, 2), nn.LeakyReLU(0.2)]
     for c_in, c_out in zip(d_widths, d_widths[1:]):
-        d_layers += [SameConv2d(c_in, c_out, KERNEL, 2), nn.BatchNorm2d(c_out, **TF_BN), nn.LeakyReLU(0.2)]
+        norm = [nn.BatchNorm2d(c_out, **TF_BN)] if d_batchnorm else []
+        d_layers += [SameConv2d(c_in, c_out, KERNEL, 2), *norm, nn.LeakyReLU(0.2)]
     d_layers.append(nn.Flatten())
 
     D = Discriminator(nn.Sequential(*d_layers), d_widths[-1] * sizes[4] ** 2)

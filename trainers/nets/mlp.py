@@ -88,3 +88,20 @@ def init_xavier(module: nn.Module, generator: torch.Generator) -> nn.Module:
             if layer.bias is not None:
                 layer.bias.zero_()
     return module
+
+
+@torch.no_grad()
+def init_he_glorot(module: nn.Module, generator: torch.Generator) -> nn.Module:
+    """tflib's ``Linear`` as the WGAN-GP toy code calls it (igul222/improved_wgan_training ``gan_toy.py``
+    ``ReLULayer``: ``initialization='he'``; the output layer's default, ``'glorot'``): hidden weights uniform with
+    standard deviation sqrt(2 / fan_in) (He), the last Linear's uniform with sqrt(2 / (fan_in + fan_out))
+    (Glorot), biases 0."""
+    layers = [layer for layer in module.modules() if isinstance(layer, nn.Linear)]
+    for i, layer in enumerate(layers):
+        if i == len(layers) - 1:
+            nn.init.xavier_uniform_(layer.weight, generator=generator)
+        else:
+            nn.init.kaiming_uniform_(layer.weight, nonlinearity="relu", generator=generator)
+        if layer.bias is not None:
+            layer.bias.zero_()
+    return module

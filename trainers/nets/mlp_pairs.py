@@ -1,13 +1,14 @@
 """The 2-D papers' G/D pairs for vectors, as registry entries (``maxout``: the PacGAN / ALI baseline; ``tanh-mlp``: the
-unrolled-GAN notebook's), built from :mod:`trainers.nets.mlp` and initialised from the generator alone, G first."""
+unrolled-GAN notebook's; ``relu-mlp``: the WGAN-GP toy code's), built from :mod:`trainers.nets.mlp` and initialised from the generator alone, G first."""
 from __future__ import annotations
 
 import torch
 from torch import nn
 
 from gan_eval.errors import GanEvalError
-from trainers.nets.mlp import init_normal, init_orthogonal, maxout_mlp, mlp
+from trainers.nets.mlp import init_he_glorot, init_normal, init_orthogonal, maxout_mlp, mlp
 from trainers.nets.registry import NETS
+from trainers.nets.spectral import spectral_norm_all
 
 
 class FeatureSequential(nn.Sequential):
@@ -46,6 +47,17 @@ def tanh_mlp_pair(latent_dim: int, shape: tuple[int, ...], generator: torch.Gene
     return init_orthogonal(G, init_gain, generator), init_orthogonal(D, init_gain, generator)
 
 
+def relu_mlp_pair(latent_dim: int, shape: tuple[int, ...], generator: torch.Generator, *, hidden: int = 512, layers: int = 3,
+                  spectral_norm: bool = False) -> tuple[nn.Module, nn.Module]:
+    """WGAN-GP toy code (igul222/improved_wgan_training ``gan_toy.py``, ``Generator`` / ``Discriminator``, ``DIM = 512``):
+    G and D ``layers`` x ``hidden`` ReLU units, no normalisation, He-uniform hidden and Glorot-uniform output weights
+    (:func:`~trainers.nets.mlp.init_he_glorot`); ``spectral_norm`` normalises every layer of D (SN-GAN on vectors)."""
+    width = vector_width("relu-mlp", shape)
+    G = init_he_glorot(mlp([latent_dim, *[hidden] * layers, width], "relu"), generator)
+    D = init_he_glorot(FeatureSequential(*mlp([width, *[hidden] * layers, 1], "relu")), generator)
+    return G, spectral_norm_all(D, generator) if spectral_norm else D
+
+
 def baseline_generator(latent_dim: int, data_dim: int, hidden: int, layers: int) -> nn.Sequential:
     """The PacGAN / ALI generator: ``layers`` x [Linear (no bias), BN, ReLU] then linear."""
     return mlp([latent_dim, *[hidden] * layers, data_dim], "relu", batchnorm=True, hidden_bias=False)
@@ -53,3 +65,4 @@ def baseline_generator(latent_dim: int, data_dim: int, hidden: int, layers: int)
 
 NETS.add("maxout", maxout_pair)
 NETS.add("tanh-mlp", tanh_mlp_pair)
+NETS.add("relu-mlp", relu_mlp_pair)

@@ -1,0 +1,273 @@
+"""The GAN objective family (trainers/methods/critic.py), proven without training: each method's losses on fixed
+inputs against the paper's formula written out here, f-GAN's bound and Fenchel's inequality, the penalties' closed
+forms, spectral normalisation against LAPACK's largest singular value, clipping and critic-step counts."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from trainers.losses import LOSSES
+from trainers.methods import METHODS
+from trainers.methods.base import DataShape, make_params
+from trainers.methods.critic import F_DIVERGENCES, CriticGAN
+from trainers.nets.spectral import SpectralNorm
+from trainers.penalties import dual_exponent, gradient_penalty, sobolev_filter
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+FAMILY = ("wgan", "wgan-gp", "bwgan", "lsgan", "hinge", "sngan", "fgan")
+VECTORS = DataShape((2,), "vector")
+IMAGES = DataShape((3, 28, 28), "image", (0.0, 1.0))
+
+
+def built(name: str, data: DataShape = VECTORS, seed: int = 0, **params: object) -> CriticGAN:
+    small = {"hidden": 16, "batch_size": 8} if data.kind == "vector" else {"width": 2, "batch_size": 4}
+    method = METHODS.get(name)(make_params(name, {**small, **params}), data, torch.device("cpu"))
+    method.setup(torch.Generator().manual_seed(seed))
+    return method
+
+
+def fixed_logits() -> tuple[torch.Tensor, torch.Tensor]:
+    return torch.tensor([[-2.0], [0.5], [3.0]]), torch.tensor([[-3.0], [-0.5], [2.0]])
+
+
+def test_the_family_is_registered_on_vectors_and_images():
+    assert set(FAMILY) <= set(METHODS.names())
+    assert all(METHODS.get(name).data_kinds == ("vector", "image") for name in FAMILY)
+
+
+# --- each loss on fixed inputs equals its paper's formula -------------------------------------------------------
+
+def sigmoid(v: torch.Tensor) -> torch.Tensor:
+    return 1 / (1 + torch.exp(-v))
+
+
+# (D loss, G loss) of the mean logits r, f, written from each paper (D minimises, G minimises).
+FORMULAS = {
+    # Arjovsky et al. 2017 eq. 3 / Algorithm 1: D maximises E[D(x)] - E[D(G(z))], G maximises E[D(G(z))].
+    "wgan": (lambda r, f: -r.mean() + f.mean(), lambda f: -f.mean()),
+    # Lim & Ye 2017 / Miyato et al. 2018 eq. 16-17: E[max(0, 1 - D(x))] + E[max(0, 1 + D(G(z)))], G: -E[D(G(z))].
+    "hinge": (lambda r, f: torch.clamp(1 - r, min=0).mean() + torch.clamp(1 + f, min=0).mean(), lambda f: -f.mean()),
+    # Mao et al. 2017 eq. 9 (a, b, c) = (0, 1, 1) and eq. 8 (a, b, c) = (-1, 1, 0), with the paper's 1/2.
+    "least-squares": (lambda r, f: 0.5 * ((r - 1) ** 2).mean() + 0.5 * (f ** 2).mean(), lambda f: 0.5 * ((f - 1) ** 2).mean()),
+    "least-squares-pearson": (lambda r, f: 0.5 * ((r - 1) ** 2).mean() + 0.5 * ((f + 1) ** 2).mean(),
+                              lambda f: 0.5 * (f ** 2).mean()),
+    # Nowozin et al. 2016 eq. 6 with Table 2's g_f and f*; G: Sec. 3.2's -E[g_f(v)].
+    "kl": (lambda r, f: -r.mean() + torch.exp(f - 1).mean(), lambda f: -f.mean()),
+    "reverse-kl": (lambda r, f: torch.exp(-r).mean() + (-1 - torch.log(torch.exp(-f))).mean(), lambda f: torch.exp(-f).mean()),
+    "js": (lambda r, f: -(math.log(2) - torch.log(1 + torch.exp(-r))).mean()
+           - torch.log(2 - torch.exp(math.log(2) - torch.log(1 + torch.exp(-f)))).mean(),
+           lambda f: -(math.log(2) - torch.log(1 + torch.exp(-f))).mean()),
+    "pearson": (lambda r, f: -r.mean() + (f ** 2 / 4 + f).mean(), lambda f: -f.mean()),
+    "squared-hellinger": (lambda r, f: -(1 - torch.exp(-r)).mean() + ((1 - torch.exp(-f)) / torch.exp(-f)).mean(),
+                          lambda f: -(1 - torch.exp(-f)).mean()),
+}
+LOSS_CASES = [("wgan", {}, "wgan"), ("hinge", {}, "hinge"), ("sngan", {}, "hinge"), ("lsgan", {}, "least-squares"),
+              ("lsgan", {"loss": "least-squares-pearson"}, "least-squares-pearson"),
+              *[("fgan", {"divergence": d}, d) for d in F_DIVERGENCES]]
+
+
+@pytest.mark.parametrize("name, params, formula", LOSS_CASES, ids=[f"{n}-{f}" for n, _, f in LOSS_CASES])
+def test_method_losses_on_fixed_logits_equal_the_papers_formulas(name, params, formula):
+    method = built(name, **params)
+    real, fake = fixed_logits()
+    d_formula, g_formula = FORMULAS[formula]
+    x = torch.zeros(3, 2)
+    torch.testing.assert_close(method.d_loss(x, x, real, fake, torch.Generator()), d_formula(real, fake))
+    torch.testing.assert_close(method.g_loss(fake), g_formula(fake))
+
+
+def test_dcgan_is_the_non_saturating_gan():
+    """Radford et al.'s DCGAN trains Goodfellow's non-saturating game: D's cross-entropy, G minimising -log D(G(z))."""
+    method = METHODS.get("dcgan")(make_params("dcgan", {"width": 2}), IMAGES, torch.device("cpu"))
+    real, fake = fixed_logits()
+    d = -(torch.log(sigmoid(real)).mean() + torch.log(1 - sigmoid(fake)).mean())
+    torch.testing.assert_close(method.d_loss(real, fake), d)
+    torch.testing.assert_close(method.g_loss(fake), -torch.log(sigmoid(fake)).mean())
+
+
+# --- f-GAN -------------------------------------------------------------------------------------------------------
+
+# Nowozin et al. 2016 Table 1: the generator f of each divergence, and f'(1) (the optimal critic where P = Q).
+F_OF = {
+    "kl": (lambda u: u * np.log(u), 1.0),
+    "reverse-kl": (lambda u: -np.log(u), -1.0),
+    "js": (lambda u: -(u + 1) * np.log((1 + u) / 2) + u * np.log(u), 0.0),
+    "pearson": (lambda u: (u - 1) ** 2, 0.0),
+    "squared-hellinger": (lambda u: (np.sqrt(u) - 1) ** 2, 0.0),
+}
+
+
+@pytest.mark.parametrize("divergence", F_DIVERGENCES)
+def test_f_gan_estimate_between_identical_batches_is_zero_at_the_optimal_critic(divergence):
+    """D_f(P || P) = 0: the estimate E_P[T] - E_P[f*(T)] = -(D loss) is 0 at T = f'(1) (a constant critic, its logit
+    found by inverting g_f numerically), and <= 0 for every other constant critic (the bound of eq. 4)."""
+    method = built("fgan", divergence=divergence)
+    _, t_optimal = F_OF[divergence]
+    grid = torch.linspace(-3, 3, 6001, dtype=torch.float64)  # constant critics' logits v; T = g_f(v)
+    real_term, fake_term = LOSSES.get(divergence).d_terms(grid, grid)
+    assert float((-(real_term + fake_term)).max()) <= 1e-12
+    v_star = grid[torch.argmin((-real_term - t_optimal).abs())]  # g_f(v*) = f'(1)
+    assert float(-LOSSES.get(divergence).d_terms(v_star, v_star)[0]) == pytest.approx(t_optimal, abs=2e-3)
+    batch = torch.randn(16, 2, dtype=torch.float64)
+    critic = torch.full((16, 1), float(v_star), dtype=torch.float64)
+    assert float(-method.d_loss(batch, batch, critic, critic, None)) == pytest.approx(0.0, abs=1e-5)
+
+
+@pytest.mark.parametrize("divergence", F_DIVERGENCES)
+def test_f_gan_conjugates_satisfy_fenchels_inequality_on_a_grid(divergence):
+    """f*(t) >= t u - f(u) for every u > 0 and every t = g_f(v) the critic can output (Fenchel-Young), with equality
+    where t = f'(u): the registered fake term is f*(g_f(v)) and minus the real term is g_f(v)."""
+    f, _ = F_OF[divergence]
+    v = torch.linspace(-4, 4, 161, dtype=torch.float64)
+    real_term, conjugate = LOSSES.get(divergence).d_terms(v, v)
+    t = -real_term.numpy()[:, None]
+    u = np.geomspace(1e-3, 1e3, 601)[None, :]
+    gap = conjugate.numpy()[:, None] - (t * u - f(u))
+    assert gap.min() >= -1e-9
+    # equality is approached: for each t the best u on the grid leaves a small gap
+    assert np.median(gap.min(1)) < 1e-2
+
+
+# --- penalties ---------------------------------------------------------------------------------------------------
+
+def linear_d(weight: torch.Tensor) -> nn.Linear:
+    layer = nn.Linear(weight.numel(), 1, dtype=weight.dtype)
+    with torch.no_grad():
+        layer.weight.copy_(weight[None])
+        layer.bias.zero_()
+    return layer
+
+
+@pytest.mark.parametrize("norm, expected", [(1.0, 0.0), (2.0, 1.0)])
+def test_wgan_gp_penalty_of_a_linear_critic_is_lambda_times_norm_minus_one_squared(norm, expected):
+    """Gulrajani et al. Algorithm 1: D(x) = w'x has gradient w everywhere, so the penalty is lam (||w|| - 1)^2
+    whatever the interpolates: 0 for a unit-norm w, lam for ||w|| = 2 (lam = 0.1 on vectors, 10 on images)."""
+    gen = torch.Generator().manual_seed(0)
+    for data, lam in ((VECTORS, 0.1), (DataShape((5,), "vector"), 0.1)):
+        method = built("wgan-gp", data)
+        w = torch.randn(data.shape[0], generator=gen, dtype=torch.float64)
+        method.nets["D"] = linear_d(norm * w / w.norm())
+        x, fake = torch.randn(8, data.shape[0], dtype=torch.float64), torch.randn(8, data.shape[0], dtype=torch.float64)
+        real_logits, fake_logits = method.nets["D"](x), method.nets["D"](fake)
+        plain = -real_logits.mean() + fake_logits.mean()
+        total = method.d_loss(x, fake, real_logits, fake_logits, torch.Generator().manual_seed(1))
+        assert float((total - plain).detach()) == pytest.approx(lam * expected, abs=1e-12)
+    image_method = built("wgan-gp", IMAGES)
+    assert image_method.setting("gp_weight") == 10.0
+
+
+def test_bwgan_dual_norm_penalty_of_a_linear_critic_on_vectors():
+    """Adler & Lunz on vectors (s = 0): the penalty is (||w||_q / gamma - 1)^2 with q = p / (p - 1) and
+    gamma = E||x||_q over the real batch, lambda = E||x||_p: here p = 1.5, q = 3, written with numpy."""
+    method = built("bwgan", DataShape((4,), "vector"), sobolev_p=1.5)
+    gen = torch.Generator().manual_seed(2)
+    w = torch.randn(4, generator=gen, dtype=torch.float64)
+    method.nets["D"] = linear_d(w)
+    x, fake = torch.randn(8, 4, generator=gen, dtype=torch.float64), torch.randn(8, 4, generator=gen, dtype=torch.float64)
+    real_logits, fake_logits = method.nets["D"](x), method.nets["D"](fake)
+    loss = method.d_loss(x, fake, real_logits, fake_logits, torch.Generator())
+    xs, wn = x.numpy(), w.numpy()
+    q = 3.0
+    assert dual_exponent(1.5) == pytest.approx(q)
+    gamma = np.mean(np.sum(np.abs(xs) ** q, 1) ** (1 / q))
+    lam = np.mean(np.sum(np.abs(xs) ** 1.5, 1) ** (1 / 1.5))
+    wasserstein = (fake_logits.mean() - real_logits.mean()).item() / gamma
+    penalty = (np.sum(np.abs(wn) ** q) ** (1 / q) / gamma - 1) ** 2
+    drift = 1e-5 * np.mean(real_logits.detach().numpy() ** 2)
+    assert float(loss.detach()) == pytest.approx(wasserstein + lam * penalty + drift, rel=1e-10)
+    assert float(method.g_loss(fake_logits)) == pytest.approx(-fake_logits.mean().item() / gamma, rel=1e-12)
+
+
+def test_sobolev_filter_scales_each_fourier_mode_by_its_weight():
+    """adler-j/bwgan sobolev_filter: a cosine of frequency (kx, ky) on an n x n grid is multiplied by
+    (1 + c (xi_x^2 + xi_y^2))^(s/2), xi = k / (n / 2); s = 0 is the identity."""
+    n, c, s = 8, 5.0, 1.5
+    grid = torch.arange(n, dtype=torch.float64)
+    for kx, ky in ((0, 0), (1, 2), (3, 1), (4, 4)):
+        wave = torch.cos(2 * math.pi * (kx * grid[None, :] + ky * grid[:, None]) / n)[None, None]
+        weight = (1 + c * ((kx / (n // 2)) ** 2 + (ky / (n // 2)) ** 2)) ** (s / 2)
+        torch.testing.assert_close(sobolev_filter(wave, s, c), weight * wave)
+    torch.testing.assert_close(sobolev_filter(wave, 0.0, c), wave)
+
+
+def test_bwgan_refuses_a_sobolev_order_on_vectors():
+    from gan_eval.errors import GanEvalError
+
+    with pytest.raises(GanEvalError, match="needs images"):
+        built("bwgan", sobolev_s=1.0)
+    built("bwgan", IMAGES, sobolev_s=1.0)  # images take it, negative orders too (W^{-1,p})
+    assert built("bwgan", IMAGES, sobolev_s=-1.0).params.sobolev_s == -1.0
+
+
+# --- spectral normalisation, clipping, critic steps ---------------------------------------------------------------
+
+@pytest.mark.parametrize("data", [VECTORS, IMAGES], ids=["vectors", "images"])
+def test_sngan_sigma_estimates_are_within_1e3_of_the_largest_singular_value(data):
+    """Miyato et al. 2018 Algorithm 1: after D's power iterations (15 at build, one per training forward), each
+    layer's sigma = u' W v is within 1e-3 (relative) of torch.linalg.matrix_norm(W, 2) (LAPACK's SVD)."""
+    method = built("sngan", data, seed=3)
+    D = method.nets["D"]
+    x = torch.randn(4, *data.shape, generator=torch.Generator().manual_seed(4))
+    with torch.no_grad():
+        for _ in range(30):
+            D(x)
+    norms = [m for m in D.modules() if isinstance(m, SpectralNorm)]
+    assert len(norms) == len([m for m in D.modules() if isinstance(m, (nn.Linear, nn.Conv2d))])
+    for layer in (m for m in D.modules() if isinstance(m, (nn.Linear, nn.Conv2d))):
+        weight = layer.parametrizations.weight.original.detach()
+        sn = layer.parametrizations.weight[0]
+        matrix = sn._matrix(weight)
+        sigma = float(torch.dot(sn._u, matrix @ sn._v))
+        assert sigma == pytest.approx(float(torch.linalg.matrix_norm(matrix, 2)), rel=1e-3)
+
+
+@pytest.mark.parametrize("data", [VECTORS, IMAGES], ids=["vectors", "images"])
+def test_wgan_weight_clipping_keeps_every_d_parameter_in_the_box_after_a_step(data):
+    method = built("wgan", data, n_critic_boost=0, lr=0.05)  # a large step, so unclipped weights would leave the box
+    c = method.params.clip
+    assert max(float(p.abs().max()) for p in method.nets["D"].parameters()) > c  # the init is outside the box
+    gen = torch.Generator().manual_seed(5)
+    method.train_step(lambda n: torch.rand(n, *data.shape, generator=gen), torch.Generator().manual_seed(6))
+    for p in method.nets["D"].parameters():
+        assert float(p.abs().max()) <= c
+
+
+def count_steps(method: CriticGAN) -> dict[str, int]:
+    counts = {"D": 0, "G": 0}
+    for name, opt in method.opt.items():
+        step = opt.step
+
+        def counted(*args, _name=name, _step=step, **kwargs):
+            counts[_name] += 1
+            return _step(*args, **kwargs)
+
+        opt.step = counted
+    return counts
+
+
+@pytest.mark.parametrize("name, params, expected", [
+    ("wgan-gp", {}, [5, 5, 5]),
+    ("sngan", {"n_critic": 3}, [3, 3, 3]),
+    ("lsgan", {}, [1, 1, 1]),
+    ("fgan", {}, [1, 1, 1]),
+    ("fgan", {"n_critic": 2}, [2, 2, 2]),
+    ("wgan-gp", {"n_critic": 2, "update": "simultaneous"}, [2, 2, 2]),
+    # main.py's schedule: Diters = 100 while gen_iterations < 25 or gen_iterations % 500 == 0; here 7, 2, 4
+    ("wgan", {"n_critic_boost": 7, "boost_first": 2, "boost_every": 4}, [7, 7, 5, 5, 7, 5, 5, 5, 7]),
+])
+def test_n_critic_counts_d_optimizer_steps_per_g_step(name, params, expected):
+    method = built(name, **params)
+    counts = count_steps(method)
+    gen = torch.Generator().manual_seed(7)
+    seen = []
+    for _ in expected:
+        before = dict(counts)
+        method.train_step(lambda n: torch.randn(n, 2, generator=gen), torch.Generator().manual_seed(8))
+        assert counts["G"] - before["G"] == 1
+        seen.append(counts["D"] - before["D"])
+    assert seen == expected

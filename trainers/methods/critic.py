@@ -1,0 +1,401 @@
+"""The GAN objectives that are compositions of the engine's parts: nets + loss + D constraint + optimizer +
+critic steps per G step, as one method class (:class:`CriticGAN`) and thin registered names.
+
+Each iteration takes ``n_critic`` D steps (each on a fresh real batch and fresh noise; after each, D's weights
+are clipped where ``clip > 0``), then one G step on fresh noise (``update=sequential``: the order of
+igul222/improved_wgan_training ``gan_toy.py``'s training loop, whose iteration 0 skips the G step, so its
+sequence is D x n, G, D x n, G, ...). ``update=simultaneous`` takes the last D step and the G step from one
+forward pass (f-GAN's single-step gradient method, Nowozin et al. 2016, Algorithm 1).
+
+Defaults, per registered name (vectors / images where they differ; "ref." is the reference code read)::
+
+    name     loss             D constraint                 n_critic  optimizer, lr, betas       ref.
+    wgan     wasserstein      weight clipping c = 0.01     5 (100)   RMSprop 5e-5               [1]
+    wgan-gp  wasserstein      gradient penalty 0.1 / 10    5         Adam 1e-4 (0.5, 0.9)       [2]
+    bwgan    wasserstein / g  GP in the dual Sobolev norm  5         Adam 2e-4 (0, 0.9)         [3]
+    lsgan    least-squares    -                            1         Adam 2e-4 (0.5, 0.999)     [4]
+    hinge    hinge            -                            5         Adam 2e-4 (0, 0.9)         [5] without SN
+    sngan    hinge            spectral norm on D           5         Adam 2e-4 (0, 0.9)         [5]
+    fgan     divergence       -                            1 (simultaneous)  Adam 2e-4 (0.5, 0.999)  [6]
+
+[1] martinarjovsky/WassersteinGAN ``main.py``: ``--lrD/--lrG 0.00005``, ``--clamp_lower/upper -0.01/0.01``,
+    ``--Diters 5``, RMSprop (torch defaults), ``--batchSize 64``, ``--nz 100`` (normal z); its loop's schedule
+    "``if gen_iterations < 25 or gen_iterations % 500 == 0: Diters = 100``" (``n_critic_boost``, ``boost_first``,
+    ``boost_every``). It clamps *before* each D step; here, as in the paper's Algorithm 1 (line 7) and
+    ``gan_toy.py``'s ``clip_disc_weights``, after it, so D is inside the box whenever G reads it.
+[2] igul222/improved_wgan_training ``gan_toy.py`` lines 18-27 (``DIM = 512``, ``LAMBDA = .1``, ``CRITIC_ITERS = 5``,
+    ``BATCH_SIZE = 256``), ``Generator`` / ``Discriminator`` (3 x 512 ReLU, z ~ N(0, I_2): net ``relu-mlp``) and
+    its ``AdamOptimizer(learning_rate=1e-4, beta1=0.5, beta2=0.9)``; on images ``gan_cifar.py`` (``LAMBDA = 10``,
+    ``BATCH_SIZE = 64``). The WGAN row on vectors is ``gan_toy.py``'s ``MODE = 'wgan'`` on the same nets.
+[3] adler-j/bwgan ``cifar10_sobolev.py`` (:class:`BWGAN`): ``EXPONENT = 2``, ``SOBOLEV_S = 0``, ``SOBOLEV_C = 5``,
+    ``num_d_train = 5``, ``AdamOptimizer(2e-4 * decay, beta1=0., beta2=0.9)``, ``BATCH_SIZE = 64``.
+[4] Mao et al. 2017 (LSGAN), eq. 9's 0-1 coding (``loss=least-squares``; ``loss=least-squares-pearson`` is eq. 8's
+    (a, b, c) = (-1, 1, 0)); one D and one G step, Adam 2e-4, beta1 0.5: the DCGAN setting its networks build on
+    (the paper's per-dataset learning rates are not transcribed here).
+[5] pfnet-research/sngan_projection ``configs/sn_cifar10_unconditional.yml``: ``adam: alpha 0.0002, beta1 0.0,
+    beta2 0.9``, ``n_dis: 5``, ``loss_type: hinge``, ``batchsize: 64``, ``dim_z: 128`` (its ``updater.py`` steps G
+    first, then the n_dis D steps: the same alternation but for one G step at the start). The paper's
+    standard-CNN table (Miyato et al. 2018, Table 1, settings A-F) varies these; this is its authors' code's.
+    Images: ``sn-cnn32`` (the paper's standard CNN) at 32 x 32, else the DCGAN pair with SN and without D's BN.
+[6] Nowozin et al. 2016 (f-GAN): the output activations and conjugates of Table 2 (:mod:`trainers.losses`),
+    Algorithm 1's single step; Adam lr 2e-4, beta1 0.5 (the DCGAN setting; the authors released no code, and
+    their per-experiment settings are not transcribed here).
+
+Data-kind defaults (a field left None): ``latent_dim`` 2 on vectors (``gan_toy.py``), 100 on images (WGAN's
+``--nz``; SN-GAN 128); ``batch_size`` 256 / 64; the gradient penalty's ``gp_weight`` 0.1 / 10. Vectors use the
+``relu-mlp`` pair, images the DCGAN pair of their size (``net=auto``), without D's BatchNorm wherever D is
+penalised or spectrally normalised (both need a D that treats samples independently). ``default_steps`` is
+``gan_toy.py``'s ``ITERS = 100000`` (SN-GAN and hinge: the config's ``iteration: 50000``).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import torch
+
+from gan_eval.errors import GanEvalError
+from gan_eval.io.latent import LatentSpec
+from trainers.losses import LOSSES
+from trainers.methods.base import Method, Noise, RealBatch, adam, descend, descend_together, register_method
+from trainers.methods.dcgan import AUTO_NETS, generator_output, image_net
+from trainers.nets import build_nets
+from trainers.penalties import clip_weights_, dual_exponent, gradient_penalty, sobolev_norm
+
+OPTIMIZERS = ("adam", "rmsprop")
+F_DIVERGENCES = ("kl", "reverse-kl", "js", "pearson", "squared-hellinger")
+
+
+@dataclass
+class CriticParams:
+    """The family's hyper-parameters (the module docstring gives each registered name's defaults and sources)."""
+
+    n_critic: int = 5
+    clip: float = 0.0
+    gp_weight: float | None = 0.0
+    spectral_norm: bool = False
+    optimizer: str = "adam"
+    lr: float = 1e-4
+    beta1: float = 0.5
+    beta2: float = 0.9
+    batch_size: int | None = None
+    latent_dim: int | None = None
+    net: str = "auto"
+    hidden: int = 512
+    layers: int = 3
+    width: int | None = None
+    update: str = "sequential"
+
+
+@dataclass
+class WGANParams(CriticParams):
+    """WGAN [1]: weight clipping, RMSprop 5e-5, and main.py's 100 critic steps for the first 25 G steps and every 500th."""
+
+    loss: str = "wasserstein"
+    clip: float = 0.01
+    optimizer: str = "rmsprop"
+    lr: float = 5e-5
+    n_critic_boost: int = 100
+    boost_first: int = 25
+    boost_every: int = 500
+
+
+@dataclass
+class WGANGPParams(CriticParams):
+    """WGAN-GP [2]: lambda None = 0.1 on vectors (gan_toy.py), 10 on images (gan_cifar.py)."""
+
+    loss: str = "wasserstein"
+    gp_weight: float | None = None
+
+
+@dataclass
+class BWGANParams(CriticParams):
+    """BW-GAN [3]: the penalty in the dual norm of W^{s,p} (W^{-s,q}); gp_weight None = the reference's data-driven
+    lambda; ``drift`` its 1e-5 * E[D(x)^2]."""
+
+    gp_weight: float | None = None
+    lr: float = 2e-4
+    beta1: float = 0.0
+    sobolev_s: float = field(default=0.0, metadata={"signed": True})  # negative orders too (Adler & Lunz train s < 0)
+    sobolev_p: float = 2.0
+    sobolev_c: float = 5.0
+    drift: float = 1e-5
+
+
+@dataclass
+class OneStepParams(CriticParams):
+    """One D step per G step with DCGAN's Adam (2e-4, betas (0.5, 0.999)): LSGAN [4] and f-GAN [6]."""
+
+    n_critic: int = 1
+    lr: float = 2e-4
+    beta2: float = 0.999
+
+
+@dataclass
+class LSGANParams(OneStepParams):
+    """LSGAN [4]."""
+
+    loss: str = "least-squares"
+
+
+@dataclass
+class HingeParams(CriticParams):
+    """Hinge GAN: SN-GAN's updater [5] without spectral normalisation."""
+
+    loss: str = "hinge"
+    lr: float = 2e-4
+    beta1: float = 0.0
+
+
+@dataclass
+class SNGANParams(HingeParams):
+    """SN-GAN [5]."""
+
+    spectral_norm: bool = True
+
+
+@dataclass
+class FGANParams(OneStepParams):
+    """f-GAN [6]: ``divergence`` one of kl, reverse-kl, js, pearson, squared-hellinger."""
+
+    divergence: str = "js"
+    update: str = "simultaneous"
+
+
+class CriticGAN(Method):
+    """A GAN given by its loss, D constraint (clipping, gradient penalty, spectral norm), optimizer and n_critic."""
+
+    default_steps = 100_000
+    data_kinds = ("vector", "image")
+    #: Defaults of the fields left None, by data kind (module docstring).
+    by_kind: ClassVar[dict[str, dict[str, float]]] = {
+        "vector": {"latent_dim": 2, "batch_size": 256, "gp_weight": 0.1},
+        "image": {"latent_dim": 100, "batch_size": 64, "gp_weight": 10.0},
+    }
+
+    def setting(self, name: str) -> float:
+        """Hyper-parameter ``name``, or where it is None the data kind's default."""
+        value = getattr(self.params, name)
+        return self.by_kind[self.data.kind][name] if value is None else value
+
+    @property
+    def batch_size(self) -> int:
+        return int(self.setting("batch_size"))
+
+    def latent_spec(self) -> LatentSpec:
+        return LatentSpec(int(self.setting("latent_dim")), "normal")
+
+    @property
+    def loss_name(self) -> str:
+        return str(self.params.loss)
+
+    @property
+    def penalised(self) -> bool:
+        """Whether D's loss has a gradient penalty."""
+        return self.setting("gp_weight") > 0
+
+    def check(self) -> None:
+        """One-line errors for hyper-parameters no step could use."""
+        p, name = self.params, type(self).__name__
+        if p.n_critic < 1:
+            raise GanEvalError(f"method {name}: n_critic={p.n_critic}; D needs at least 1 step per G step (--n-critic 5)")
+        if p.optimizer not in OPTIMIZERS:
+            raise GanEvalError(f"method {name}: optimizer={p.optimizer!r}; use one of {', '.join(OPTIMIZERS)}")
+        if getattr(p, "n_critic_boost", 0) and min(p.boost_first, p.boost_every) < 1:
+            raise GanEvalError(f"method {name}: the critic schedule needs boost_first and boost_every >= 1 "
+                               f"(main.py: 25, 500), got {p.boost_first}, {p.boost_every}; --n-critic-boost 0 turns it off")
+        LOSSES.get(self.loss_name)
+
+    def setup(self, generator: torch.Generator) -> None:
+        self.check()
+        self.iterations = 0  # G steps taken: WGAN's critic schedule reads it
+        super().setup(generator)
+
+    def build(self, generator: torch.Generator) -> torch.nn.ModuleDict:
+        p = self.params
+        latent = int(self.setting("latent_dim"))
+        if self.data.kind == "vector":
+            net = "relu-mlp" if p.net == "auto" else p.net
+            options = {"hidden": p.hidden, "layers": p.layers, "spectral_norm": p.spectral_norm} if net == "relu-mlp" else {}
+        else:
+            net = image_net(p.net, self.data.shape, type(self).__name__, self.image_nets())
+            options = {"spectral_norm": p.spectral_norm, "output": generator_output("auto", self.data)}
+            if p.width is not None:
+                options["width"] = p.width
+            if net in AUTO_NETS.values() and (self.penalised or p.spectral_norm):
+                options["d_batchnorm"] = False
+        self.nets["G"], self.nets["D"] = build_nets(net, latent, self.data.shape, generator, **options)
+        return self.nets.to(self.device)
+
+    def image_nets(self) -> dict[int, str]:
+        """The net pair ``net=auto`` builds, by image size."""
+        return AUTO_NETS
+
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        return {name: self.optimizer(self.nets[name].parameters()) for name in ("D", "G")}
+
+    def optimizer(self, params) -> torch.optim.Optimizer:  # noqa: ANN001 (an iterable of parameters)
+        p = self.params
+        if p.optimizer == "rmsprop":  # torch's defaults (alpha 0.99, eps 1e-8), as WGAN's main.py
+            return torch.optim.RMSprop(params, lr=p.lr, capturable=self.device.type == "cuda")
+        return adam(params, p.lr, (p.beta1, p.beta2))
+
+    # --- the losses -------------------------------------------------------------------------------------------
+    @property
+    def batch_dims(self) -> int:
+        return 2 if self.grouped else 1
+
+    def d_loss(self, x: torch.Tensor, fake: torch.Tensor, real_logits: torch.Tensor, fake_logits: torch.Tensor,
+               noise: Noise) -> torch.Tensor:
+        """mean(real term) + mean(fake term) [+ gp_weight * mean(gradient penalty)], one value per seed."""
+        real_term, fake_term = LOSSES.get(self.loss_name).d_terms(real_logits, fake_logits)
+        loss = self.mean(real_term) + self.mean(fake_term)
+        if self.penalised:
+            eps = self.uniform(x.shape[self.batch_dims - 1], noise)
+            loss = loss + self.setting("gp_weight") * self.mean(gradient_penalty(self.nets["D"], x, fake, eps, self.batch_dims))
+        return loss
+
+    def g_loss(self, fake_logits: torch.Tensor) -> torch.Tensor:
+        return self.mean(LOSSES.get(self.loss_name).g_term(fake_logits))
+
+    # --- the step ---------------------------------------------------------------------------------------------
+    def critic_steps(self) -> int:
+        """D steps before this iteration's G step: ``n_critic`` (WGAN: ``n_critic_boost`` on its schedule)."""
+        p = self.params
+        boost = getattr(p, "n_critic_boost", 0)
+        if boost and (self.iterations < p.boost_first or self.iterations % p.boost_every == 0):
+            return boost
+        return p.n_critic
+
+    @property
+    def graph_safe(self) -> bool:
+        return not getattr(self.params, "n_critic_boost", 0)
+
+    def train_step(self, real: RealBatch, noise: Noise) -> dict[str, torch.Tensor]:
+        n = self.batch_size
+        G, D = self.nets["G"], self.nets["D"]
+        steps = self.critic_steps()
+        simultaneous = self.update == "simultaneous"
+        for i in range(steps):
+            x = real(n)
+            joint = simultaneous and i == steps - 1
+            with torch.set_grad_enabled(joint):  # a D-only step needs no graph through G
+                fake = G(self.noise(n, noise))
+            if joint:
+                fake_logits = D(fake)
+                d_loss = self.d_loss(x, fake, D(x), fake_logits, noise)
+                g_loss = self.g_loss(fake_logits)
+                descend_together((d_loss, self.opt["D"]), (g_loss, self.opt["G"]))
+            else:
+                d_loss = self.d_loss(x, fake, D(x), D(fake), noise)
+                descend(d_loss, self.opt["D"])
+            if self.params.clip > 0:
+                clip_weights_(D, self.params.clip)
+        if not simultaneous:
+            g_loss = self.g_loss(D(G(self.noise(n, noise))))
+            descend(g_loss, self.opt["G"])
+        self.iterations += 1
+        return {"d_loss": d_loss.detach(), "g_loss": g_loss.detach()}
+
+    def extra_state(self) -> dict[str, torch.Tensor]:
+        count = torch.tensor(self.iterations)
+        return {"iterations": count.expand(self.nets["G"].group_size).clone() if self.grouped else count}
+
+    def load_extra_state(self, state: dict[str, torch.Tensor]) -> None:
+        self.iterations = int(state["iterations"].flatten()[0])
+
+
+def _thin(name: str, params: type, doc: str, **attributes: object) -> type[CriticGAN]:
+    """Register ``name``: :class:`CriticGAN` with its own defaults ``params`` and nothing else of its own."""
+    cls = type(params.__name__.removesuffix("Params"), (CriticGAN,),
+               {"Params": params, "__doc__": doc, "__module__": __name__, **attributes})
+    return register_method(name)(cls)
+
+
+WGAN = _thin("wgan", WGANParams, "WGAN (Arjovsky, Chintala & Bottou 2017) [1].")
+WGANGP = _thin("wgan-gp", WGANGPParams, "WGAN-GP (Gulrajani et al. 2017) [2].")
+LSGAN = _thin("lsgan", LSGANParams, "LSGAN (Mao et al. 2017) [4], either label coding.")
+HingeGAN = _thin("hinge", HingeParams, "The hinge GAN (Lim & Ye 2017; Miyato et al. 2018's loss) [5].", default_steps=50_000)
+
+
+@register_method("sngan")
+class SNGAN(CriticGAN):
+    """SN-GAN (Miyato et al. 2018) [5]: hinge loss, spectral normalisation of every D layer."""
+
+    Params = SNGANParams
+    default_steps = 50_000
+    by_kind = {"vector": CriticGAN.by_kind["vector"], "image": {**CriticGAN.by_kind["image"], "latent_dim": 128}}
+
+    def image_nets(self) -> dict[int, str]:
+        return {**AUTO_NETS, 32: "sn-cnn32"}
+
+
+@register_method("fgan")
+class FGAN(CriticGAN):
+    """f-GAN (Nowozin, Cseke & Tomioka 2016) [6] with one of Table 2's five divergences."""
+
+    Params = FGANParams
+
+    @property
+    def loss_name(self) -> str:
+        if self.params.divergence not in F_DIVERGENCES:
+            raise GanEvalError(f"method fgan: divergence={self.params.divergence!r} is not one of Nowozin et al.'s "
+                               f"Table 2 divergences here: {', '.join(F_DIVERGENCES)}")
+        return str(self.params.divergence)
+
+
+@register_method("bwgan")
+class BWGAN(CriticGAN):
+    """Banach Wasserstein GAN (Adler & Lunz 2018) [3], as adler-j/bwgan ``cifar10_sobolev.py`` computes it::
+
+        lambda = E ||x||_{W^{s,p}},  gamma = E ||x||_{W^{s,q}}         (per real batch, the code's ``lamb``, ``gamma``)
+        d_loss = (E[D(G(z))] - E[D(x)]) / gamma + lambda * E[(||grad D(x_hat)||_{W^{-s,q}} / gamma - 1)^2]
+                 + 1e-5 * E[D(x)^2]
+        g_loss = -E[D(G(z))] / gamma
+
+    with 1/p + 1/q = 1 (D's sign flipped to this module's convention: D scores real samples high). ``gamma`` takes
+    W^{s,q} as the code does (its ``gamma`` norms the s-filtered data with the dual exponent; the paper's heuristic
+    reads E||x||_{B*}); the two agree at s = 0. ``gp_weight`` set replaces the data-driven ``lambda``.
+
+    **On vectors** the Sobolev order s has nothing to act on: W^{s,p} is defined through derivatives over the
+    sample's spatial axes (the code's FFT over an image's H, W), and a point of R^d has none, so the space is l^p
+    on R^d, its dual l^q, and s must be 0 (refused otherwise). BW-GAN on vectors is then WGAN-GP with the
+    penalty's norm l^q, its target gamma = E||x||_q, and weight lambda = E||x||_p: at the default p = 2 the
+    Euclidean gradient penalty with target and weight E||x||_2.
+
+    Deviations: the code decays the learning rate linearly to 0 over ``MAX_ITERS`` (its ``decay``) and keeps an
+    EMA of G for evaluation; neither is here. Its G loss reads ``2 * BATCH_SIZE`` fresh samples; here ``batch_size``,
+    and ``gamma`` of the iteration's last critic batch (the code's G step draws a real batch of its own for it).
+    """
+
+    Params = BWGANParams
+    loss_name = "wasserstein"
+
+    def check(self) -> None:
+        super().check()
+        p = self.params
+        if p.sobolev_p < 1:
+            raise GanEvalError(f"method bwgan: sobolev_p={p.sobolev_p}; the L^p exponent must be >= 1 (2: the reference's)")
+        if p.sobolev_s != 0 and self.data.kind != "image":
+            raise GanEvalError(f"method bwgan: sobolev_s={p.sobolev_s} needs images (a Sobolev order acts on spatial axes); "
+                               "on vectors the norm is l^p and s must be 0")
+
+    def data_norm(self, x: torch.Tensor, s: float, p: float) -> torch.Tensor:
+        """Per-sample ||x||_{W^{s,p}}, ``[*batch]``."""
+        return sobolev_norm(x.flatten(self.batch_dims), s, p, self.params.sobolev_c, self.data.shape, self.batch_dims)
+
+    def d_loss(self, x: torch.Tensor, fake: torch.Tensor, real_logits: torch.Tensor, fake_logits: torch.Tensor,
+               noise: Noise) -> torch.Tensor:
+        p = self.params
+        q = dual_exponent(p.sobolev_p)
+        self.gamma = self.mean(self.data_norm(x, p.sobolev_s, q))
+        weight = self.mean(self.data_norm(x, p.sobolev_s, p.sobolev_p)) if p.gp_weight is None else p.gp_weight
+        real_term, fake_term = LOSSES.get(self.loss_name).d_terms(real_logits, fake_logits)
+        eps = self.uniform(x.shape[self.batch_dims - 1], noise)
+        dual = lambda grad: self.data_norm(grad, -p.sobolev_s, q)  # noqa: E731  (W^{-s,q}, the dual of W^{s,p})
+        penalty = gradient_penalty(self.nets["D"], x, fake, eps, self.batch_dims, norm=dual, target=self.gamma)
+        return ((self.mean(real_term) + self.mean(fake_term)) / self.gamma + weight * self.mean(penalty)
+                + p.drift * self.mean(real_logits.square()))
+
+    def g_loss(self, fake_logits: torch.Tensor) -> torch.Tensor:
+        return super().g_loss(fake_logits) / self.gamma
