@@ -16,7 +16,7 @@ from gan_eval.errors import GanEvalError
 def train(
     ctx: typer.Context,
     method: str = typer.Argument(..., help="A training method (`gan-eval methods` lists them with their hyper-parameters)."),
-    dataset: str = typer.Option("ring8", "--dataset", "-d", help="A known mixture (`gan-eval references`) or a dataset (`gan-eval datasets`), e.g. stacked-mnist."),
+    dataset: str = typer.Option("ring8", "--dataset", "--data", "-d", help="A known mixture (`gan-eval references`) or a dataset (`gan-eval datasets`), e.g. stacked-mnist."),
     data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Folder holding the dataset's files (image datasets)."),
     evaluators: Optional[List[str]] = typer.Option(None, "--eval", help="Evaluator NAME[:key=value,...] (repeatable; default: the dataset's; `gan-eval datasets`), e.g. fid:features=inception."),
     seed: int = typer.Option(0, "--seed"),

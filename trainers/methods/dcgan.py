@@ -18,11 +18,30 @@ from dataclasses import dataclass
 import torch
 
 from gan_eval.io.latent import LatentSpec
-from trainers.methods.base import RealBatch, descend, register_method
+from gan_eval.errors import GanEvalError
+from trainers.methods.base import DataShape, RealBatch, descend, register_method
 from trainers.methods.gan import GAN
 from trainers.nets import build_nets
 
 AUTO_NETS = {28: "dcgan28x3", 32: "dcgan32", 64: "dcgan64"}
+
+
+def image_net_name(net: str, data: DataShape) -> str:
+    """``net``, or for ``auto`` the carpedm20 DCGAN pair of the data's image size."""
+    size = data.shape[-1]
+    if net != "auto":
+        return net
+    if size not in AUTO_NETS:
+        raise GanEvalError(f"no default net for {size} x {size} images; name one with --net ({', '.join(AUTO_NETS.values())})")
+    return AUTO_NETS[size]
+
+
+def image_net_options(output: str, width: int | None, data: DataShape) -> dict[str, object]:
+    """The pair's ``output`` (``auto``: G's range is the data's, sigmoid for [0, 1], else tanh; PacGAN's fork kept
+    tanh on [0, 1] data, which we do not copy) and ``width`` (None: the net's own, carpedm20's 64)."""
+    if output == "auto":
+        output = "sigmoid" if data.value_range == (0.0, 1.0) else "tanh"
+    return {"output": output} if width is None else {"output": output, "width": width}
 
 
 @dataclass
@@ -58,23 +77,10 @@ class DCGAN(GAN):
     def latent_spec(self) -> LatentSpec:
         return LatentSpec(int(self.params.latent_dim), self.params.latent_distribution)
 
-    def net_name(self) -> str:
-        size = self.data.shape[-1]
-        if self.params.net != "auto":
-            return self.params.net
-        if size not in AUTO_NETS:
-            from gan_eval.errors import GanEvalError
-
-            raise GanEvalError(f"method dcgan: no default net for {size} x {size} images; name one with --net ({', '.join(AUTO_NETS.values())})")
-        return AUTO_NETS[size]
-
     def build(self, generator: torch.Generator) -> torch.nn.ModuleDict:
         p = self.params
-        output = p.output
-        if output == "auto":  # G's range is the data's: PacGAN's fork kept tanh on [0, 1] data, which we do not copy
-            output = "sigmoid" if self.data.value_range == (0.0, 1.0) else "tanh"
-        options = {} if p.width is None else {"width": p.width}  # None: the net's own width (carpedm20: 64)
-        G, D = build_nets(self.net_name(), p.latent_dim, self.data.shape, generator, pack=p.pack, spectral_norm=p.spectral_norm, output=output, **options)
+        G, D = build_nets(image_net_name(p.net, self.data), p.latent_dim, self.data.shape, generator, pack=p.pack,
+                          spectral_norm=p.spectral_norm, **image_net_options(p.output, p.width, self.data))
         self.nets["G"], self.nets["D"] = G, D
         return self.nets.to(self.device)
 
