@@ -27,9 +27,14 @@ TINY = {
     "ali": {"g_hidden": 32, "d_units": 16, "e_hidden": 32, "batch_size": 32},
     "unrolled": {"hidden": 32, "latent_dim": 16, "batch_size": 32, "unroll": 2},
     "veegan": {"hidden": 32, "d_hidden": 32, "latent_dim": 16, "batch_size": 32},
+    "wae": {"hidden": 16, "latent_d_hidden": 16, "latent_dim": 4, "batch_size": 32},
+    "alpha-gan": {"hidden": 16, "latent_d_hidden": 16, "latent_dim": 4, "batch_size": 32},
+    "alpha-gan-sn": {"hidden": 16, "latent_d_hidden": 16, "latent_dim": 4, "batch_size": 32},
+    "bms-vae": {"hidden": 16, "latent_dim": 4, "batch_size": 32, "samples": 3},
+    "bms-vae-gan": {"hidden": 16, "latent_d_hidden": 16, "latent_dim": 4, "batch_size": 32, "samples": 3},
 }
 VECTOR_METHODS = [name for name in METHODS.names() if "vector" in METHODS.get(name).data_kinds]
-CASES = [(name, {}) for name in VECTOR_METHODS] + [("gan", {"update": "sequential"}), ("veegan", {"reconstructor": False})]
+CASES = [(name, {}) for name in VECTOR_METHODS] + [("gan", {"update": "sequential"}), ("veegan", {"reconstructor": False}), ("wae", {"penalty": "gan"})]
 
 
 @pytest.fixture

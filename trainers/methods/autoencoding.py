@@ -165,7 +165,7 @@ class AutoencodingMethod(Method):
         if self.code_matching == "kl":
             latent = self.mean(kl)  # type: ignore[arg-type]
         elif self.code_matching == "mmd":
-            latent = self.mean(mmd_imq(flat_codes, z))
+            latent = mmd_imq(flat_codes, z)  # a statistic of the batch: already one per seed
         else:
             code_loss = LOSSES.get(p.code_loss)
             L = self.nets["L"]
