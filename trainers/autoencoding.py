@@ -28,7 +28,7 @@ def reconstruction_cost(x: torch.Tensor, x_hat: torch.Tensor, cost: str, sample_
         per_feature = diff.square()
     else:
         raise ValueError(f"reconstruction cost {cost!r} is unknown; use one of {', '.join(COSTS)}")
-    return per_feature.flatten(-sample_dims).sum(-1) if sample_dims else per_feature
+    return per_feature.flatten(-sample_dims).sum(-1)
 
 
 def best_of_many(x: torch.Tensor, reconstructions: torch.Tensor, cost: str, sample_dims: int) -> torch.Tensor:

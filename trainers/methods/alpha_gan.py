@@ -16,7 +16,9 @@ No public code; defaults and the choices the paper leaves open:
 * lambda = 1 (``reconstruction_weight``; the paper tunes it; victor-shepardson's default ``lambd=1``), the L1
   cost summed over a sample's features;
 * Adam lr 8e-4, betas (0.5, 0.9) for all four nets (``../shared/PROTOCOLS.md``, the alpha-GAN line);
-* one step of each net per iteration from one forward pass (Rosca et al. update the four nets separately).
+* one step of each net per iteration from one forward pass (Rosca et al. update the four nets separately);
+* ``default_steps`` 100k: the 2-D budget of VEEGAN's Table 1, which the BMS paper's Table 1 (with this method as
+  a row) quotes.
 """
 from __future__ import annotations
 

@@ -22,7 +22,8 @@ reconstruction BMS replaces) with weight 1; the non-saturating cross-entropy for
 (``code_loss=ns``, as alpha-GAN); the 2-D nets 2 x 128 ReLU and batch 500 (VEEGAN's notebook, whose numbers the
 paper's Table 1 quotes); Adam lr 8e-4, betas (0.5, 0.9) for all nets (alpha-GAN's; the paper's CIFAR and CelebA
 runs use TTUR-style rates, e.g. ``--lr 1e-4 --d-lr 4e-4``); the synthetic likelihood applied to every one of
-the T reconstructions, not only the best.
+the T reconstructions, not only the best; ``default_steps`` 100k, VEEGAN's 2-D budget, whose Table 1 the paper's
+quotes (its CIFAR-10 runs take 100k-300k iterations, CelebA 200k).
 """
 from __future__ import annotations
 

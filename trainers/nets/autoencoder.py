@@ -52,6 +52,7 @@ def autoencoder_nets(
             nets["D"] = init_xavier(FeatureSequential(*mlp([width, *[hidden] * layers, 1], "relu")), generator)
         nets["E"] = init_xavier(mlp([width, *[hidden] * layers, encoder_outputs], "relu"), generator)
     else:
+        # A registered pair builds G and D together; a method without a data discriminator drops the D.
         G, D = build_nets(net, latent_dim, shape, generator, spectral_norm=False, **image_options)
         nets = {"G": G, "D": D} if discriminator else {"G": G}
         encoder_options = {k: v for k, v in image_options.items() if k != "output"}
