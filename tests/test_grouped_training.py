@@ -34,9 +34,14 @@ TINY = {
     # the critic family: 2 critic steps, so a D-only step and the G step both run; WGAN with its critic schedule
     **{name: {"hidden": 16, "batch_size": 32, "n_critic": 2} for name in ("wgan-gp", "bwgan", "lsgan", "hinge", "sngan", "fgan")},
     "wgan": {"hidden": 16, "batch_size": 32, "n_critic": 2, "n_critic_boost": 3, "boost_first": 2, "boost_every": 5},
+    "wae": {"hidden": 16, "latent_d_hidden": 16, "latent_dim": 4, "batch_size": 32},
+    "alpha-gan": {"hidden": 16, "latent_d_hidden": 16, "latent_dim": 4, "batch_size": 32},
+    "alpha-gan-sn": {"hidden": 16, "latent_d_hidden": 16, "latent_dim": 4, "batch_size": 32},
+    "bms-vae": {"hidden": 16, "latent_dim": 4, "batch_size": 32, "samples": 3},
+    "bms-vae-gan": {"hidden": 16, "latent_d_hidden": 16, "latent_dim": 4, "batch_size": 32, "samples": 3},
 }
 VECTOR_METHODS = [name for name in METHODS.names() if "vector" in METHODS.get(name).data_kinds]
-CASES = [(name, {}) for name in VECTOR_METHODS] + [("gan", {"update": "sequential"}), ("veegan", {"reconstructor": False})]
+CASES = [(name, {}) for name in VECTOR_METHODS] + [("gan", {"update": "sequential"}), ("veegan", {"reconstructor": False}), ("wae", {"penalty": "gan"})]
 
 
 @pytest.fixture

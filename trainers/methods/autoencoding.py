@@ -1,77 +1,196 @@
-"""What EBGAN, BEGAN and MMD-GAN share: a generator and an autoencoder critic ``D(x) -> (reconstruction, code)``
-(:mod:`trainers.nets.autoencoder`), on vectors (MLPs) or images (an image pair of :mod:`trainers.nets`), and the
-per-sample reconstruction errors their losses are built from. Each method's module gives its losses and update.
+"""The autoencoding family: an encoder E, a generator (decoder) G, and what matches the codes to the prior and the
+samples to the data. One step serves WAE, alpha-GAN (+ SN), BMS-VAE and BMS-VAE-GAN, which differ only in parts:
 
-Vectors: G ``latent_dim -> hidden x layers -> d`` (ReLU, Glorot-uniform: the 2-D setting of VEEGAN's notebooks,
-used here so the mixtures compare methods on one G); the critic as :func:`~trainers.nets.autoencoder.vector_autoencoder`.
-Images: G is the image pair's generator (``net=auto``: as :class:`trainers.methods.dcgan.DCGAN` picks it), the critic
-:func:`~trainers.nets.autoencoder.image_autoencoder` on the same pair; ``output=auto`` ends both in sigmoid for
-[0, 1] data and tanh for [-1, 1].
+* the encoder: deterministic (``z_hat = E(x)``: WAE, alpha-GAN) or Gaussian (``E(x) = (m, log s^2)``, T codes
+  ``z_t = m + s e_t`` per data point by reparametrisation: BMS-VAE, BMS-VAE-GAN);
+* the reconstruction term: :func:`trainers.autoencoding.best_of_many` over the T codes (the BMS paper's Eq. 7),
+  which for T = 1 is the plain per-sample cost: alpha-GAN is BMS-VAE-GAN's step with one deterministic code, not
+  a second implementation;
+* the latent term of E: the closed-form Gaussian KL (BMS-VAE), WAE's IMQ-kernel MMD, or a latent discriminator L
+  (alpha-GAN's code discriminator, BMS-VAE-GAN's, WAE-GAN's adversary) trained with the named ``code_loss``
+  (real: prior samples z ~ N(0, I); fake: the codes), E minimising its G term;
+* an optional data discriminator D (the "synthetic likelihood"), trained with the named ``loss`` on real data
+  against both the reconstructions G(z_hat) and the samples G(z); G minimises its G term on both (alpha-GAN's
+  Algorithm 1; BMS-VAE-GAN: hinge loss, spectrally normalised D).
+
+Objectives (means over the batch, per grouped seed)::
+
+    E:  w_rec * rec + w_lat * latent_term               G:  w_rec * rec [+ g_term(D(G(z_hat))) + g_term(D(G(z)))]
+    D:  real_term(D(x)) + fake_term(D(G(z_hat))) + fake_term(D(G(z)))      L:  real_term(L(z)) + fake_term(L(z_hat))
+
+Update: every net takes one Adam step per iteration, all from one forward pass on one batch and one z (the
+joint training of the BMS paper's Algorithm 1, Appendix B; E and G with their own losses and optimisers, as
+Rosca et al. confirmed for alpha-GAN (victor-shepardson/alpha-GAN README)). Grouped seeds are supported: every
+term keeps the leading seed dimension.
+
+Nets: :mod:`trainers.nets.autoencoder`. Data-kind defaults (``None``): latent 32 on vectors (the BMS paper's 2-D
+setting) and 100 on images (carpedm20's DCGAN z, the Stacked-MNIST setting); batch 500 on vectors (VEEGAN's
+notebook, the 2-D baseline of BMS Table 1) and 64 on images (DCGAN).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import torch
-from torch import nn
 
-from trainers.methods.base import Method, adam
+from gan_eval.errors import GanEvalError
+from gan_eval.io.latent import LatentSpec
+from trainers.autoencoding import COSTS, best_of_many, gaussian_kl, mmd_imq
+from trainers.losses import LOSSES
+from trainers.methods.base import Method, RealBatch, adam, descend_together
 from trainers.methods.dcgan import generator_output, image_net
-from trainers.nets import build_nets, init_xavier, mlp
-from trainers.nets.autoencoder import image_autoencoder, vector_autoencoder
+from trainers.nets.autoencoder import autoencoder_nets, latent_discriminator
+
+#: (latent_dim, batch_size) when the hyper-parameter is None, by data kind (module docstring).
+KIND_DEFAULTS = {"vector": (32, 500), "image": (100, 64)}
+LATENT_TERMS = ("kl", "mmd", "adversarial")
 
 
 @dataclass
-class AutoencoderCriticParams:
-    """The nets' hyper-parameters every autoencoder-critic method has (each method's ``Params`` extends them and
-    sets its paper's defaults): G's ``latent_dim`` and the critic's ``code_dim``; on vectors the MLPs' ``hidden``
-    width and ``layers``; on images the pair ``net`` (``auto``: by image size), its ``width`` (None: the pair's own)
-    and G's ``output`` activation (``auto``: by the data's range); the optimisers' ``lr``."""
+class AutoencodingParams:
+    """What every autoencoding method takes; each method's subclass sets its reference's defaults."""
 
-    latent_dim: int = 64
-    code_dim: int = 64
+    latent_dim: int | None = None
+    batch_size: int | None = None
+    cost: str = "l1"
+    reconstruction_weight: float = 1.0
+    latent_weight: float = 1.0
     hidden: int = 128
     layers: int = 2
     net: str = "auto"
     width: int | None = None
     output: str = "auto"
-    lr: float = 1e-4
-    batch_size: int = 64
+    lr: float = 8e-4
+    d_lr: float = 8e-4
+    beta1: float = 0.5
+    beta2: float = 0.9
 
 
-class AutoencoderCriticMethod(Method):
-    """A method whose D is an autoencoder; its ``Params`` extend :class:`AutoencoderCriticParams`. Adam on D and G
-    (with the ``beta1``, ``beta2`` its ``Params`` add) unless the method overrides :meth:`optimizers`."""
+class AutoencodingMethod(Method):
+    """The shared step (module docstring). Subclasses set ``Params``, ``gaussian_encoder`` and ``latent_term``;
+    a ``loss`` hyper-parameter adds the data discriminator D; ``samples`` is T (1 when absent)."""
 
     data_kinds = ("vector", "image")
+    gaussian_encoder: ClassVar[bool] = False
+    latent_term: ClassVar[str] = "adversarial"
+
+    @property
+    def latent_dim(self) -> int:
+        value = self.params.latent_dim
+        return KIND_DEFAULTS[self.data.kind][0] if value is None else int(value)
+
+    @property
+    def batch_size(self) -> int:
+        value = self.params.batch_size
+        return KIND_DEFAULTS[self.data.kind][1] if value is None else int(value)
+
+    @property
+    def samples(self) -> int:
+        """T, the codes drawn per data point."""
+        return int(getattr(self.params, "samples", 1))
+
+    @property
+    def code_matching(self) -> str:
+        """How E's codes are matched to the prior: one of :data:`LATENT_TERMS`."""
+        return self.latent_term
+
+    def latent_spec(self) -> LatentSpec:
+        return LatentSpec(self.latent_dim, "normal")
+
+    def check(self) -> None:
+        """One-line errors for hyper-parameters the step cannot take."""
+        p = self.params
+        if self.samples < 1:
+            raise GanEvalError(f"samples={self.samples}: T, the codes drawn per data point, must be at least 1")
+        if self.latent_dim < 1 or self.batch_size < 1:
+            raise GanEvalError(f"latent_dim={self.latent_dim}, batch_size={self.batch_size}: both must be at least 1")
+        if self.code_matching == "mmd" and self.batch_size < 2:
+            raise GanEvalError(f"batch_size={self.batch_size}: the MMD penalty compares pairs of codes, so it needs at least 2")
+        if p.cost not in COSTS:
+            raise GanEvalError(f"cost={p.cost!r} is unknown; use one of {', '.join(COSTS)}")
+        if self.code_matching == "adversarial":
+            LOSSES.get(p.code_loss)
+
+    def build(self, generator: torch.Generator) -> torch.nn.ModuleDict:
+        self.check()
+        p = self.params
+        has_d = hasattr(p, "loss")
+        image_options: dict[str, object] = {}
+        net = p.net
+        if self.data.kind == "image":
+            net = image_net(p.net, self.data.shape, type(self).__name__)
+            image_options = {"output": generator_output(p.output, self.data)}
+            if p.width is not None:  # None: the pair's own width (carpedm20's 64)
+                image_options["width"] = p.width
+        outputs = self.latent_dim * (2 if self.gaussian_encoder else 1)
+        nets = autoencoder_nets(self.data.shape, self.latent_dim, outputs, generator, discriminator=has_d,
+                                spectral_norm=bool(getattr(p, "spectral_norm", False)), hidden=p.hidden, layers=p.layers,
+                                net=net, image_options=image_options)
+        if self.code_matching == "adversarial":
+            nets["L"] = latent_discriminator(self.latent_dim, generator, p.latent_d_hidden, p.latent_d_layers)
+        for name, module in nets.items():
+            self.nets[name] = module
+        return self.nets.to(self.device)
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         p = self.params
-        return {name: adam(self.nets[name].parameters(), p.lr, (p.beta1, p.beta2)) for name in ("D", "G")}
+        betas = (p.beta1, p.beta2)
+        return {name: adam(self.nets[name].parameters(), p.lr if name in ("E", "G") else p.d_lr, betas) for name in self.nets}
 
-    def build(self, generator: torch.Generator) -> nn.ModuleDict:
-        p = self.params
-        if self.data.kind == "vector":
-            self.nets["G"] = init_xavier(mlp([p.latent_dim, *[p.hidden] * p.layers, self.data_dim], "relu"), generator)
-            self.nets["D"] = vector_autoencoder(self.data_dim, p.code_dim, p.hidden, p.layers, generator)
+    def encode(self, x: torch.Tensor, noise: torch.Generator) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """``(codes [*lead, T, B, d], KL per sample [*lead, B] or None)``: T reparametrised draws from the Gaussian
+        encoder (e ~ N(0, I) from the noise generator), or the deterministic code once."""
+        lead = 1 if self.grouped else 0
+        out = self.nets["E"](x)
+        if not self.gaussian_encoder:
+            return out.unsqueeze(lead), None
+        mean, log_variance = out.chunk(2, dim=-1)
+        e = self.randn(self.samples * x.shape[lead], self.latent_dim, noise).unflatten(lead, (self.samples, x.shape[lead]))
+        codes = mean.unsqueeze(lead) + (0.5 * log_variance).exp().unsqueeze(lead) * e
+        return codes, gaussian_kl(mean, log_variance)
+
+    def train_step(self, real: RealBatch, noise: torch.Generator) -> dict[str, torch.Tensor]:
+        p, n = self.params, self.batch_size
+        lead = 1 if self.grouped else 0
+        sample_dims = len(self.data.shape)
+        G = self.nets["G"]
+        x = real(n)
+        z = self.noise(n, noise)
+        codes, kl = self.encode(x, noise)
+        flat_codes = codes.flatten(lead, lead + 1)  # [*lead, T * B, d]
+        reconstructions = G(flat_codes)
+        rec = p.reconstruction_weight * self.mean(best_of_many(x, reconstructions.unflatten(lead, codes.shape[lead: lead + 2]), p.cost, sample_dims))
+        losses: dict[str, torch.Tensor] = {"reconstruction": rec}
+        steps: list[tuple[torch.Tensor, torch.optim.Optimizer]] = []
+
+        if self.code_matching == "kl":
+            latent = self.mean(kl)  # type: ignore[arg-type]
+        elif self.code_matching == "mmd":
+            latent = mmd_imq(flat_codes, z)  # a statistic of the batch: already one per seed
         else:
-            net = image_net(p.net, self.data.shape, type(self).__name__.lower())
-            options = {"output": generator_output(p.output, self.data)}
-            if p.width is not None:  # None: the pair's own width (carpedm20: 64)
-                options["width"] = p.width
-            self.nets["G"] = build_nets(net, p.latent_dim, self.data.shape, generator, **options)[0]
-            self.nets["D"] = image_autoencoder(net, self.data.shape, p.code_dim, generator, **options)
-        return self.nets.to(self.device)
+            code_loss = LOSSES.get(p.code_loss)
+            L = self.nets["L"]
+            code_logits = L(flat_codes)
+            real_term, fake_term = code_loss.d_terms(L(z), code_logits)
+            l_loss = self.mean(real_term) + self.mean(fake_term)
+            steps.append((l_loss, self.opt["L"]))
+            losses["l_loss"] = l_loss
+            latent = self.mean(code_loss.g_term(code_logits))
+        e_loss = rec + p.latent_weight * latent
+        losses["latent"] = latent
 
-    def squared_error(self, x: torch.Tensor, reconstruction: torch.Tensor) -> torch.Tensor:
-        """Per-sample mean squared error over the features (pixels): ``[B]``, or ``[S, B]`` grouped."""
-        return (reconstruction - x).square().flatten(self.batch_dims).mean(-1)
-
-    def absolute_error(self, x: torch.Tensor, reconstruction: torch.Tensor) -> torch.Tensor:
-        """Per-sample mean absolute error over the features (BEGAN's L1 with eta = 1)."""
-        return (reconstruction - x).abs().flatten(self.batch_dims).mean(-1)
-
-    @property
-    def batch_dims(self) -> int:
-        """Leading dimensions that index samples: 1, or 2 with grouped seeds ([S, B])."""
-        return 2 if self.grouped else 1
+        g_loss = rec
+        if "D" in self.nets:
+            loss = LOSSES.get(p.loss)
+            D = self.nets["D"]
+            real_logits, rec_logits, sample_logits = D(x), D(reconstructions), D(G(z))
+            real_term, rec_term = loss.d_terms(real_logits, rec_logits)
+            sample_term = loss.d_terms(real_logits, sample_logits)[1]
+            d_loss = self.mean(real_term) + self.mean(rec_term) + self.mean(sample_term)
+            adversarial = self.mean(loss.g_term(rec_logits)) + self.mean(loss.g_term(sample_logits))
+            g_loss = rec + adversarial
+            steps.append((d_loss, self.opt["D"]))
+            losses.update(d_loss=d_loss, g_loss=adversarial)
+        descend_together(*steps, (e_loss, self.opt["E"]), (g_loss, self.opt["G"]))
+        return {name: value.detach() for name, value in losses.items()}

@@ -12,7 +12,7 @@ Defaults from the paper: gamma = 0.5 (its Figure 2 / experiments use 0.3-0.7), l
 Adam lr 1e-4 (Sec. 4.1: "initial learning rate of 1e-4"), the embedding h = 64 = latent dimension (``z_num = 64``
 in carpedm20/BEGAN-tensorflow ``config.py``); beta1 0.5 is that code's. Kept out: the paper's halving of the
 learning rate when M_global stalls (not reproducible from the text: "when the measure of convergence stalls").
-Nets: :mod:`trainers.methods.autoencoding` (MLPs on vectors; on images the DCGAN pair as encoder / decoder, not
+Nets: :mod:`trainers.methods.autoencoder_critic` (MLPs on vectors; on images the DCGAN pair as encoder / decoder, not
 the paper's ELU nets). One update of D, G and k_t per iteration from one forward pass on one z
 (``update=simultaneous``, as carpedm20's ``k_update`` runs with both optimisers in one ``session.run``);
 ``sequential`` steps D, then G on fresh noise, then k_t from the D step's L(x) and the G step's L(G(z)).
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import torch
 
-from trainers.methods.autoencoding import AutoencoderCriticMethod, AutoencoderCriticParams
+from trainers.methods.autoencoder_critic import AutoencoderCriticMethod, AutoencoderCriticParams
 from trainers.methods.base import RealBatch, descend, descend_together, register_method
 
 

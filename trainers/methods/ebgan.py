@@ -12,7 +12,7 @@ Defaults from the widely used PyTorch port (eriklindernoren/PyTorch-GAN ``implem
 ``lambda_pt = 0.1``, ``margin = max(1, batch_size / 64.)`` = 1 at its batch 64, Adam lr 2e-4, betas (0.5, 0.999),
 latent 62, a 32-D code. Deviations, stated: that port squares no cosine in its ``pullaway_loss`` and hinges the
 batch mean; we follow the paper's eq. 5 (squared cosines) and eq. 1 (per-sample hinge). The nets are this
-package's (:mod:`trainers.methods.autoencoding`: MLPs on vectors, the DCGAN pair as encoder / decoder on images).
+package's (:mod:`trainers.methods.autoencoder_critic`: MLPs on vectors, the DCGAN pair as encoder / decoder on images).
 One D and one G update per iteration from one forward pass (``update=simultaneous``); ``sequential`` steps D
 first, then G on fresh noise. Seeds group. Proof: ``tests/test_objective_structure.py`` (the pull-away term
 against its formula, 0 on orthogonal codes).
@@ -25,7 +25,7 @@ import torch
 from torch.nn import functional as F
 
 from gan_eval.errors import GanEvalError
-from trainers.methods.autoencoding import AutoencoderCriticMethod, AutoencoderCriticParams
+from trainers.methods.autoencoder_critic import AutoencoderCriticMethod, AutoencoderCriticParams
 from trainers.methods.base import RealBatch, descend, descend_together, register_method
 
 

@@ -22,7 +22,7 @@ the code ties the code dimension to ``nz``). One ``train_step`` is one G iterati
 
 Deviations, stated: ``sqrt`` is taken of ``max(MMD2, 1e-12)`` rather than ``relu(MMD2)``, since ``sqrt'(0)`` times
 relu's zero gradient is NaN in autograd; the code's epoch boundary (which cuts a D loop short when the loader ends)
-does not exist with fresh batches. Nets: :mod:`trainers.methods.autoencoding` (the code's ``base_module`` DCGAN
+does not exist with fresh batches. Nets: :mod:`trainers.methods.autoencoder_critic` (the code's ``base_module`` DCGAN
 encoder / decoder is the same family as the DCGAN pair used here on images; MLPs on vectors). Seeds group.
 Proof: ``tests/test_objective_structure.py`` (the biased and unbiased estimates against a brute-force double sum).
 """
@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import torch
 from torch.nn import functional as F
 
-from trainers.methods.autoencoding import AutoencoderCriticMethod, AutoencoderCriticParams
+from trainers.methods.autoencoder_critic import AutoencoderCriticMethod, AutoencoderCriticParams
 from trainers.methods.base import RealBatch, descend, register_method
 from trainers.penalties import clip_weights_
 

@@ -1,48 +1,62 @@
-"""Autoencoder critics (EBGAN, BEGAN, MMD-GAN): ``x -> code -> reconstruction``, on vectors or on images.
+"""The networks of the autoencoding methods (WAE, alpha-GAN, BMS-VAE, BMS-VAE-GAN): encoder, decoder (the
+generator), data discriminator ("synthetic likelihood") and latent (code) discriminator, on vectors or images.
 
-``forward(x)`` returns ``(reconstruction, code)`` of shapes ``[B, *data]`` and ``[B, code_dim]``, as one call so
-that a stack of S copies runs under ``torch.func.vmap`` (grouped seeds, :mod:`trainers.grouped`).
+* Vectors: E, G and D are MLPs of ``layers`` x ``hidden`` ReLU units (default 2 x 128: VEEGAN's 2-D notebook,
+  the baseline the Best-of-Many-Samples paper's Table 1 compares with; the paper gives no 2-D architecture).
+* Images: G and D are the registered image pair ``net`` (:mod:`trainers.nets.dcgan`), E is that pair's
+  discriminator body with a code-sized linear head (:meth:`~trainers.nets.image_pair.ImagePair.encoder`).
+* The latent discriminator is an MLP of ``layers`` x ``hidden`` ReLU units on codes; 3 x 750 is alpha-GAN's code
+  discriminator (Rosca et al. 2017, Appendix) and the BMS paper's latent discriminator.
 
-* vectors: encoder ``d -> hidden x layers -> code_dim``, decoder ``code_dim -> hidden x layers -> d``, ReLU MLPs
-  with Glorot-uniform weights (:func:`trainers.nets.mlp.init_xavier`);
-* images: any registered image pair (:mod:`trainers.nets`, e.g. ``dcgan28x3``) built with ``latent_dim = code_dim``:
-  its D's convolutional body followed by a linear map to the code is the encoder (the "DCGAN discriminator as
-  encoder" of MMD-GAN's ``base_module.Encoder`` and EBGAN's / BEGAN's conv encoders), its G is the decoder (ending
-  in the data's output activation), both initialised as the pair's reference code does.
+Vector nets and the latent discriminator take Glorot-uniform weights (TF-slim's default, as VEEGAN's notebook);
+image nets their pair's initialisation. Everything is initialised on the CPU from the one ``generator``, in the
+order G, D, E, latent discriminator, so a seed means the same networks anywhere.
 """
 from __future__ import annotations
 
 import torch
 from torch import nn
 
-from trainers.nets.mlp import init_normal, init_xavier, mlp
-from trainers.nets.registry import build_nets
+from trainers.nets.mlp import init_xavier, mlp
+from trainers.nets.mlp_pairs import FeatureSequential
+from trainers.nets.registry import NETS, build_nets
+from trainers.nets.spectral import spectral_norm_all
 
 
-class Autoencoder(nn.Module):
-    """``encoder`` then ``decoder``; ``forward(x) -> (reconstruction, code)``."""
-
-    def __init__(self, encoder: nn.Module, decoder: nn.Module) -> None:
-        super().__init__()
-        self.encoder = encoder
-        self.decoder = decoder
-
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        code = self.encoder(x)
-        return self.decoder(code), code
+def latent_discriminator(latent_dim: int, generator: torch.Generator, hidden: int = 750, layers: int = 3) -> nn.Sequential:
+    """Codes ``[B, latent_dim]`` -> logits ``[B, 1]``: ``layers`` x ``hidden`` ReLU, no BatchNorm (a code
+    discriminator judges each code on its own)."""
+    return init_xavier(mlp([latent_dim, *[hidden] * layers, 1], "relu"), generator)
 
 
-def vector_autoencoder(dim: int, code_dim: int, hidden: int, layers: int, generator: torch.Generator) -> Autoencoder:
-    """The MLP autoencoder of ``dim``-vectors (module docstring)."""
-    encoder = mlp([dim, *[hidden] * layers, code_dim], "relu")
-    decoder = mlp([code_dim, *[hidden] * layers, dim], "relu")
-    return init_xavier(Autoencoder(encoder, decoder), generator)
-
-
-def image_autoencoder(net: str, shape: tuple[int, ...], code_dim: int, generator: torch.Generator,
-                      **options: object) -> Autoencoder:
-    """The autoencoder of images of ``shape`` on the image pair ``net`` (module docstring); ``options`` go to the
-    pair (``output``, ``width``). The encoder's last linear map is initialised N(0, 0.02^2) like DCGAN's."""
-    decoder, discriminator = build_nets(net, code_dim, shape, generator, **options)
-    to_code = init_normal(nn.Linear(discriminator.head.in_features, code_dim), 0.02, generator)
-    return Autoencoder(nn.Sequential(discriminator.body, to_code), decoder)
+def autoencoder_nets(
+    shape: tuple[int, ...],
+    latent_dim: int,
+    encoder_outputs: int,
+    generator: torch.Generator,
+    *,
+    discriminator: bool,
+    spectral_norm: bool,
+    hidden: int,
+    layers: int,
+    net: str,
+    image_options: dict[str, object],
+) -> dict[str, nn.Module]:
+    """``{"G": z -> x, "E": x -> encoder_outputs}`` plus ``"D": x -> logit`` when ``discriminator`` (spectrally
+    normalised when ``spectral_norm``). ``net`` names the image pair (ignored for vectors); ``image_options`` go to
+    it (``output``, ``width``)."""
+    if len(shape) == 1:
+        width = int(shape[0])
+        nets: dict[str, nn.Module] = {"G": init_xavier(mlp([latent_dim, *[hidden] * layers, width], "relu"), generator)}
+        if discriminator:
+            nets["D"] = init_xavier(FeatureSequential(*mlp([width, *[hidden] * layers, 1], "relu")), generator)
+        nets["E"] = init_xavier(mlp([width, *[hidden] * layers, encoder_outputs], "relu"), generator)
+    else:
+        # A registered pair builds G and D together; a method without a data discriminator drops the D.
+        G, D = build_nets(net, latent_dim, shape, generator, spectral_norm=False, **image_options)
+        nets = {"G": G, "D": D} if discriminator else {"G": G}
+        encoder_options = {k: v for k, v in image_options.items() if k != "output"}
+        nets["E"] = NETS.get(net).encoder(encoder_outputs, shape, generator, **encoder_options)  # type: ignore[attr-defined]
+    if discriminator and spectral_norm:
+        spectral_norm_all(nets["D"], generator)
+    return nets

@@ -77,23 +77,15 @@ class ImagePair:
     def __call__(self, latent_dim: int, shape: tuple[int, ...], generator: torch.Generator, *, pack: int = 1,
                  spectral_norm: bool | None = None, output: str = "tanh", **options: object
                  ) -> tuple[Generator, Discriminator]:
-        shape = tuple(shape)
-        if len(shape) != 3 or shape[1:] != (self.size, self.size) or shape[0] < 1:
-            raise GanEvalError(f"net {self.name!r} makes {self.size} x {self.size} images (shape (C, {self.size}, "
-                               f"{self.size})), but the data's samples have shape {shape}: choose a net for that shape")
-        if isinstance(latent_dim, bool) or not isinstance(latent_dim, int) or latent_dim < 1:
-            raise GanEvalError(f"net {self.name!r}: latent_dim must be a positive integer, got {latent_dim!r}")
+        shape = self._check_shape(shape)
+        self._check_width("latent_dim", latent_dim)
         if isinstance(pack, bool) or not isinstance(pack, int) or pack < 1:
             raise GanEvalError(f"net {self.name!r}: option pack must be a positive integer (PacGAN's m), got {pack!r}")
         if spectral_norm not in (None, True, False):
             raise GanEvalError(f"net {self.name!r}: option spectral_norm must be true or false, got {spectral_norm!r}")
         if output not in OUTPUTS:
             raise GanEvalError(f"net {self.name!r}: option output must be one of {', '.join(OUTPUTS)}, got {output!r}")
-        known = [p.name for p in inspect.signature(self.build).parameters.values() if p.kind is p.KEYWORD_ONLY]
-        unknown = sorted(set(options) - set(known))
-        if unknown:
-            raise GanEvalError(f"net {self.name!r} has no option {unknown[0]!r}: its options are "
-                               f"{', '.join(sorted(['output', 'pack', 'spectral_norm', *known]))}")
+        self._check_options(options)
         with torch.device("meta"):
             G, D = self.build(latent_dim, shape, shape[0] * pack, output, **options)
         G = self.init(G.to_empty(device="cpu"), generator)
@@ -101,3 +93,33 @@ class ImagePair:
         if self.spectral_norm if spectral_norm is None else spectral_norm:
             spectral_norm_all(D, generator)
         return G, D
+
+    def encoder(self, out_features: int, shape: tuple[int, ...], generator: torch.Generator, **options: object) -> Discriminator:
+        """The pair's discriminator body with a linear head to ``out_features`` instead of one logit: the DCGAN-style
+        encoder of the autoencoding methods (alpha-GAN, WAE and BMS build their image encoders as the DCGAN
+        discriminator with a code-sized output). Initialised from ``generator`` alone, like the pair."""
+        shape = self._check_shape(shape)
+        self._check_width("encoder output", out_features)
+        self._check_options(options)
+        with torch.device("meta"):
+            _, body = self.build(1, shape, shape[0], "tanh", **options)
+            body.head = nn.Linear(body.head.in_features, out_features)
+        return self.init(body.to_empty(device="cpu"), generator)
+
+    def _check_shape(self, shape: tuple[int, ...]) -> tuple[int, ...]:
+        shape = tuple(shape)
+        if len(shape) != 3 or shape[1:] != (self.size, self.size) or shape[0] < 1:
+            raise GanEvalError(f"net {self.name!r} makes {self.size} x {self.size} images (shape (C, {self.size}, "
+                               f"{self.size})), but the data's samples have shape {shape}: choose a net for that shape")
+        return shape
+
+    def _check_width(self, what: str, value: object) -> None:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise GanEvalError(f"net {self.name!r}: {what} must be a positive integer, got {value!r}")
+
+    def _check_options(self, options: dict[str, object]) -> None:
+        known = [p.name for p in inspect.signature(self.build).parameters.values() if p.kind is p.KEYWORD_ONLY]
+        unknown = sorted(set(options) - set(known))
+        if unknown:
+            raise GanEvalError(f"net {self.name!r} has no option {unknown[0]!r}: its options are "
+                               f"{', '.join(sorted(['output', 'pack', 'spectral_norm', *known]))}")

@@ -1,0 +1,144 @@
+"""The autoencoding terms (trainers/autoencoding.py) against sums written here independently, and the methods built on
+them (WAE, alpha-GAN, BMS-VAE, BMS-VAE-GAN) at their hyper-parameter checks. The engine's contract (build, step,
+resume, export, score) runs every one of them in tests/test_trainers.py, grouped seeds in test_grouped_training.py."""
+from __future__ import annotations
+
+import itertools
+
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from gan_eval.cli import app
+from gan_eval.errors import GanEvalError
+from trainers.autoencoding import IMQ_SCALES, best_of_many, gaussian_kl, mmd_imq, reconstruction_cost
+from trainers.methods import METHODS, make_params
+from trainers.methods.base import DataShape
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+
+def test_best_of_many_picks_the_minimum_over_t_of_the_cost_on_fixed_tensors():
+    """Eq. 7 of the BMS paper with max for log-sum-exp: per data point, the smallest of its T reconstruction costs
+    (here written as explicit loops over points and samples)."""
+    x = torch.tensor([[0.0, 0.0], [1.0, 2.0]])
+    reconstructions = torch.tensor([  # [T = 3, B = 2, 2]
+        [[1.0, 1.0], [1.0, 2.5]],
+        [[0.5, -0.5], [4.0, 2.0]],
+        [[-2.0, 0.0], [1.0, 2.0]],
+    ])
+    for cost, c in (("l1", lambda a, b: sum(abs(u - v) for u, v in zip(a, b))), ("l2sq", lambda a, b: sum((u - v) ** 2 for u, v in zip(a, b)))):
+        expected = [min(c(x[i].tolist(), reconstructions[t, i].tolist()) for t in range(3)) for i in range(2)]
+        assert best_of_many(x, reconstructions, cost, 1).tolist() == pytest.approx(expected)
+    # by hand: point 0's best is sample 1 (|0.5| + |-0.5| = 1), point 1's is sample 2 (an exact reconstruction)
+    assert best_of_many(x, reconstructions, "l1", 1).tolist() == [1.0, 0.0]
+
+
+def test_best_of_many_with_one_sample_is_the_plain_reconstruction_of_alpha_gan():
+    """T = 1: the per-sample cost of the one reconstruction, so its mean is alpha-GAN's lambda-free L1 term
+    mean_i ||x_i - G(E(x_i))||_1; for images the sum runs over every pixel; grouped seeds keep their dimension."""
+    gen = torch.Generator().manual_seed(0)
+    x, x_hat = torch.randn(2, 5, 3, 4, 4, generator=gen), torch.randn(2, 5, 3, 4, 4, generator=gen)  # [S, B, C, H, W]
+    plain = (x - x_hat).abs().sum(dim=(-3, -2, -1))
+    torch.testing.assert_close(best_of_many(x, x_hat.unsqueeze(1), "l1", 3), plain)
+    torch.testing.assert_close(best_of_many(x, x_hat.unsqueeze(1), "l1", 3).mean(), (x - x_hat).abs().flatten(2).sum(-1).mean())
+    torch.testing.assert_close(reconstruction_cost(x, x_hat, "l2sq", 3), (x - x_hat).square().sum(dim=(-3, -2, -1)))
+
+
+def test_best_of_many_refuses_reconstructions_of_another_shape():
+    with pytest.raises(ValueError, match=r"not \[\*lead, T, B, \*sample\]"):
+        best_of_many(torch.zeros(4, 2), torch.zeros(3, 5, 2), "l1", 1)
+
+
+def brute_force_mmd_imq(q: list[list[float]], p: list[list[float]], d: int) -> float:
+    """WAE-MMD written as the paper's estimator (Tolstikhin et al. 2018, Algorithm 2): for each IMQ scale,
+    1/(n(n-1)) sum_{i != j} [k(q_i, q_j) + k(p_i, p_j)] - 2/n^2 sum_{i, j} k(q_i, p_j), k = C / (C + ||a - b||^2)."""
+    n = len(q)
+
+    def k(a: list[float], b: list[float], c: float) -> float:
+        return c / (c + sum((u - v) ** 2 for u, v in zip(a, b)))
+
+    total = 0.0
+    for scale in (0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0):
+        c = 2.0 * d * scale
+        same = sum(k(q[i], q[j], c) + k(p[i], p[j], c) for i, j in itertools.permutations(range(n), 2))
+        cross = sum(k(q[i], p[j], c) for i in range(n) for j in range(n))
+        total += same / (n * (n - 1)) - 2.0 * cross / n**2
+    return total
+
+
+def test_wae_mmd_penalty_equals_a_brute_force_double_sum_u_statistic():
+    gen = torch.Generator().manual_seed(1)
+    q, p = torch.randn(7, 3, generator=gen, dtype=torch.float64) * 1.5 + 0.3, torch.randn(7, 3, generator=gen, dtype=torch.float64)
+    assert IMQ_SCALES == (0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0)
+    assert float(mmd_imq(q, p)) == pytest.approx(brute_force_mmd_imq(q.tolist(), p.tolist(), 3), rel=1e-12)
+    # grouped seeds: one penalty per seed, each its own batch's
+    stacked = mmd_imq(torch.stack([q, p]), torch.stack([p, q]))
+    assert stacked.tolist() == pytest.approx([brute_force_mmd_imq(q.tolist(), p.tolist(), 3), brute_force_mmd_imq(p.tolist(), q.tolist(), 3)], rel=1e-12)
+    # unbiased: two batches of one distribution give a penalty near 0, a shifted one a clearly positive penalty
+    same = mmd_imq(torch.randn(400, 3, generator=gen), torch.randn(400, 3, generator=gen))
+    shifted = mmd_imq(torch.randn(400, 3, generator=gen) + 1.0, torch.randn(400, 3, generator=gen))
+    assert abs(float(same)) < 0.02 < float(shifted)
+
+
+def test_gaussian_kl_equals_torch_distributions_kl():
+    """Peer: torch.distributions.kl_divergence(Normal(m, s), Normal(0, 1)) summed over the code's dimensions."""
+    gen = torch.Generator().manual_seed(2)
+    mean, log_variance = torch.randn(6, 4, generator=gen), torch.randn(6, 4, generator=gen)
+    peer = torch.distributions.kl_divergence(torch.distributions.Normal(mean, (0.5 * log_variance).exp()), torch.distributions.Normal(0.0, 1.0))
+    torch.testing.assert_close(gaussian_kl(mean, log_variance), peer.sum(-1))
+
+
+def build(method: str, shape: tuple[int, ...] = (2,), kind: str = "vector", **params: object):
+    m = METHODS.get(method)(make_params(method, params), DataShape(shape, kind), torch.device("cpu"))
+    m.setup(torch.Generator().manual_seed(0))
+    return m
+
+
+def test_bms_vae_gan_synthetic_likelihood_is_spectrally_normalised_to_1e3_of_the_largest_singular_value():
+    """After training-mode forwards (one power iteration each), every weight of BMS-VAE-GAN's data discriminator,
+    as the forward uses it, has largest singular value 1 within 1e-3 (torch.linalg.matrix_norm(W, 2)); alpha-GAN's
+    D is not normalised, alpha-gan-sn's is."""
+    method = build("bms-vae-gan", hidden=64)
+    D = method.nets["D"]
+    for _ in range(200):
+        D(torch.zeros(1, 2))
+    linears = [m for m in D.modules() if isinstance(m, torch.nn.Linear)]
+    assert len(linears) == 3
+    for layer in linears:
+        assert float(torch.linalg.matrix_norm(layer.weight.detach(), 2)) == pytest.approx(1.0, abs=1e-3)
+    assert not hasattr(build("alpha-gan").nets["D"][0], "parametrizations")
+    assert hasattr(build("alpha-gan-sn").nets["D"][0], "parametrizations")
+
+
+def test_each_method_has_the_nets_of_its_objective():
+    assert set(build("alpha-gan").nets) == {"G", "D", "E", "L"}
+    assert set(build("bms-vae-gan").nets) == {"G", "D", "E", "L"}
+    assert set(build("bms-vae").nets) == {"G", "E"}
+    assert set(build("wae").nets) == {"G", "E"}
+    assert set(build("wae", penalty="gan").nets) == {"G", "E", "L"}
+    # the BMS encoders output a mean and a log-variance per code dimension (32-D on 2-D data)
+    assert build("bms-vae-gan").nets["E"](torch.zeros(5, 2)).shape == (5, 64)
+    assert build("alpha-gan").nets["E"](torch.zeros(5, 2)).shape == (5, 32)
+    assert build("bms-vae-gan", shape=(3, 28, 28), kind="image", width=4).nets["E"](torch.zeros(2, 3, 28, 28)).shape == (2, 200)
+
+
+@pytest.mark.parametrize(
+    "method, params, message",
+    [
+        ("bms-vae-gan", {"samples": 0}, "samples=0: T, the codes drawn per data point, must be at least 1"),
+        ("bms-vae", {"cost": "l3"}, "cost='l3' is unknown; use one of l1, l2sq"),
+        ("wae", {"penalty": "kl"}, "penalty='kl' is unknown; use mmd"),
+        ("wae", {"batch_size": 1}, "needs at least 2"),
+        ("alpha-gan", {"code_loss": "hinj"}, "unknown loss 'hinj'"),
+    ],
+)
+def test_bad_hyper_parameters_are_one_line_before_training(method, params, message, tmp_path):
+    with pytest.raises(GanEvalError, match=message):
+        build(method, **params)
+    args = ["train", method, "--data", "ring8", "--steps", "2", "--out", str(tmp_path), "--no-progress"]
+    args += [a for k, v in params.items() for a in ("--set", f"{k}={v}")]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert result.output.strip().count("\n") == 0 and result.output.startswith("error: "), result.output
+    assert message.split(":")[0] in result.output and not any(tmp_path.iterdir())

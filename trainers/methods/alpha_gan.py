@@ -1,0 +1,57 @@
+"""alpha-GAN (Rosca, Lakshminarayanan, Warde-Farley & Mohamed 2017, "Variational Approaches for Auto-Encoding
+Generative Adversarial Networks", Algorithm 1), and ``alpha-gan-sn``, the Best-of-Many-Samples paper's ablation
+with spectral normalisation on the synthetic-likelihood (data) discriminator.
+
+Nets: encoder E, generator G, data discriminator D (judging data against both reconstructions G(E(x)) and samples
+G(z)), code discriminator C (here ``L``: prior codes against encoded codes, 3 x 750 ReLU, the paper's Appendix).
+E minimises ``lambda ||x - G(E(x))||_1`` plus C's generator term on its codes; G minimises the same
+reconstruction plus D's generator term on reconstructions and samples (:mod:`trainers.methods.autoencoding`).
+No public code; defaults and the choices the paper leaves open:
+
+* the adversarial terms: cross-entropy for D and C, and E and G minimise the non-saturating ``-log D`` (``loss=ns``,
+  ``code_loss=ns``, as victor-shepardson/alpha-GAN ``alphagan/alphagan.py`` ``autoencoder_loss``, the unofficial
+  port whose README records the authors' confirmation that Algorithm 1 v1 swaps C's prior and posterior terms:
+  here the prior is C's real class). Algorithm 1 writes E's and G's terms as the density ratio
+  ``-log D / (1 - D)``; any loss of :mod:`trainers.losses` can be named;
+* lambda = 1 (``reconstruction_weight``; the paper tunes it; victor-shepardson's default ``lambd=1``), the L1
+  cost summed over a sample's features;
+* Adam lr 8e-4, betas (0.5, 0.9) for all four nets (``../shared/PROTOCOLS.md``, the alpha-GAN line);
+* one step of each net per iteration from one forward pass (Rosca et al. update the four nets separately);
+* ``default_steps`` 100k: the 2-D budget of VEEGAN's Table 1, which the BMS paper's Table 1 (with this method as
+  a row) quotes.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from trainers.methods.autoencoding import AutoencodingMethod, AutoencodingParams
+from trainers.methods.base import register_method
+
+
+@dataclass
+class AlphaGANParams(AutoencodingParams):
+    """alpha-GAN's hyper-parameters: the family's plus the two discriminators'."""
+
+    loss: str = "ns"
+    code_loss: str = "ns"
+    spectral_norm: bool = False
+    latent_d_hidden: int = 750
+    latent_d_layers: int = 3
+
+
+@dataclass
+class AlphaGANSNParams(AlphaGANParams):
+    """alpha-GAN + SN (BMS paper's ablation; "R-GAN" at 128 x 128): D spectrally normalised."""
+
+    spectral_norm: bool = True
+
+
+@register_method("alpha-gan")
+class AlphaGAN(AutoencodingMethod):
+    Params = AlphaGANParams
+    default_steps = 100_000
+
+
+@register_method("alpha-gan-sn")
+class AlphaGANSN(AlphaGAN):
+    Params = AlphaGANSNParams

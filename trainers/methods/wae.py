@@ -1,0 +1,59 @@
+"""WAE (Tolstikhin, Bousquet, Gelly & Schoelkopf 2018, "Wasserstein Auto-Encoders"): a deterministic encoder, the
+reconstruction cost, and a latent penalty matching the aggregate posterior Q_Z to the prior P_Z = N(0, I):
+
+* ``penalty=mmd`` (WAE-MMD, Algorithm 2): :func:`trainers.autoencoding.mmd_imq`, the unbiased MMD^2 over the
+  inverse multiquadratics kernels of the code (``wae.py`` ``mmd_penalty``, L287-310 at tolstikhin/wae 6351565);
+* ``penalty=gan`` (WAE-GAN, Algorithm 1): a latent discriminator trained by cross-entropy (prior real, codes
+  fake) and E's non-saturating term (``wae.py`` ``gan_penalty`` L312-330: ``loss_match = loss_Qz_trick``),
+  the adversary an MLP of 4 x 512 ReLU (``models.py`` ``z_adversary`` L329-355; ``configs.py`` L96-97).
+
+E and G minimise ``0.05 ||x - G(E(x))||^2 + lambda * penalty`` (``wae.py`` L84-89 and ``reconstruction_loss``
+L339-342: ``cost='l2sq'`` weighted 0.05), lambda = 10 (``configs.py`` L105, MNIST; the code keeps the one lambda
+for both penalties; the paper's text uses 1 for WAE-GAN, set ``--latent-weight 1`` for that). Adam with beta1 0.5,
+lr 1e-3 for E and G and 5e-4 for the adversary (``configs.py`` L70-73; ``wae.py`` ``optimizer`` L365-372; beta2:
+TF's default 0.999), batch 100 (L75), prior N(0, I) with ``pz_scale`` 1 (L100-102).
+
+Choices the code leaves open or that differ here: the encoder is deterministic, as the paper's experiments
+(the MNIST config's ``e_noise='add_noise'`` is not followed); the adversary's loss is not multiplied by lambda
+(``wae.py`` L326 does; Adam is invariant to that scale up to its epsilon); no encoder pre-training
+(``e_pretrain``) and no lambda or learning-rate schedule; nets and latent sizes are the family's
+(:mod:`trainers.methods.autoencoding`; the MNIST config's z is 8-D, use ``--latent-dim 8`` for it).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from gan_eval.errors import GanEvalError
+from trainers.methods.autoencoding import AutoencodingMethod, AutoencodingParams
+from trainers.methods.base import register_method
+
+PENALTIES = {"mmd": "mmd", "gan": "adversarial"}
+
+
+@dataclass
+class WAEParams(AutoencodingParams):
+    """WAE's hyper-parameters (tolstikhin/wae ``configs.py`` ``config_mnist``)."""
+
+    penalty: str = "mmd"
+    batch_size: int | None = 100
+    cost: str = "l2sq"
+    reconstruction_weight: float = 0.05
+    latent_weight: float = 10.0
+    latent_d_hidden: int = 512
+    latent_d_layers: int = 4
+    code_loss: str = "ns"
+    lr: float = 1e-3
+    d_lr: float = 5e-4
+    beta2: float = 0.999
+
+
+@register_method("wae")
+class WAE(AutoencodingMethod):
+    Params = WAEParams
+    default_steps = 100 * 60_000 // 100  # configs.py L76: 100 epochs of MNIST's 60k at batch 100
+
+    @property
+    def code_matching(self) -> str:
+        if self.params.penalty not in PENALTIES:
+            raise GanEvalError(f"penalty={self.params.penalty!r} is unknown; use mmd (WAE-MMD) or gan (WAE-GAN)")
+        return PENALTIES[self.params.penalty]
