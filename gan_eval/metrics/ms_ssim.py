@@ -115,7 +115,13 @@ def ms_ssim_diversity(
     return first, second, torch.cat(scores)
 
 
-@register_metric("ms-ssim", options=MSSSIMOptions, summary="mean MS-SSIM of random sample pairs (lower = more diverse)")
+@register_metric(
+    "ms-ssim",
+    options=MSSSIMOptions,
+    summary="mean MS-SSIM of random sample pairs (lower = more diverse)",
+    statistic="the samples' images (seeded random pairs)",
+    reduction="gather",
+)
 def evaluate(request: ScoreRequest, options: MSSSIMOptions) -> MetricResult:
     source = in_memory(request.samples)
     if source.array().ndim < 3:
