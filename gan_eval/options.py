@@ -54,7 +54,7 @@ def convert(value: Any, hint: Any, what: str) -> Any:
     is parsed (``none`` is None where allowed); a value already typed (from :func:`parse_spec`) is checked: an int
     is a float, a bool is neither, and a string field takes any text (a file named 123 parses as a number)."""
     kinds = typing.get_args(hint) if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union else (hint,)
-    if type(None) in kinds and isinstance(value, str) and value.lower() == "none":
+    if type(None) in kinds and (value is None or (isinstance(value, str) and value.lower() == "none")):
         return None
     for kind in kinds:
         if kind is type(None):

@@ -12,6 +12,7 @@ identity. Reductions travel on the CPU (gloo), so they work on any device; stati
 """
 from __future__ import annotations
 
+import atexit
 import os
 from typing import Any, Iterator
 
@@ -40,6 +41,7 @@ def init_from_env() -> tuple[int, int]:
     if int(os.environ.get("WORLD_SIZE", "1")) > 1 and dist.is_available() and not dist.is_initialized():
         try:
             dist.init_process_group("gloo")
+            atexit.register(dist.destroy_process_group)  # a group left open aborts the rank at exit
         except (RuntimeError, ValueError) as exc:
             raise GanEvalError(f"torchrun: cannot join the process group ({str(exc).splitlines()[0][:120]}); start the ranks with torchrun") from None
     return world()
