@@ -1,15 +1,20 @@
-"""Figures at the edge: samples over a reference's modes, and per-mode counts. Uses matplotlib's Agg backend."""
+"""Figures at the edge: samples over a reference's modes, per-mode counts, image-pair grids. They draw results
+a metric computed (:class:`~gan_eval.metrics.modes.ModeCoverage`, :mod:`gan_eval.artefacts`) and compute none.
+Uses matplotlib's Agg backend."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
 
 from gan_eval.io.atomic import write_with
-from gan_eval.metrics.modes import check_shape, mode_coverage
 from gan_eval.references import Moons, Reference, hq_radius
 from gan_eval.references.moons import _ARCS
+
+if TYPE_CHECKING:
+    from gan_eval.metrics.modes import ModeCoverage
 
 KDE_POINTS = 5000  # KDE cost is O(points x grid); a subsample shows the density just as well
 
@@ -67,20 +72,11 @@ def draw_counts(ax, nearest: np.ndarray, hq: np.ndarray) -> None:
     ax.legend(fontsize=8)
 
 
-def plot_modes(
-    samples: np.ndarray,
-    reference: Reference,
-    out: str | Path,
-    *,
-    threshold_std: float | None = None,
-    title: str = "",
-    name: str = "samples",
-) -> Path:
-    """Write a figure: samples over the modes (2-D references) and the per-mode histogram."""
+def plot_modes(samples: np.ndarray, reference: Reference, cov: "ModeCoverage", out: str | Path, *, title: str = "") -> Path:
+    """Write a figure: samples over the modes (2-D references) and the per-mode histogram of ``cov``, the mode
+    coverage of these samples against ``reference``."""
     x = torch.as_tensor(samples)
-    check_shape(x, reference, name)
-    k = reference.default_threshold_std if threshold_std is None else threshold_std
-    cov = mode_coverage(x, reference, threshold_std=k)
+    k = cov.threshold_std
     plt, fig, axes = new_figure(2 if reference.dim == 2 else 1)
     if reference.dim == 2:
         draw_samples(axes[0], x.numpy().astype(np.float64), reference, k)

@@ -56,7 +56,7 @@ def test_demo_prints_real_and_collapsed_rows():
         (["score", "{d}/x2.npy", "-m", "mdoes", "-r", "ring8"], "did you mean 'modes'"),
         (["score", "{d}/x2.npy", "-r", "ring9"], "unknown reference 'ring9'"),
         (["score", "{d}/x2.npy"], "needs a reference"),
-        (["score", "{d}/x2.npy", "-r", "ring8", "--set", "threshold_std=abc"], "not a valid float"),
+        (["score", "{d}/x2.npy", "-r", "ring8", "--set", "threshold_std=abc"], "threshold_std='abc' is not float or none"),
         (["score", "{d}/x2.npy", "-r", "ring8", "--set", "nope=1"], "unknown option 'nope'"),
         (["score", "{d}/x2.npy", "-r", "ring8", "--device", "cuda:7"], "cuda"),
         (["sample-reference", "ring8", "-n", "0", "-o", "{d}/o.npz"], "must be positive"),

@@ -7,7 +7,8 @@ import torch
 
 from gan_eval.errors import GanEvalError
 from gan_eval.features import FEATURES
-from gan_eval.features.mnist_classifier import WEIGHTS_PATH, file_sha256, inference_copy, load_net, state_sha256, weights_card
+from gan_eval.features.mnist_classifier import WEIGHTS_PATH, file_sha256, inference_copy, load_net, weights_card
+from gan_eval.features.weights import state_hash
 from gan_eval.features.train_mnist_classifier import TrainSettings, accuracy, random_shift, train_classifier
 from gan_eval.io.mnist import load_mnist
 
@@ -31,7 +32,7 @@ def test_weights_file_is_small_and_matches_its_recorded_sha256():
     card = weights_card()
     assert WEIGHTS_PATH.stat().st_size < 2_000_000
     assert file_sha256(WEIGHTS_PATH) == card["sha256"]
-    assert state_sha256(torch.load(WEIGHTS_PATH, weights_only=True)) == card["state_sha256"]
+    assert state_hash(torch.load(WEIGHTS_PATH, weights_only=True)) == card["weights"]
     assert card["settings"]["seed"] == 0 and "train-classifier" in card["command"]
 
 
@@ -43,7 +44,7 @@ def test_mnist_extractor_layers_and_32px_crop(t10k):
     assert (out["penultimate"] >= 0).all()  # after ReLU
     padded = torch.nn.functional.pad(images, (2, 2, 2, 2))
     assert torch.equal(extractor(padded)["logits"], out["logits"])
-    assert extractor.describe()["sha256"] == weights_card()["sha256"]
+    assert extractor.describe()["weights"] == weights_card()["weights"]
     with pytest.raises(GanEvalError, match="N x 1 x H x W digits or N x 3"):
         extractor(images.expand(-1, 2, -1, -1))
     with pytest.raises(GanEvalError, match="28x28 or 32x32"):
@@ -100,5 +101,5 @@ def test_training_is_deterministic_from_its_seed(t10k):
     b = train_classifier(images, labels, settings)
     c = train_classifier(images, labels, TrainSettings(epochs=1, batch_size=64, seed=1))
     assert torch.equal(torch.get_rng_state(), state)  # the caller's RNG is untouched
-    assert state_sha256(a) == state_sha256(b) != state_sha256(c)
+    assert state_hash(a) == state_hash(b) != state_hash(c)
     assert np.isfinite(sum(float(v.float().sum()) for v in a.values()))

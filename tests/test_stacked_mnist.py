@@ -155,7 +155,9 @@ def test_cli_builds_samples_then_scores_them_with_the_bundled_or_a_given_classif
     rescored = runner.invoke(app, ["score", str(out), "--metric", "stacked-mnist", "--json", "--weights", str(copy)])
     assert rescored.exit_code == 0, rescored.output
     again = json.loads(rescored.stdout)
-    assert again["protocol"]["classifier"]["weights"] == str(copy) and again["values"] == result["values"]
+    # the weights' identity is their content, so a copy at another path is the same classifier
+    assert again["protocol"]["classifier"]["weights"] == result["protocol"]["classifier"]["weights"] and again["values"] == result["values"]
+    assert again["protocol"]["classifier"]["weights_file"] == copy.name
     missing = runner.invoke(app, ["score", str(out), "--metric", "stacked-mnist", "--weights", str(tmp_path / "no.pt")])
     assert missing.exit_code == 2 and "no.pt" in missing.output and "Traceback" not in missing.output
     bad = runner.invoke(app, ["stacked-mnist", "--mnist-dir", str(tmp_path), "-n", "5", "-o", str(tmp_path / "x.npz")])

@@ -102,17 +102,6 @@ def resolve_device(name: str) -> torch.device:
     return device
 
 
-def parse_settings(items: list[str] | None) -> dict[str, str]:
-    """``--set key=value`` pairs as a dict."""
-    settings = {}
-    for item in items or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise GanEvalError(f"--set {item!r}: expected key=value, e.g. --set threshold_std=3")
-        settings[key.strip()] = value.strip()
-    return settings
-
-
 def main() -> None:
     """Console-script entry point."""
     app()

@@ -4,6 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
+import torch
 import typer
 
 from gan_eval.cli.app import app
@@ -11,6 +12,7 @@ from gan_eval.cli.render import table
 from gan_eval.errors import GanEvalError
 from gan_eval.io import load_array, save_npz
 from gan_eval.references import FAMILIES, REFERENCES, get_reference
+from gan_eval.references.given import named_dir, named_references
 
 
 @app.command()
@@ -24,6 +26,18 @@ def references() -> None:
         rows.append([name, info["dim"], info["modes"], info["std"], info["default_threshold_std"], params])
     typer.echo(table(["reference", "dim", "modes", "std", "HQ k", "parameters"], rows))
     typer.echo("\nyour own: " + ", ".join(f"{name}:key=value,..." for name in FAMILIES) + "  e.g. ring:n=6,radius=2,std=0.02")
+    named = named_references()
+    if named:
+        rows = [[name, meta.get("n", "-"), _features_of(meta), meta.get("layer", "-"), meta.get("source", "-")] for name, meta in named.items()]
+        typer.echo(f"\nnamed statistics in {named_dir()} (`gan-eval stats DIR --name NAME`, then --reference NAME):\n"
+                   + table(["reference", "n", "features", "layer", "made from"], rows))
+
+
+def _features_of(meta: dict) -> str:
+    if meta.get("damaged"):
+        return "(damaged file)"
+    extractor = meta.get("extractor") or {}
+    return f"{extractor.get('name', '-')} ({extractor['weights'][:12]})" if extractor.get("weights") else str(extractor.get("name", "-"))
 
 
 @app.command("sample-reference")
@@ -51,8 +65,12 @@ def plot(
     title: Optional[str] = typer.Option(None, "--title"),
 ) -> None:
     """Scatter/KDE of samples with the mode centres and HQ radii drawn, and per-mode counts."""
+    from gan_eval.metrics.modes import check_shape, mode_coverage
     from gan_eval.plotting import plot_modes
 
     ref = get_reference(reference)
-    plot_modes(load_array(samples, key), ref, out, threshold_std=threshold_std, title=title or str(samples), name=str(samples))
+    x = torch.as_tensor(load_array(samples, key))
+    check_shape(x, ref, str(samples))
+    k = ref.default_threshold_std if threshold_std is None else threshold_std
+    plot_modes(x.numpy(), ref, mode_coverage(x, ref, threshold_std=k), out, title=title or str(samples))
     typer.echo(f"wrote {out}")

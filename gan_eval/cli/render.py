@@ -6,6 +6,7 @@ import typing
 from typing import Any, Sequence
 
 from gan_eval.metrics import MetricResult
+from gan_eval.metrics.base import Results
 
 
 def format_value(value: Any) -> str:
@@ -46,6 +47,14 @@ def render(result: MetricResult, label: str | None = None) -> str:
                 parts.append(f"{name}:\n" + table(["#", *detail], rows))
     for path in result.files:
         parts.append(f"wrote {path}")
+    return "\n\n".join(parts)
+
+
+def render_results(results: Results, label: str) -> str:
+    """Several metrics of one call as one table (metric, value name, value), then each metric's files."""
+    rows = [[name, key, value] for name, result in results.results.items() for key, value in result.values.items()]
+    parts = [f"{label}:\n" + table(["metric", "value", ""], rows)]
+    parts += [f"wrote {path}" for result in results.results.values() for path in result.files]
     return "\n\n".join(parts)
 
 

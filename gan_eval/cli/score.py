@@ -9,18 +9,20 @@ import typer
 from gan_eval.api import score as score_samples
 from gan_eval.cli.app import (
     EXTRACTOR_WEIGHTS, GENERATOR_WEIGHTS, LATENT_DIM, LATENT_DISTRIBUTION, PROGRESS, RANGE, REFERENCE_RANGE, SKIP_UNREADABLE, app,
-    parse_settings, resolve_device,
+    resolve_device,
 )
-from gan_eval.cli.render import dataclass_options, render, table
+from gan_eval.cli.render import dataclass_options, render, render_results, table
 from gan_eval.io.sources import GeneratorOptions
-from gan_eval.metrics import METRICS
+from gan_eval.metrics import METRICS, MetricResult
+from gan_eval.options import parse_settings
 from gan_eval.progress import progress_wrapper
+from gan_eval.stats.dist import init_from_env, speaks
 
 
 @app.command()
 def score(
     samples: Path = typer.Argument(..., help="Samples file (.npz, .npy, .pt), a folder of images, or a generator: torch.export .pt2, TorchScript .pt or pkg.module:factory."),
-    metric: str = typer.Option("modes", "--metric", "-m", help="A registered metric (see `gan-eval metrics`)."),
+    metric: str = typer.Option("modes", "--metric", "-m", help="A registered metric, or several comma-separated (fid,kid,prdc: one feature pass for all; see `gan-eval metrics`)."),
     reference: Optional[str] = typer.Option(None, "--reference", "-r", help="What to compare against: a mixture name, a file."),
     features: Optional[str] = typer.Option(None, "--features", help="Feature extractor or pkg.module:factory (default: the one a statistics reference records, else the metric's; see `gan-eval metrics`)."),
     key: Optional[str] = typer.Option(None, "--key", help="Array name inside an .npz/.pt holding several."),
@@ -40,7 +42,8 @@ def score(
     weights: Optional[Path] = EXTRACTOR_WEIGHTS,
     skip_unreadable: bool = SKIP_UNREADABLE,
 ) -> None:
-    """Score samples with a metric."""
+    """Score samples with a metric, or several in one feature pass; under torchrun the ranks share the samples."""
+    init_from_env()
     result = score_samples(
         samples,
         metric,
@@ -60,7 +63,12 @@ def score(
         skip_unreadable=skip_unreadable,
         **parse_settings(settings),
     )
-    typer.echo(result.to_json() if as_json else render(result, str(samples)))
+    if not speaks():
+        return
+    if as_json:
+        typer.echo(result.to_json())
+    else:
+        typer.echo(render(result, str(samples)) if isinstance(result, MetricResult) else render_results(result, str(samples)))
 
 
 @app.command()

@@ -57,7 +57,8 @@ def train_classifier(
     progress: bool = PROGRESS,
 ) -> None:
     """Train the MNIST digit classifier on the 60k training set, on the CPU, deterministically from --seed."""
-    from gan_eval.features.mnist_classifier import MnistNet, file_sha256, state_sha256
+    from gan_eval.features.mnist_classifier import MnistNet, file_sha256
+    from gan_eval.features.weights import state_hash
     from gan_eval.features.train_mnist_classifier import TrainSettings, accuracy, train_classifier as train
 
     if epochs <= 0 or threads <= 0:
@@ -77,7 +78,7 @@ def train_classifier(
     card = {
         "file": out.name,
         "sha256": file_sha256(out),
-        "state_sha256": state_sha256(state),
+        "weights": state_hash(state),
         "test_accuracy": test_accuracy,
         "test_errors": round((1 - test_accuracy) * len(test_labels)),
         "test_set": "MNIST t10k (10,000 images), never seen in training",

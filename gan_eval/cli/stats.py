@@ -7,17 +7,23 @@ from typing import Optional
 import typer
 
 from gan_eval.cli.app import EXTRACTOR_WEIGHTS, PROGRESS, RANGE, SKIP_UNREADABLE, app, resolve_device
+from gan_eval.errors import GanEvalError
 from gan_eval.features.resolve import check_layer, default_layer, make_extractor
 from gan_eval.io.samples import as_source
 from gan_eval.io.stats_file import save_stats
 from gan_eval.progress import progress_wrapper
+from gan_eval.references.given import named_path
+from gan_eval.stats.dist import init_from_env, speaks
 from gan_eval.stats.collect import collect_statistics
 
 
 @app.command()
 def stats(
     path: Path = typer.Argument(..., help="A folder of PNG/JPG images, or an .npz/.npy/.pt array of images."),
-    out: Path = typer.Option(..., "--out", "-o", help="Output statistics .npz."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output statistics .npz."),
+    name: Optional[str] = typer.Option(
+        None, "--name", help="Keep them in the user cache under this name, for `--reference NAME` (listed by `gan-eval references`)."
+    ),
     features: Optional[str] = typer.Option(None, "--features", help="Feature extractor (default inception), or pkg.mod:factory."),
     layer: Optional[str] = typer.Option(None, "--layer", help="Feature layer (default pool)."),
     resize: Optional[str] = typer.Option(None, "--resize", help="Inception resize: tf1 (default) or clean."),
@@ -31,6 +37,10 @@ def stats(
     skip_unreadable: bool = SKIP_UNREADABLE,
 ) -> None:
     """Mean, covariance and float64 sums of image features, with the extractor, weights hash and resize recorded."""
+    if (out is None) == (name is None):
+        raise GanEvalError("gan-eval stats: give one of --out FILE.npz and --name NAME (a reference kept in the user cache)")
+    out = out if out is not None else named_path(name)
+    init_from_env()  # under torchrun each rank passes its share and the sums are reduced; rank 0 writes
     dev = resolve_device(device)
     extractor = make_extractor(features, dev, weights, resize=resize)
     chosen = check_layer(extractor, layer) if layer else default_layer(extractor, ("pool",))
@@ -38,10 +48,12 @@ def stats(
         as_source(path, key, skip_unreadable=skip_unreadable), extractor, chosen, batch_size=batch_size, device=dev, value_range=value_range,
         progress=progress_wrapper(progress), keep_features=keep_features,
     )
+    if not speaks():
+        return
     save_stats(out, result, kept)
     described = extractor.describe()
     typer.echo(
-        f"wrote {out}: {result.count} images, {result.dim}-d {described['name']} {chosen} features"
+        f"wrote {out}{f' (reference {name})' if name else ''}: {result.count} images, {result.dim}-d {described['name']} {chosen} features"
         + (f", resize {described['resize']}" if "resize" in described else "")
         + (" (features kept)" if keep_features else "")
         + f"; values {result.meta['value_range']} ({result.meta['value_range_from']})"

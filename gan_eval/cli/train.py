@@ -7,9 +7,10 @@ from typing import List, Optional
 
 import typer
 
-from gan_eval.cli.app import PROGRESS, app, parse_settings, resolve_device
+from gan_eval.cli.app import PROGRESS, app, resolve_device
 from gan_eval.cli.render import dataclass_options
 from gan_eval.errors import GanEvalError
+from gan_eval.options import parse_settings
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

@@ -4,7 +4,8 @@ Stacked MNIST needs a trusted digit classifier and no package ships one, so gan-
 ``gan_eval/weights/mnist_classifier.pt`` (a plain state dict, loaded with ``torch.load(weights_only=True)``),
 made by ``gan-eval train-classifier`` (:mod:`gan_eval.features.train_mnist_classifier`) on the 60,000 MNIST
 training images only; ``mnist_classifier.json`` beside it records the file's sha256 (checked when loaded),
-the sha256 of the weights' values (:func:`state_sha256`, which a re-run of the command reproduces), the
+the weights' content hash (``weights``, :func:`gan_eval.features.weights.state_hash`, the identity every
+extractor's ``describe()`` states and which a re-run of the command reproduces), the
 t10k test accuracy and the training settings.
 
 Architecture: a LeNet-style CNN in the spirit of PacGAN's Stacked-MNIST classifier (conv32, conv64, dense 128,
@@ -40,6 +41,7 @@ from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from gan_eval.errors import GanEvalError
 from gan_eval.features.base import FEATURES
+from gan_eval.features.weights import state_hash
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
 WEIGHTS_PATH = WEIGHTS_DIR / "mnist_classifier.pt"
@@ -89,17 +91,6 @@ def file_sha256(path: str | Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
-def state_sha256(state: dict[str, torch.Tensor]) -> str:
-    """sha256 of a state dict's names, dtypes, shapes and values: the same for the same weights, whereas the
-    bytes of a ``torch.save`` file also hold a per-save random id (so its file hash differs between runs)."""
-    digest = hashlib.sha256()
-    for name in sorted(state):
-        tensor = state[name].detach().cpu().contiguous()
-        digest.update(f"{name}|{tensor.dtype}|{tuple(tensor.shape)}|".encode())
-        digest.update(tensor.numpy().tobytes())
-    return digest.hexdigest()
-
-
 def weights_card() -> dict[str, Any]:
     """The bundled weights' record: sha256, test accuracy, how they were trained."""
     return json.loads(CARD_PATH.read_text(encoding="utf-8"))
@@ -138,9 +129,11 @@ def _read_net(path: Path) -> MnistNet:
 
 
 @lru_cache(maxsize=4)
-def _cached_net(path: Path, sha256: str) -> MnistNet:
-    """Keyed by the file's sha256 too, so that a weights file rewritten in place is read again."""
-    return _read_net(path)
+def _cached_net(path: Path, sha256: str) -> tuple[MnistNet, str]:
+    """The net and its weights identity (:func:`~gan_eval.features.weights.state_hash`, a content hash); keyed by
+    the file's sha256 too, so that a weights file rewritten in place is read again."""
+    net = _read_net(path)
+    return net, state_hash(net.state_dict())
 
 
 class MnistClassifier:
@@ -153,8 +146,9 @@ class MnistClassifier:
     def __init__(self, device: torch.device | str = "cpu", weights: str | Path | None = None) -> None:
         self.device = torch.device(device)
         path, self.sha256 = checked_weights(weights)
-        self.weights = str(weights) if weights is not None else "bundled:mnist_classifier.pt"
-        self.net = inference_copy(_cached_net(path, self.sha256)).to(self.device)
+        self.weights_file = path.name if weights is not None else "bundled:mnist_classifier.pt"
+        net, self.weights_hash = _cached_net(path, self.sha256)
+        self.net = inference_copy(net).to(self.device)
 
     def __call__(self, images: torch.Tensor) -> dict[str, torch.Tensor]:
         if images.ndim == 4 and images.shape[1] == 3:
@@ -173,7 +167,9 @@ class MnistClassifier:
         return logits.unflatten(1, (-1, 10)).argmax(dim=2).squeeze(1)
 
     def describe(self) -> dict[str, Any]:
-        return {"name": self.name, "weights": self.weights, "sha256": self.sha256, "preprocessing": PREPROCESSING}
+        # "weights" is the content hash compared for compatibility (the same weights at two paths agree, retrained
+        # weights at one path do not); the file's name is only informative
+        return {"name": self.name, "weights": self.weights_hash, "weights_file": self.weights_file, "preprocessing": PREPROCESSING}
 
 
 def inference_copy(net: MnistNet) -> MnistNet:

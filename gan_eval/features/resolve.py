@@ -1,6 +1,7 @@
 """Turning a ``--features`` value into an extractor: a registered name, or a user's ``package.module:factory``.
 
-A user factory is called with the keyword arguments it accepts among ``device`` and ``weights`` and may return
+From Python, ``features`` may also be an ``nn.Module`` (wrapped as below) or an object that already is an
+extractor. A user factory is called with the keyword arguments it accepts among ``device`` and ``weights`` and may return
 a full extractor (``layers``, ``describe()``, called on images giving a dict of layers) or any ``nn.Module``
 mapping images N x C x H x W in [0, 1] to N x D features, which is wrapped with the single layer ``features``.
 """
@@ -47,10 +48,15 @@ def _factory(spec: str) -> Callable[..., Any]:
 
 
 def make_extractor(
-    spec: str | None, device: torch.device | str = "cpu", weights: str | Path | None = None, **settings: Any
+    spec: str | torch.nn.Module | FeatureExtractor | None,
+    device: torch.device | str = "cpu",
+    weights: str | Path | None = None,
+    **settings: Any,
 ) -> FeatureExtractor:
     """The extractor named by ``spec`` (default ``inception``). ``settings`` with value None are left to the
     extractor's defaults; others (e.g. ``resize``, ``precision``) must be accepted by its factory."""
+    if spec is not None and not isinstance(spec, str):
+        return _given_extractor(spec, torch.device(device), weights, settings)
     spec = spec or DEFAULT
     factory = _factory(spec)
     accepted = inspect.signature(factory).parameters
@@ -66,6 +72,18 @@ def make_extractor(
     if isinstance(extractor, torch.nn.Module):
         return ModuleExtractor(spec, extractor, torch.device(device))
     return extractor
+
+
+def _given_extractor(obj: Any, device: torch.device, weights: str | Path | None, settings: dict[str, Any]) -> FeatureExtractor:
+    """An extractor or ``nn.Module`` passed from Python; it is used as given, so settings for a named one are refused."""
+    given = [name for name, value in {"weights": weights, **settings}.items() if value is not None]
+    if given:
+        raise GanEvalError(f"features given as a {type(obj).__name__} take no {', '.join(given)}; set them up in the object itself")
+    if isinstance(obj, torch.nn.Module):
+        return ModuleExtractor(type(obj).__name__, obj, device)
+    if callable(obj) and hasattr(obj, "layers") and hasattr(obj, "describe"):
+        return obj
+    raise GanEvalError(f"features: a {type(obj).__name__} is neither a name, pkg.module:factory, an nn.Module nor an extractor")
 
 
 def recorded_spec(described: dict[str, Any], origin: str | Path) -> str:

@@ -7,15 +7,17 @@ reads the request's samples and reference and calls the pure function. It is reg
     @register_metric("modes", options=ModeOptions, needs_reference=True, summary="...")
     def evaluate(request: ScoreRequest, options: ModeOptions) -> MetricResult: ...
 
-A metric that reads images through a feature extractor declares the one it uses without ``--features``
-(``default_features="inception"``), which ``gan-eval metrics`` lists, and passes the same name to its code.
+A metric declares what it needs (:class:`Needs`): the features of a layer (:class:`FeatureNeed`, read from the
+call's one feature stage, :mod:`gan_eval.features.stage`), a reference of some kind, the generator itself, and
+the statistic it keeps with its reduction across processes (``sum`` or ``gather``). ``gan-eval metrics`` lists
+them, the features stage plans one pass from them, and ``tests/test_metric_contract.py`` checks every metric
+against them.
 """
 from __future__ import annotations
 
 import dataclasses
 import json
 import math
-import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator, Mapping
@@ -24,8 +26,11 @@ import numpy as np
 import torch
 
 from gan_eval.errors import GanEvalError
+from gan_eval.features.stage import FeatureStage
 from gan_eval.io.ranges import ValueRange, check_comparable, holds_images, resolve_range
 from gan_eval.io.samples import SampleSource
+from gan_eval.options import fill_options
+from gan_eval.stats.dist import shard
 from gan_eval.registry import Registry
 
 
@@ -39,7 +44,8 @@ class ScoreRequest:
 
     ``reference`` is a string the metric resolves itself (a mixture name, a statistics file, an image file).
     ``progress`` wraps long iterables (the CLI passes a tqdm bar; the core never prints).
-    ``output`` is where a metric that draws or saves arrays writes them (e.g. the birthday pair grid).
+    ``output``: where the edge writes the artefacts a metric returns (e.g. the birthday pair grid); a metric
+    reads it only to know whether to make them.
     ``value_range`` and ``reference_range`` state the range of the samples and of reference images (``auto``:
     declared or inferred); metrics resolve them through :meth:`range_of`, which records each resolved range for
     the result's protocol. ``weights`` is a path to the weights of the network that reads the samples (the FID
@@ -47,12 +53,15 @@ class ScoreRequest:
     network's default. ``skip_unreadable``: leave out image files of a folder that cannot be decoded; how many
     were left out is recorded per role in ``skipped`` (by :meth:`range_of`, which every image input goes through).
     ``on_success``: writes a metric defers until the whole score has succeeded (the reference statistics cache),
-    so a score that fails on its samples writes nothing.
+    so a score that fails on its samples writes nothing. ``features``: a registered name, ``pkg.module:factory``,
+    or (from Python) an ``nn.Module`` or extractor object. ``reference``: a name or path, or (from Python) an
+    array, tensor or statistics object (:mod:`gan_eval.references.given`). ``stage``: the call's one features
+    stage, shared by every metric of the call.
     """
 
     samples: SampleSource
-    reference: str | None = None
-    features: str | None = None
+    reference: Any = None
+    features: Any = None
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
     seed: int = 0
     batch_size: int = 10_000
@@ -65,6 +74,7 @@ class ScoreRequest:
     ranges: dict[str, ValueRange] = field(default_factory=dict)
     skipped: dict[str, int] = field(default_factory=dict)
     on_success: list[Callable[[], None]] = field(default_factory=list)
+    stage: FeatureStage = field(default_factory=FeatureStage)
 
     def range_of(self, source: SampleSource, role: str = "samples") -> ValueRange:
         """The value range of the samples or of the reference images (``role``), resolved once from the stated
@@ -93,9 +103,11 @@ class ScoreRequest:
         return (self.value_range, "--range") if role == "samples" else (self.reference_range, "--reference-range")
 
     def batches(self, desc: str = "samples") -> Iterator[torch.Tensor]:
-        """The samples in batches of ``batch_size``, through the progress wrapper."""
-        total = math.ceil(len(self.samples) / self.batch_size)
-        yield from self.progress(self.samples.batches(self.batch_size), total=total, desc=desc)
+        """This rank's share of the samples (all of them outside ``torchrun``, :mod:`gan_eval.stats.dist`) in
+        batches of ``batch_size``, through the progress wrapper; reduce what is computed from them over ranks."""
+        share = shard(self.samples)
+        total = math.ceil(len(share) / self.batch_size)
+        yield from self.progress(share.batches(self.batch_size), total=total, desc=desc)
 
 
 @dataclass
@@ -104,7 +116,8 @@ class MetricResult:
 
     ``values``: the headline numbers (shown first, in order). ``details``: per-mode tables and arrays
     (JSON-able lists). ``protocol``: what was compared, n, seed, thresholds, extractor, version.
-    ``files``: paths the metric wrote.
+    ``files``: paths written for it (by the edge, from ``artefacts``: image grids and arrays the metric returns,
+    :mod:`gan_eval.artefacts`, never part of the JSON).
     """
 
     metric: str
@@ -112,15 +125,35 @@ class MetricResult:
     details: dict[str, Any] = field(default_factory=dict)
     protocol: dict[str, Any] = field(default_factory=dict)
     files: list[str] = field(default_factory=list)
+    artefacts: list[Any] = field(default_factory=list, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return _jsonable(dataclasses.asdict(self))
+        fields = ("metric", "values", "details", "protocol", "files")
+        return _jsonable({name: getattr(self, name) for name in fields})
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2)
 
     def __getitem__(self, key: str) -> Any:
         return self.values[key]
+
+
+@dataclass
+class Results:
+    """The results of several metrics scored in one call (one feature pass per input), by metric name; ``protocol``
+    holds what the call shared (``feature_passes``: extractor passes run for all of them)."""
+
+    results: dict[str, MetricResult]
+    protocol: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"metrics": {name: result.to_dict() for name, result in self.results.items()}, "protocol": _jsonable(self.protocol)}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    def __getitem__(self, metric: str) -> MetricResult:
+        return self.results[metric]
 
 
 def _jsonable(obj: Any) -> Any:
@@ -142,6 +175,35 @@ def _jsonable(obj: Any) -> Any:
 
 
 @dataclass(frozen=True)
+class FeatureNeed:
+    """Features a metric reads: the first of ``layers`` the extractor offers (else its first layer), from the
+    metric's default extractor unless ``--features`` names another; ``keep``: the features themselves (a
+    *gather* statistic: k-NN, kernels, k-means), else only their Gaussian moments (a *sum* statistic);
+    ``reference``: the reference goes through the same features."""
+
+    layers: tuple[str, ...] = ("pool",)
+    keep: bool = False
+    reference: bool = True
+
+
+@dataclass(frozen=True)
+class Needs:
+    """What a metric reads and keeps. ``reference``: the kind of reference it compares against (None: none);
+    ``generator``: the generator itself, not samples; ``statistic``: what it accumulates; ``reduction``: how
+    that statistic combines across batches and processes, ``sum`` (moments, histograms, counts: exact) or
+    ``gather`` (every sample's features, for k-NN, kernels, k-means)."""
+
+    features: FeatureNeed | None = None
+    reference: str | None = None
+    generator: bool = False
+    statistic: str = ""
+    reduction: str = "sum"
+
+    def describe(self) -> dict[str, Any]:
+        return _jsonable(dataclasses.asdict(self))
+
+
+@dataclass(frozen=True)
 class MetricSpec:
     """A registered metric: its name, what it needs, its options type and its CLI adapter.
 
@@ -157,43 +219,11 @@ class MetricSpec:
     images: bool = True
     default_features: str | None = None
     needs_generator: bool = False
+    needs: Needs = field(default_factory=Needs)
 
     def make_options(self, overrides: Mapping[str, Any] | None = None) -> Any:
         """Build the options dataclass from ``key=value`` overrides, converting strings to field types."""
-        hints = typing.get_type_hints(self.options)
-        kwargs = {}
-        for key, value in (overrides or {}).items():
-            key = key.replace("-", "_")
-            if key not in hints:
-                known = ", ".join(f.name for f in dataclasses.fields(self.options)) or "none"
-                raise GanEvalError(f"metric {self.name}: unknown option {key!r}; its options are: {known}")
-            kwargs[key] = _convert(value, hints[key], f"metric {self.name}: option {key}")
-        return self.options(**kwargs)
-
-
-_TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
-
-
-def _convert(value: Any, kind: Any, what: str) -> Any:
-    """Convert a CLI string to ``kind`` (bool, int, float, str, or ``X | None``); other values pass through."""
-    if not isinstance(value, str):
-        return value
-    args = typing.get_args(kind)
-    if type(None) in args:
-        if value.lower() == "none":
-            return None
-        kind = next(a for a in args if a is not type(None))
-    try:
-        if kind is bool:
-            if value.lower() not in _TRUE + _FALSE:
-                raise ValueError(value)
-            return value.lower() in _TRUE
-        if kind in (int, float):
-            return kind(value)
-    except ValueError:
-        name = getattr(kind, "__name__", str(kind))
-        raise GanEvalError(f"{what}={value!r} is not a valid {name}") from None
-    return value
+        return fill_options(self.options, overrides, f"metric {self.name}")
 
 
 @dataclass(frozen=True)
@@ -213,14 +243,22 @@ def register_metric(
     images: bool = True,
     default_features: str | None = None,
     needs_generator: bool = False,
+    features: FeatureNeed | None = None,
+    reference: str | None = None,
+    statistic: str = "",
+    reduction: str = "sum",
 ) -> Callable[[Callable[[ScoreRequest, Any], MetricResult]], Callable[[ScoreRequest, Any], MetricResult]]:
     """Decorator that registers a metric's ``evaluate(request, options)`` adapter under ``name``. ``images``:
-    whether it can read images (so ``--range`` applies); False for metrics on vectors only. The other keywords
-    are :class:`MetricSpec`'s fields."""
+    whether it can read images (so ``--range`` applies); False for metrics on vectors only. ``features``,
+    ``reference``, ``statistic`` and ``reduction`` fill its :class:`Needs` (``reference`` defaults to "any" when
+    ``needs_reference``). The other keywords are :class:`MetricSpec`'s fields."""
+    if reduction not in ("sum", "gather"):
+        raise ValueError(f"metric {name}: reduction must be sum or gather, not {reduction!r}")
+    needs = Needs(features, reference or ("any" if needs_reference else None), needs_generator, statistic, reduction)
 
     def decorate(fn: Callable[[ScoreRequest, Any], MetricResult]) -> Callable[[ScoreRequest, Any], MetricResult]:
         summary_line = summary or (fn.__doc__ or "").strip().split("\n")[0]
-        METRICS.add(name, MetricSpec(name, fn, options, needs_reference, summary_line, images, default_features, needs_generator))
+        METRICS.add(name, MetricSpec(name, fn, options, needs_reference, summary_line, images, default_features, needs_generator, needs))
         return fn
 
     return decorate

@@ -30,11 +30,12 @@ from dataclasses import dataclass
 
 import torch
 
+from gan_eval.artefacts import ImagePairs
 from gan_eval.errors import GanEvalError
-from gan_eval.features.vectors import in_memory, sample_vectors
 from gan_eval.io.images import to_unit_float
 from gan_eval.io.ranges import ValueRange
-from gan_eval.metrics.base import MetricResult, ScoreRequest, register_metric
+from gan_eval.metrics.base import METRICS, FeatureNeed, MetricResult, ScoreRequest, register_metric
+from gan_eval.metrics.feature_inputs import FeatureOptions, sample_vectors
 from gan_eval.ops.knn import Pairs, knn, pairs_from_neighbours
 
 DEFAULT_FEATURES = "pixels"
@@ -98,12 +99,10 @@ def birthday(x: torch.Tensor, pairs: int = 20, threshold: float = 0.0, *, backen
     )
 
 
-def draw_pairs(
-    source, value_range: ValueRange | None, first: torch.Tensor, second: torch.Tensor, distances: torch.Tensor, out, space: str, s: int
-):
+def pair_grid(
+    source, value_range: ValueRange | None, first: torch.Tensor, second: torch.Tensor, distances: torch.Tensor, space: str, s: int
+) -> ImagePairs:
     """The pair grid for visual inspection (the paper's procedure): the two images of each pair, stacked."""
-    from gan_eval.plotting import plot_image_pairs
-
     array = source.array()
     if value_range is None:
         raise GanEvalError(f"{source.name}: samples of shape {array.shape} are not images, so there is no pair grid to draw; drop -o")
@@ -111,12 +110,12 @@ def draw_pairs(
     b = to_unit_float(torch.from_numpy(array[second.numpy()]), value_range.range, source.name)
     labels = [f"#{p + 1}  d={float(d):.3g}" for p, d in enumerate(distances)]
     title = f"{source.name}: {len(first)} closest pairs of {s} ({space} distance)"
-    return plot_image_pairs(a, b, labels, out, title=title, columns=10)
+    return ImagePairs(a, b, labels, title, columns=10)
 
 
 @dataclass
-class BirthdayOptions:
-    """``pairs``: closest pairs listed and drawn (20 as the paper). ``sample_size``: s, a seeded random subset
+class BirthdayOptions(FeatureOptions):
+    """The feature options, plus ``pairs``: closest pairs listed and drawn (20 as the paper). ``sample_size``: s, a seeded random subset
     (default: all samples). ``threshold``: distance at or below which two samples are duplicates (0: exact).
     ``backend``: k-NN backend auto, faiss or torch (identical results)."""
 
@@ -131,14 +130,14 @@ class BirthdayOptions:
     options=BirthdayOptions,
     summary="closest pairs, duplicate rate, support size (birthday paradox)",
     default_features=DEFAULT_FEATURES,
+    features=FeatureNeed(("pool",), keep=True, reference=False),
+    statistic="feature bank of the samples (exact k-NN pairs)",
+    reduction="gather",
 )
 def evaluate(request: ScoreRequest, options: BirthdayOptions) -> MetricResult:
-    source = in_memory(request.samples)
+    source = request.samples
     value_range = request.range_if_images(source)
-    x, space = sample_vectors(
-        source, request.features, DEFAULT_FEATURES, value_range=value_range, device=request.device, weights=request.weights,
-        progress=request.progress,
-    )
+    x, space, layer = sample_vectors(request, options, METRICS.get("birthday"))
     chosen = torch.arange(len(x))
     if options.sample_size is not None:
         if not 2 <= options.sample_size <= len(x):
@@ -148,9 +147,10 @@ def evaluate(request: ScoreRequest, options: BirthdayOptions) -> MetricResult:
         x = x[chosen.to(x.device)]
     result = birthday(x, options.pairs, options.threshold, backend=options.backend)
     first, second = chosen[result.pairs.first.cpu()], chosen[result.pairs.second.cpu()]
-    files = []
+    artefacts = []
     if request.output is not None:
-        files.append(str(draw_pairs(source, value_range, first, second, result.pairs.distances.cpu(), request.output, space, result.n)))
+        space_name = space if isinstance(space, str) else space["name"]
+        artefacts.append(pair_grid(source, value_range, first, second, result.pairs.distances.cpu(), space_name, result.n))
     return MetricResult(
         metric="birthday",
         values=result.values(),
@@ -158,10 +158,11 @@ def evaluate(request: ScoreRequest, options: BirthdayOptions) -> MetricResult:
         protocol={
             "samples": source.name,
             "features": space,
+            "layer": layer,
             "distance": "Euclidean",
             "sample_size": result.n,
             "threshold": options.threshold,
             "support_estimate": "N = s(s-1) / (2 duplicate_pairs), uniform-support assumption",
         },
-        files=files,
+        artefacts=artefacts,
     )

@@ -16,7 +16,7 @@ from __future__ import annotations
 import torch
 
 from gan_eval.errors import GanEvalError
-from gan_eval.metrics.base import MetricResult, ScoreRequest, register_metric
+from gan_eval.metrics.base import FeatureNeed, MetricResult, ScoreRequest, register_metric
 from gan_eval.metrics.feature_inputs import ReferenceFeatureOptions, extractor_for, reference_statistics, sample_statistics
 from gan_eval.ops.sqrtm_trace import sqrtm_trace
 from gan_eval.stats.gaussian import Moments, check_compatible, warn_if_singular
@@ -53,12 +53,16 @@ def fid_of_moments(samples: Moments, reference: Moments, samples_name: str = "sa
     needs_reference=True,
     summary="Fréchet Inception Distance (Heusel et al. 2017)",
     default_features=DEFAULT_FEATURES,
+    features=FeatureNeed(("pool",)),
+    reference="statistics (npz or in memory), images or an array",
+    statistic="Gaussian moments of samples and reference (count, sum, sum of outer products)",
+    reduction="sum",
 )
 def evaluate(request: ScoreRequest, options: ReferenceFeatureOptions) -> MetricResult:
     extractor, layer = extractor_for(request, options, ("pool",), DEFAULT_FEATURES)
     reference, described = reference_statistics(request, options, extractor, layer, "fid")
     stats, _ = sample_statistics(request, options, extractor, layer)
-    value = fid_of_moments(stats.moments(), reference.moments, request.samples.name, str(request.reference))
+    value = fid_of_moments(stats.moments(), reference.moments, request.samples.name, described["reference"])
     return MetricResult(
         metric="fid",
         values={"fid": value},

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from gan_eval.errors import GanEvalError
-from gan_eval.metrics.base import MetricResult, ScoreRequest, register_metric
+from gan_eval.metrics.base import FeatureNeed, MetricResult, ScoreRequest, register_metric
 from gan_eval.metrics.feature_inputs import FeatureOptions, extractor_for, sample_statistics
 
 DEFAULT_FEATURES = "inception"
@@ -50,7 +50,15 @@ class ISOptions(FeatureOptions):
     shuffle: bool = True
 
 
-@register_metric("is", options=ISOptions, summary="Inception Score (Salimans et al. 2016)", default_features=DEFAULT_FEATURES)
+@register_metric(
+    "is",
+    options=ISOptions,
+    summary="Inception Score (Salimans et al. 2016)",
+    default_features=DEFAULT_FEATURES,
+    features=FeatureNeed(("logits_unbiased", "logits"), keep=True, reference=False),
+    statistic="class logits of the samples (splits)",
+    reduction="gather",
+)
 def evaluate(request: ScoreRequest, options: ISOptions) -> MetricResult:
     extractor, layer = extractor_for(request, options, ("logits_unbiased", "logits"), DEFAULT_FEATURES)
     _, logits = sample_statistics(request, options, extractor, layer, keep_features=True)

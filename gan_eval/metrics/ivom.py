@@ -32,8 +32,8 @@ from typing import Callable, Iterable
 
 import torch
 
+from gan_eval.artefacts import Arrays, ImagePairs
 from gan_eval.errors import GanEvalError
-from gan_eval.io.atomic import save_npz
 from gan_eval.io.generators import GeneratorSource, latent_batches
 from gan_eval.io.images import to_unit_float
 from gan_eval.io.latent import LatentSpec
@@ -154,6 +154,9 @@ class IvomOptions:
     needs_reference=True,
     needs_generator=True,
     summary="inference via optimisation: per-image MSE of the best latent",
+    reference="test images (a file or folder)",
+    statistic="per-image reconstruction MSE of the test images",
+    reduction="sum",
 )
 def evaluate(request: ScoreRequest, options: IvomOptions) -> MetricResult:
     source = request.samples
@@ -186,7 +189,7 @@ def evaluate(request: ScoreRequest, options: IvomOptions) -> MetricResult:
         device=request.device,
         progress=request.progress,
     )
-    files = _write_outputs(request, found, images, generate, options.show) if request.output else []
+    artefacts = _artefacts(request, found, images, generate, options.show) if request.output else []
     order = torch.argsort(found.mse)
     return MetricResult(
         metric="ivom",
@@ -204,7 +207,7 @@ def evaluate(request: ScoreRequest, options: IvomOptions) -> MetricResult:
             "batched_evaluations": found.evaluations,
             "evaluations_per_image_restart": found.row_evaluations / (len(images) * options.restarts),
         },
-        files=files,
+        artefacts=artefacts,
     )
 
 
@@ -212,15 +215,11 @@ def _cases(found: Inversion, index: torch.Tensor) -> dict[str, list]:
     return {"image": index.tolist(), "mse": found.mse[index].tolist(), "restart": found.restart[index].tolist()}
 
 
-def _write_outputs(request: ScoreRequest, found: Inversion, images: torch.Tensor, generate, show: int) -> list[str]:
-    """Per-image MSE (npz) and the worst/best grid: ``-o x.png`` writes x.png and x.npz; ``-o x.npz`` only arrays."""
-    out = request.output
-    arrays = out if out.suffix.lower() == ".npz" else out.with_suffix(".npz")
-    save_npz(arrays, mse=found.mse.numpy(), z=found.z.numpy(), restart=found.restart.numpy())
-    files = [str(arrays)]
-    if out.suffix.lower() != ".npz":
-        from gan_eval.plotting import plot_image_pairs
-
+def _artefacts(request: ScoreRequest, found: Inversion, images: torch.Tensor, generate, show: int) -> list:
+    """Per-image MSE and latents (arrays) and the worst/best grid: ``-o x.png`` writes x.png and x.npz; ``-o x.npz``
+    only the arrays (:func:`gan_eval.artefacts.write_artefacts`)."""
+    artefacts: list = [Arrays({"mse": found.mse.numpy(), "z": found.z.numpy(), "restart": found.restart.numpy()})]
+    if request.output.suffix.lower() != ".npz":
         order = torch.argsort(found.mse)
         k = min(show, len(order))
         picked = torch.cat([order.flip(0)[:k], order[:k]])
@@ -228,5 +227,5 @@ def _write_outputs(request: ScoreRequest, found: Inversion, images: torch.Tensor
             recon = torch.cat([generate(z.to(request.device)).cpu() for z in found.z[picked].split(request.batch_size)])
         labels = [f"{'worst' if i < k else 'best'} #{int(j)}\nmse {float(found.mse[j]):.3g}" for i, j in enumerate(picked)]
         title = f"IvOM: test image (top) / best reconstruction (below); mean MSE {found.mean:.4g} ± {found.sem:.2g} (sem)"
-        files.append(str(plot_image_pairs(images[picked], recon, labels, out, title=title, columns=k)))
-    return files
+        artefacts.append(ImagePairs(images[picked], recon, labels, title, columns=k))
+    return artefacts

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from gan_eval.errors import GanEvalError
-from gan_eval.metrics.base import MetricResult, ScoreRequest, register_metric
+from gan_eval.metrics.base import FeatureNeed, MetricResult, ScoreRequest, register_metric
 from gan_eval.metrics.feature_inputs import ReferenceFeatureOptions, extractor_for, reference_statistics, sample_statistics
 from gan_eval.stats.gaussian import check_compatible
 
@@ -84,12 +84,16 @@ class KIDOptions(ReferenceFeatureOptions):
     needs_reference=True,
     summary="Kernel Inception Distance (Bińkowski et al. 2018)",
     default_features=DEFAULT_FEATURES,
+    features=FeatureNeed(("pool",), keep=True),
+    reference="statistics with kept features, images or an array",
+    statistic="feature banks of samples and reference (kernel subsets)",
+    reduction="gather",
 )
 def evaluate(request: ScoreRequest, options: KIDOptions) -> MetricResult:
     extractor, layer = extractor_for(request, options, ("pool",), DEFAULT_FEATURES)
     reference, described = reference_statistics(request, options, extractor, layer, "kid", keep_features=True)
     stats, features = sample_statistics(request, options, extractor, layer, keep_features=True)
-    check_compatible(stats.meta, reference.moments.meta, request.samples.name, str(request.reference))
+    check_compatible(stats.meta, reference.moments.meta, request.samples.name, described["reference"])
     mean, std = kernel_inception_distance(
         features.to(request.device),
         reference.features.to(request.device),

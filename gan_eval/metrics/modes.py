@@ -131,14 +131,21 @@ class ModeOptions:
 
 
 @register_metric(
-    "modes", options=ModeOptions, needs_reference=True, images=False, summary="modes captured, HQ %, KL on a known mixture"
+    "modes",
+    options=ModeOptions,
+    needs_reference=True,
+    images=False,
+    summary="modes captured, HQ %, KL on a known mixture",
+    reference="a known-mode mixture (gan-eval references)",
+    statistic="mode histogram: samples and high-quality samples per nearest mode",
+    reduction="sum",
 )
 def evaluate(request: ScoreRequest, options: ModeOptions) -> MetricResult:
     if request.reference is None:
         raise GanEvalError("metric modes needs --reference; see `gan-eval references` for the known mixtures")
     reference = get_reference(request.reference)
     k = reference.default_threshold_std if options.threshold_std is None else options.threshold_std
-    hist = histogram_of(request.batches(), reference, k, request.device, options.chunk_size, request.samples.name)
+    hist = histogram_of(request.batches(), reference, k, request.device, options.chunk_size, request.samples.name).reduced_over_ranks()
     cov = score_histogram(hist, reference, k)
     per_mode = {"nearest": hist.nearest.tolist(), "hq": hist.hq.tolist()}
     centres = reference.centres()

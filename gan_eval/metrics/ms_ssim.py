@@ -102,7 +102,13 @@ def ms_ssim_diversity(
     return scores_of_random_pairs(array, pairs, seed, score, batch=batch, metric="ms-ssim")
 
 
-@register_metric("ms-ssim", options=MSSSIMOptions, summary="mean MS-SSIM of random sample pairs (lower = more diverse)")
+@register_metric(
+    "ms-ssim",
+    options=MSSSIMOptions,
+    summary="mean MS-SSIM of random sample pairs (lower = more diverse)",
+    statistic="the samples' images (seeded random pairs)",
+    reduction="gather",
+)
 def evaluate(request: ScoreRequest, options: MSSSIMOptions) -> MetricResult:
     source = image_samples(request.samples, options.pairs, "ms-ssim")
     _, _, scores = ms_ssim_diversity(

@@ -23,8 +23,8 @@ import torch
 from scipy.stats import norm
 
 from gan_eval.errors import GanEvalError
-from gan_eval.metrics.base import MetricResult, ScoreRequest, register_metric
-from gan_eval.metrics.feature_inputs import vector_pair
+from gan_eval.metrics.base import METRICS, FeatureNeed, MetricResult, ScoreRequest, register_metric
+from gan_eval.metrics.feature_inputs import ReferenceFeatureOptions, vector_pair
 from gan_eval.ops.kmeans import kmeans, nearest_centre
 
 DEFAULT_FEATURES = "pixels"
@@ -121,8 +121,8 @@ def ndb(samples: torch.Tensor, bins: Bins, *, alpha: float = 0.05, backend: str 
 
 
 @dataclass
-class NDBOptions:
-    """``k``: bins (100 as the paper). ``alpha``: significance of each bin's z-test. ``whiten``: standardise
+class NDBOptions(ReferenceFeatureOptions):
+    """The feature options, plus ``k``: bins (100 as the paper). ``alpha``: significance of each bin's z-test. ``whiten``: standardise
     dimensions before clustering. ``all_dims``: cluster on every dimension even when d > 1000 (the reference
     code uses a random d // 6 subset there). ``max_iter``: Lloyd iterations. ``n_init``: k-means runs, the best
     kept (10, as the reference code's scikit-learn of 2018; 1 is 10x faster and its bins serve the test about
@@ -143,9 +143,13 @@ class NDBOptions:
     needs_reference=True,
     summary="number of statistically different k-means bins (NDB/K), JS",
     default_features=DEFAULT_FEATURES,
+    features=FeatureNeed(("pool",), keep=True),
+    reference="real samples or images, or statistics with kept features",
+    statistic="feature bank of the reference (k-means bins) and bin counts of the samples",
+    reduction="gather",
 )
 def evaluate(request: ScoreRequest, options: NDBOptions) -> MetricResult:
-    pair = vector_pair(request, DEFAULT_FEATURES, max(len(request.samples), 50 * options.k))
+    pair = vector_pair(request, options, METRICS.get("ndb"), max(len(request.samples), 50 * options.k))
     x, real = pair.samples, pair.reference
     if len(real) < 2 * options.k:
         raise GanEvalError(f"{pair.reference_name}: {len(real)} reference samples are too few for {options.k} bins; use >= {2 * options.k} (the paper: ~500 per bin)")
@@ -169,6 +173,7 @@ def evaluate(request: ScoreRequest, options: NDBOptions) -> MetricResult:
             "n_reference": len(real),
             "features": pair.features,
             "features_from": pair.features_from,
+            "layer": pair.layer,
             "feature_dim": x.shape[1],
             "k": options.k,
             "alpha": options.alpha,

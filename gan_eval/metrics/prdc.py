@@ -30,8 +30,8 @@ from dataclasses import dataclass
 import torch
 
 from gan_eval.errors import GanEvalError
-from gan_eval.metrics.base import MetricResult, ScoreRequest, register_metric
-from gan_eval.metrics.feature_inputs import vector_pair
+from gan_eval.metrics.base import METRICS, FeatureNeed, MetricResult, ScoreRequest, register_metric
+from gan_eval.metrics.feature_inputs import ReferenceFeatureOptions, vector_pair
 from gan_eval.ops.knn import ball_counts, kth_neighbour_sq_radii
 
 DEFAULT_FEATURES = "inception"
@@ -72,9 +72,9 @@ def prdc(real: torch.Tensor, fake: torch.Tensor, k: int = 5, *, backend: str = "
 
 
 @dataclass
-class PRDCOptions:
-    """``k``: neighbours defining the radii (5, as prdc). ``backend``: k-NN backend auto, faiss or torch
-    (results are identical)."""
+class PRDCOptions(ReferenceFeatureOptions):
+    """The feature options, plus ``k``: neighbours defining the radii (5, as prdc), and ``backend``: k-NN
+    backend auto, faiss or torch (results are identical)."""
 
     k: int = 5
     backend: str = "auto"
@@ -86,9 +86,13 @@ class PRDCOptions:
     needs_reference=True,
     summary="precision, recall, density, coverage vs real samples",
     default_features=DEFAULT_FEATURES,
+    features=FeatureNeed(("pool",), keep=True),
+    reference="real samples or images, or statistics with kept features",
+    statistic="feature banks of samples and reference (k-NN radii)",
+    reduction="gather",
 )
 def evaluate(request: ScoreRequest, options: PRDCOptions) -> MetricResult:
-    pair = vector_pair(request, DEFAULT_FEATURES, len(request.samples))
+    pair = vector_pair(request, options, METRICS.get("prdc"), len(request.samples))
     scores = prdc(pair.reference, pair.samples, options.k, backend=options.backend)
     return MetricResult(
         metric="prdc",
@@ -100,6 +104,7 @@ def evaluate(request: ScoreRequest, options: PRDCOptions) -> MetricResult:
             "n_fake": len(pair.samples),
             "features": pair.features,
             "features_from": pair.features_from,
+            "layer": pair.layer,
             "feature_dim": pair.samples.shape[1],
             "k": options.k,
             "implementation": "exact k-NN radii + blockwise cross terms; equals prdc.compute_prdc",

@@ -40,11 +40,12 @@ import torch
 from scipy import stats
 
 from gan_eval.errors import GanEvalError
-from gan_eval.features.extract import image_batches
+from gan_eval.features.extract import extract, unit_images
 from gan_eval.features.mnist_classifier import MnistClassifier
 from gan_eval.io.ranges import ValueRange, resolve_range
 from gan_eval.io.samples import ArraySource, SampleSource, as_source
-from gan_eval.metrics.base import MetricResult, ScoreRequest, register_metric
+from gan_eval.metrics.base import FeatureNeed, MetricResult, ScoreRequest, register_metric
+from gan_eval.metrics.feature_inputs import extractor_for
 from gan_eval.references.stacked_mnist import N_MODES, SIZES, triple_labels
 
 PAPER_N = 26_000
@@ -105,34 +106,32 @@ def score_counts(counts: torch.Tensor, digit_counts: torch.Tensor) -> StackedMni
     )
 
 
-def check_stacked(images: torch.Tensor, name: str) -> None:
-    """One-line error unless ``images`` is N x 3 x H x W with H = W in 28, 32 (after layout conversion)."""
+def check_stacked(source: SampleSource, value_range: ValueRange, batch_size: int) -> None:
+    """One-line error unless the source's first batch is N x 3 x H x W with H = W in 28, 32 (after layout
+    conversion), before any classification."""
+    images = unit_images(next(iter(source.batches(batch_size))), value_range, source.name)
     if images.shape[1] != 3 or images.shape[2] != images.shape[3] or images.shape[2] not in SIZES:
         raise GanEvalError(
-            f"{name}: Stacked-MNIST samples are N x 3 x 28 x 28 or N x 3 x 32 x 32 (or channels-last), got"
+            f"{source.name}: Stacked-MNIST samples are N x 3 x 28 x 28 or N x 3 x 32 x 32 (or channels-last), got"
             f" {tuple(images.shape)}; one MNIST digit per channel"
         )
 
 
-def classify_digits(images: torch.Tensor, classifier: MnistClassifier, chunk_size: int) -> torch.Tensor:
-    """The digit of every channel of float N x 3 x H x W in [0, 1]: int64 N x 3 (on the CPU)."""
-    digits = []
-    for chunk in torch.split(images, chunk_size):
-        grey = chunk.reshape(-1, 1, *chunk.shape[2:])  # channel-major within a sample: rows 3i, 3i+1, 3i+2
-        digits.append(classifier.predict(grey).reshape(-1, 3).cpu())
-    return torch.cat(digits) if digits else torch.zeros(0, 3, dtype=torch.int64)
+def digits_of_logits(logits: torch.Tensor, name: str) -> torch.Tensor:
+    """The digit of every channel from the classifier's per-channel logits N x 30 (3 channels x 10 classes):
+    int64 N x 3 on the CPU."""
+    if logits.ndim != 2 or logits.shape[1] != 3 * 10:
+        raise GanEvalError(
+            f"{name}: the digit classifier gave {logits.shape[1]} logits per sample, not 3 x 10 (one digit per channel);"
+            " use --features mnist or a classifier of one digit per channel"
+        )
+    return logits.unflatten(1, (3, 10)).argmax(dim=2).cpu()
 
 
-def count_digits(batches: Iterable[torch.Tensor], classifier: MnistClassifier, chunk_size: int, name: str) -> tuple[torch.Tensor, torch.Tensor]:
-    """Triple histogram (1000,) and per-channel digit histograms (3, 10) of float batches N x 3 x H x W in [0, 1]."""
-    counts = torch.zeros(N_MODES, dtype=torch.int64)
-    digit_counts = torch.zeros(3, 10, dtype=torch.int64)
-    for batch in batches:
-        check_stacked(batch, name)
-        digits = classify_digits(batch, classifier, chunk_size)
-        counts += torch.bincount(triple_labels(digits), minlength=N_MODES)
-        for channel in range(3):
-            digit_counts[channel] += torch.bincount(digits[:, channel], minlength=10)
+def count_digits(digits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Triple histogram (1000,) and per-channel digit histograms (3, 10) of the digits N x 3."""
+    counts = torch.bincount(triple_labels(digits), minlength=N_MODES)
+    digit_counts = torch.stack([torch.bincount(digits[:, channel], minlength=10) for channel in range(3)])
     return counts, digit_counts
 
 
@@ -169,17 +168,21 @@ def stacked_mnist_modes(
     """Modes (of 1000) and KL(p_gen || U_1000) of Stacked-MNIST samples (N x 3 x 28|32 x 28|32, see module doc).
 
     ``n``: samples scored (a seeded subset when there are more; None: all). ``weights``: a classifier state
-    dict from ``gan-eval train-classifier`` (default: the bundled one). ``chunk_size``: samples per
-    classifier pass (default :func:`default_chunk_size`; memory and speed; each image's logits do not depend
+    dict from ``gan-eval train-classifier`` (default: the bundled one). ``batch_size`` is accepted for
+    compatibility; ``chunk_size``: samples per classifier pass (default :func:`default_chunk_size`; memory and speed; each image's logits do not depend
     on its neighbours, so only float round-off in a near-tied pair of logits could differ between sizes).
     """
     source = as_source(samples)
     value_range = resolve_range(source, value_range)  # before the subset: a generator's declared range stays
     source, scored = subset(source, n, seed)
-    classifier = MnistClassifier(device, weights)
-    batches = image_batches(source, batch_size, value_range, progress, desc="classifying digits")
     chunk_size = chunk_size or default_chunk_size(device)
-    score = score_counts(*count_digits(batches, classifier, chunk_size, source.name))
+    check_stacked(source, value_range, chunk_size)
+    classifier = MnistClassifier(device, weights)
+    done = extract(
+        source, classifier, {"logits": True}, batch_size=chunk_size, device=device,
+        value_range=value_range, progress=progress,
+    )
+    score = score_counts(*count_digits(digits_of_logits(done["logits"].features, source.name)))
     score.scored, score.classifier = scored, classifier.describe()
     return score
 
@@ -202,19 +205,22 @@ class StackedMnistOptions:
     needs_reference=False,
     summary="Stacked MNIST: modes of 1000 digit triples, KL to uniform (VEEGAN/PacGAN)",
     default_features=MnistClassifier.name,
+    features=FeatureNeed(("logits",), keep=True, reference=False),
+    statistic="histogram of the 1000 digit triples and of each channel's digits",
+    reduction="sum",
 )
 def evaluate(request: ScoreRequest, options: StackedMnistOptions) -> MetricResult:
-    score = stacked_mnist_modes(
-        request.samples,
-        n=options.subset,
-        seed=request.seed,
-        weights=request.weights,
-        device=request.device,
-        batch_size=request.batch_size,
-        chunk_size=options.chunk_size,
-        value_range=request.range_of(request.samples),
-        progress=request.progress,
+    value_range = request.range_of(request.samples)  # before the subset: a generator's declared range stays
+    source, scored = subset(request.samples, options.subset, request.seed)
+    chunk_size = options.chunk_size or default_chunk_size(request.device)
+    check_stacked(source, value_range, chunk_size)
+    classifier, layer = extractor_for(request, options, ("logits",), MnistClassifier.name)
+    done = request.stage.layer(
+        "samples", source, classifier, layer, True, batch_size=chunk_size,
+        device=request.device, value_range=value_range, progress=request.progress,
     )
+    score = score_counts(*count_digits(digits_of_logits(done.features, source.name)))
+    score.scored, score.classifier = scored, classifier.describe()
     return MetricResult(
         metric="stacked-mnist",
         values=score.values(),
@@ -227,6 +233,8 @@ def evaluate(request: ScoreRequest, options: StackedMnistOptions) -> MetricResul
             "samples": request.samples.name,
             "scored": score.scored,
             "classifier": score.classifier,
+            "features": score.classifier,
+            "layer": layer,
             "kl": "sum over observed triples of p ln(p / 0.001), nats (PacGAN code)",
             "kl_perfect": "exact E[KL] of n samples from U_1000; (K-1)/(2n) approximation in details",
             "paper_n": PAPER_N,

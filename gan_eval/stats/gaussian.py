@@ -19,8 +19,8 @@ import torch
 from gan_eval.errors import GanEvalError
 
 # What must agree for two sets of statistics to be comparable (precision may differ: it is a tolerance).
-# "weights" is a content hash (inception, user modules) or a path next to the file's "sha256" (mnist).
-IDENTITY_KEYS = ("name", "weights", "sha256", "resize")
+# "weights" is every extractor's content hash of its weights (gan_eval.features.weights.state_hash), never a path.
+IDENTITY_KEYS = ("name", "weights", "resize")
 
 
 @dataclass
@@ -69,6 +69,16 @@ class GaussianStats:
         self.total += x.sum(0)
         self.outer += x.T @ x
         return self
+
+    #: how the statistics of ranks combine (:mod:`gan_eval.stats.dist`)
+    reduction = "sum"
+
+    def reduced_over_ranks(self) -> "GaussianStats":
+        """The statistics of every ``torchrun`` rank's share together (itself outside a launch)."""
+        from gan_eval.stats.dist import all_sum
+
+        count = int(all_sum(torch.tensor([self.count], dtype=torch.int64)))
+        return GaussianStats(count, all_sum(self.total), all_sum(self.outer), dict(self.meta))
 
     def merge(self, other: "GaussianStats") -> "GaussianStats":
         """The statistics of both sets together (refused for different feature spaces)."""

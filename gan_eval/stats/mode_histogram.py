@@ -31,6 +31,15 @@ class ModeHistogram:
     def n(self) -> int:
         return int(self.nearest.sum())
 
+    #: how the histograms of ranks combine (:mod:`gan_eval.stats.dist`): integer counts, exactly
+    reduction = "sum"
+
+    def reduced_over_ranks(self) -> "ModeHistogram":
+        """The histogram of every ``torchrun`` rank's share together (itself outside a launch)."""
+        from gan_eval.stats.dist import all_sum
+
+        return ModeHistogram(all_sum(self.nearest), all_sum(self.hq))
+
     def merge(self, other: "ModeHistogram") -> "ModeHistogram":
         if len(self.nearest) != len(other.nearest):
             raise ValueError("cannot merge histograms over different numbers of modes")

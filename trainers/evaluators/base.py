@@ -11,8 +11,6 @@ before any training and are recorded by :meth:`Evaluator.describe` in the run's 
 from __future__ import annotations
 
 import dataclasses
-import types
-import typing
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -21,7 +19,7 @@ import torch
 from gan_eval.errors import GanEvalError
 from gan_eval.io.latent import LatentSpec
 from gan_eval.io.ranges import ValueRange
-from gan_eval.options import parse_spec
+from gan_eval.options import fill_options, parse_spec
 from gan_eval.registry import Registry
 from trainers.datasets.base import Dataset
 
@@ -81,29 +79,7 @@ EVALUATORS: Registry[type[Evaluator]] = Registry("evaluator")
 def evaluator_options(name: str, options_type: type, given: dict[str, Any]) -> Any:
     """``options_type`` filled from a spec's options (already int, float, bool or str, :func:`parse_spec`); an
     unknown key or a value of the wrong type is a one-line error naming the evaluator's options."""
-    fields = typing.get_type_hints(options_type)
-    unknown = sorted(set(given) - set(fields))
-    if unknown:
-        takes = ", ".join(fields) if fields else "no options"
-        raise GanEvalError(f"evaluator {name!r}: unknown option {unknown[0]!r}; it takes {takes}")
-    return options_type(**{key: _option_value(name, key, value, fields[key]) for key, value in given.items()})
-
-
-def _option_value(name: str, key: str, value: Any, hint: Any) -> Any:
-    """``value`` as the field's type (``X | None`` takes ``none``); an int is a float, a bool is neither."""
-    kinds = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
-    if type(None) in kinds and value == "none":
-        return None
-    number = isinstance(value, (int, float)) and not isinstance(value, bool)
-    for kind in kinds:
-        if (kind is bool and isinstance(value, bool)) or (kind is int and number and isinstance(value, int)):
-            return value
-        if kind is float and number:
-            return float(value)
-        if kind is str:  # a file named 123 parses as a number: a string option takes any text
-            return str(value)
-    wanted = " or ".join("none" if k is type(None) else k.__name__ for k in kinds)
-    raise GanEvalError(f"evaluator {name!r}: option {key}={value!r} is not {wanted}")
+    return fill_options(options_type, given, f"evaluator {name!r}")
 
 
 def build_evaluators(specs: tuple[str, ...] | list[str] | None, dataset: Dataset, device: torch.device) -> list[Evaluator]:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import typing
 import math
 from dataclasses import dataclass
 from typing import Any, Callable, ClassVar, Iterable, Literal, Mapping, Union
@@ -28,7 +27,7 @@ from torch import nn
 
 from gan_eval.errors import GanEvalError
 from gan_eval.io.latent import LatentSpec
-from gan_eval.metrics.base import _convert
+from gan_eval.options import fill_options
 from gan_eval.registry import Registry
 from trainers.losses import LOSSES, binary_cross_entropy
 
@@ -253,15 +252,7 @@ def register_method(name: str) -> Callable[[type[Method]], type[Method]]:
 def make_params(method: str, overrides: Mapping[str, Any] | None = None) -> Any:
     """The method's ``Params`` with ``key=value`` overrides (strings are converted to the field's type)."""
     cls = METHODS.get(method).Params
-    hints = typing.get_type_hints(cls)
-    kwargs = {}
-    for key, value in (overrides or {}).items():
-        key = key.replace("-", "_")
-        if key not in hints:
-            known = ", ".join(f.name for f in dataclasses.fields(cls))
-            raise GanEvalError(f"method {method}: unknown hyper-parameter {key!r}; its hyper-parameters are: {known}")
-        kwargs[key] = _convert(value, hints[key], f"method {method}: --set {key}")
-    params = cls(**kwargs)
+    params = fill_options(cls, overrides, f"method {method}", noun="hyper-parameter", label="--set")
     if getattr(params, "update", UPDATES[0]) not in UPDATES:
         raise GanEvalError(f"method {method}: update={params.update!r}; use one of {', '.join(UPDATES)}")
     for f in dataclasses.fields(cls):
