@@ -8,11 +8,10 @@ import typer
 
 from gan_eval.api import score as score_samples
 from gan_eval.cli.app import (
-    EXTRACTOR_WEIGHTS, GENERATOR_WEIGHTS, LATENT_DIM, LATENT_DISTRIBUTION, PROGRESS, RANGE, REFERENCE_RANGE, SKIP_UNREADABLE, app,
+    EXTRACTOR_WEIGHTS, FACTORY_ARGS, GENERATOR_WEIGHTS, LATENT_DIM, LATENT_DISTRIBUTION, PROGRESS, RANGE, REFERENCE_RANGE, SKIP_UNREADABLE, app,
     parse_settings, resolve_device,
 )
 from gan_eval.cli.render import dataclass_options, render, table
-from gan_eval.io.sources import GeneratorOptions
 from gan_eval.metrics import METRICS
 from gan_eval.progress import progress_wrapper
 
@@ -34,7 +33,8 @@ def score(
     n: Optional[int] = typer.Option(None, "-n", help="Samples to draw from a generator (seeded by --seed), or the first N of a file."),
     latent_dim: Optional[int] = LATENT_DIM,
     latent_distribution: Optional[str] = LATENT_DISTRIBUTION,
-    generator_weights: Optional[Path] = GENERATOR_WEIGHTS,
+    generator_weights: Optional[str] = GENERATOR_WEIGHTS,
+    factory_args: Optional[List[str]] = FACTORY_ARGS,
     value_range: str = RANGE,
     reference_range: str = REFERENCE_RANGE,
     weights: Optional[Path] = EXTRACTOR_WEIGHTS,
@@ -52,7 +52,10 @@ def score(
         output=out,
         key=key,
         n=n,
-        generator=GeneratorOptions(generator_weights, latent_dim, latent_distribution),
+        latent_dim=latent_dim,
+        latent_distribution=latent_distribution,
+        generator_weights=generator_weights,
+        factory_args=factory_args or (),
         progress=progress_wrapper(progress),  # on stderr, so --json stays parseable
         value_range=value_range,
         reference_range=reference_range,
