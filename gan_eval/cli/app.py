@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import warnings
+from typing import TYPE_CHECKING
 
-import torch
 import typer
 from typer.core import TyperGroup
 
 from gan_eval.errors import SPELLING, GanEvalError
-from gan_eval.io.ranges import parse_range
+
+if TYPE_CHECKING:  # torch loads when a command runs, not for --help
+    import torch
 
 
 _OWN_CODE = "/gan_eval/"
@@ -90,7 +92,7 @@ def _range_option(option: str, whose: str):
     return typer.Option(
         "auto",
         option,
-        callback=lambda value: parse_range(value, option),
+        callback=lambda value: _parse_range(value, option),
         help=f"Value range of {whose}: auto (declared, else inferred and reported), 0,1, -1,1 or 0,255.",
     )
 
@@ -102,8 +104,16 @@ SKIP_UNREADABLE = typer.Option(
 )
 
 
+def _parse_range(value: str, option: str) -> str:
+    from gan_eval.io.ranges import parse_range
+
+    return parse_range(value, option)
+
+
 def resolve_device(name: str) -> torch.device:
     """``auto`` picks CUDA when present; anything else is checked to exist."""
+    import torch
+
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:

@@ -4,14 +4,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import List, Optional
 
-import numpy as np
 import typer
 
 from gan_eval.cli.app import FACTORY_ARGS, GENERATOR_WEIGHTS, LATENT_DIM, LATENT_DISTRIBUTION, PROGRESS, app, resolve_device
 from gan_eval.errors import GanEvalError
-from gan_eval.io import save_npz
-from gan_eval.io.atomic import write_with
-from gan_eval.io.generators import GeneratorSource, load_generator
 from gan_eval.progress import progress_wrapper
 
 
@@ -30,6 +26,12 @@ def sample(
     progress: bool = PROGRESS,
 ) -> None:
     """Draw N samples from a generator, deterministically from a seed, into a samples file (float32)."""
+    import numpy as np
+
+    from gan_eval.io import save_npz
+    from gan_eval.io.atomic import write_with
+    from gan_eval.io.generators import GeneratorSource, load_generator
+
     if n <= 0:
         raise GanEvalError(f"-n {n}: the number of samples must be positive")
     if out.suffix.lower() not in (".npz", ".npy"):

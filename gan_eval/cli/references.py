@@ -9,13 +9,13 @@ import typer
 from gan_eval.cli.app import app
 from gan_eval.cli.render import table
 from gan_eval.errors import GanEvalError
-from gan_eval.io import load_array, save_npz
-from gan_eval.references import FAMILIES, REFERENCES, get_reference
 
 
 @app.command()
 def references() -> None:
     """List the known references and the families you can parametrise."""
+    from gan_eval.references import FAMILIES, REFERENCES, get_reference
+
     rows = []
     for name in REFERENCES:
         info = get_reference(name).describe()
@@ -34,6 +34,9 @@ def sample_reference(
     out: Path = typer.Option(..., "--out", "-o", help="Output .npz (array 'samples')."),
 ) -> None:
     """Draw real samples from a reference, deterministically from a seed."""
+    from gan_eval.io import save_npz
+    from gan_eval.references import get_reference
+
     if n <= 0:
         raise GanEvalError(f"-n {n}: the number of samples must be positive")
     reference = get_reference(name)
@@ -51,7 +54,9 @@ def plot(
     title: Optional[str] = typer.Option(None, "--title"),
 ) -> None:
     """Scatter/KDE of samples with the mode centres and HQ radii drawn, and per-mode counts."""
+    from gan_eval.io import load_array
     from gan_eval.plotting import plot_modes
+    from gan_eval.references import get_reference
 
     ref = get_reference(reference)
     plot_modes(load_array(samples, key), ref, out, threshold_std=threshold_std, title=title or str(samples), name=str(samples))

@@ -6,13 +6,11 @@ from typing import List, Optional
 
 import typer
 
-from gan_eval.api import score as score_samples
 from gan_eval.cli.app import (
     EXTRACTOR_WEIGHTS, FACTORY_ARGS, GENERATOR_WEIGHTS, LATENT_DIM, LATENT_DISTRIBUTION, PROGRESS, RANGE, REFERENCE_RANGE, SKIP_UNREADABLE, app,
     parse_settings, resolve_device,
 )
 from gan_eval.cli.render import dataclass_options, render, table
-from gan_eval.metrics import METRICS
 from gan_eval.progress import progress_wrapper
 
 
@@ -41,6 +39,8 @@ def score(
     skip_unreadable: bool = SKIP_UNREADABLE,
 ) -> None:
     """Score samples with a metric."""
+    from gan_eval.api import score as score_samples  # here, not at the top: --help needs no torch
+
     result = score_samples(
         samples,
         metric,
@@ -69,6 +69,8 @@ def score(
 @app.command()
 def metrics() -> None:
     """List the registered metrics, the feature extractor each uses without --features, and their options."""
+    from gan_eval.metrics import METRICS
+
     rows = []
     for name in METRICS:
         spec = METRICS.get(name)

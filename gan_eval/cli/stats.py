@@ -7,11 +7,7 @@ from typing import Optional
 import typer
 
 from gan_eval.cli.app import EXTRACTOR_WEIGHTS, PROGRESS, RANGE, SKIP_UNREADABLE, app, resolve_device
-from gan_eval.features.resolve import check_layer, default_layer, make_extractor
-from gan_eval.io.samples import as_source
-from gan_eval.io.stats_file import save_stats
 from gan_eval.progress import progress_wrapper
-from gan_eval.stats.collect import collect_statistics
 
 
 @app.command()
@@ -31,6 +27,11 @@ def stats(
     skip_unreadable: bool = SKIP_UNREADABLE,
 ) -> None:
     """Mean, covariance and float64 sums of image features, with the extractor, weights hash and resize recorded."""
+    from gan_eval.features.resolve import check_layer, default_layer, make_extractor
+    from gan_eval.io.samples import as_source
+    from gan_eval.io.stats_file import save_stats
+    from gan_eval.stats.collect import collect_statistics
+
     dev = resolve_device(device)
     extractor = make_extractor(features, dev, weights, resize=resize)
     chosen = check_layer(extractor, layer) if layer else default_layer(extractor, ("pool",))
