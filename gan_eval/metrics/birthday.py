@@ -145,7 +145,7 @@ class BirthdayOptions:
 @register_metric(
     "birthday",
     options=BirthdayOptions,
-    summary="closest pairs, duplicate rate, support size (birthday paradox)",
+    summary="closest pairs, duplicate rate, support size (birthday paradox; duplicates reveal collapse)",
     default_features=DEFAULT_FEATURES,
 )
 def evaluate(request: ScoreRequest, options: BirthdayOptions) -> MetricResult:
