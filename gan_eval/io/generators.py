@@ -117,22 +117,20 @@ def load_generator(
     ``module.to(device).eval()`` does, in place); :meth:`LoadedGenerator.restore_modes` puts its train/eval
     flags back."""
     device = torch.device(device)
-    loaded_weights: dict[str, object] | None = None
+    is_code = isinstance(source, nn.Module) or is_factory_spec(source)
+    if factory_args and not is_factory_spec(source):
+        raise GanEvalError(f"--factory-arg: {source} is not built by a factory (pkg.module:Generator), so it takes no arguments; drop it")
+    if weights is not None and not is_code:
+        raise GanEvalError(f"--generator-weights: {source} is a generator file that holds its weights; drop --generator-weights")
     training: dict[nn.Module, bool] = {}
     if isinstance(source, nn.Module):
         module, name = source, type(source).__name__
         training = {m: m.training for m in module.modules()}
-    elif is_factory_spec(source):
+    elif is_code:
         module, name = build_from_factory(parse_factory_spec(str(source), factory_args)), str(source)
     else:  # a file's module comes on the device, in eval mode (an exported one refuses .eval())
         module, name = load_generator_file(source, device), str(source)
-    if factory_args and not is_factory_spec(source):
-        raise GanEvalError(f"--factory-arg: {name} is not built by a factory (pkg.module:Generator), so it takes no arguments; drop it")
-    if weights is not None:
-        if not isinstance(source, nn.Module) and not is_factory_spec(source):
-            raise GanEvalError(f"--generator-weights: {name} is a generator file that holds its weights; drop --generator-weights")
-        loaded_weights = load_generator_weights(module, weights, name)
-    is_code = isinstance(source, nn.Module) or is_factory_spec(source)
+    loaded_weights = load_generator_weights(module, weights, name) if weights is not None else None
     sidecar_of = split_weights_spec(weights)[0] if weights is not None else (None if is_code else Path(source))
     sidecar = load_latent_spec(sidecar_of) if sidecar_of is not None else None
     spec = _resolve_spec(module, name, sidecar, latent_dim, latent_distribution, value_range, sidecar_of)
@@ -143,7 +141,11 @@ def load_generator(
         module = module.to(device).eval()
     declared_range = declared(spec.value_range, f"declared by {name}'s latent spec") if spec.value_range else None
     loaded = LoadedGenerator(module, spec, name, device, value_range=declared_range, weights=loaded_weights, training=training)
-    _probe(loaded)
+    try:
+        _probe(loaded)
+    except GanEvalError:
+        loaded.restore_modes()  # the caller gets no source to restore them from
+        raise
     return loaded
 
 
