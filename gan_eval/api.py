@@ -14,10 +14,11 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 import torch
+from torch import nn
 
 from gan_eval import __version__
 from gan_eval.artefacts import write_artefacts
-from gan_eval.errors import GanEvalError
+from gan_eval.errors import GanEvalError, for_python
 from gan_eval.io.generators import GeneratorSource
 from gan_eval.io.ranges import holds_images, parse_range
 from gan_eval.io.samples import SampleSource
@@ -69,7 +70,7 @@ def _write_artefacts(results: list[MetricResult], output: Path | None) -> None:
 
 
 def score(
-    samples: str | Path | np.ndarray | torch.Tensor | SampleSource,
+    samples: str | Path | np.ndarray | torch.Tensor | nn.Module | SampleSource,
     metric: str | Sequence[str],
     reference: Any = None,
     *,
@@ -80,7 +81,10 @@ def score(
     output: str | Path | None = None,
     key: str | None = None,
     n: int | None = None,
-    generator: GeneratorOptions = GeneratorOptions(),
+    latent_dim: int | None = None,
+    latent_distribution: str | None = None,
+    generator_weights: str | Path | None = None,
+    factory_args: Iterable[str] | dict[str, Any] = (),
     progress: Callable[..., Iterable] = _identity,
     value_range: str = "auto",
     reference_range: str = "auto",
@@ -91,9 +95,15 @@ def score(
     """Score ``samples`` with one registered metric (a :class:`MetricResult`) or several (``"fid,kid,prdc"`` or a
     list: :class:`Results`, one result per metric, from one feature pass per input).
 
-    ``samples``: a file (.npz/.npy/.pt), an array, a tensor or a :class:`SampleSource`; or a generator (a
-    ``.pt2`` / TorchScript file, ``pkg.module:factory``, ``nn.Module``; ``generator`` holds its latent spec) sampled on
-    the fly. ``n``: samples to draw from a generator, or the first ``n`` of a file (see :mod:`gan_eval.io.sources`).
+    ``samples``: a file (.npz/.npy/.pt), an array, a tensor or a :class:`SampleSource`; or a generator sampled
+    on the fly, once for the call and every metric of it: an ``nn.Module`` (sampled in eval mode; its train/eval
+    flags are restored afterwards), a ``.pt2`` / TorchScript file, or ``pkg.module:Generator`` /
+    ``file.py:Generator`` with optional literal arguments (``'mod:Generator(img_size=32)'``,
+    :mod:`gan_eval.io.factories`). Its latent spec: ``latent_dim`` and ``latent_distribution`` (``normal`` or
+    ``uniform``; else from the JSON beside the generator or its weights, else a ``latent_dim`` attribute);
+    ``generator_weights``: a state dict (``FILE`` or ``FILE:KEY``, :mod:`gan_eval.io.generator_weights`);
+    ``factory_args``: ``{"img_size": 32}`` or ``["img_size=32"]``.
+    ``n``: samples to draw from a generator, or the first ``n`` of a file (see :mod:`gan_eval.io.sources`).
     ``reference``: what the metrics compare against: a mixture name for ``modes``; a statistics npz, a named
     reference (``gan-eval stats --name``), a samples file or image folder; from Python also an array, a tensor,
     :class:`~gan_eval.stats.GaussianStats`, :class:`~gan_eval.stats.Moments` or a ``StatsFile``
@@ -110,16 +120,53 @@ def score(
 
     >>> score(np.zeros((10, 2)), "modes", "ring8").values["modes"]
     0
+
+    Errors are :class:`GanEvalError`, one line naming the input and the fix, phrased with these keywords (the
+    ``gan-eval`` command phrases the same messages with its flags).
     """
+    if isinstance(factory_args, dict):
+        factory_args = [f"{key}={value!r}" for key, value in factory_args.items()]
+    generator = GeneratorOptions(generator_weights, latent_dim, latent_distribution, tuple(factory_args))
+    try:
+        return _score(
+            samples, metric, reference, features=features, device=device, seed=seed, batch_size=batch_size, output=output,
+            key=key, n=n, generator=generator, progress=progress, value_range=value_range, reference_range=reference_range,
+            weights=weights, skip_unreadable=skip_unreadable, options=options,
+        )
+    except GanEvalError as exc:
+        raise GanEvalError(for_python(str(exc))) from None
+
+
+def _score(
+    samples: Any, metric: str | Sequence[str], reference: Any, *, features: Any, device: str | torch.device, seed: int,
+    batch_size: int, output: str | Path | None, key: str | None, n: int | None, generator: GeneratorOptions,
+    progress: Callable[..., Iterable], value_range: str, reference_range: str, weights: str | Path | None,
+    skip_unreadable: bool, options: dict[str, Any],
+) -> MetricResult | Results:
     names = metric_names(metric)
     specs = [METRICS.get(name) for name in names]
     value_range, reference_range = parse_range(value_range, "--range"), parse_range(reference_range, "--reference-range")
     for spec in specs:
         _check_inputs(spec, reference, value_range, reference_range)
-    all_options = options_for(specs, options)
+    all_options = options_for(specs, options)  # the call's own mistakes first, before a generator is imported or sampled
+    source = open_source(samples, key, n=n, seed=seed, device=device, generator=generator, skip_unreadable=skip_unreadable)
+    try:
+        return _evaluate(source, specs, all_options, given_reference(reference), features=features, device=device, seed=seed,
+                         batch_size=batch_size, output=output, progress=progress, value_range=value_range,
+                         reference_range=reference_range, weights=weights, skip_unreadable=skip_unreadable)
+    finally:
+        if isinstance(source, GeneratorSource):
+            source.generator.restore_modes()
+
+
+def _evaluate(
+    source: SampleSource, specs: list[MetricSpec], all_options: list[Any], reference: Any, *, features: Any,
+    device: str | torch.device, seed: int, batch_size: int, output: str | Path | None, progress: Callable[..., Iterable],
+    value_range: str, reference_range: str, weights: str | Path | None, skip_unreadable: bool,
+) -> MetricResult | Results:
     request = ScoreRequest(
-        samples=open_source(samples, key, n=n, seed=seed, device=device, generator=generator, skip_unreadable=skip_unreadable),
-        reference=given_reference(reference),
+        samples=source,
+        reference=reference,
         features=features,
         device=torch.device(device),
         seed=seed,
@@ -165,5 +212,5 @@ def score(
             **result.protocol,
         }
     if len(specs) == 1:
-        return results[names[0]]
+        return results[specs[0].name]
     return Results(results, {"feature_passes": request.stage.passes})

@@ -1,4 +1,8 @@
 """The one exception type users see: a single line that names the input and the fix."""
+from __future__ import annotations
+
+import re
+from contextvars import ContextVar
 
 
 class GanEvalError(ValueError):
@@ -14,3 +18,30 @@ def first_line(exc: BaseException) -> str:
     (a traceback) the last; at most 160 characters."""
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()] or [type(exc).__name__]
     return (lines[-1] if "TorchScript interpreter" in lines[0] else lines[0])[:160]
+
+
+#: Messages name command-line flags (``--latent-dim``); :func:`for_python` restates them as ``score()`` keywords
+#: when the caller is Python code rather than the ``gan-eval`` command (which sets this to ``"cli"``).
+SPELLING: ContextVar[str] = ContextVar("gan_eval_spelling", default="python")
+#: a flag, then its value when one follows (an upper-case placeholder, a number, a range, a choice list, key=value)
+_FLAG = re.compile(r"(?<![\w-])(--[a-z][a-z-]*|-n)\b(?: ((?:[A-Z]+|-?\d[\w.,]*|[\w.]+[,|][\w.,|-]+|\w+=\S+)\b))?")
+_KEYWORD_OF = {"--range": "value_range", "-n": "n", "--factory-arg": "factory_args"}
+
+
+def for_python(message: str) -> str:
+    """``message`` with its command-line flags written as keywords of :func:`gan_eval.score` when the caller is
+    Python (``pass --latent-dim D`` -> ``pass latent_dim=D``, ``--set k=3`` -> ``k=3``, ``drop --range`` ->
+    ``drop value_range``)."""
+    if SPELLING.get() == "cli":
+        return message
+
+    def keyword(match: re.Match) -> str:
+        flag, value = match[1], match[2]
+        if flag == "--set" and value:
+            return value
+        name = _KEYWORD_OF.get(flag, flag[2:].replace("-", "_"))
+        if flag == "--factory-arg" and value:
+            return f"{name}=[{value!r}]"
+        return f"{name}={value}" if value else name
+
+    return _FLAG.sub(keyword, message)

@@ -69,3 +69,15 @@ def test_bad_input_is_one_error_line_and_exit_code_2(tmp_path, args, pattern):
     assert result.exit_code == 2, result.output
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: ") and pattern in lines[0]
+
+
+def test_the_command_line_starts_without_torch_trainers_plotting_or_faiss():
+    """Issue 18 item 7: registering every command (what `gan-eval --help` does) imports none of the heavy modules;
+    they load when a command runs. Checked in a fresh interpreter's sys.modules."""
+    import subprocess
+    import sys
+
+    heavy = ("torch", "scipy", "matplotlib", "faiss", "trainers", "gan_eval.metrics", "gan_eval.plotting")
+    code = "import sys, gan_eval.cli; print(' '.join(m for m in %r if m in sys.modules))" % (heavy,)
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert loaded == []

@@ -161,13 +161,12 @@ def test_exported_generators_match_the_live_network_for_any_batch_size(tmp_path)
     net = BatchNormGenerator()
     export(net, tmp_path / "g.pt2", 3)
     n = LATENT_BLOCK + 76
-    live = GeneratorSource(load_generator(net.eval(), latent_dim=3), n, seed=4)
-    files = [GeneratorSource(load_generator(tmp_path / name), n, seed=4) for name in ("g.pt2", "g.pt")]
-    whole = live.array(n)
-    for batch_size in (1, 7, 1000):
-        expected = live.array(batch_size)
-        for source in files:
-            np.testing.assert_array_equal(source.array(batch_size), expected, err_msg=f"{source.name}, batch {batch_size}")
+    live, files = load_generator(net.eval(), latent_dim=3), [load_generator(tmp_path / name) for name in ("g.pt2", "g.pt")]
+    whole = GeneratorSource(live, n, seed=4).array(n)
+    for batch_size in (1, 7, 1000):  # a fresh source each time: a source keeps the samples it drew
+        expected = GeneratorSource(live, n, seed=4).array(batch_size)
+        for loaded in files:
+            np.testing.assert_array_equal(GeneratorSource(loaded, n, seed=4).array(batch_size), expected, err_msg=f"{loaded.name}, batch {batch_size}")
         np.testing.assert_allclose(expected, whole, rtol=1e-5, atol=1e-6)
 
 
@@ -236,10 +235,9 @@ def test_bad_generator_specs_give_one_line_errors(tmp_path, make, args, pattern)
 def test_python_api_scores_a_module_on_the_fly():
     """``gan_eval.score(module, ...)`` draws the same samples as the file route."""
     from gan_eval import score
-    from gan_eval.io.sources import GeneratorOptions
 
     module = GridGenerator()
-    live = score(module, "modes", "grid25", n=2500, seed=2, generator=GeneratorOptions(latent_dim=4))
+    live = score(module, "modes", "grid25", n=2500, seed=2, latent_dim=4)
     drawn = GeneratorSource(load_generator(module, latent_dim=4), 2500, seed=2).array()
     assert live.values == score(drawn, "modes", "grid25").values
     assert live.protocol["generator"]["latent_dim"] == 4 and module.scale.requires_grad

@@ -29,7 +29,21 @@ RNG = np.random.default_rng(0)
 IMAGES = RNG.random((48, 3, 28, 28), dtype=np.float32)
 REFERENCE_IMAGES = RNG.random((60, 3, 28, 28), dtype=np.float32)
 VECTORS = RNG.standard_normal((64, 2)) * 0.05 + [1.0, 0.0]
+#: LPIPS's AlexNet needs a side of at least 31 px
+IMAGES_OF = {"lpips-diversity": RNG.random((48, 3, 32, 32), dtype=np.float32)}
 RUNNABLE = [name for name in METRICS if not METRICS.get(name).needs.generator]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def lpips_random_weights(tmp_path_factory):
+    """LPIPS's backbone and linear weights cannot be downloaded here: random ones in their real file formats."""
+    from test_lpips_diversity import random_files
+
+    _, _, backbone, linear = random_files(tmp_path_factory.mktemp("lpips"), "alex")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GAN_EVAL_LPIPS_WEIGHTS", str(backbone))
+        patch.setenv("GAN_EVAL_LPIPS_LINEAR", str(linear))
+        yield
 
 
 def run(name: str, samples: np.ndarray | None = None, **kwargs):
@@ -38,7 +52,8 @@ def run(name: str, samples: np.ndarray | None = None, **kwargs):
         return gan_eval.score(VECTORS if samples is None else samples, name, "ring8", **kwargs)
     extra = {"features": "mnist"} if spec.default_features is not None else {}
     reference = REFERENCE_IMAGES if spec.needs_reference else None
-    return gan_eval.score(IMAGES if samples is None else samples, name, reference, **extra, **SMALL.get(name, {}), **kwargs)
+    samples = IMAGES_OF.get(name, IMAGES) if samples is None else samples
+    return gan_eval.score(samples, name, reference, **extra, **SMALL.get(name, {}), **kwargs)
 
 
 @pytest.mark.parametrize("name", METRICS.names())
@@ -62,7 +77,7 @@ def test_same_seed_same_numbers_and_the_seed_is_stated(name):
 def test_the_stated_value_range_is_honoured_and_stated(name):
     """The same images in [0, 1] and mapped to [-1, 1] give the same numbers under their stated ranges."""
     unit = run(name, value_range="0,1")
-    signed = run(name, IMAGES * 2 - 1, value_range="-1,1")
+    signed = run(name, IMAGES_OF.get(name, IMAGES) * 2 - 1, value_range="-1,1")
     assert unit.protocol["value_range"]["samples"]["range"] == "0,1"
     assert signed.protocol["value_range"]["samples"]["range"] == "-1,1"
     for key, value in unit.values.items():

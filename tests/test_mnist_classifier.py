@@ -47,7 +47,7 @@ def test_mnist_extractor_layers_and_32px_crop(t10k):
     assert extractor.describe()["weights"] == weights_card()["weights"]
     with pytest.raises(GanEvalError, match="N x 1 x H x W digits or N x 3"):
         extractor(images.expand(-1, 2, -1, -1))
-    with pytest.raises(GanEvalError, match="28x28 or 32x32"):
+    with pytest.raises(GanEvalError, match="images are 20x20 but the mnist classifier takes 28x28"):
         extractor(images[:, :, :20, :20])
 
 

@@ -170,10 +170,10 @@ def test_sample_score_and_stats_print_progress_lines(tmp_path):
 @pytest.mark.usefixtures("every_update")
 def test_train_classifier_prints_progress_over_steps(tmp_path, mnist_dir, monkeypatch):
     """300 training digits, 1 epoch of batch 128: 3 steps, each reported (the real 60k run has 2,814)."""
-    import gan_eval.cli.stacked_mnist as command
+    import gan_eval.io.mnist as mnist  # the command imports load_mnist from here when it runs (a fast --help)
     from gan_eval.io.mnist import load_mnist
 
-    monkeypatch.setattr(command, "load_mnist", lambda folder, split: tuple(a[:300] for a in load_mnist(folder, split)))
+    monkeypatch.setattr(mnist, "load_mnist", lambda folder, split: tuple(a[:300] for a in load_mnist(folder, split)))
     result = invoke("train-classifier", "--mnist-dir", mnist_dir, "-o", tmp_path / "w.pt", "--epochs", 1)
     assert result.exit_code == 0, result.output
     assert [line.split()[1] for line in progress_lines(result.stderr, "training")] == ["1/3", "2/3", "3/3"]

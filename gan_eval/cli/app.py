@@ -2,13 +2,15 @@
 from __future__ import annotations
 
 import warnings
+from typing import TYPE_CHECKING
 
-import torch
 import typer
 from typer.core import TyperGroup
 
-from gan_eval.errors import GanEvalError
-from gan_eval.io.ranges import parse_range
+from gan_eval.errors import SPELLING, GanEvalError
+
+if TYPE_CHECKING:  # torch loads when a command runs, not for --help
+    import torch
 
 
 _OWN_CODE = "/gan_eval/"
@@ -27,6 +29,7 @@ class _Commands(TyperGroup):
         # deprecation chatter is not the user's business here.
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("default")
+            spelling = SPELLING.set("cli")  # errors name the flags of this command, not score()'s keywords
             try:
                 return super().invoke(ctx)
             except GanEvalError as exc:
@@ -37,6 +40,7 @@ class _Commands(TyperGroup):
                 typer.echo(f"error: {exc.format_message()}; see `{where} --help`", err=True)
                 raise typer.Exit(2) from None
             finally:
+                SPELLING.reset(spelling)
                 for item in caught:
                     if _OWN_CODE in item.filename.replace("\\", "/"):
                         typer.echo(f"warning: {item.message}", err=True)
@@ -57,7 +61,18 @@ app = typer.Typer(
 # Generator flags shared by `score` and `sample` (they override the JSON saved beside a generator).
 LATENT_DIM = typer.Option(None, "--latent-dim", help="Generator latent size (else from GENERATOR.json).")
 LATENT_DISTRIBUTION = typer.Option(None, "--latent-distribution", help="normal (N(0,I)) or uniform (U(-1,1)).")
-GENERATOR_WEIGHTS = typer.Option(None, "--generator-weights", help="State dict for a pkg.module:factory generator.")
+GENERATOR_WEIGHTS = typer.Option(
+    None,
+    "--generator-weights",
+    help="State dict for a pkg.module:factory generator: FILE, or FILE:KEY for one inside a checkpoint dict "
+    "(found by itself when unambiguous; a module. prefix from DataParallel/DDP is stripped).",
+)
+FACTORY_ARGS = typer.Option(
+    None,
+    "--factory-arg",
+    help="Argument of a pkg.module:factory generator, key=value with a Python literal value (repeatable); "
+    "or write them in the spec: 'pkg.mod:Generator(img_size=32)'.",
+)
 PROGRESS = typer.Option(
     True,
     "--progress/--no-progress",
@@ -77,7 +92,7 @@ def _range_option(option: str, whose: str):
     return typer.Option(
         "auto",
         option,
-        callback=lambda value: parse_range(value, option),
+        callback=lambda value: _parse_range(value, option),
         help=f"Value range of {whose}: auto (declared, else inferred and reported), 0,1, -1,1 or 0,255.",
     )
 
@@ -89,8 +104,16 @@ SKIP_UNREADABLE = typer.Option(
 )
 
 
+def _parse_range(value: str, option: str) -> str:
+    from gan_eval.io.ranges import parse_range
+
+    return parse_range(value, option)
+
+
 def resolve_device(name: str) -> torch.device:
     """``auto`` picks CUDA when present; anything else is checked to exist."""
+    import torch
+
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:

@@ -2,16 +2,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
-import numpy as np
 import typer
 
-from gan_eval.cli.app import GENERATOR_WEIGHTS, LATENT_DIM, LATENT_DISTRIBUTION, PROGRESS, app, resolve_device
+from gan_eval.cli.app import FACTORY_ARGS, GENERATOR_WEIGHTS, LATENT_DIM, LATENT_DISTRIBUTION, PROGRESS, app, resolve_device
 from gan_eval.errors import GanEvalError
-from gan_eval.io import save_npz
-from gan_eval.io.atomic import write_with
-from gan_eval.io.generators import GeneratorSource, load_generator
 from gan_eval.progress import progress_wrapper
 
 
@@ -25,10 +21,17 @@ def sample(
     batch_size: int = typer.Option(1000, "--batch-size", help="Samples per forward pass (memory only)."),
     latent_dim: Optional[int] = LATENT_DIM,
     latent_distribution: Optional[str] = LATENT_DISTRIBUTION,
-    generator_weights: Optional[Path] = GENERATOR_WEIGHTS,
+    generator_weights: Optional[str] = GENERATOR_WEIGHTS,
+    factory_args: Optional[List[str]] = FACTORY_ARGS,
     progress: bool = PROGRESS,
 ) -> None:
     """Draw N samples from a generator, deterministically from a seed, into a samples file (float32)."""
+    import numpy as np
+
+    from gan_eval.io import save_npz
+    from gan_eval.io.atomic import write_with
+    from gan_eval.io.generators import GeneratorSource, load_generator
+
     if n <= 0:
         raise GanEvalError(f"-n {n}: the number of samples must be positive")
     if out.suffix.lower() not in (".npz", ".npy"):
@@ -38,6 +41,7 @@ def sample(
         weights=generator_weights,
         latent_dim=latent_dim,
         latent_distribution=latent_distribution,
+        factory_args=factory_args or (),
         device=resolve_device(device),
     )
     samples = GeneratorSource(loaded, n, seed).array(batch_size, progress_wrapper(progress))

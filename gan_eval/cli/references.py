@@ -4,20 +4,19 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
-import torch
 import typer
 
 from gan_eval.cli.app import app
 from gan_eval.cli.render import table
 from gan_eval.errors import GanEvalError
-from gan_eval.io import load_array, save_npz
-from gan_eval.references import FAMILIES, REFERENCES, get_reference
-from gan_eval.references.given import named_dir, named_references
 
 
 @app.command()
 def references() -> None:
     """List the known references and the families you can parametrise."""
+    from gan_eval.references import FAMILIES, REFERENCES, get_reference
+    from gan_eval.references.given import named_dir, named_references
+
     rows = []
     for name in REFERENCES:
         info = get_reference(name).describe()
@@ -48,6 +47,9 @@ def sample_reference(
     out: Path = typer.Option(..., "--out", "-o", help="Output .npz (array 'samples')."),
 ) -> None:
     """Draw real samples from a reference, deterministically from a seed."""
+    from gan_eval.io import save_npz
+    from gan_eval.references import get_reference
+
     if n <= 0:
         raise GanEvalError(f"-n {n}: the number of samples must be positive")
     reference = get_reference(name)
@@ -65,8 +67,12 @@ def plot(
     title: Optional[str] = typer.Option(None, "--title"),
 ) -> None:
     """Scatter/KDE of samples with the mode centres and HQ radii drawn, and per-mode counts."""
+    import torch
+
+    from gan_eval.io import load_array
     from gan_eval.metrics.modes import check_shape, mode_coverage
     from gan_eval.plotting import plot_modes
+    from gan_eval.references import get_reference
 
     ref = get_reference(reference)
     x = torch.as_tensor(load_array(samples, key))

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import dataclasses
 import typing
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
-from gan_eval.metrics import MetricResult
-from gan_eval.metrics.base import Results
+if TYPE_CHECKING:  # the metrics (and torch) load only when a result is drawn
+    from gan_eval.metrics import MetricResult
+    from gan_eval.metrics.base import Results
 
 
 def format_value(value: Any) -> str:
@@ -47,15 +48,32 @@ def render(result: MetricResult, label: str | None = None) -> str:
                 parts.append(f"{name}:\n" + table(["#", *detail], rows))
     for path in result.files:
         parts.append(f"wrote {path}")
+    parts.extend(f"note: {note}" for note in preprocessing_notes(result.protocol))
     return "\n\n".join(parts)
 
 
 def render_results(results: Results, label: str) -> str:
-    """Several metrics of one call as one table (metric, value name, value), then each metric's files."""
+    """Several metrics of one call as one table (metric, value name, value), then each metric's files and notes."""
     rows = [[name, key, value] for name, result in results.results.items() for key, value in result.values.items()]
     parts = [f"{label}:\n" + table(["metric", "value", ""], rows)]
     parts += [f"wrote {path}" for result in results.results.values() for path in result.files]
+    notes = [note for result in results.results.values() for note in preprocessing_notes(result.protocol)]
+    parts += [f"note: {note}" for note in dict.fromkeys(notes)]
     return "\n\n".join(parts)
+
+
+def preprocessing_notes(protocol: dict[str, Any]) -> list[str]:
+    """What preprocessing changed in the images (the ``changed`` lists the size policy leaves in the protocol and
+    in the extractor's description, :mod:`gan_eval.io.resize`), each with how to choose otherwise."""
+    found = [*protocol.get("changed", [])]
+    for value in protocol.values():
+        if isinstance(value, dict):
+            found.extend(value.get("changed", []))
+    return [
+        f"{note}; --set resize=crop|resize chooses, and the reference should be made with the generator's own"
+        " preprocessing (README: Preprocessing)"
+        for note in dict.fromkeys(found)
+    ]
 
 
 def _cell(value: Any) -> Any:

@@ -6,17 +6,13 @@ from typing import List, Optional
 
 import typer
 
-from gan_eval.api import score as score_samples
 from gan_eval.cli.app import (
-    EXTRACTOR_WEIGHTS, GENERATOR_WEIGHTS, LATENT_DIM, LATENT_DISTRIBUTION, PROGRESS, RANGE, REFERENCE_RANGE, SKIP_UNREADABLE, app,
+    EXTRACTOR_WEIGHTS, FACTORY_ARGS, GENERATOR_WEIGHTS, LATENT_DIM, LATENT_DISTRIBUTION, PROGRESS, RANGE, REFERENCE_RANGE, SKIP_UNREADABLE, app,
     resolve_device,
 )
 from gan_eval.cli.render import dataclass_options, render, render_results, table
-from gan_eval.io.sources import GeneratorOptions
-from gan_eval.metrics import METRICS, MetricResult
 from gan_eval.options import parse_settings
 from gan_eval.progress import progress_wrapper
-from gan_eval.stats.dist import init_from_env, speaks
 
 
 @app.command()
@@ -36,13 +32,19 @@ def score(
     n: Optional[int] = typer.Option(None, "-n", help="Samples to draw from a generator (seeded by --seed), or the first N of a file."),
     latent_dim: Optional[int] = LATENT_DIM,
     latent_distribution: Optional[str] = LATENT_DISTRIBUTION,
-    generator_weights: Optional[Path] = GENERATOR_WEIGHTS,
+    generator_weights: Optional[str] = GENERATOR_WEIGHTS,
+    factory_args: Optional[List[str]] = FACTORY_ARGS,
     value_range: str = RANGE,
     reference_range: str = REFERENCE_RANGE,
     weights: Optional[Path] = EXTRACTOR_WEIGHTS,
     skip_unreadable: bool = SKIP_UNREADABLE,
 ) -> None:
     """Score samples with a metric, or several in one feature pass; under torchrun the ranks share the samples."""
+    # here, not at the top: --help needs no torch
+    from gan_eval.api import score as score_samples
+    from gan_eval.metrics import MetricResult
+    from gan_eval.stats.dist import init_from_env, speaks
+
     init_from_env()
     result = score_samples(
         samples,
@@ -55,7 +57,10 @@ def score(
         output=out,
         key=key,
         n=n,
-        generator=GeneratorOptions(generator_weights, latent_dim, latent_distribution),
+        latent_dim=latent_dim,
+        latent_distribution=latent_distribution,
+        generator_weights=generator_weights,
+        factory_args=factory_args or (),
         progress=progress_wrapper(progress),  # on stderr, so --json stays parseable
         value_range=value_range,
         reference_range=reference_range,
@@ -74,6 +79,8 @@ def score(
 @app.command()
 def metrics() -> None:
     """List the registered metrics, the feature extractor each uses without --features, and their options."""
+    from gan_eval.metrics import METRICS
+
     rows = []
     for name in METRICS:
         spec = METRICS.get(name)

@@ -5,19 +5,18 @@ import io
 import platform
 from pathlib import Path
 
-import torch
 import typer
 
 from gan_eval.cli.app import PROGRESS, app
 from gan_eval.errors import GanEvalError
-from gan_eval.io.atomic import save_json, save_npz, write_with
-from gan_eval.io.mnist import download_mnist, load_mnist
 from gan_eval.progress import progress_wrapper
 
 MNIST_DIR_HELP = "Folder with the four MNIST IDX files (.gz or raw), or torchvision's root holding MNIST/raw/."
 
 
 def _mnist_dir(mnist_dir: Path, download: bool) -> Path:
+    from gan_eval.io.mnist import download_mnist
+
     return download_mnist(mnist_dir) if download else mnist_dir
 
 
@@ -33,6 +32,7 @@ def stacked_mnist(
     download: bool = typer.Option(False, "--download", help="Fetch MNIST into --mnist-dir first (needs torchvision, internet)."),
 ) -> None:
     """Real Stacked-MNIST samples: three independent uniform MNIST digits as the channels (1000 modes)."""
+    from gan_eval.io.atomic import save_npz
     from gan_eval.references.stacked_mnist import build_stacked, digit_pool
 
     if n <= 0:
@@ -57,8 +57,12 @@ def train_classifier(
     progress: bool = PROGRESS,
 ) -> None:
     """Train the MNIST digit classifier on the 60k training set, on the CPU, deterministically from --seed."""
+    import torch
+
     from gan_eval.features.mnist_classifier import MnistNet, file_sha256
     from gan_eval.features.weights import state_hash
+    from gan_eval.io.atomic import save_json, write_with
+    from gan_eval.io.mnist import load_mnist
     from gan_eval.features.train_mnist_classifier import TrainSettings, accuracy, train_classifier as train
 
     if epochs <= 0 or threads <= 0:

@@ -8,13 +8,7 @@ import typer
 
 from gan_eval.cli.app import EXTRACTOR_WEIGHTS, PROGRESS, RANGE, SKIP_UNREADABLE, app, resolve_device
 from gan_eval.errors import GanEvalError
-from gan_eval.features.resolve import check_layer, default_layer, make_extractor
-from gan_eval.io.samples import as_source
-from gan_eval.io.stats_file import save_stats
 from gan_eval.progress import progress_wrapper
-from gan_eval.references.given import named_path
-from gan_eval.stats.dist import init_from_env, speaks
-from gan_eval.stats.collect import collect_statistics
 
 
 @app.command()
@@ -37,6 +31,13 @@ def stats(
     skip_unreadable: bool = SKIP_UNREADABLE,
 ) -> None:
     """Mean, covariance and float64 sums of image features, with the extractor, weights hash and resize recorded."""
+    from gan_eval.features.resolve import check_layer, default_layer, make_extractor
+    from gan_eval.io.samples import as_source
+    from gan_eval.io.stats_file import save_stats
+    from gan_eval.references.given import named_path
+    from gan_eval.stats.collect import collect_statistics
+    from gan_eval.stats.dist import init_from_env, speaks
+
     if (out is None) == (name is None):
         raise GanEvalError("gan-eval stats: give one of --out FILE.npz and --name NAME (a reference kept in the user cache)")
     out = out if out is not None else named_path(name)

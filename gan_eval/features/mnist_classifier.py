@@ -18,7 +18,9 @@ each so that the weights stay small (~0.75 MB) and BatchNorm so that a few epoch
     dropout .5, dense 10                            -> layer "logits" (10)
 
 Input: float32 N x 1 x 28 x 28 in [0, 1] (white digit on black, as MNIST stores it). 32 x 32 inputs (the
-padded Stacked-MNIST variant) are centre-cropped by 2 pixels on each side, which undoes that padding.
+padded Stacked-MNIST variant) are centre-cropped by 2 pixels on each side, which undoes that padding: the default
+size policy ``resize=crop`` of :mod:`gan_eval.io.resize`; ``resize=resize`` interpolates any size to 28 x 28
+instead (for digits that were resized, not padded). What the policy changed is in ``describe()["changed"]``.
 
 Stacked MNIST (N x 3 x H x W, one digit per channel): every layer is computed for each channel on its own, as a
 grayscale batch, and the three results are concatenated in channel order, so ``penultimate`` is 3 x 128 = 384-d
@@ -42,12 +44,16 @@ from torch.nn.utils.fusion import fuse_conv_bn_eval
 from gan_eval.errors import GanEvalError
 from gan_eval.features.base import FEATURES
 from gan_eval.features.weights import state_hash
+from gan_eval.io.resize import DEFAULT_POLICY, change_note, check_policy, fit_images
 
 WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
 WEIGHTS_PATH = WEIGHTS_DIR / "mnist_classifier.pt"
 CARD_PATH = WEIGHTS_DIR / "mnist_classifier.json"
+#: the classifier's input size (MNIST digits)
+INPUT_SIZE = (28, 28)
 PREPROCESSING = (
-    "grayscale N x 1 x 28 x 28 in [0, 1]; 32 x 32 centre-cropped by 2 px; N x 3 x H x W (Stacked MNIST): each"
+    "grayscale N x 1 x 28 x 28 in [0, 1]; other sizes fitted by the size policy (gan_eval.io.resize: resize=crop,"
+    " the default, centre-crops 32 x 32 by 2 px; resize=resize interpolates); N x 3 x H x W (Stacked MNIST): each"
     " channel on its own, layers concatenated in channel order (penultimate 3 x 128 = 384, logits 3 x 10 = 30)"
 )
 
@@ -69,8 +75,8 @@ class MnistNet(nn.Module):
         return {"penultimate": penultimate, "logits": self.head(penultimate)}
 
 
-def crop_to_28(images: torch.Tensor) -> torch.Tensor:
-    """Check a grayscale batch N x 1 x 28|32 x 28|32 and centre-crop 32 x 32 to 28 x 28.
+def check_digits(images: torch.Tensor) -> None:
+    """Check a grayscale batch N x 1 x H x W (its size is fitted by :mod:`gan_eval.io.resize`).
 
     Messages name no input: the caller that knows the file (:func:`gan_eval.features.extract.layer_features`)
     puts its name in front."""
@@ -79,12 +85,6 @@ def crop_to_28(images: torch.Tensor) -> torch.Tensor:
             f"the mnist classifier takes N x 1 x H x W digits or N x 3 x H x W Stacked MNIST (one digit per channel),"
             f" got shape {tuple(images.shape)}"
         )
-    size = tuple(images.shape[2:])
-    if size == (32, 32):
-        return images[:, :, 2:30, 2:30]
-    if size != (28, 28):
-        raise GanEvalError(f"images are {size[0]}x{size[1]}; the mnist classifier takes 28x28 or 32x32 (padded) digits")
-    return images
 
 
 def file_sha256(path: str | Path) -> str:
@@ -143,8 +143,10 @@ class MnistClassifier:
     name = "mnist"
     layers = {"penultimate": 128, "logits": 10}
 
-    def __init__(self, device: torch.device | str = "cpu", weights: str | Path | None = None) -> None:
+    def __init__(self, device: torch.device | str = "cpu", weights: str | Path | None = None, resize: str = DEFAULT_POLICY) -> None:
         self.device = torch.device(device)
+        self.resize = check_policy(resize)
+        self.changed: list[str] = []  # what the size policy did to the images seen (gan_eval.io.resize)
         path, self.sha256 = checked_weights(weights)
         self.weights_file = path.name if weights is not None else "bundled:mnist_classifier.pt"
         net, self.weights_hash = _cached_net(path, self.sha256)
@@ -157,7 +159,12 @@ class MnistClassifier:
         return self._grayscale(images)
 
     def _grayscale(self, images: torch.Tensor) -> dict[str, torch.Tensor]:
-        x = crop_to_28(images).to(self.device, torch.float32).contiguous(memory_format=torch.channels_last)
+        check_digits(images)
+        note = change_note(tuple(images.shape[-2:]), INPUT_SIZE, self.resize)
+        if note is not None and note not in self.changed:
+            self.changed.append(note)
+        x = fit_images(images, INPUT_SIZE, self.resize, "the mnist classifier")
+        x = x.to(self.device, torch.float32).contiguous(memory_format=torch.channels_last)
         with torch.inference_mode():
             return self.net(x)
 
@@ -169,7 +176,12 @@ class MnistClassifier:
     def describe(self) -> dict[str, Any]:
         # "weights" is the content hash compared for compatibility (the same weights at two paths agree, retrained
         # weights at one path do not); the file's name is only informative
-        return {"name": self.name, "weights": self.weights_hash, "weights_file": self.weights_file, "preprocessing": PREPROCESSING}
+        described = {"name": self.name, "weights": self.weights_hash, "weights_file": self.weights_file, "preprocessing": PREPROCESSING}
+        if self.resize != DEFAULT_POLICY:  # so that statistics made before the policy existed stay comparable
+            described["resize"] = self.resize
+        if self.changed:
+            described["changed"] = list(self.changed)
+        return described
 
 
 def inference_copy(net: MnistNet) -> MnistNet:

@@ -13,16 +13,12 @@ else from a ``latent_dim`` attribute of the module. Generators that take N x d x
 style) are detected on a first probe. Latents are drawn on the CPU from a ``torch.Generator`` seeded with
 ``seed`` in fixed blocks of :data:`LATENT_BLOCK` rows, so sample ``i`` depends only on the seed and ``i``:
 the same on any device, for any batch size, and the first ``n`` samples of a longer run are the ``n``
-samples of a shorter one. The module runs in eval mode (batch norm uses its running statistics, so every
-sample is computed on its own).
+samples of a shorter one. The module runs in eval mode (batch norm uses its running statistics and dropout is off, so every
+sample is computed on its own); a module passed in from Python gets its train/eval flags back afterwards.
 """
 from __future__ import annotations
 
-import importlib
-import os
-import re
-import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
@@ -31,20 +27,18 @@ import torch
 from torch import nn
 
 from gan_eval.errors import GanEvalError, first_line
+from gan_eval.io.factories import build_from_factory, is_factory_spec, parse_factory_spec
 from gan_eval.io.generator_files import load_generator_file
+from gan_eval.io.generator_weights import load_generator_weights, split_weights_spec
 from gan_eval.io.images import to_unit_float
-from gan_eval.io.latent import LatentSpec, load_latent_spec
+from gan_eval.io.latent import LatentSpec, load_latent_spec, sidecar_candidates
 from gan_eval.io.ranges import ValueRange, declared
 
 #: Latents are drawn in blocks of this many rows, whatever the batch size (see the module docstring).
 LATENT_BLOCK = 1024
 PROBE_ROWS = 64
-FACTORY_PATTERN = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
-
-
-def is_factory_spec(spec: str) -> bool:
-    """``pkg.module:callable`` (and not an existing file)."""
-    return bool(FACTORY_PATTERN.match(spec)) and not Path(spec).exists()
+#: a generator source keeps its samples for later reads up to this size (float32 bytes); larger draws stream
+HOLD_BYTES = 2 << 30
 
 
 def latent_batches(spec: LatentSpec, seed: int, n: int, batch_size: int) -> Iterator[torch.Tensor]:
@@ -77,6 +71,13 @@ class LoadedGenerator:
     sample_shape: tuple[int, ...] = ()
     value_range: ValueRange | None = None
     probe_span: tuple[float, float, str] | None = None
+    weights: dict[str, object] | None = None
+    training: dict[nn.Module, bool] = field(default_factory=dict, repr=False)
+
+    def restore_modes(self) -> None:
+        """Put back the train/eval flags a caller's module had before it was loaded (sampling needs eval mode)."""
+        for submodule, was_training in self.training.items():
+            submodule.train(was_training)
 
     def forward(self, z: torch.Tensor) -> torch.Tensor:
         """Raw outputs for N x latent_dim latents (differentiable; the caller picks grad or inference mode)."""
@@ -94,6 +95,8 @@ class LoadedGenerator:
             **self.spec.to_json(),
             "latent_shape": "N x d x 1 x 1" if self.latent_4d else "N x d",
             "sample_shape": list(self.sample_shape),
+            "mode": "eval",
+            **({"weights": self.weights} if self.weights else {}),
         }
 
 
@@ -104,67 +107,46 @@ def load_generator(
     latent_dim: int | None = None,
     latent_distribution: str | None = None,
     value_range: str | None = None,
+    factory_args: list[str] | tuple[str, ...] = (),
     device: torch.device | str = "cpu",
 ) -> LoadedGenerator:
-    """Load a generator (a generator file, ``pkg.module:factory`` or a module), resolve its latent spec and
-    probe it once on a few latents; every failure is a one-line :class:`GanEvalError`. A module passed in is
-    moved to ``device`` and put in eval mode (as ``module.to(device).eval()`` does, in place)."""
+    """Load a generator (a generator file, a factory spec (:mod:`gan_eval.io.factories`) or a module), resolve
+    its latent spec and probe it once on a few latents; every failure is a one-line :class:`GanEvalError`.
+    ``weights``: a state dict for a factory or module, ``FILE`` or ``FILE:KEY``
+    (:mod:`gan_eval.io.generator_weights`). A module passed in is moved to ``device`` and put in eval mode (as
+    ``module.to(device).eval()`` does, in place); :meth:`LoadedGenerator.restore_modes` puts its train/eval
+    flags back."""
     device = torch.device(device)
+    is_code = isinstance(source, nn.Module) or is_factory_spec(source)
+    if factory_args and not is_factory_spec(source):
+        raise GanEvalError(f"--factory-arg: {source} is not built by a factory (pkg.module:Generator), so it takes no arguments; drop it")
+    if weights is not None and not is_code:
+        raise GanEvalError(f"--generator-weights: {source} is a generator file that holds its weights; drop --generator-weights")
+    training: dict[nn.Module, bool] = {}
     if isinstance(source, nn.Module):
-        module, name, sidecar = source, type(source).__name__, None
-    elif is_factory_spec(str(source)):
-        module, name = _from_factory(str(source)), str(source)
-        sidecar = load_latent_spec(weights) if weights is not None else None
+        module, name = source, type(source).__name__
+        training = {m: m.training for m in module.modules()}
+    elif is_code:
+        module, name = build_from_factory(parse_factory_spec(str(source), factory_args)), str(source)
     else:  # a file's module comes on the device, in eval mode (an exported one refuses .eval())
         module, name = load_generator_file(source, device), str(source)
-        sidecar = load_latent_spec(source)
-    if weights is not None:
-        _load_weights(module, Path(weights), name)
-    spec = _resolve_spec(module, name, sidecar, latent_dim, latent_distribution, value_range)
+    loaded_weights = load_generator_weights(module, weights, name) if weights is not None else None
+    sidecar_of = split_weights_spec(weights)[0] if weights is not None else (None if is_code else Path(source))
+    sidecar = load_latent_spec(sidecar_of) if sidecar_of is not None else None
+    spec = _resolve_spec(module, name, sidecar, latent_dim, latent_distribution, value_range, sidecar_of)
     if not isinstance(source, nn.Module):  # ours to change; a caller's module keeps its requires_grad flags
         for p in module.parameters():
             p.requires_grad_(False)
-    if isinstance(source, nn.Module) or is_factory_spec(str(source)):  # a file's loader placed its module
+    if is_code:  # a file's loader placed its module
         module = module.to(device).eval()
     declared_range = declared(spec.value_range, f"declared by {name}'s latent spec") if spec.value_range else None
-    loaded = LoadedGenerator(module, spec, name, device, value_range=declared_range)
-    _probe(loaded)
+    loaded = LoadedGenerator(module, spec, name, device, value_range=declared_range, weights=loaded_weights, training=training)
+    try:
+        _probe(loaded)
+    except GanEvalError:
+        loaded.restore_modes()  # the caller gets no source to restore them from
+        raise
     return loaded
-
-
-def _from_factory(spec: str) -> nn.Module:
-    module_name, _, attr = spec.partition(":")
-    if os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())  # `pkg.module` relative to where the user runs the command
-    try:
-        py_module = importlib.import_module(module_name)
-    except Exception as exc:  # noqa: BLE001 (any failure inside the user's module is reported in one line)
-        raise GanEvalError(f"{spec}: cannot import {module_name} ({first_line(exc)}); check the module path and run from its folder") from None
-    factory = getattr(py_module, attr, None)
-    if factory is None or not callable(factory):
-        raise GanEvalError(f"{spec}: module {module_name} has no callable {attr!r}; name a function or class that returns an nn.Module")
-    try:
-        module = factory()
-    except Exception as exc:  # noqa: BLE001
-        raise GanEvalError(f"{spec}: calling {attr}() failed ({first_line(exc)}); it must build the generator with no arguments") from None
-    if not isinstance(module, nn.Module):
-        raise GanEvalError(f"{spec}: {attr}() returned a {type(module).__name__}, not an nn.Module")
-    return module
-
-
-def _load_weights(module: nn.Module, path: Path, name: str) -> None:
-    if not path.exists():
-        raise GanEvalError(f"{path}: no such weights file; check --generator-weights")
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # noqa: BLE001 (unpickling errors come in many types)
-        raise GanEvalError(f"{path}: not a state dict saved with torch.save ({first_line(exc)})") from None
-    if not isinstance(state, dict):
-        raise GanEvalError(f"{path}: holds a {type(state).__name__}, not a state dict; save G.state_dict()")
-    try:
-        module.load_state_dict(state)
-    except RuntimeError as exc:
-        raise GanEvalError(f"{path}: does not fit {name} ({first_line(exc)})") from None
 
 
 def _resolve_spec(
@@ -174,15 +156,14 @@ def _resolve_spec(
     latent_dim: int | None,
     latent_distribution: str | None,
     value_range: str | None,
+    sidecar_of: Path | None,
 ) -> LatentSpec:
     """Flags win over the sidecar JSON, which wins over a ``latent_dim`` attribute of the module."""
     attr = getattr(module, "latent_dim", None)
     dim = latent_dim or (sidecar.latent_dim if sidecar else None) or (attr if isinstance(attr, int) else None)
     if dim is None:
-        raise GanEvalError(
-            f"{name}: its latent size is unknown; pass --latent-dim D (and --latent-distribution normal|uniform)"
-            " or save a JSON sidecar with latent_dim beside it"
-        )
+        beside = f" or save {' or '.join(p.name for p in sidecar_candidates(sidecar_of))} with latent_dim beside {sidecar_of.name}" if sidecar_of else ""
+        raise GanEvalError(f"{name}: its latent size is unknown; pass --latent-dim D (and --latent-distribution normal|uniform){beside}")
     return LatentSpec(
         int(dim),
         latent_distribution or (sidecar.latent_distribution if sidecar else "normal"),
@@ -228,16 +209,20 @@ def check_finite(out: torch.Tensor, name: str, start: int) -> None:
 
 @dataclass
 class GeneratorSource:
-    """A :class:`~gan_eval.io.samples.SampleSource` that draws ``n`` samples from a generator on the fly.
+    """A :class:`~gan_eval.io.samples.SampleSource` that draws ``n`` samples from a generator.
 
-    ``batches`` yields CPU tensors, sampled batch by batch on the generator's device under inference mode,
-    so a streaming metric never holds all samples. ``value_range``, ``probe_span`` and ``sample_shape`` are the
+    The generator is sampled once per source: the first full pass (``batches`` or ``array``) keeps the samples
+    (float32, CPU) when they take at most :data:`HOLD_BYTES`, and every later read (a second metric, a range
+    check, ``array()`` after ``batches()``) is served from them, not by sampling again. Larger draws are
+    streamed batch by batch and never held (a second pass then samples again: the same samples, as sample ``i``
+    depends only on the seed and ``i``). ``value_range``, ``probe_span`` and ``sample_shape`` are the
     generator's, for :func:`~gan_eval.io.ranges.resolve_range`.
     """
 
     generator: LoadedGenerator
     n: int | None
     seed: int = 0
+    held: np.ndarray | None = field(default=None, repr=False)
 
     @property
     def name(self) -> str:
@@ -261,25 +246,44 @@ class GeneratorSource:
         return self.n
 
     def batches(self, batch_size: int) -> Iterator[torch.Tensor]:
+        """CPU float32 batches of the ``n`` samples: from the held samples, else drawn (and held once the pass
+        completes, when they fit :data:`HOLD_BYTES`)."""
+        if self.held is not None:
+            for start in range(0, len(self.held), batch_size):
+                yield torch.from_numpy(self.held[start : start + batch_size])
+            return
+        fits = len(self) * int(np.prod(self.sample_shape)) * 4 <= HOLD_BYTES
+        into = self._empty() if fits else None
+        yield from self._draw(batch_size, into)
+        self.held = into
+
+    def array(self, batch_size: int = 1000, progress: Callable[..., Iterable] | None = None) -> np.ndarray:
+        """All ``n`` samples in one float32 array, held for later reads (filled batch by batch, no
+        concatenation copy)."""
+        if self.held is None:
+            into = self._empty()
+            batches: Iterable[torch.Tensor] = self._draw(batch_size, into)
+            if progress is not None:
+                batches = progress(batches, total=-(-len(self) // batch_size), desc="sampling")
+            for _ in batches:
+                pass
+            self.held = into
+        return self.held
+
+    def _empty(self) -> np.ndarray:
+        return np.empty((len(self), *self.sample_shape), dtype=np.float32)
+
+    def _draw(self, batch_size: int, into: np.ndarray | None) -> Iterator[torch.Tensor]:
+        """Sample under inference mode on the generator's device, batch by batch, copying into ``into`` if given."""
         start = 0
         for z in latent_batches(self.generator.spec, self.seed, len(self), batch_size):
             with torch.inference_mode():
                 out = self.generator.forward(z).float().cpu()
             check_finite(out, self.name, start)
+            if into is not None:
+                into[start : start + len(out)] = out.numpy()
             start += len(out)
             yield out
-
-    def array(self, batch_size: int = 1000, progress: Callable[..., Iterable] | None = None) -> np.ndarray:
-        """All ``n`` samples in one float32 array (filled batch by batch, no concatenation copy)."""
-        out = np.empty((len(self), *self.generator.sample_shape), dtype=np.float32)
-        batches: Iterable[torch.Tensor] = self.batches(batch_size)
-        if progress is not None:
-            batches = progress(batches, total=-(-len(self) // batch_size), desc="sampling")
-        start = 0
-        for batch in batches:
-            out[start : start + len(batch)] = batch.numpy()
-            start += len(batch)
-        return out
 
     def describe(self) -> dict[str, object]:
         return {**self.generator.describe(), "n": self.n, "seed": self.seed, "latent_block": LATENT_BLOCK}

@@ -1,7 +1,8 @@
 """The latent spec of a generator, and the small JSON file saved beside an exported generator.
 
 Contract shared by ``gan-eval sample/score GENERATOR`` and our trainers' exports: a generator file ``NAME.pt2``
-(or TorchScript ``NAME.pt``) may have ``NAME.json`` beside it holding at least ``latent_dim`` and ``latent_distribution``
+(or TorchScript ``NAME.pt``, or a factory's weights ``NAME.pt``) may have ``NAME.json`` beside it (else a
+``generator.json`` in the same folder is read) holding at least ``latent_dim`` and ``latent_distribution``
 (``"normal"``: N(0, I); ``"uniform"``: U(-1, 1)^d), and optionally ``value_range`` of the outputs
 (``"-1,1"``, ``"0,1"``; images only), ``reference`` (the dataset it was trained on), ``method``, ``seed``.
 """
@@ -59,10 +60,17 @@ def save_latent_spec(generator_path: str | Path, spec: LatentSpec) -> Path:
     return save_json(sidecar_path(generator_path), spec.to_json())
 
 
+def sidecar_candidates(generator_path: str | Path) -> list[Path]:
+    """Where a spec is looked for, first found wins: ``NAME.json`` beside ``NAME.pt``, then ``generator.json``."""
+    own = sidecar_path(generator_path)
+    shared = own.with_name("generator.json")
+    return [own] if own == shared else [own, shared]
+
+
 def load_latent_spec(generator_path: str | Path) -> LatentSpec | None:
-    """The spec beside the generator file, or None when there is none."""
-    path = sidecar_path(generator_path)
-    if not path.exists():
+    """The spec beside the generator (or weights) file (:func:`sidecar_candidates`), or None when there is none."""
+    path = next((p for p in sidecar_candidates(generator_path) if p.is_file()), None)
+    if path is None:
         return None
     try:
         data = json.loads(path.read_text(encoding="utf-8"))

@@ -1,7 +1,9 @@
 """What ``gan-eval score X`` reads: a samples file or a generator, told apart here once.
 
 A ``.pt2`` file is a generator; a ``.pt`` may be either: a TorchScript or ``torch.export`` archive is a
-generator (see :func:`~gan_eval.io.generator_files.is_generator_file`), a ``torch.save`` tensor file holds samples. ``pkg.module:factory`` and ``nn.Module`` objects are generators.
+generator (see :func:`~gan_eval.io.generator_files.is_generator_file`), a ``torch.save`` tensor file holds samples.
+``pkg.module:factory``, ``file.py:factory`` (with optional arguments, :mod:`gan_eval.io.factories`) and
+``nn.Module`` objects are generators.
 
 ``n``: for a generator, how many samples to draw (required by metrics that read samples). For a samples file
 or array, the first ``n`` rows (an error if there are fewer): generators write samples in random order, so
@@ -18,17 +20,20 @@ from torch import nn
 
 from gan_eval.errors import GanEvalError
 from gan_eval.io.generator_files import is_generator_file
-from gan_eval.io.generators import GeneratorSource, is_factory_spec, load_generator
+from gan_eval.io.factories import is_factory_spec
+from gan_eval.io.generators import GeneratorSource, load_generator
 from gan_eval.io.samples import ArraySource, SampleSource, as_source
 
 
 @dataclass(frozen=True)
 class GeneratorOptions:
-    """How to load a generator: state-dict weights for a factory, and latent-spec flags that override its JSON."""
+    """How to load a generator: state-dict weights for a factory (``FILE`` or ``FILE:KEY``), latent-spec flags that
+    override its JSON, and the factory's ``key=value`` arguments (:mod:`gan_eval.io.factories`)."""
 
     weights: str | Path | None = None
     latent_dim: int | None = None
     latent_distribution: str | None = None
+    factory_args: tuple[str, ...] = ()
 
 
 def is_generator(samples: object) -> bool:
@@ -36,7 +41,7 @@ def is_generator(samples: object) -> bool:
     if isinstance(samples, nn.Module):
         return True
     if isinstance(samples, (str, Path)):
-        return is_factory_spec(str(samples)) or is_generator_file(samples)
+        return is_factory_spec(samples) or is_generator_file(samples)
     return False
 
 
@@ -60,6 +65,7 @@ def open_source(
             weights=generator.weights,
             latent_dim=generator.latent_dim,
             latent_distribution=generator.latent_distribution,
+            factory_args=generator.factory_args,
             device=device,
         )
         return GeneratorSource(loaded, n, seed)

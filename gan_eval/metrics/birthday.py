@@ -35,10 +35,12 @@ from gan_eval.errors import GanEvalError
 from gan_eval.io.images import to_unit_float
 from gan_eval.io.ranges import ValueRange
 from gan_eval.metrics.base import METRICS, FeatureNeed, MetricResult, ScoreRequest, register_metric
-from gan_eval.metrics.feature_inputs import FeatureOptions, sample_vectors
+from gan_eval.metrics.feature_inputs import FeatureOptions, sample_vectors, vector_pair
 from gan_eval.ops.knn import Pairs, knn, pairs_from_neighbours
 
 DEFAULT_FEATURES = "pixels"
+#: the quantile of the reference's nearest-pair distances suggested as a duplicate threshold
+SUGGESTED_QUANTILE = 0.01
 
 
 @dataclass
@@ -51,6 +53,7 @@ class Birthday:
     duplicate_pairs: int
     duplicate_pairs_exact: bool
     threshold: float
+    nearest_distances: torch.Tensor | None = None  # each sample's distance to its nearest other sample
 
     @property
     def support_estimate(self) -> float | None:
@@ -62,6 +65,7 @@ class Birthday:
         return {
             "n": self.n,
             "nearest_distance": float(self.pairs.distances[0]),
+            "median_nearest_distance": None if self.nearest_distances is None else float(self.nearest_distances.median()),
             "duplicate_rate": self.duplicate_rate,
             "duplicate_pairs": self.duplicate_pairs,
             "duplicate_pairs_exact": self.duplicate_pairs_exact,
@@ -95,8 +99,17 @@ def birthday(x: torch.Tensor, pairs: int = 20, threshold: float = 0.0, *, backen
     keys = (torch.minimum(rows, nb.indices) * n + torch.maximum(rows, nb.indices))[within]
     exact = nb.indices.shape[1] == n - 1 or not bool(within[:, -1].any())
     return Birthday(
-        pairs_from_neighbours(nb, pairs), n, float(within[:, 0].double().mean()), len(torch.unique(keys)), exact, threshold
+        pairs_from_neighbours(nb, pairs), n, float(within[:, 0].double().mean()), len(torch.unique(keys)), exact, threshold,
+        nb.distances[:, 0],
     )
+
+
+def suggested_threshold(reference: torch.Tensor, quantile: float = SUGGESTED_QUANTILE, backend: str = "auto") -> float:
+    """A duplicate threshold from real data: the ``quantile`` of the reference's nearest-other-sample distances.
+    Real samples are (almost) never duplicates, so pairs of generated samples closer than nearly all real
+    nearest pairs are candidate duplicates; the paper picks by eye, this puts the choice on the data's scale."""
+    nearest = knn(reference, reference, 1, exclude_self=True, backend=backend).distances[:, 0]
+    return float(torch.quantile(nearest.double().cpu(), quantile))
 
 
 def pair_grid(
@@ -117,7 +130,10 @@ def pair_grid(
 class BirthdayOptions(FeatureOptions):
     """The feature options, plus ``pairs``: closest pairs listed and drawn (20 as the paper). ``sample_size``: s, a seeded random subset
     (default: all samples). ``threshold``: distance at or below which two samples are duplicates (0: exact).
-    ``backend``: k-NN backend auto, faiss or torch (identical results)."""
+    ``backend``: k-NN backend auto, faiss or torch (identical results). Distances are on the scale of the feature
+    space (pixels: Euclidean over [0, 1] values, up to sqrt(pixels)); the output states the samples' median
+    nearest distance, and with ``--reference`` (real images) it suggests a threshold: the 1st percentile of the
+    reference's nearest-pair distances. Collapse shows as duplicates (high ``duplicate_rate``, small support)."""
 
     pairs: int = 20
     sample_size: int | None = None
@@ -128,7 +144,7 @@ class BirthdayOptions(FeatureOptions):
 @register_metric(
     "birthday",
     options=BirthdayOptions,
-    summary="closest pairs, duplicate rate, support size (birthday paradox)",
+    summary="closest pairs, duplicate rate, support size (birthday paradox; duplicates reveal collapse)",
     default_features=DEFAULT_FEATURES,
     features=FeatureNeed(("pool",), keep=True, reference=False),
     statistic="feature bank of the samples (exact k-NN pairs)",
@@ -147,13 +163,18 @@ def evaluate(request: ScoreRequest, options: BirthdayOptions) -> MetricResult:
         x = x[chosen.to(x.device)]
     result = birthday(x, options.pairs, options.threshold, backend=options.backend)
     first, second = chosen[result.pairs.first.cpu()], chosen[result.pairs.second.cpu()]
+    space_name = space if isinstance(space, str) else space["name"]
+    scale = {"distance_scale": f"Euclidean in the {space_name} space ({x.shape[1]} dims" + (", images on the [0, 1] scale)" if value_range else ")")}
+    if request.reference is not None:  # the reference in the same feature space, from the call's one pass
+        pair = vector_pair(request, options, METRICS.get("birthday"), len(x))
+        scale["suggested_threshold"] = suggested_threshold(pair.reference, backend=options.backend)
+        scale["suggested_threshold_from"] = f"{SUGGESTED_QUANTILE:.0%} quantile of {pair.reference_name}'s nearest-pair distances"
     artefacts = []
     if request.output is not None:
-        space_name = space if isinstance(space, str) else space["name"]
         artefacts.append(pair_grid(source, value_range, first, second, result.pairs.distances.cpu(), space_name, result.n))
     return MetricResult(
         metric="birthday",
-        values=result.values(),
+        values={**result.values(), **({"suggested_threshold": scale["suggested_threshold"]} if "suggested_threshold" in scale else {})},
         details={"pairs": {"first": first.tolist(), "second": second.tolist(), "distance": result.pairs.distances.tolist()}},
         protocol={
             "samples": source.name,
@@ -162,6 +183,7 @@ def evaluate(request: ScoreRequest, options: BirthdayOptions) -> MetricResult:
             "distance": "Euclidean",
             "sample_size": result.n,
             "threshold": options.threshold,
+            **scale,
             "support_estimate": "N = s(s-1) / (2 duplicate_pairs), uniform-support assumption",
         },
         artefacts=artefacts,

@@ -36,8 +36,8 @@ import torch
 from scipy.stats import binom
 
 from gan_eval.errors import GanEvalError
-from gan_eval.metrics.base import MetricResult, ScoreRequest, register_metric
-from gan_eval.metrics.feature_inputs import vector_pair
+from gan_eval.metrics.base import METRICS, FeatureNeed, MetricResult, ScoreRequest, register_metric
+from gan_eval.metrics.feature_inputs import ReferenceFeatureOptions, vector_pair
 from gan_eval.ops.knn import knn
 
 DEFAULT_FEATURES = "inception"
@@ -217,8 +217,8 @@ def c2st(
 
 
 @dataclass
-class C2STOptions:
-    """``classifiers``: comma-separated, among knn, logistic and mlp. ``k``: neighbours (default: the odd number
+class C2STOptions(ReferenceFeatureOptions):
+    """The feature options, plus ``classifiers``: comma-separated, among knn, logistic and mlp. ``k``: neighbours (default: the odd number
     nearest sqrt(n_train)). ``c``: inverse L2 strength of the logistic regression (scikit-learn's C). ``hidden``:
     units of the mlp's hidden layer (each permutation re-trains it: slower). ``n_permutations``:
     label permutations for the p-value (0: none; the smallest p-value is 1/(1+B)). ``backend``: k-NN backend."""
@@ -237,9 +237,12 @@ class C2STOptions:
     needs_reference=True,
     summary="classifier two-sample test: held-out accuracy of k-NN / logistic regression, permutation p-value",
     default_features=DEFAULT_FEATURES,
+    features=FeatureNeed(("pool",), keep=True),
+    statistic="feature banks of samples and reference (classifiers are trained on them)",
+    reduction="gather",
 )
 def evaluate(request: ScoreRequest, options: C2STOptions) -> MetricResult:
-    pair = vector_pair(request, DEFAULT_FEATURES, len(request.samples))
+    pair = vector_pair(request, options, METRICS.get("c2st"), len(request.samples))
     classifiers = tuple(name.strip() for name in options.classifiers.split(",") if name.strip())
     tests = c2st(
         pair.reference, pair.samples, seed=request.seed, k=options.k, c=options.c, hidden=options.hidden,
@@ -259,6 +262,7 @@ def evaluate(request: ScoreRequest, options: C2STOptions) -> MetricResult:
             "reference": pair.reference_name,
             "features": pair.features,
             "features_from": pair.features_from,
+            "layer": pair.layer,
             "feature_dim": pair.samples.shape[1],
             "n_per_side": n,
             "n_train_per_side": n // 2,

@@ -33,12 +33,12 @@ FROM_REFERENCE = "recorded in the reference statistics (no --features given)"
 
 @dataclass
 class FeatureOptions:
-    """``layer``: feature layer (default ``pool`` for FID/KID/PRDC, ``logits_unbiased`` for IS, else the
-    extractor's first). ``resize``: Inception resize, ``tf1`` (TF 1.x bilinear, default, matches
-    TTUR/torch-fidelity) or ``clean`` (clean-fid's PIL bicubic). ``precision``: Inception compute precision, fp32
-    (default, IEEE), fp64, or on CUDA tf32/bf16/fp16 (reduced: measure the FID change on your data with
-    ``benchmarks/speed/inception_stats.py --precisions``). ``batch_size``: images per extractor pass (memory only;
-    ``--batch-size`` caps it)."""
+    """``layer``: feature layer (default ``pool`` for FID/KID/PRDC, ``logits_unbiased`` for IS, else the extractor's
+    first). ``resize``: Inception resize, ``tf1`` (TF 1.x bilinear, default, matches TTUR/torch-fidelity) or
+    ``clean`` (clean-fid's PIL bicubic); for the ``mnist`` extractor the size policy ``crop`` (default) or ``resize``
+    (:mod:`gan_eval.io.resize`). ``precision``: Inception compute precision, fp32 (default, IEEE), fp64, or on CUDA tf32/bf16/fp16 (reduced:
+    measure the FID change on your data with ``benchmarks/speed/inception_stats.py --precisions``). ``batch_size``: images per
+    extractor pass (memory only; ``--batch-size`` caps it)."""
 
     layer: str | None = None
     resize: str | None = None

@@ -37,6 +37,7 @@ from gan_eval.errors import GanEvalError
 from gan_eval.io.generators import GeneratorSource, latent_batches
 from gan_eval.io.images import to_unit_float
 from gan_eval.io.latent import LatentSpec
+from gan_eval.io.resize import DEFAULT_POLICY, change_note, fit_images
 from gan_eval.io.samples import ArraySource, as_source
 from gan_eval.metrics.base import MetricResult, ScoreRequest, register_metric
 from gan_eval.ops.row_minimise import adam_rows, lbfgs_rows
@@ -137,7 +138,9 @@ class IvomOptions:
     ``optimizer``: ``lbfgs`` (row-wise, per-image line search) or ``adam``.
     ``steps``: L-BFGS iterations (default 100) or Adam steps (default 1000). ``lr``: Adam's step size.
     ``images``: score the first N test images only (default all). ``reference_key``: array name in the file.
-    ``show``: worst and best cases drawn in the -o figure."""
+    ``show``: worst and best cases drawn in the -o figure. ``resize``: the size policy (:mod:`gan_eval.io.resize`,
+    as the ``mnist`` extractor's) fitting the generator's outputs to test images of another size: ``crop``
+    (default: 32 x 32 outputs centre-cropped to 28 x 28 test digits) or ``resize``."""
 
     restarts: int = 3
     optimizer: str = "lbfgs"
@@ -146,6 +149,7 @@ class IvomOptions:
     images: int | None = None
     reference_key: str | None = None
     show: int = 8
+    resize: str = DEFAULT_POLICY
 
 
 @register_metric(
@@ -168,14 +172,23 @@ def evaluate(request: ScoreRequest, options: IvomOptions) -> MetricResult:
     array = as_source(request.reference, options.reference_key, skip_unreadable=request.skip_unreadable).array()[: options.images]
     test = ArraySource(array, request.reference)
     # both sides on the [0, 1] scale, each from its own range, which must be comparable (gan_eval.io.ranges)
-    generate = partial(g.unit_images, value_range=request.range_of(source).range)
+    unit_images = partial(g.unit_images, value_range=request.range_of(source).range)
     images = to_unit_float(torch.from_numpy(array), request.range_of(test, "reference").range, request.reference)
     want = tuple(g.sample_shape) if len(g.sample_shape) == 3 else (1, *g.sample_shape)
-    if tuple(images.shape[1:]) != want:
+    if images.shape[1] != want[0]:
         raise GanEvalError(
             f"{request.reference}: test images are {'x'.join(map(str, images.shape[1:]))} but {g.name} makes"
-            f" {'x'.join(map(str, want))}; pass test images of the generator's size"
+            f" {'x'.join(map(str, want))}; pass test images with the generator's channels"
         )
+    size = tuple(images.shape[2:])
+    try:
+        fit_images(torch.zeros(1, *want), size, options.resize, f"{request.reference}'s test images")
+    except GanEvalError as exc:
+        raise GanEvalError(f"{g.name}: {exc}") from None
+    changed = change_note(want[1:], size, options.resize)
+
+    def generate(z: torch.Tensor) -> torch.Tensor:  # the generator's images at the test images' size
+        return fit_images(unit_images(z), size, options.resize, "")
     found = ivom(
         generate,
         images,
@@ -197,6 +210,8 @@ def evaluate(request: ScoreRequest, options: IvomOptions) -> MetricResult:
         details={"best": _cases(found, order[: options.show]), "worst": _cases(found, order.flip(0)[: options.show])},
         protocol={
             "test_images": request.reference,
+            "resize": options.resize,
+            **({"changed": [f"generator's {changed}"]} if changed else {}),
             "n": len(images),
             "objective": "min_z mean over pixels of (G(z) - x)^2 on the [0, 1] scale, per image",
             "optimizer": options.optimizer,

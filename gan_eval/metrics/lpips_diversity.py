@@ -77,6 +77,8 @@ class LPIPSDiversityOptions:
     "lpips-diversity",
     options=LPIPSDiversityOptions,
     summary="mean LPIPS distance of random sample pairs (higher = more diverse)",
+    statistic="the samples' images (random pairs are scored by the LPIPS network)",
+    reduction="gather",
 )
 def evaluate(request: ScoreRequest, options: LPIPSDiversityOptions) -> MetricResult:
     source = image_samples(request.samples, options.pairs, "lpips-diversity")

@@ -18,6 +18,10 @@ deliberate difference: where samples coincide exactly (a fake copies a real), a 
 exactly; prdc's rounded expansion may then count the boundary point, here the strict ``<`` holds exactly.
 Proven by ``tests/test_prdc.py`` (equal to ``prdc.compute_prdc`` on the same features to 1e-6).
 
+Reading them for mode collapse: recall and coverage fall when modes are missing; precision and density do
+not, and may rise (a generator emitting a few typical images, even near-constant grey ones near dense real
+regions, can score precision 1.0), so never read precision or density alone as quality.
+
 Features: N x D arrays are used as given; images go through ``--features`` (default ``inception``, the
 feature space of most published PRDC numbers alongside VGG16-fc2; the metric's values depend on it). A
 statistics reference made with ``gan-eval stats --keep-features`` gives its features and its extractor
@@ -84,7 +88,8 @@ class PRDCOptions(ReferenceFeatureOptions):
     "prdc",
     options=PRDCOptions,
     needs_reference=True,
-    summary="precision, recall, density, coverage vs real samples",
+    summary="precision, recall, density, coverage vs real samples (recall and coverage reveal mode collapse;"
+    " precision and density reward it)",
     default_features=DEFAULT_FEATURES,
     features=FeatureNeed(("pool",), keep=True),
     reference="real samples or images, or statistics with kept features",

@@ -33,8 +33,8 @@ from dataclasses import dataclass
 import torch
 
 from gan_eval.errors import GanEvalError
-from gan_eval.features.vectors import in_memory, sample_vectors
-from gan_eval.metrics.base import MetricResult, ScoreRequest, register_metric
+from gan_eval.metrics.base import METRICS, FeatureNeed, MetricResult, ScoreRequest, register_metric
+from gan_eval.metrics.feature_inputs import FeatureOptions, sample_vectors
 
 DEFAULT_FEATURES = "inception"
 KERNELS = ("linear", "rbf")
@@ -116,8 +116,8 @@ def vendi_score(
 
 
 @dataclass
-class VendiOptions:
-    """``kernel``: linear (cosine similarity, the Vendi-Score package's default for embeddings) or rbf. ``q``: order
+class VendiOptions(FeatureOptions):
+    """The feature options, plus ``kernel``: linear (cosine similarity, the Vendi-Score package's default for embeddings) or rbf. ``q``: order
     of the entropy (1 Shannon, the paper's score; 0 the rank; inf, or any q >= 0). ``normalise``: unit-normalise rows
     for the linear kernel. ``bandwidth``: RBF sigma (default: the median distance between distinct samples)."""
 
@@ -132,13 +132,13 @@ class VendiOptions:
     options=VendiOptions,
     summary="Vendi score: effective number of distinct samples (exp entropy of kernel eigenvalues)",
     default_features=DEFAULT_FEATURES,
+    features=FeatureNeed(("pool",), keep=True, reference=False),
+    statistic="feature bank of the samples (the kernel's eigenvalues)",
+    reduction="gather",
 )
 def evaluate(request: ScoreRequest, options: VendiOptions) -> MetricResult:
-    samples = in_memory(request.samples)
-    x, space = sample_vectors(
-        samples, request.features, DEFAULT_FEATURES, value_range=request.range_if_images(samples), device=request.device,
-        weights=request.weights, progress=request.progress,
-    )
+    samples = request.samples
+    x, space, layer = sample_vectors(request, options, METRICS.get("vendi"))
     score = vendi_score(x, kernel=options.kernel, q=options.q, normalise=options.normalise, bandwidth=options.bandwidth)
     return MetricResult(
         metric="vendi",
@@ -146,6 +146,7 @@ def evaluate(request: ScoreRequest, options: VendiOptions) -> MetricResult:
         protocol={
             "samples": samples.name,
             "features": space,
+            "layer": layer,
             "features_from": "--features" if request.features else ("as given" if space == "as given" else "the metric's default"),
             "feature_dim": x.shape[1],
             "kernel": "cosine (unit-normalised rows, linear)" if options.kernel == "linear" and options.normalise else options.kernel,
