@@ -139,6 +139,10 @@ class Method:
         """``n`` x ``dim`` standard normals from the CPU ``generator`` (grouped: per seed), on the device."""
         return self._draw(lambda g: torch.randn(n, dim, generator=g), generator)
 
+    def rand(self, n: int, shape: tuple[int, ...], generator: Noise) -> torch.Tensor:
+        """``n`` x ``shape`` uniforms on [0, 1) from the CPU ``generator`` (grouped: per seed), on the device."""
+        return self._draw(lambda g: torch.rand(n, *shape, generator=g), generator)
+
     def setup(self, generator: torch.Generator) -> None:
         """Build the networks from the init ``generator`` and create the optimizers (``self.opt``)."""
         if hasattr(self.params, "loss"):
@@ -216,6 +220,12 @@ class Method:
             return torch.cat([net(chunk.to(self.device)).float().cpu() for chunk in torch.split(z, batch_size)])
         finally:
             net.train(was_training)
+
+
+def kind_defaults(params: Any, kind: str, defaults: Mapping[str, tuple[Any, Any]]) -> Any:
+    """``params`` with each field of ``defaults`` that is None set to its ``(vector, image)`` default for the data's
+    ``kind``: for methods whose reference codes set a hyper-parameter differently on the mixtures and on images."""
+    return dataclasses.replace(params, **{k: pair[kind == "image"] for k, pair in defaults.items() if getattr(params, k) is None})
 
 
 def stack_methods(methods: list[Method]) -> Method:

@@ -18,11 +18,29 @@ from dataclasses import dataclass
 import torch
 
 from gan_eval.io.latent import LatentSpec
-from trainers.methods.base import RealBatch, descend, register_method
+from gan_eval.errors import GanEvalError
+from trainers.methods.base import DataShape, RealBatch, descend, register_method
 from trainers.methods.gan import GAN
 from trainers.nets import build_nets
 
 AUTO_NETS = {28: "dcgan28x3", 32: "dcgan32", 64: "dcgan64"}
+
+
+def build_image_nets(method: str, net: str, latent_dim: int, data: DataShape, generator: torch.Generator, *, output: str = "auto",
+                     width: int | None = None, **options: object) -> tuple[torch.nn.Module, torch.nn.Module]:
+    """``(G, D)`` of the image pair ``net`` for ``data`` (``auto``: :data:`AUTO_NETS` by image size). ``output=auto``
+    ends G in a sigmoid for data in [0, 1] and in tanh otherwise (the PacGAN fork kept tanh on its [0, 1] Stacked
+    MNIST, which we do not copy); ``width`` None keeps the net's own (carpedm20: 64). Every image method builds here."""
+    size = data.shape[-1]
+    if net == "auto":
+        if size not in AUTO_NETS:
+            raise GanEvalError(f"method {method}: no default net for {size} x {size} images; name one with --net ({', '.join(AUTO_NETS.values())})")
+        net = AUTO_NETS[size]
+    if output == "auto":
+        output = "sigmoid" if data.value_range == (0.0, 1.0) else "tanh"
+    if width is not None:
+        options["width"] = width
+    return build_nets(net, latent_dim, data.shape, generator, output=output, **options)
 
 
 @dataclass
@@ -58,24 +76,11 @@ class DCGAN(GAN):
     def latent_spec(self) -> LatentSpec:
         return LatentSpec(int(self.params.latent_dim), self.params.latent_distribution)
 
-    def net_name(self) -> str:
-        size = self.data.shape[-1]
-        if self.params.net != "auto":
-            return self.params.net
-        if size not in AUTO_NETS:
-            from gan_eval.errors import GanEvalError
-
-            raise GanEvalError(f"method dcgan: no default net for {size} x {size} images; name one with --net ({', '.join(AUTO_NETS.values())})")
-        return AUTO_NETS[size]
-
     def build(self, generator: torch.Generator) -> torch.nn.ModuleDict:
         p = self.params
-        output = p.output
-        if output == "auto":  # G's range is the data's: PacGAN's fork kept tanh on [0, 1] data, which we do not copy
-            output = "sigmoid" if self.data.value_range == (0.0, 1.0) else "tanh"
-        options = {} if p.width is None else {"width": p.width}  # None: the net's own width (carpedm20: 64)
-        G, D = build_nets(self.net_name(), p.latent_dim, self.data.shape, generator, pack=p.pack, spectral_norm=p.spectral_norm, output=output, **options)
-        self.nets["G"], self.nets["D"] = G, D
+        self.nets["G"], self.nets["D"] = build_image_nets(
+            "dcgan", p.net, p.latent_dim, self.data, generator, output=p.output, width=p.width, pack=p.pack, spectral_norm=p.spectral_norm
+        )
         return self.nets.to(self.device)
 
     def train_step(self, real: RealBatch, noise: torch.Generator) -> dict[str, torch.Tensor]:
