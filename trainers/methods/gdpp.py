@@ -13,7 +13,10 @@ only: G's gradient is unchanged) so that the loss is 0 when the fake batch equal
 otherwise (``tests/test_diversity_methods.py``). G minimises ``0.5 * (ns + L_GDPP)`` (L161); D is the plain
 cross-entropy GAN's. Eigenvector gradients use TensorFlow's ``self_adjoint_eig`` backward, whose
 ``1 / (lambda_j - lambda_i)`` factors are computed as safe reciprocals: with B > F the kernel has B - F zero
-eigenvalues, where torch's ``linalg.eigh`` backward divides by zero.
+eigenvalues, where torch's ``linalg.eigh`` backward divides by zero. Like the reference's, the loss pairs eigenvectors
+by eigenvalue order and compares them with their signs, so it jumps where two eigenvalues cross or round-off flips a
+sign: trajectories are chaotic beyond the usual GAN's (grouped and separate seeds part after ~10 steps,
+``tests/test_grouped_training.py``).
 
 Defaults, mixtures (``gdppgan_Synthetic.py`` L20-31, L51-66, L142-170): G and D 2 x 128 tanh MLPs (D's features:
 its second tanh layer), orthogonal init with gain 1.4 (``build_nets("tanh-mlp")``), z ~ N(0, I_256), batch 512,
