@@ -184,7 +184,7 @@ def budget_line(config, start: int, steps: int, seeds: int = 1) -> str:  # noqa:
 
 @app.command()
 def reproduce(
-    table: str = typer.Argument(..., help="veegan-table1, pacgan-table1 or moons-latent-dim."),
+    table: str = typer.Argument(..., help="veegan-table1, pacgan-table1, moons-latent-dim or bms-table1."),
     seeds: Optional[int] = typer.Option(None, "--seeds", help="Seeds per cell (default: the paper's: 5 or 10)."),
     jobs: int = typer.Option(1, "--jobs", "-j", help="Runs in parallel (one process each; per rank under torchrun)."),
     out: Path = typer.Option(Path("results"), "--out", "-o", help="Folder for runs/, TABLE.md, TABLE.json, TABLE.png."),
