@@ -12,7 +12,8 @@ Three updates per iteration, each on its own batch and noise (L141-158): the aut
 reconstructed and generated samples, plus ``lambda_p`` times the gradient penalty
 ``mean((sqrt(mean_d (dD/dx_hat)^2) - 1)^2)`` at ``x_hat = (1 - b) x + b G(z)``, ``b ~ U(0, 1)`` per sample (the
 root-MEAN square over dimensions, ``utils.py`` L9-14); G then minimises ``|mean sigmoid D(x) - mean sigmoid D(G(z))|``
-on the autoencoder step's data batch.
+on the autoencoder step's data batch. ``tests/test_diversity_methods.py`` checks ``R_reg`` against the formula
+written out with loops.
 
 Defaults, mixtures (``distgan_toy2d.py`` L27-39, L55-60, L89-110): z ~ U(-1, 1)^2; G, E and D 3 x 128 ReLU MLPs
 with weights N(0, 2 / fan_in) (``model_mlp.py`` ``xavier_init``), biases 0; batch 128; Adam lr 1e-3, betas (0.8,
@@ -39,7 +40,7 @@ import torch
 from torch import nn
 
 from gan_eval.io.latent import LatentSpec
-from trainers.methods.base import DataShape, Method, RealBatch, adam, descend, kind_defaults, register_method
+from trainers.methods.base import DataShape, Method, RealBatch, adam, descend, register_method
 from trainers.methods.dcgan import build_image_nets
 from trainers.nets import mlp
 from trainers.nets.mlp_pairs import FeatureSequential
@@ -86,7 +87,7 @@ class DistGANParams:
     output: str = "auto"
 
 
-KIND_DEFAULTS = {
+DEFAULTS_BY_KIND = {
     "latent_dim": (2, 100),
     "batch_size": (128, 64),
     "lr": (1e-3, 2e-4),
@@ -104,9 +105,10 @@ class DistGAN(Method):
     Params = DistGANParams
     default_steps = 25_000
     data_kinds = ("vector", "image")
+    defaults_by_kind = DEFAULTS_BY_KIND
 
     def __init__(self, params: DistGANParams, data: DataShape, device: torch.device) -> None:
-        super().__init__(kind_defaults(params, data.kind, KIND_DEFAULTS), data, device)
+        super().__init__(params, data, device)
         # (real, reconstruction, fake) weights and the reconstruction's label in D's loss (module docstring)
         self.d_weights, self.recon_label = ((0.95, 0.05, 1.0), 1.0) if data.kind == "image" else ((0.5, 0.5, 1.0), 0.0)
 

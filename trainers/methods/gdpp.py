@@ -38,7 +38,7 @@ from typing import Any
 import torch
 from torch.nn import functional as F
 
-from trainers.methods.base import DataShape, Method, RealBatch, adam, descend, descend_together, kind_defaults, register_method
+from trainers.methods.base import Method, RealBatch, adam, descend, descend_together, register_method
 from trainers.methods.dcgan import build_image_nets
 from trainers.nets import build_nets
 
@@ -114,7 +114,7 @@ class GDPPParams:
 
 
 #: (mixtures, images) defaults of the None fields.
-KIND_DEFAULTS = {
+DEFAULTS_BY_KIND = {
     "latent_dim": (256, 128),
     "batch_size": (512, 64),
     "g_lr": (1e-3, 1e-4),
@@ -130,9 +130,8 @@ class GDPP(Method):
     Params = GDPPParams
     default_steps = 25_000
     data_kinds = ("vector", "image")
+    defaults_by_kind = DEFAULTS_BY_KIND
 
-    def __init__(self, params: GDPPParams, data: DataShape, device: torch.device) -> None:
-        super().__init__(kind_defaults(params, data.kind, KIND_DEFAULTS), data, device)
 
     def build(self, generator: torch.Generator) -> torch.nn.ModuleDict:
         p = self.params

@@ -13,7 +13,9 @@ exp(-maha / 2) w``, summed over components in ``mdgan.ipynb``) and ``lambda = ma
 The reference finds ``lambda`` by training a one-layer network to maximise ``p`` (cell 4-6); we find the same
 maximum by the mean-shift fixed point ``e <- sum_k r_k(e) mu_k`` (r_k: the components' responsibilities) in float64
 (:func:`mixture_maximum`). The components overlap (std 0.5, means 1 from the centre and 1.49 apart), so the maximum is
-the centre of the simplex: ``p(0) = (pi / 2)^(-9/2) e^-2 = 0.0177`` exceeds ``p(mu_k) = 0.0145``.
+the centre of the simplex: ``p(0) = (pi / 2)^(-9/2) e^-2 = 0.0177`` exceeds ``p(mu_k) = 0.0145``. Proven without
+training in ``tests/test_diversity_methods.py``: the density against scipy's ``multivariate_normal``, the simplex and
+``lambda`` in closed form.
 
 Defaults, mixtures (``mdgan.ipynb`` cell 2 and 10, ``architectures.py`` L19-32): z ~ U(-1, 1)^2; G: 128 ReLU,
 128 ReLU, linear 2 then ``6 tanh``; D: 128 LeakyReLU(0.2), 128 LeakyReLU(0.2), linear m then ``5 sigmoid - 2.5``;
@@ -35,7 +37,7 @@ import torch
 from torch import nn
 
 from gan_eval.io.latent import LatentSpec
-from trainers.methods.base import DataShape, Method, RealBatch, adam, descend, descend_together, kind_defaults, register_method
+from trainers.methods.base import DataShape, Method, RealBatch, adam, descend, descend_together, register_method
 from trainers.methods.dcgan import build_image_nets
 from trainers.nets import init_normal, mlp
 
@@ -113,7 +115,7 @@ class MDGANParams:
     output: str = "auto"
 
 
-KIND_DEFAULTS = {"latent_dim": (2, 100), "batch_size": (500, 64), "lr": (1e-3, 2e-4)}
+DEFAULTS_BY_KIND = {"latent_dim": (2, 100), "batch_size": (500, 64), "lr": (1e-3, 2e-4)}
 
 
 @register_method("mdgan")
@@ -121,9 +123,10 @@ class MDGAN(Method):
     Params = MDGANParams
     default_steps = 40_000
     data_kinds = ("vector", "image")
+    defaults_by_kind = DEFAULTS_BY_KIND
 
     def __init__(self, params: MDGANParams, data: DataShape, device: torch.device) -> None:
-        super().__init__(kind_defaults(params, data.kind, KIND_DEFAULTS), data, device)
+        super().__init__(params, data, device)
         means = simplex_vertices(self.params.embedding_dim)
         self.lam = mixture_maximum(means)
         self.means = means.to(device=self.device, dtype=torch.get_default_dtype())
