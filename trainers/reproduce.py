@@ -43,7 +43,10 @@ from trainers.tables import TABLES, Column, Row, Table
 
 # ms per iteration on one core of the development machine (benchmarks/speed/trainer_steps.py), 2-D and
 # 1200-D data: used to start the longest runs first and for the rough wall-time estimates printed at the start.
-STEP_MS = {"gan": (22, 45), "ali": (24, 42), "pacgan": (33, 70), "unrolled": (51, 160), "veegan": (10, 46)}
+# gdpp, mdgan, distgan: 30 iterations of `gan-eval train` on ring8 (evaluation included) on the shared machine, not
+# the benchmark; their 1200-D figures are not measured (twice the 2-D one).
+STEP_MS = {"gan": (22, 45), "ali": (24, 42), "pacgan": (33, 70), "unrolled": (51, 160), "veegan": (10, 46),
+           "gdpp": (250, 500), "mdgan": (50, 100), "distgan": (180, 360)}
 #: Seconds between reads of the running runs' progress when they train in worker processes.
 POLL_S = 5.0
 
