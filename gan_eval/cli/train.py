@@ -99,6 +99,10 @@ def methods() -> None:
         # a plain wrap would split "name=value (type)" items; NBSP keeps each item whole
         items = ", ".join(item.replace(" ", "\u00a0") for item in dataclass_options(method.Params))
         typer.echo(textwrap.fill(items, width=100, initial_indent="  ", subsequent_indent="  ").replace("\u00a0", " "))
+        if method.defaults_by_kind:
+            kinds = ", ".join(f"{key}\u00a0{vector}\u00a0|\u00a0{image}" for key, (vector, image) in method.defaults_by_kind.items())
+            typer.echo(textwrap.fill(f"None = the reference's default on vectors | on images: {kinds}", width=100, initial_indent="  ",
+                                     subsequent_indent="  ").replace("\u00a0", " "))
 
 
 @app.command()
