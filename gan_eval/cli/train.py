@@ -100,6 +100,10 @@ def methods() -> None:
         # a plain wrap would split "name=value (type)" items; NBSP keeps each item whole
         items = ", ".join(item.replace(" ", "\u00a0") for item in dataclass_options(method.Params))
         typer.echo(textwrap.fill(items, width=100, initial_indent="  ", subsequent_indent="  ").replace("\u00a0", " "))
+        if method.defaults_by_kind:
+            kinds = ", ".join(f"{key}\u00a0{vector}\u00a0|\u00a0{image}" for key, (vector, image) in method.defaults_by_kind.items())
+            typer.echo(textwrap.fill(f"None = the reference's default on vectors | on images: {kinds}", width=100, initial_indent="  ",
+                                     subsequent_indent="  ").replace("\u00a0", " "))
 
 
 @app.command()
@@ -185,7 +189,7 @@ def budget_line(config, start: int, steps: int, seeds: int = 1) -> str:  # noqa:
 
 @app.command()
 def reproduce(
-    table: str = typer.Argument(..., help="veegan-table1, pacgan-table1, moons-latent-dim, mode-collapse-mini or mode-collapse-mini-family."),
+    table: str = typer.Argument(..., help="A table of `gan-eval reproduce --help`'s list, e.g. veegan-table1, pacgan-table1, bms-table1 or mode-collapse-mini."),
     seeds: Optional[int] = typer.Option(None, "--seeds", help="Seeds per cell (default: the paper's: 5 or 10)."),
     jobs: int = typer.Option(1, "--jobs", "-j", help="Runs in parallel (one process each; per rank under torchrun)."),
     out: Path = typer.Option(Path("results"), "--out", "-o", help="Folder for runs/, TABLE.md, TABLE.json, TABLE.png."),

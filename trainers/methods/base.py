@@ -100,12 +100,15 @@ class Method:
     data_kinds: ClassVar[tuple[str, ...]] = ("vector",)
     #: True when the nets are stacked over grouped seeds (:mod:`trainers.grouped`): tensors carry a leading [S].
     grouped: bool = False
+    #: Hyper-parameters whose reference default differs on the mixtures and on images: ``{field: (vector, image)}``,
+    #: filled in where the field is None (:func:`kind_defaults`).
+    defaults_by_kind: ClassVar[Mapping[str, tuple[Any, Any]]] = {}
     #: Where the step's random inputs come from: None draws each one when asked; :class:`trainers.stepper.Stepper`
     #: sets its staged inputs (drawn beforehand from the same generators in the same order, on the device).
     inputs: Any = None
 
     def __init__(self, params: Any, data: DataShape, device: torch.device) -> None:
-        self.params = params
+        self.params = kind_defaults(params, data.kind, self.defaults_by_kind)
         self.data = data
         self.device = torch.device(device)
         self.nets = nn.ModuleDict()
@@ -138,9 +141,9 @@ class Method:
         """``n`` x ``dim`` standard normals from the CPU ``generator`` (grouped: per seed), on the device."""
         return self._draw(lambda g: torch.randn(n, dim, generator=g), generator)
 
-    def uniform(self, n: int, generator: Noise) -> torch.Tensor:
-        """``n`` draws of U[0, 1) from the CPU ``generator`` (grouped: ``[S, n]``, per seed), on the device."""
-        return self._draw(lambda g: torch.rand(n, generator=g), generator)
+    def rand(self, n: int, shape: tuple[int, ...], generator: Noise) -> torch.Tensor:
+        """``n`` x ``shape`` uniforms on [0, 1) from the CPU ``generator`` (grouped: per seed), on the device."""
+        return self._draw(lambda g: torch.rand(n, *shape, generator=g), generator)
 
     @property
     def graph_safe(self) -> bool:
@@ -226,6 +229,13 @@ class Method:
             return torch.cat([net(chunk.to(self.device)).float().cpu() for chunk in torch.split(z, batch_size)])
         finally:
             net.train(was_training)
+
+
+def kind_defaults(params: Any, kind: str, defaults: Mapping[str, tuple[Any, Any]]) -> Any:
+    """``params`` with each field of ``defaults`` that is None set to its ``(vector, image)`` default for the data's
+    ``kind``: for methods whose reference codes set a hyper-parameter differently on the mixtures and on images."""
+    missing = {k: pair[kind == "image"] for k, pair in defaults.items() if getattr(params, k) is None}
+    return dataclasses.replace(params, **missing) if missing else params
 
 
 def stack_methods(methods: list[Method]) -> Method:

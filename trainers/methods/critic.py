@@ -251,7 +251,7 @@ class CriticGAN(Method):
         real_term, fake_term = LOSSES.get(self.loss_name).d_terms(real_logits, fake_logits)
         loss = self.mean(real_term) + self.mean(fake_term)
         if self.penalised:
-            eps = self.uniform(x.shape[self.batch_dims - 1], noise)
+            eps = self.rand(x.shape[self.batch_dims - 1], (), noise)
             loss = loss + self.setting("gp_weight") * self.mean(gradient_penalty(self.nets["D"], x, fake, eps, self.batch_dims))
         return loss
 
@@ -391,7 +391,7 @@ class BWGAN(CriticGAN):
         self.gamma = self.mean(self.data_norm(x, p.sobolev_s, q))
         weight = self.mean(self.data_norm(x, p.sobolev_s, p.sobolev_p)) if p.gp_weight is None else p.gp_weight
         real_term, fake_term = LOSSES.get(self.loss_name).d_terms(real_logits, fake_logits)
-        eps = self.uniform(x.shape[self.batch_dims - 1], noise)
+        eps = self.rand(x.shape[self.batch_dims - 1], (), noise)
         dual = lambda grad: self.data_norm(grad, -p.sobolev_s, q)  # noqa: E731  (W^{-s,q}, the dual of W^{s,p})
         penalty = gradient_penalty(self.nets["D"], x, fake, eps, self.batch_dims, norm=dual, target=self.gamma)
         return ((self.mean(real_term) + self.mean(fake_term)) / self.gamma + weight * self.mean(penalty)

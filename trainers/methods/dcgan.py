@@ -44,6 +44,15 @@ def generator_output(output: str, data: DataShape) -> str:
     return "sigmoid" if data.value_range == (0.0, 1.0) else "tanh"
 
 
+def build_image_nets(method: str, net: str, latent_dim: int, data: DataShape, generator: torch.Generator, *, output: str = "auto",
+                     width: int | None = None, **options: object) -> tuple[torch.nn.Module, torch.nn.Module]:
+    """``(G, D)`` of the image pair ``net`` for ``data`` (:func:`image_net`, :func:`generator_output`); ``width`` None
+    keeps the net's own (carpedm20: 64)."""
+    if width is not None:
+        options["width"] = width
+    return build_nets(image_net(net, data.shape, method), latent_dim, data.shape, generator, output=generator_output(output, data), **options)
+
+
 @dataclass
 class DCGANParams:
     """Hyper-parameters of DCGAN (carpedm20 fork, VEEGAN / PacGAN Stacked-MNIST setting)."""
@@ -79,11 +88,9 @@ class DCGAN(GAN):
 
     def build(self, generator: torch.Generator) -> torch.nn.ModuleDict:
         p = self.params
-        options = {} if p.width is None else {"width": p.width}  # None: the net's own width (carpedm20: 64)
-        net = image_net(p.net, self.data.shape, "dcgan")
-        G, D = build_nets(net, p.latent_dim, self.data.shape, generator, pack=p.pack, spectral_norm=p.spectral_norm,
-                          output=generator_output(p.output, self.data), **options)
-        self.nets["G"], self.nets["D"] = G, D
+        self.nets["G"], self.nets["D"] = build_image_nets(
+            "dcgan", p.net, p.latent_dim, self.data, generator, output=p.output, width=p.width, pack=p.pack, spectral_norm=p.spectral_norm
+        )
         return self.nets.to(self.device)
 
     def train_step(self, real: RealBatch, noise: torch.Generator) -> dict[str, torch.Tensor]:

@@ -1,0 +1,122 @@
+"""The diversity-regularised methods' losses without training, against closed forms, scipy and formulas written here
+independently: GDPP (Elfeki et al. 2019), MD-GAN (Eghbal-zadeh et al. 2019), Dist-GAN (Tran et al. 2018)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from scipy.stats import multivariate_normal
+
+from trainers.methods.distgan import latent_data_distance
+from trainers.methods.gdpp import SymmetricEigh, gdpp_loss
+from trainers.methods.mdgan import COVARIANCE_SCALE, mixture_density, mixture_maximum, simplex_vertices
+
+
+def features(seed: int, batch: int = 16, width: int = 24) -> torch.Tensor:
+    return torch.randn(batch, width, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+
+
+def test_gdpp_loss_is_zero_when_the_fake_batch_is_the_real_batch_and_positive_otherwise():
+    """Closed form: equal batches have equal DPP kernels, hence equal eigenpairs (magnitude 0, every cosine 1)."""
+    real = features(0)
+    assert gdpp_loss(real.clone(), real).item() == pytest.approx(0.0, abs=1e-12)
+    for seed in (1, 2, 3):
+        assert gdpp_loss(features(seed), real).item() > 1e-3
+    # a batch of the same samples in another order has the same eigenvalues but other eigenvectors
+    assert gdpp_loss(real.flip(0), real).item() > 1e-3
+
+
+def test_gdpp_loss_of_grouped_seeds_is_each_seeds_own():
+    fake, real = torch.stack([features(1), features(2)]), torch.stack([features(3), features(4)])
+    grouped = gdpp_loss(fake, real)
+    assert grouped.shape == (2,)
+    torch.testing.assert_close(grouped, torch.stack([gdpp_loss(fake[i], real[i]) for i in range(2)]), rtol=1e-12, atol=1e-12)
+
+
+def test_gdpp_loss_equals_the_reference_formula_plus_its_g_independent_constant():
+    """M-Elfeki/GDPP ``compute_gdpp`` (PyTorch port in GDPP_Loss_Tensorflow_Pytorch.py) written out in numpy:
+    ours = reference + sum of the min-max normalised real eigenvalues (a constant for G)."""
+    fake, real = features(5).numpy(), features(6).numpy()
+
+    def eig(phi):
+        phi = phi / np.linalg.norm(phi, axis=1, keepdims=True)
+        # torch's eigh, so that both sides choose the same eigenvector signs (the loss depends on them, as the reference's)
+        values, vectors = torch.linalg.eigh(torch.from_numpy(phi @ phi.T))
+        return values.numpy(), vectors.numpy()
+
+    (fv, fu), (rv, ru) = eig(fake), eig(real)
+    normalised = (rv - rv.min()) / (rv.max() - rv.min())
+    reference = 1e-4 * np.mean((fv - rv) ** 2) + np.sum(normalised * -np.sum(fu * ru, axis=0))
+    assert gdpp_loss(torch.from_numpy(fake), torch.from_numpy(real)).item() == pytest.approx(reference + normalised.sum(), rel=1e-10)
+
+
+def test_safe_eigh_backward_equals_torch_eigh_backward_where_eigenvalues_are_distinct():
+    """Our TensorFlow-style eigh gradient against torch's own (a peer) on a full-rank symmetric kernel, and finite
+    where torch's is not (a rank-deficient kernel: repeated zero eigenvalues)."""
+    phi = features(7, batch=6, width=10)
+    kernel = phi @ phi.T
+    weights = torch.randn(6, 6, generator=torch.Generator().manual_seed(8), dtype=torch.float64)
+    ours = kernel.clone().requires_grad_(True)
+    values, vectors = SymmetricEigh.apply(ours)
+    ((values * weights[0]).sum() + (vectors * weights).sum()).backward()
+    theirs = kernel.clone().requires_grad_(True)
+    values, vectors = torch.linalg.eigh(theirs)
+    ((values * weights[0]).sum() + (vectors * weights).sum()).backward()
+    torch.testing.assert_close(ours.grad, 0.5 * (theirs.grad + theirs.grad.T), rtol=1e-8, atol=1e-10)
+
+    wide = features(9, batch=12, width=3).requires_grad_(True)  # a 12 x 12 kernel of rank 3
+    gdpp_loss(wide, features(10, batch=12, width=3)).backward()
+    assert torch.isfinite(wide.grad).all()
+
+
+def test_simplex_vertices_are_a_regular_simplex_of_unit_radius():
+    """Closed form: m + 1 unit vectors summing to 0 with pairwise inner products -1/m."""
+    m = 9
+    v = simplex_vertices(m)
+    assert v.shape == (m + 1, m)
+    torch.testing.assert_close(v.norm(dim=1), torch.ones(m + 1, dtype=torch.float64))
+    gram = v @ v.T
+    torch.testing.assert_close(gram, torch.full_like(gram, -1.0 / m).fill_diagonal_(1.0), atol=1e-12, rtol=0)
+
+
+def test_mdgan_mixture_likelihood_equals_scipys_on_fixed_embeddings():
+    """p(e) = sum_k 1/K N(e; mu_k, 0.25 I) against scipy.stats.multivariate_normal, at random points, at the means
+    and at a grouped [S, B, m] batch."""
+    means = simplex_vertices(9)
+    points = torch.cat([torch.randn(20, 9, generator=torch.Generator().manual_seed(0), dtype=torch.float64) * 0.6, means])
+    expected = sum(multivariate_normal(mu.numpy(), COVARIANCE_SCALE * np.eye(9)).pdf(points.numpy()) for mu in means) / len(means)
+    np.testing.assert_allclose(mixture_density(points, means).numpy(), expected, rtol=1e-12)
+    grouped = mixture_density(points.reshape(2, 15, 9), means)
+    np.testing.assert_allclose(grouped.reshape(-1).numpy(), expected, rtol=1e-12)
+
+
+def test_mdgan_lambda_is_the_maximum_of_the_mixture_density():
+    """lambda (the reference trains a network to find it) is the density at the simplex's centre, in closed form
+    (2 pi 0.25)^(-9/2) exp(-1 / (2 * 0.25)) (every mean at distance 1), and no density at the means or at 20,000
+    random points around the means and the centre exceeds it."""
+    means = simplex_vertices(9)
+    lam = mixture_maximum(means)
+    assert lam == pytest.approx((2 * np.pi * 0.25) ** -4.5 * np.exp(-2.0), rel=1e-12)
+    centres = torch.cat([means, torch.zeros(1, 9, dtype=torch.float64)])
+    cloud = centres[torch.randint(11, (20_000,), generator=torch.Generator().manual_seed(1))]
+    cloud = cloud + 0.2 * torch.randn(20_000, 9, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
+    assert lam >= mixture_density(means, means).max().item() and lam >= mixture_density(cloud, means).max().item()
+
+
+def test_distgan_distance_constraint_equals_its_formula_written_independently():
+    """R_reg = (mean(x_r - G(z)) - lambda_w mean(E(x) - z))^2 (distgan.py L201-204), the means over the whole batch,
+    by numpy loops; grouped, one value per seed; zero when the data and code gaps agree."""
+    gen = np.random.default_rng(0)
+    x_recon, x_fake = gen.normal(size=(2, 7, 3, 4, 4)), gen.normal(size=(2, 7, 3, 4, 4))
+    z_enc, z = gen.normal(size=(2, 7, 5)), gen.normal(size=(2, 7, 5))
+    for s in range(2):
+        data_gap = sum(float(x_recon[s][i].sum() - x_fake[s][i].sum()) for i in range(7)) / x_recon[s].size
+        code_gap = sum(float(z_enc[s][i].sum() - z[s][i].sum()) for i in range(7)) / z[s].size
+        expected = (data_gap - 0.15625 * code_gap) ** 2
+        ours = latent_data_distance(*(torch.from_numpy(a[s]) for a in (x_recon, x_fake, z_enc, z)), 0.15625)
+        assert ours.item() == pytest.approx(expected, rel=1e-12)
+        grouped = latent_data_distance(*(torch.from_numpy(a) for a in (x_recon, x_fake, z_enc, z)), 0.15625, batch_dims=2)
+        assert grouped[s].item() == pytest.approx(expected, rel=1e-12)
+    shifted = torch.from_numpy(x_fake[0]) + 0.3
+    code = torch.from_numpy(z[0])
+    assert latent_data_distance(shifted, torch.from_numpy(x_fake[0]), code + 0.6, code, 0.5).item() == pytest.approx(0.0, abs=1e-20)

@@ -1,0 +1,182 @@
+"""Dist-GAN (Tran, Bui, Cheung 2018, "Dist-GAN: An Improved GAN using Distance Constraints").
+
+An encoder E and the generator G form an autoencoder ``x -> E(x) -> G(E(x)) = x_r``; its regulariser (the
+latent-data distance constraint) asks that the mean distance between reconstructions and samples in data space
+follow the mean distance between their codes (tntrung/gan ``distgan_toy2d/distgan_toy2d.py`` L82-87;
+``distgan_image/distgan.py`` L201-204, with ``lambda_w``)::
+
+    R_reg = ( mean(x_r - G(z)) - lambda_w * mean(E(x) - z) )^2        (means over batch and every dimension)
+
+Three updates per iteration, each on its own batch and noise (L141-158): the autoencoder (E and G) minimises
+``reconstruction + lambda_r * R_reg``; D then takes ``n_critics`` steps on the cross-entropy of real (1),
+reconstructed and generated samples, plus ``lambda_p`` times the gradient penalty
+``mean((sqrt(mean_d (dD/dx_hat)^2) - 1)^2)`` at ``x_hat = (1 - b) x + b G(z)``, ``b ~ U(0, 1)`` per sample (the
+root-MEAN square over dimensions, ``utils.py`` L9-14); G then minimises ``|mean sigmoid D(x) - mean sigmoid D(G(z))|``
+on the autoencoder step's data batch. ``tests/test_diversity_methods.py`` checks ``R_reg`` against the formula
+written out with loops.
+
+Defaults, mixtures (``distgan_toy2d.py`` L27-39, L55-60, L89-110): z ~ U(-1, 1)^2; G, E and D 3 x 128 ReLU MLPs
+with weights N(0, 2 / fan_in) (``model_mlp.py`` ``xavier_init``), biases 0; batch 128; Adam lr 1e-3, betas (0.8,
+0.999); lambda_p = lambda_r = 0.1, lambda_w = 1 (the 2-D code has no lambda_w), 5 critic steps; D's loss
+``0.5 (BCE(x, 1) + BCE(x_r, 0)) + BCE(G(z), 0)``; the reconstruction compared in data space. Deviations: the 2-D
+code's G ends in a sigmoid on data normalised to [0, 1] with a cross-entropy reconstruction; our mixtures are not
+normalised, so G is linear and the reconstruction is the squared error, the code's commented alternative
+(L80, ``tf.reduce_mean(tf.square(_Xr_prob - X))``). The reference decays every learning rate by 0.9 every 10,000
+optimizer steps (L39, L115; its ``global_step`` counts all seven steps of an iteration); here they stay constant.
+``default_steps``: 500 epochs of the reference's toy sets, which we do not have: 25,000 iterations, stated as ours.
+
+Images (``distgan_image/distgan.py`` L24-29, L186-236; None fields take these): z ~ U(-1, 1)^100, batch 64, Adam
+lr 2e-4, betas (0.5, 0.9), lambda_p = lambda_r = 1, lambda_w = 0.15625, one critic step; the reconstruction is
+compared in D's feature space (``mean((f(x) - f(x_r))^2)``) and D labels reconstructions real with weight 0.05 (real
+0.95, fake 1: the paper's weights; the code's later linear schedule of the two is not implemented). G and D are
+this toolkit's DCGAN pair, E is D's architecture with a linear head to z (our choice; the reference's
+``encoder_dcgan_*`` are likewise D-shaped convolution stacks).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from gan_eval.io.latent import LatentSpec
+from trainers.methods.base import DataShape, Method, RealBatch, adam, descend, register_method
+from trainers.methods.dcgan import build_image_nets
+from trainers.nets import mlp
+from trainers.nets.mlp_pairs import FeatureSequential
+from trainers.penalties import input_gradients
+
+
+def latent_data_distance(x_recon: torch.Tensor, x_fake: torch.Tensor, z_encoded: torch.Tensor, z: torch.Tensor,
+                         lambda_w: float, batch_dims: int = 1) -> torch.Tensor:
+    """Dist-GAN's ``R_reg = (mean(x_r - G(z)) - lambda_w mean(E(x) - z))^2``, the means over everything after the
+    ``batch_dims - 1`` leading (seed) dimensions: one value per seed."""
+    lead = batch_dims - 1
+    data_gap = (x_recon - x_fake).flatten(lead).mean(-1)
+    code_gap = (z_encoded - z).flatten(lead).mean(-1)
+    return (data_gap - lambda_w * code_gap).square()
+
+
+@torch.no_grad()
+def init_he_normal(module: nn.Module, generator: torch.Generator) -> nn.Module:
+    """Weights N(0, 2 / fan_in), biases 0: ``model_mlp.py``'s ``xavier_init`` (``stddev = 1 / sqrt(in_dim / 2)``)."""
+    for layer in module.modules():
+        if isinstance(layer, nn.Linear):
+            nn.init.normal_(layer.weight, 0.0, (2.0 / layer.in_features) ** 0.5, generator=generator)
+            nn.init.zeros_(layer.bias)
+    return module
+
+
+@dataclass
+class DistGANParams:
+    """Hyper-parameters of Dist-GAN; None: the data kind's reference default (module docstring)."""
+
+    latent_dim: int | None = None
+    hidden: int = 128
+    layers: int = 3
+    batch_size: int | None = None
+    lr: float | None = None
+    beta1: float | None = None
+    beta2: float | None = None
+    lambda_p: float | None = None
+    lambda_r: float | None = None
+    lambda_w: float | None = None
+    n_critics: int | None = None
+    net: str = "auto"
+    width: int | None = None
+    output: str = "auto"
+
+
+DEFAULTS_BY_KIND = {
+    "latent_dim": (2, 100),
+    "batch_size": (128, 64),
+    "lr": (1e-3, 2e-4),
+    "beta1": (0.8, 0.5),
+    "beta2": (0.999, 0.9),
+    "lambda_p": (0.1, 1.0),
+    "lambda_r": (0.1, 1.0),
+    "lambda_w": (1.0, 0.15625),
+    "n_critics": (5, 1),
+}
+
+
+@register_method("distgan")
+class DistGAN(Method):
+    Params = DistGANParams
+    default_steps = 25_000
+    data_kinds = ("vector", "image")
+    defaults_by_kind = DEFAULTS_BY_KIND
+
+    def __init__(self, params: DistGANParams, data: DataShape, device: torch.device) -> None:
+        super().__init__(params, data, device)
+        # (real, reconstruction, fake) weights and the reconstruction's label in D's loss (module docstring)
+        self.d_weights, self.recon_label = ((0.95, 0.05, 1.0), 1.0) if data.kind == "image" else ((0.5, 0.5, 1.0), 0.0)
+
+    def latent_spec(self) -> LatentSpec:
+        return LatentSpec(int(self.params.latent_dim), "uniform")
+
+    def build(self, generator: torch.Generator) -> torch.nn.ModuleDict:
+        p = self.params
+        if self.data.kind == "image":
+            self.nets["G"], self.nets["D"] = build_image_nets("distgan", p.net, p.latent_dim, self.data, generator, output=p.output, width=p.width)
+            _, E = build_image_nets("distgan", p.net, p.latent_dim, self.data, generator, output=p.output, width=p.width)
+            E.head = nn.Linear(E.head.in_features, p.latent_dim)
+            nn.init.normal_(E.head.weight, 0.0, 0.02, generator=generator)
+            nn.init.zeros_(E.head.bias)
+            self.nets["E"] = E
+        else:
+            hidden = [p.hidden] * p.layers
+            self.nets["G"] = init_he_normal(mlp([p.latent_dim, *hidden, self.data_dim], "relu"), generator)
+            self.nets["E"] = init_he_normal(mlp([self.data_dim, *hidden, p.latent_dim], "relu"), generator)
+            self.nets["D"] = init_he_normal(FeatureSequential(*mlp([self.data_dim, *hidden, 1], "relu")), generator)
+        return self.nets.to(self.device)
+
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        p = self.params
+        betas = (p.beta1, p.beta2)
+        autoencoder = [*self.nets["E"].parameters(), *self.nets["G"].parameters()]
+        return {"R": adam(autoencoder, p.lr, betas), "D": adam(self.nets["D"].parameters(), p.lr, betas), "G": adam(self.nets["G"].parameters(), p.lr, betas)}
+
+    def reconstruction(self, x: torch.Tensor, x_recon: torch.Tensor) -> torch.Tensor:
+        """Squared error in data space (mixtures) or in D's feature space (images), averaged per seed."""
+        if self.data.kind == "image":
+            _, f_real = self.nets["D"](x, features=True)
+            _, f_recon = self.nets["D"](x_recon, features=True)
+            return self.mean((f_real - f_recon).square())
+        return self.mean((x - x_recon).square())
+
+    def gradient_penalty(self, x: torch.Tensor, fake: torch.Tensor, noise: torch.Generator) -> torch.Tensor:
+        """``mean((rms_d grad D(x_hat) - 1)^2)`` at ``x_hat = (1 - b) x + b G(z)``, one ``b ~ U(0, 1)`` per sample."""
+        b = self.rand(x.shape[self.grouped], (1,) * len(self.data.shape), noise)
+        x_hat = (1.0 - b) * x + b * fake.detach()
+        grads = input_gradients(self.nets["D"], x_hat, 1 + self.grouped)
+        return self.mean((grads.square().mean(-1).sqrt() - 1.0).square())
+
+    def train_step(self, real: RealBatch, noise: torch.Generator) -> dict[str, torch.Tensor]:
+        p, n = self.params, self.batch_size
+        G, E, D = self.nets["G"], self.nets["E"], self.nets["D"]
+        batch_dims = 1 + self.grouped
+
+        x = real(n)
+        z = self.noise(n, noise)
+        z_encoded = E(x)
+        x_recon = G(z_encoded)
+        distance = latent_data_distance(x_recon, G(z), z_encoded, z, p.lambda_w, batch_dims)
+        reconstruction = self.reconstruction(x, x_recon)
+        descend(reconstruction + p.lambda_r * distance, self.opt["R"])
+
+        w_real, w_recon, w_fake = self.d_weights
+        for _ in range(p.n_critics):
+            x_d, z_d = real(n), self.noise(n, noise)
+            with torch.no_grad():
+                recon_d, fake_d = G(E(x_d)), G(z_d)
+            d_loss = (w_real * self.bce(D(x_d), 1.0) + w_recon * self.bce(D(recon_d), self.recon_label) + w_fake * self.bce(D(fake_d), 0.0)
+                      + p.lambda_p * self.gradient_penalty(x_d, fake_d, noise))
+            descend(d_loss, self.opt["D"])
+
+        fake = G(self.noise(n, noise))
+        with torch.no_grad():
+            real_score = self.mean(torch.sigmoid(D(x)))
+        g_loss = (real_score - self.mean(torch.sigmoid(D(fake)))).abs()
+        descend(g_loss, self.opt["G"])
+        return {"d_loss": d_loss.detach(), "g_loss": g_loss.detach(), "reconstruction": reconstruction.detach(), "distance": distance.detach()}

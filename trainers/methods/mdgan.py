@@ -1,0 +1,173 @@
+"""MD-GAN (Eghbal-zadeh, Zellinger, Widmer 2019, "Mixture Density Generative Adversarial Networks").
+
+D embeds a sample into R^m (m = 9) and scores it by the density of a fixed Gaussian mixture there: m + 1
+components with means at the vertices of a regular simplex (unit distance from the origin), covariance
+0.25 I and weights 1 / (m + 1) (eghbalz/mdgan ``utils.py`` L6-49, ``simplex_params``). With
+``p(e) = sum_k w_k N(e; mu_k, Sigma_k)`` (``losses.py`` L4-26, ``get_gaussian_likelihood``: ``det(2 pi S)^-1/2
+exp(-maha / 2) w``, summed over components in ``mdgan.ipynb``) and ``lambda = max_e p(e)``, the losses of
+``mdgan.ipynb`` (cell 8) are, with ``r = 1e-8`` against ``log 0``::
+
+    D minimises  -mean[ log(r + p(D(x))) + log(r + lambda - p(D(G(z)))) ]
+    G minimises   mean[ log(r + lambda - p(D(G(z)))) ]
+
+The reference finds ``lambda`` by training a one-layer network to maximise ``p`` (cell 4-6); we find the same
+maximum by the mean-shift fixed point ``e <- sum_k r_k(e) mu_k`` (r_k: the components' responsibilities) in float64
+(:func:`mixture_maximum`). The components overlap (std 0.5, means 1 from the centre and 1.49 apart), so the maximum is
+the centre of the simplex: ``p(0) = (pi / 2)^(-9/2) e^-2 = 0.0177`` exceeds ``p(mu_k) = 0.0145``. Proven without
+training in ``tests/test_diversity_methods.py``: the density against scipy's ``multivariate_normal``, the simplex and
+``lambda`` in closed form.
+
+Defaults, mixtures (``mdgan.ipynb`` cell 2 and 10, ``architectures.py`` L19-32): z ~ U(-1, 1)^2; G: 128 ReLU,
+128 ReLU, linear 2 then ``6 tanh``; D: 128 LeakyReLU(0.2), 128 LeakyReLU(0.2), linear m then ``5 sigmoid - 2.5``;
+all weights N(0, 0.02^2), biases 0 (Lasagne's ``DenseLayer`` default); batch 500; Adam lr 1e-3 for both,
+beta1 0.5 (Lasagne's beta2 0.999, eps 1e-8); each iteration one D step, then one G step on fresh noise against the
+updated D (``update=sequential``); 2000 epochs of the reference's 10,000-point grid set = 40,000 iterations
+(``default_steps``). Deviations: the reference halves both learning rates every 500 epochs (10,000 iterations,
+``iterators.py`` L4-7); here they stay constant. Its data is a fixed 10,000-point set; here the table's (fresh
+samples unless ``train_size``). The reference has no ring configuration and no image code: on images G and D are
+this toolkit's DCGAN pair (:func:`trainers.methods.dcgan.build_image_nets`) with D's head widened to m and the same
+scaled sigmoid, z ~ U(-1, 1)^100, batch 64, Adam lr 2e-4, beta1 0.5 (the carpedm20 DCGAN settings of ``dcgan``).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from gan_eval.io.latent import LatentSpec
+from trainers.methods.base import DataShape, Method, RealBatch, adam, descend, descend_together, register_method
+from trainers.methods.dcgan import build_image_nets
+from trainers.nets import init_normal, mlp
+
+#: Covariance scale of every component (``utils.py`` ``var2cov``: identity * .25).
+COVARIANCE_SCALE = 0.25
+#: ``params['reg']`` of ``mdgan.ipynb``: "for avoiding numerical instabilities".
+REG = 1e-8
+
+
+def simplex_vertices(m: int) -> torch.Tensor:
+    """The m + 1 vertices of a regular simplex in R^m centred at 0, at distance 1 from it ([m + 1, m], float64):
+    ``simplex_coordinates`` of ``utils.py`` (unit basis vectors plus ``(1 - sqrt(m + 1)) / m`` on every axis,
+    centred, then scaled so that the first vertex has norm 1)."""
+    x = torch.cat([torch.eye(m, dtype=torch.float64), torch.full((1, m), (1.0 - math.sqrt(m + 1)) / m, dtype=torch.float64)])
+    x = x - x.mean(0)
+    return x / x[0].norm()
+
+
+def mixture_density(embeddings: torch.Tensor, means: torch.Tensor, scale: float = COVARIANCE_SCALE) -> torch.Tensor:
+    """``p(e) = sum_k 1/K N(e; mu_k, scale I)`` for embeddings ``[..., m]`` and means ``[K, m]``: shape ``[...]``."""
+    m = means.shape[-1]
+    squared = (embeddings.unsqueeze(-2) - means).square().sum(-1)  # [..., K]
+    log_norm = -0.5 * m * math.log(2.0 * math.pi * scale) - math.log(means.shape[0])
+    return torch.exp(log_norm - 0.5 * squared / scale).sum(-1)
+
+
+def mixture_maximum(means: torch.Tensor, scale: float = COVARIANCE_SCALE, iterations: int = 200) -> float:
+    """``max_e p(e)`` of the equal isotropic mixture, by mean-shift iterations from the first mean (float64); for the
+    simplex mixture they reach its centre (module docstring)."""
+    e = means[0].to(torch.float64)
+    means = means.to(torch.float64)
+    for _ in range(iterations):
+        weights = torch.softmax(-0.5 * (e - means).square().sum(-1) / scale, 0)
+        e = weights @ means
+    return float(mixture_density(e, means, scale))
+
+
+class ScaledSigmoid(nn.Module):
+    """``scale * sigmoid(x) - shift`` (``architectures.py`` ``ScaledSig``: 5 and 2.5)."""
+
+    def __init__(self, scale: float = 5.0, shift: float = 2.5) -> None:
+        super().__init__()
+        self.scale, self.shift = scale, shift
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.scale * torch.sigmoid(x) - self.shift
+
+
+class ScaledTanh(nn.Module):
+    """``scale * tanh(x)`` (``architectures.py`` ``ScaledTanh``: 6)."""
+
+    def __init__(self, scale: float = 6.0) -> None:
+        super().__init__()
+        self.scale = scale
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.scale * torch.tanh(x)
+
+
+@dataclass
+class MDGANParams:
+    """Hyper-parameters of MD-GAN; None: the data kind's default (module docstring)."""
+
+    latent_dim: int | None = None
+    embedding_dim: int = 9
+    hidden: int = 128
+    init_std: float = 0.02
+    batch_size: int | None = None
+    lr: float | None = None
+    beta1: float = 0.5
+    beta2: float = 0.999
+    update: str = "sequential"
+    net: str = "auto"
+    width: int | None = None
+    output: str = "auto"
+
+
+DEFAULTS_BY_KIND = {"latent_dim": (2, 100), "batch_size": (500, 64), "lr": (1e-3, 2e-4)}
+
+
+@register_method("mdgan")
+class MDGAN(Method):
+    Params = MDGANParams
+    default_steps = 40_000
+    data_kinds = ("vector", "image")
+    defaults_by_kind = DEFAULTS_BY_KIND
+
+    def __init__(self, params: MDGANParams, data: DataShape, device: torch.device) -> None:
+        super().__init__(params, data, device)
+        means = simplex_vertices(self.params.embedding_dim)
+        self.lam = mixture_maximum(means)
+        self.means = means.to(device=self.device, dtype=torch.get_default_dtype())
+
+    def latent_spec(self) -> LatentSpec:
+        return LatentSpec(int(self.params.latent_dim), "uniform")
+
+    def build(self, generator: torch.Generator) -> torch.nn.ModuleDict:
+        p = self.params
+        if self.data.kind == "image":
+            G, D = build_image_nets("mdgan", p.net, p.latent_dim, self.data, generator, output=p.output, width=p.width)
+            D.head = init_normal(nn.Linear(D.head.in_features, p.embedding_dim), p.init_std, generator)
+        else:
+            G = init_normal(nn.Sequential(*mlp([p.latent_dim, p.hidden, p.hidden, self.data_dim], "relu"), ScaledTanh()), p.init_std, generator)
+            D = init_normal(mlp([self.data_dim, p.hidden, p.hidden, p.embedding_dim], "leaky_relu"), p.init_std, generator)
+        self.nets["G"], self.nets["D"] = G, nn.Sequential(D, ScaledSigmoid())
+        return self.nets.to(self.device)
+
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        p = self.params
+        return {name: adam(self.nets[name].parameters(), p.lr, (p.beta1, p.beta2)) for name in ("D", "G")}
+
+    def fake_term(self, fake: torch.Tensor) -> torch.Tensor:
+        """``log(r + lambda - p(D(G(z))))`` per sample."""
+        return torch.log(REG + self.lam - mixture_density(self.nets["D"](fake), self.means))
+
+    def d_loss(self, x: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+        real_term = torch.log(REG + mixture_density(self.nets["D"](x), self.means))
+        return -self.mean(real_term + self.fake_term(fake))
+
+    def train_step(self, real: RealBatch, noise: torch.Generator) -> dict[str, torch.Tensor]:
+        n, G = self.batch_size, self.nets["G"]
+        x = real(n)
+        fake = G(self.noise(n, noise))
+        if self.update == "simultaneous":
+            d_loss = self.d_loss(x, fake)
+            g_loss = self.mean(self.fake_term(fake))
+            descend_together((d_loss, self.opt["D"]), (g_loss, self.opt["G"]))
+        else:
+            d_loss = self.d_loss(x, fake.detach())
+            descend(d_loss, self.opt["D"])
+            g_loss = self.mean(self.fake_term(G(self.noise(n, noise))))
+            descend(g_loss, self.opt["G"])
+        return {"d_loss": d_loss.detach(), "g_loss": g_loss.detach()}
