@@ -30,3 +30,14 @@ def parse_spec(spec: str, kind: str, example: str) -> tuple[str, dict[str, Any]]
             raise GanEvalError(f"{kind} {spec!r}: {item!r} is not key=value; e.g. {example}")
         options[key.strip().replace("-", "_")] = parse_value(value.strip())
     return name, options
+
+
+def parse_settings(items: list[str] | None) -> dict[str, str]:
+    """``--set key=value`` pairs as a dict."""
+    settings = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise GanEvalError(f"--set {item!r}: expected key=value, e.g. --set threshold_std=3")
+        settings[key.strip()] = value.strip()
+    return settings

@@ -8,6 +8,7 @@ import typer
 from typer.core import TyperGroup
 
 from gan_eval.errors import GanEvalError
+from gan_eval.options import parse_settings  # noqa: F401  (re-exported: the commands import it from here)
 from gan_eval.io.ranges import parse_range
 
 
@@ -100,17 +101,6 @@ def resolve_device(name: str) -> torch.device:
     if device.type == "cuda" and not torch.cuda.is_available():
         raise GanEvalError(f"--device {name}: no CUDA device is available here; use --device cpu")
     return device
-
-
-def parse_settings(items: list[str] | None) -> dict[str, str]:
-    """``--set key=value`` pairs as a dict."""
-    settings = {}
-    for item in items or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise GanEvalError(f"--set {item!r}: expected key=value, e.g. --set threshold_std=3")
-        settings[key.strip()] = value.strip()
-    return settings
 
 
 def main() -> None:

@@ -184,7 +184,7 @@ def budget_line(config, start: int, steps: int, seeds: int = 1) -> str:  # noqa:
 
 @app.command()
 def reproduce(
-    table: str = typer.Argument(..., help="veegan-table1, pacgan-table1 or moons-latent-dim."),
+    table: str = typer.Argument(..., help="A table of `trainers/tables.py`: veegan-table1, veegan-table2, pacgan-table1, pacgan-table2, pacgan-table3, moons-latent-dim, ..."),
     seeds: Optional[int] = typer.Option(None, "--seeds", help="Seeds per cell (default: the paper's: 5 or 10)."),
     jobs: int = typer.Option(1, "--jobs", "-j", help="Runs in parallel (one process each; per rank under torchrun)."),
     out: Path = typer.Option(Path("results"), "--out", "-o", help="Folder for runs/, TABLE.md, TABLE.json, TABLE.png."),
@@ -196,6 +196,9 @@ def reproduce(
     group_seeds: Optional[bool] = typer.Option(None, "--group-seeds/--no-group-seeds", help="Train a cell's seeds as one grouped model (default: on CUDA)."),
     cuda_graph: Optional[bool] = typer.Option(None, "--cuda-graph/--no-cuda-graph", help="Replay each step as a CUDA graph (default: on CUDA; same numbers)."),
     tf32: bool = typer.Option(False, "--tf32", help="TF32 training matmuls on CUDA (other numbers: part of each run's configuration)."),
+    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="The dataset's folder (Stacked-MNIST tables: the four MNIST files)."),
+    eval_every: Optional[int] = typer.Option(None, "--eval-every", help="Iterations between evaluations (default: a tenth of the budget)."),
+    settings: Optional[List[str]] = typer.Option(None, "--set", "-s", help="Hyper-parameter key=value of every run (repeatable), e.g. width=8; stated in the table."),
     as_json: bool = typer.Option(False, "--json", help="Print the JSON summary instead of the Markdown table."),
     progress: bool = PROGRESS,
 ) -> None:
@@ -211,7 +214,8 @@ def reproduce(
 
     report = ConsoleReport(progress and speaks())
     try:
-        summary = run_table(table, out, seeds=seeds, jobs=jobs, steps=steps, device=str(resolve_device(device)), threads=threads, rows=rows, datasets=datasets, group_seeds=group_seeds, cuda_graph=cuda_graph, tf32=tf32, **report.callbacks())
+        summary = run_table(table, out, seeds=seeds, jobs=jobs, steps=steps, device=str(resolve_device(device)), threads=threads, rows=rows, datasets=datasets, group_seeds=group_seeds, cuda_graph=cuda_graph, tf32=tf32,
+                            data_dir=data_dir, eval_every=eval_every, overrides=parse_settings(settings), **report.callbacks())
     except GanEvalError:
         if not speaks():  # rank 0 says it once for every rank of a torchrun launch
             raise typer.Exit(2) from None

@@ -1,15 +1,15 @@
 """DCGAN (Radford et al. 2016) on images, as the VEEGAN / PacGAN Stacked-MNIST experiments train it.
 
 Defaults from the carpedm20 DCGAN-tensorflow fork the VEEGAN setting uses (``../shared/PROTOCOLS.md``,
-"Stacked-MNIST DCGAN"): z ~ U(-1, 1)^100; the net pair by image size (``net=auto``: ``dcgan28x3`` for
-28 x 28 x 3, ``dcgan32`` for 32 x 32, ``dcgan64`` for 64 x 64; any pair of :mod:`trainers.nets` by name);
-Adam lr 2e-4, beta1 0.5; batch 64; the non-saturating loss; each iteration one D step, then ``g_steps = 2``
+"Stacked-MNIST DCGAN"): z ~ U(-1, 1)^100; the net pair by image size (:mod:`trainers.methods.image`);
+Adam lr 2e-4 (``g_lr``: G's own rate, None for ``lr``), beta1 0.5; batch 64; the non-saturating loss; each iteration one D step, then ``g_steps = 2``
 G steps on the same z against the updated D (carpedm20's ``train``: "run g_optim twice to make sure that
 d_loss does not go to zero"), i.e. ``update=sequential`` as that reference does it. ``pack > 1`` is
-PacDCGAN (PacGAN Tables 2-3: D reads ``pack`` images concatenated along channels). ``default_steps``:
-50 epochs of the 70,000-image pool at batch 64. ``output=auto`` ends G in a sigmoid for data in [0, 1] and
-in tanh for [-1, 1] (deviation: the PacGAN fork keeps tanh on its [0, 1] Stacked MNIST and scores the raw
-output); ``spectral_norm`` None keeps the net's own default (on for ``sn-cnn32``).
+PacDCGAN (PacGAN Tables 2-3: D reads ``pack`` images concatenated along channels; ``pacdcgan`` in
+:mod:`trainers.methods.pacgan`). ``default_steps``: 50 epochs of PacGAN's 128,000 fixed triples at batch 64
+(100,000). ``output=auto`` ends G in a sigmoid for data in [0, 1] and in tanh for [-1, 1] (deviation: the
+PacGAN fork keeps tanh on its [0, 1] Stacked MNIST and scores the raw output); ``spectral_norm`` None keeps
+the net's own default (on for ``sn-cnn32``).
 """
 from __future__ import annotations
 
@@ -17,66 +17,44 @@ from dataclasses import dataclass
 
 import torch
 
-from gan_eval.io.latent import LatentSpec
-from trainers.methods.base import RealBatch, descend, register_method
+from trainers.methods.base import RealBatch, adam, descend, register_method
 from trainers.methods.gan import GAN
-from trainers.nets import build_nets
-
-AUTO_NETS = {28: "dcgan28x3", 32: "dcgan32", 64: "dcgan64"}
+from trainers.methods.image import STACKED_MNIST_STEPS, ImageNetParams, ImageNets
 
 
 @dataclass
-class DCGANParams:
+class DCGANParams(ImageNetParams):
     """Hyper-parameters of DCGAN (carpedm20 fork, VEEGAN / PacGAN Stacked-MNIST setting)."""
 
-    net: str = "auto"
-    latent_dim: int = 100
-    latent_distribution: str = "uniform"
     lr: float = 2e-4
+    g_lr: float | None = None
     beta1: float = 0.5
     beta2: float = 0.999
-    batch_size: int = 64
     loss: str = "ns"
     update: str = "sequential"
     g_steps: int = 2
     pack: int = 1
     spectral_norm: bool | None = None
-    output: str = "auto"
-    width: int | None = None
 
 
 @register_method("dcgan")
-class DCGAN(GAN):
+class DCGAN(ImageNets, GAN):
     Params = DCGANParams
-    default_steps = 50 * 70_000 // 64
-    data_kinds = ("image",)
+    default_steps = STACKED_MNIST_STEPS
+    method_name = "dcgan"
 
     @property
     def pack(self) -> int:  # type: ignore[override]
         return int(self.params.pack)
 
-    def latent_spec(self) -> LatentSpec:
-        return LatentSpec(int(self.params.latent_dim), self.params.latent_distribution)
-
-    def net_name(self) -> str:
-        size = self.data.shape[-1]
-        if self.params.net != "auto":
-            return self.params.net
-        if size not in AUTO_NETS:
-            from gan_eval.errors import GanEvalError
-
-            raise GanEvalError(f"method dcgan: no default net for {size} x {size} images; name one with --net ({', '.join(AUTO_NETS.values())})")
-        return AUTO_NETS[size]
-
     def build(self, generator: torch.Generator) -> torch.nn.ModuleDict:
-        p = self.params
-        output = p.output
-        if output == "auto":  # G's range is the data's: PacGAN's fork kept tanh on [0, 1] data, which we do not copy
-            output = "sigmoid" if self.data.value_range == (0.0, 1.0) else "tanh"
-        options = {} if p.width is None else {"width": p.width}  # None: the net's own width (carpedm20: 64)
-        G, D = build_nets(self.net_name(), p.latent_dim, self.data.shape, generator, pack=p.pack, spectral_norm=p.spectral_norm, output=output, **options)
-        self.nets["G"], self.nets["D"] = G, D
+        self.nets["G"], self.nets["D"] = self.image_pair(generator, pack=self.pack, spectral_norm=self.params.spectral_norm)
         return self.nets.to(self.device)
+
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        p = self.params
+        g_lr = p.lr if p.g_lr is None else p.g_lr
+        return {"D": adam(self.nets["D"].parameters(), p.lr, (p.beta1, p.beta2)), "G": adam(self.nets["G"].parameters(), g_lr, (p.beta1, p.beta2))}
 
     def train_step(self, real: RealBatch, noise: torch.Generator) -> dict[str, torch.Tensor]:
         if self.update == "simultaneous":
