@@ -97,7 +97,7 @@ def run_dir_name(label: str, resolved: dict[str, Any]) -> str:
 
 
 def plan(table: Table, out: Path, seeds: int, steps: int | None = None, device: str = "cpu", eval_every: int | None = None, tf32: bool = False,
-         data_dir: str | None = None, overrides: dict[str, Any] | None = None) -> list[Job]:
+         data_dir: str | None = None, overrides: dict[str, Any] | None = None, eval_samples: int | None = None) -> list[Job]:
     """Every run of the table, with its configuration, resolved configuration and run directory. A run's
     hyper-parameters are its column's, then its row's, then ``overrides`` (``--set``, the same for every run).
     An unregistered method, a data folder without its files or a hyper-parameter a row does not take is a
@@ -114,7 +114,7 @@ def plan(table: Table, out: Path, seeds: int, steps: int | None = None, device: 
                     steps=n_steps,
                     train_size=column.train_size,
                     eval_every=eval_every or max(1, n_steps // 10),
-                    eval_samples=table.eval_samples,
+                    eval_samples=eval_samples or table.eval_samples,
                     device=device,
                     params={**column.params, **row.params, **(overrides or {})},
                     data_dir=data_dir,
@@ -168,6 +168,7 @@ def reproduce(
     data_dir: str | Path | None = None,
     eval_every: int | None = None,
     overrides: dict[str, Any] | None = None,
+    eval_samples: int | None = None,
     on_done: Callable[[Job, dict[str, Any], int, int], None] | None = None,
     on_start: Callable[[str, int], None] | None = None,
     on_steps: Callable[[int], None] | None = None,
@@ -186,7 +187,8 @@ def reproduce(
     on CUDA) and ``tf32`` trains with TF32 matmuls (CUDA only; part of each run's configuration), see
     :mod:`trainers.stepper`. ``data_dir``: the dataset's folder (MNIST's for Stacked MNIST); ``eval_every``:
     iterations between evaluations (default a tenth of the budget); ``overrides``: hyper-parameters set on
-    every run (``--set width=8``), stated in the table's header. The console's
+    every run (``--set width=8``), and ``eval_samples`` the samples each evaluation scores (default the paper's),
+    both stated in the table's header. The console's
     hooks (:class:`ConsoleReport`): ``on_start(line, iterations)`` once, with the budget and a time estimate and
     the iterations left to train; ``on_steps(iterations_done)`` as they go (every step with ``jobs=1``, every
     :data:`POLL_S` seconds from the runs' ``metrics.jsonl`` otherwise); ``on_done(job, result, done, total)``
@@ -198,7 +200,8 @@ def reproduce(
         raise GanEvalError(f"--seeds {seeds} / --jobs {jobs}: both must be positive")
     out = Path(out)
     distributed.use_local_gpu(device)  # here for jobs=1 and to fail before planning; run_jobs for the workers
-    all_jobs = plan(table, out, seeds, steps, device, eval_every, tf32=tf32, data_dir=None if data_dir is None else str(data_dir), overrides=overrides)
+    all_jobs = plan(table, out, seeds, steps, device, eval_every, tf32=tf32, data_dir=None if data_dir is None else str(data_dir), overrides=overrides,
+                    eval_samples=eval_samples)
     for job in all_jobs:  # every clash before any training: a table never stops half-way
         check_stored_config(job.run_dir, job.resolved)
     results: dict[Path, dict[str, Any]] = {}
@@ -381,7 +384,8 @@ def summarise(table: Table, plan_jobs: list[Job], results: dict[Path, dict[str, 
         "paper_steps": {c.name: c.paper_steps for c in table.columns},
         "train_size": {c.name: c.train_size for c in table.columns},
         "protocol": protocol(table, plan_jobs),
-        "eval_samples": table.eval_samples,
+        "eval_samples": plan_jobs[0].config.eval_samples,
+        "paper_eval_samples": table.eval_samples,
         "run_s": round(run_s, 1),
         "paper_spread": table.paper_spread,
         "data": table.data_note,
@@ -428,6 +432,8 @@ def render_markdown(table: Table, summary: dict[str, Any]) -> str:
         "",
         f"Cells: {names}. Ours: mean ± sd over {summary['seeds']} seeds. Paper: {summary['paper_spread']}.",
         (f"Budget run: {budget}, BELOW the paper's (see trainers/tables.py)." if below else f"Budget: {budget}."),
+        *([f"Samples scored per evaluation: {summary['eval_samples']:,}, not the paper's {summary['paper_eval_samples']:,}."]
+          if summary["eval_samples"] != summary["paper_eval_samples"] else []),
         *([f"Hyper-parameters set on every run (not the paper's): {', '.join(f'{k}={v}' for k, v in overrides.items())}."] if overrides else []),
         f"Data: {summary['data']}.",
         *(f"\\*{label} row: {note}." for label, note in summary["row_notes"].items()),
@@ -555,12 +561,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tf32", action="store_true", help="TF32 training matmuls on CUDA (other numbers: part of each run's configuration).")
     parser.add_argument("--data-dir", default=None, help="The dataset's folder (Stacked MNIST: the four MNIST files).")
     parser.add_argument("--eval-every", type=int, default=None, help="Iterations between evaluations (default: a tenth of the budget).")
+    parser.add_argument("--eval-samples", type=int, default=None, help="Samples each evaluation scores (default: the paper's); stated in the table.")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="A hyper-parameter of every run (e.g. width=8); stated in the table.")
     args = parser.parse_args(argv)
     report = ConsoleReport(distributed.speaks())
     try:
         summary = reproduce(args.table, args.out, seeds=args.seeds, jobs=args.jobs, steps=args.steps, device=args.device, threads=args.threads, rows=args.rows, datasets=args.datasets, group_seeds=args.group_seeds, cuda_graph=args.cuda_graph, tf32=args.tf32,
-                            data_dir=args.data_dir, eval_every=args.eval_every, overrides=parse_settings(args.overrides), **report.callbacks())
+                            data_dir=args.data_dir, eval_every=args.eval_every, overrides=parse_settings(args.overrides),
+                            eval_samples=args.eval_samples, **report.callbacks())
     except GanEvalError as exc:
         if distributed.speaks():  # rank 0 says it once for every rank of a torchrun launch
             print(f"error: {exc}", file=sys.stderr)

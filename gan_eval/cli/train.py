@@ -198,6 +198,7 @@ def reproduce(
     tf32: bool = typer.Option(False, "--tf32", help="TF32 training matmuls on CUDA (other numbers: part of each run's configuration)."),
     data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="The dataset's folder (Stacked-MNIST tables: the four MNIST files)."),
     eval_every: Optional[int] = typer.Option(None, "--eval-every", help="Iterations between evaluations (default: a tenth of the budget)."),
+    eval_samples: Optional[int] = typer.Option(None, "--eval-samples", help="Samples each evaluation scores (default: the paper's, e.g. 26,000); stated in the table."),
     settings: Optional[List[str]] = typer.Option(None, "--set", "-s", help="Hyper-parameter key=value of every run (repeatable), e.g. width=8; stated in the table."),
     as_json: bool = typer.Option(False, "--json", help="Print the JSON summary instead of the Markdown table."),
     progress: bool = PROGRESS,
@@ -215,7 +216,8 @@ def reproduce(
     report = ConsoleReport(progress and speaks())
     try:
         summary = run_table(table, out, seeds=seeds, jobs=jobs, steps=steps, device=str(resolve_device(device)), threads=threads, rows=rows, datasets=datasets, group_seeds=group_seeds, cuda_graph=cuda_graph, tf32=tf32,
-                            data_dir=data_dir, eval_every=eval_every, overrides=parse_settings(settings), **report.callbacks())
+                            data_dir=data_dir, eval_every=eval_every, overrides=parse_settings(settings),
+                            eval_samples=eval_samples, **report.callbacks())
     except GanEvalError:
         if not speaks():  # rank 0 says it once for every rank of a torchrun launch
             raise typer.Exit(2) from None
