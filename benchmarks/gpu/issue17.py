@@ -37,7 +37,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "speed"))
-from issue13 import PACK_RESERVE_S, ROOT, finished_runs, pack, run_part, unpack  # noqa: E402
+from issue13 import PACK_RESERVE_S, ROOT, finish, run_part, table_part, unpack  # noqa: E402
 
 TABLES = ("veegan-table2", "pacgan-table2")
 DEFAULT_MNIST = next((p for p in (ROOT.parent / "shared/data/mnist", ROOT / "shared/data/mnist", ROOT / ".gpu-data/mnist") if p.is_dir()),
@@ -53,7 +53,7 @@ def probe(device: str, data_dir: Path, seconds: float, dry: bool) -> dict[str, A
     import torch
 
     from train_throughput import device_label, timed_steps
-    from trainers.loop import Group, Run, TrainConfig
+    from trainers.loop import Group, Run
     from trainers.reproduce import plan
     from trainers.stepper import WARMUP_STEPS, Stepper
     from trainers.tables import TABLES as DECLARED
@@ -124,22 +124,9 @@ def main(argv: list[str] | None = None) -> int:
                         "--rows", *DRY_ROWS[name], *(a for s in DRY["set"] for a in ("--set", s))]
         else:
             command += ["--group-seeds", "--jobs", "4"]  # one process per row (4 rows), each row's seeds one grouped model
-        record = run_part(name, command, share * left(), log)
-        done, total = finished_runs(work / name)
-        record["runs_finished"] = f"{done} of {total}"
-        table = work / name / f"{name}.md"
-        if record["status"] == "finished" and table.is_file():
-            (args.out / table.name).write_text(table.read_text(encoding="utf-8"), encoding="utf-8")
-            record["table"] = table.read_text(encoding="utf-8")
-        parts.append(record)
-    summary = {"parts": parts, "resumed_from_parts": resumed, "work": str(work), "device": device, **pack(work, args.out)}
-    summary["wall_s"] = round(time.perf_counter() - started, 1)
-    (args.out / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
-    for part in parts:
-        print(f"{part['part']}: {part['status']}, {part['wall_s']} s" + (f", runs finished {part['runs_finished']}" if "runs_finished" in part else ""))
-    print(f"wrote {args.out}: {', '.join(sorted(p.name for p in args.out.iterdir()))}; {summary['wall_s']} s")
+        parts.append(table_part(name, command, share * left(), log, work, args.out))
+    finish(parts, work, args.out, started, resumed_from_parts=resumed, device=device)
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())

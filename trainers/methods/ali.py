@@ -21,7 +21,7 @@ import torch
 
 from trainers.methods.base import Method, RealBatch, adam, descend_together, register_method
 from trainers.methods.gan import GANParams
-from trainers.methods.image import STACKED_MNIST_STEPS, ImageNetParams, ImageNets
+from trainers.methods.image import ImageCodeParams, ImageNets
 from trainers.nets import init_normal, maxout_mlp, mlp
 from trainers.nets.mlp_pairs import baseline_generator
 
@@ -82,20 +82,9 @@ class ALI(Method):
         return {"d_loss": d_loss.detach(), "g_loss": ge_loss.detach()}
 
 
-@dataclass
-class ALIDCGANParams(ImageNetParams):
-    """ALI on the DCGAN nets (module docstring)."""
-
-    latent_distribution: str = "normal"
-    lr: float = 2e-4
-    beta1: float = 0.5
-    beta2: float = 0.999
-
-
 @register_method("ali-dcgan")
 class ALIDCGAN(ImageNets, ALI):
-    Params = ALIDCGANParams
-    default_steps = STACKED_MNIST_STEPS
+    Params = ImageCodeParams
     method_name = "ali-dcgan"
 
     def build(self, generator: torch.Generator) -> torch.nn.ModuleDict:

@@ -19,17 +19,14 @@ import torch
 
 from trainers.methods.base import RealBatch, adam, descend, register_method
 from trainers.methods.gan import GAN
-from trainers.methods.image import STACKED_MNIST_STEPS, ImageNetParams, ImageNets
+from trainers.methods.image import ImageAdamParams, ImageNets
 
 
 @dataclass
-class DCGANParams(ImageNetParams):
+class DCGANParams(ImageAdamParams):
     """Hyper-parameters of DCGAN (carpedm20 fork, VEEGAN / PacGAN Stacked-MNIST setting)."""
 
-    lr: float = 2e-4
     g_lr: float | None = None
-    beta1: float = 0.5
-    beta2: float = 0.999
     loss: str = "ns"
     update: str = "sequential"
     g_steps: int = 2
@@ -40,7 +37,6 @@ class DCGANParams(ImageNetParams):
 @register_method("dcgan")
 class DCGAN(ImageNets, GAN):
     Params = DCGANParams
-    default_steps = STACKED_MNIST_STEPS
     method_name = "dcgan"
 
     @property

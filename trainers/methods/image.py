@@ -53,10 +53,28 @@ class ImageNetParams:
     d_scale: float | None = None
 
 
+@dataclass
+class ImageAdamParams(ImageNetParams):
+    """The image nets with carpedm20's Adam (lr 2e-4, beta1 0.5, TF's beta2 0.999), which every row of VEEGAN
+    Table 2 shares."""
+
+    lr: float = 2e-4
+    beta1: float = 0.5
+    beta2: float = 0.999
+
+
+@dataclass
+class ImageCodeParams(ImageAdamParams):
+    """For the methods that infer a code (ALI, VEEGAN): their standard-normal prior, z ~ N(0, I_100)."""
+
+    latent_distribution: str = "normal"
+
+
 class ImageNets:
     """Mixin for a :class:`trainers.methods.base.Method` on images (see the module docstring)."""
 
     data_kinds = ("image",)
+    default_steps = STACKED_MNIST_STEPS
     params: Any
     data: Any
     method_name: str = "image method"

@@ -19,10 +19,15 @@ from trainers.methods.gan import GAN, GANParams
 
 
 @dataclass
-class PacGANParams(GANParams):
-    """The GAN baseline's hyper-parameters plus the packing degree (PacGAN Table 1: 2, 3, 4)."""
+class Packing:
+    """PacGAN's packing degree m (Tables 1-3: 2, 3, 4)."""
 
     pack: int = 2
+
+
+@dataclass
+class PacGANParams(Packing, GANParams):
+    """The GAN baseline's hyper-parameters plus the packing degree."""
 
 
 @register_method("pacgan")
@@ -35,10 +40,8 @@ class PacGAN(GAN):
 
 
 @dataclass
-class PacDCGANParams(DCGANParams):
-    """DCGAN's hyper-parameters with PacGAN's packing degree (Tables 2-3: 2, 3, 4)."""
-
-    pack: int = 2
+class PacDCGANParams(Packing, DCGANParams):
+    """DCGAN's hyper-parameters, packing 2 by default."""
 
 
 @register_method("pacdcgan")

@@ -30,19 +30,14 @@ import torch
 from torch.func import functional_call
 
 from trainers.methods.base import Method, RealBatch, adam, descend, register_method
-from trainers.methods.image import STACKED_MNIST_STEPS, ImageNetParams, ImageNets
+from trainers.methods.image import ImageNetParams, ImageNets
 from trainers.nets import build_nets
 
 
 @dataclass
-class UnrolledParams:
-    """Hyper-parameters of the unrolled GAN (the reference notebook's values)."""
+class UnrollingParams:
+    """The unrolled update's hyper-parameters (the reference notebook's values)."""
 
-    latent_dim: int = 256
-    hidden: int = 128
-    layers: int = 2
-    init_gain: float = 1.4
-    batch_size: int = 512
     d_lr: float = 1e-4
     g_lr: float = 1e-3
     beta1: float = 0.5
@@ -50,6 +45,17 @@ class UnrolledParams:
     eps: float = 1e-8
     unroll: int = 5
     saturating: bool = True
+
+
+@dataclass
+class UnrolledParams(UnrollingParams):
+    """Hyper-parameters of the unrolled GAN on vectors (the reference notebook's values)."""
+
+    latent_dim: int = 256
+    hidden: int = 128
+    layers: int = 2
+    init_gain: float = 1.4
+    batch_size: int = 512
 
 
 @register_method("unrolled")
@@ -119,22 +125,16 @@ class UnrolledGAN(Method):
 
 
 @dataclass
-class UnrolledDCGANParams(ImageNetParams):
-    """The unrolled GAN on image nets (module docstring)."""
+class UnrolledDCGANParams(ImageNetParams, UnrollingParams):
+    """The unrolled GAN on image nets (module docstring): carpedm20's Adam rates for both nets."""
 
     d_lr: float = 2e-4
     g_lr: float = 2e-4
-    beta1: float = 0.5
-    beta2: float = 0.999
-    eps: float = 1e-8
-    unroll: int = 5
-    saturating: bool = True
 
 
 @register_method("unrolled-dcgan")
 class UnrolledDCGAN(ImageNets, UnrolledGAN):
     Params = UnrolledDCGANParams
-    default_steps = STACKED_MNIST_STEPS
     method_name = "unrolled-dcgan"
 
     def build(self, generator: torch.Generator) -> torch.nn.ModuleDict:

@@ -42,12 +42,21 @@ import torch
 
 from gan_eval.io.latent import LatentSpec
 from trainers.methods.base import Method, RealBatch, adam, descend, descend_together, register_method
-from trainers.methods.image import STACKED_MNIST_STEPS, ImageNetParams, ImageNets
+from trainers.methods.image import ImageCodeParams, ImageNets
 from trainers.nets import init_xavier, mlp
 
 
 @dataclass
-class VEEGANParams:
+class ReconstructorParams:
+    """What VEEGAN adds to a GAN: the reconstructor, the weight of its noise-space loss, the update order."""
+
+    reconstruction_weight: float = 1.0
+    reconstructor: bool = True
+    update: str = "simultaneous"
+
+
+@dataclass
+class VEEGANParams(ReconstructorParams):
     """Hyper-parameters of VEEGAN (the authors' 2-D notebook)."""
 
     latent_dim: int = 254
@@ -61,9 +70,6 @@ class VEEGANParams:
     beta1: float = 0.5
     beta2: float = 0.999
     batch_size: int = 500
-    reconstruction_weight: float = 1.0
-    reconstructor: bool = True
-    update: str = "simultaneous"
 
 
 @register_method("veegan")
@@ -138,22 +144,13 @@ class VEEGAN(Method):
 
 
 @dataclass
-class VEEGANDCGANParams(ImageNetParams):
+class VEEGANDCGANParams(ImageCodeParams, ReconstructorParams):
     """VEEGAN on the DCGAN nets (module docstring)."""
-
-    latent_distribution: str = "normal"
-    lr: float = 2e-4
-    beta1: float = 0.5
-    beta2: float = 0.999
-    reconstruction_weight: float = 1.0
-    reconstructor: bool = True
-    update: str = "simultaneous"
 
 
 @register_method("veegan-dcgan")
 class VEEGANDCGAN(ImageNets, VEEGAN):
     Params = VEEGANDCGANParams
-    default_steps = STACKED_MNIST_STEPS
     method_name = "veegan-dcgan"
 
     def build(self, generator: torch.Generator) -> torch.nn.ModuleDict:
