@@ -25,7 +25,9 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 ROOT = Path(__file__).resolve().parents[1]
 STEPS = 4
-TINY = {**VECTOR_TINY, "dcgan": {"width": 4, "batch_size": 8}}
+IMAGE_TINY = {"width": 4, "batch_size": 8}
+TINY = {**VECTOR_TINY, **{name: IMAGE_TINY for name in ("dcgan", "pacdcgan", "ali-dcgan", "veegan-dcgan")},
+        "unrolled-dcgan": {**IMAGE_TINY, "unroll": 2}}
 DATASET_OF_KIND = {"vector": "ring8", "image": "stacked-mnist"}
 CASES = []
 for _name in METHODS.names():
