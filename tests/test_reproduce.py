@@ -176,3 +176,72 @@ def test_a_table_row_asked_for_whose_method_is_not_registered_is_one_line_before
     assert not (tmp_path / "out").exists()
     summary = reproduce("ghost-table", tmp_path / "out", steps=2)
     assert summary["trained"] == 1 and summary["not_registered"] == {"Ghost": "no-such-method"}
+
+
+STACKED_TABLES = ("veegan-table2", "pacgan-table2", "pacgan-table3")
+
+
+@pytest.mark.parametrize("name", STACKED_TABLES)
+def test_stacked_mnist_tables_plan_every_run_at_the_papers_budget_with_their_cells(name, tmp_path, mnist_dir):
+    """Issue 17's tables: every row's method is registered and takes the row's and column's hyper-parameters (the
+    plan resolves each run), every cell has the paper's modes and KL, and the defaults are the papers' protocol:
+    their budget, samples scored, seeds, and the bundled classifier's weights hash in each run's configuration."""
+    from gan_eval.features.mnist_classifier import weights_card
+
+    table = TABLES.get(name)
+    jobs = plan(table, tmp_path, seeds=1, data_dir=str(mnist_dir))
+    assert len(jobs) == len(table.rows) * len(table.columns) and len({j.run_dir for j in jobs}) == len(jobs)
+    assert all(set(table.paper[(r.label, c.name)]) == {"modes", "kl"} for r in table.rows for c in table.columns)
+    assert all(j.config.steps == j.column.paper_steps for j in jobs)
+    assert table.eval_samples == (25_600 if name == "pacgan-table3" else 26_000)
+    assert table.default_seeds == {"veegan-table2": 5, "pacgan-table2": 10, "pacgan-table3": 50}[name]
+    assert all(j.resolved["evaluators"][0]["classifier"]["sha256"] == weights_card()["sha256"] for j in jobs)
+    if name == "pacgan-table3":  # two columns on one dataset, apart by D's width
+        scales = {(j.row.label, j.column.name): j.resolved["params"]["d_scale"] for j in jobs}
+        assert scales[("Unrolled 10", "D=1/4G")] == 0.25 and scales[("Unrolled 10", "D=1/2G")] == 0.5
+        assert {j.resolved["params"]["net"] for j in jobs} == {"unrolled28x3"}
+        assert jobs[0].resolved["data"]["value_range"] == [-1.0, 1.0] and jobs[0].resolved["data"]["pool"] == "train"
+
+
+def test_pacgan_table3_tiny_trains_both_columns_renders_images_and_resumes(tmp_path, mnist_dir):
+    """Three rows of PacGAN Table 3 (DCGAN, Unrolled 1, PacDCGAN2) x its two D widths, 2 steps, 100 samples scored:
+    both columns in the Markdown and JSON beside the paper's cells, the budget and sample count said to be below
+    the paper's, the protocol with the classifier's hash, image grids and curves drawn; a second call trains nothing."""
+    rows = ["DCGAN", "Unrolled 1", "PacDCGAN2"]
+    summary = reproduce("pacgan-table3", tmp_path, seeds=1, steps=2, rows=rows, data_dir=mnist_dir, eval_samples=100)
+    assert summary["trained"] == 6
+    md = (tmp_path / "pacgan-table3.md").read_text()
+    assert "| method | D=1/4G ours | D=1/4G paper | D=1/2G ours | D=1/2G paper |" in md
+    assert "30.6 ± 20.7 / 5.99 ± 0.42" in md and "628.0 ± 140.9 / 2.58 ± 0.75" in md  # the paper's DCGAN cells
+    assert "2 iterations (paper: 500,000), BELOW the paper's" in md and "Samples scored per evaluation: 100, not the paper's 25,600" in md
+    data = json.loads((tmp_path / "pacgan-table3.json").read_text())
+    assert {c["dataset"] for c in data["cells"]} == {"D=1/4G", "D=1/2G"} and all(c["ours"]["n"] == 1 for c in data["cells"])
+    assert data["protocol"]["D=1/4G"]["eval_samples"] == 100 and data["protocol"]["D=1/2G"]["paper_steps"] == 500_000
+    assert "sha256" in data["protocol"]["D=1/4G"]["evaluators"][0]["classifier"]
+    assert (tmp_path / "pacgan-table3.png").stat().st_size > 10_000 and (tmp_path / "pacgan-table3-curves.png").is_file()
+    again = reproduce("pacgan-table3", tmp_path, seeds=1, steps=2, rows=rows, data_dir=mnist_dir, eval_samples=100)
+    assert again["trained"] == 0 and again["cells"] == summary["cells"]
+
+
+def test_a_table_asking_for_an_unregistered_method_is_one_line_before_training(tmp_path, monkeypatch):
+    """A table whose row names a method no module registered (e.g. one another issue adds): exit 2 and one line
+    naming it, before any run folder is made."""
+    import dataclasses
+
+    from trainers.tables import Row
+
+    table = dataclasses.replace(TABLES.get("veegan-table1"), name="broken", rows=(Row("GAN", "gan"), Row("New", "not-a-method")))
+    monkeypatch.setitem(TABLES._items, "broken", table)
+    result = CliRunner().invoke(app, ["reproduce", "broken", "--steps", "2", "--seeds", "1", "--out", str(tmp_path / "out"), "--no-progress"])
+    assert result.exit_code == 2 and result.output.count("\n") == 1, result.output
+    assert result.output.startswith("error: unknown training method 'not-a-method': known: ali, ali-dcgan")
+    assert not (tmp_path / "out").exists()
+
+
+def test_stacked_mnist_table_without_its_mnist_folder_is_one_line_before_training(tmp_path):
+    """veegan-table2 with a --data-dir lacking the MNIST files: exit 2, one line naming the folder and the files."""
+    (tmp_path / "empty").mkdir()
+    result = CliRunner().invoke(app, ["reproduce", "veegan-table2", "--data-dir", str(tmp_path / "empty"), "--steps", "2", "--out", str(tmp_path / "out"), "--no-progress"])
+    assert result.exit_code == 2 and result.output.count("\n") == 1, result.output
+    assert result.output.startswith(f"error: {tmp_path / 'empty'}") and "train-images-idx3-ubyte.gz" in result.output
+    assert not (tmp_path / "out").exists()

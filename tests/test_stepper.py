@@ -26,8 +26,10 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 ROOT = Path(__file__).resolve().parents[1]
 STEPS = 4
 # Methods that take images as well get narrow image nets; WGAN without its critic schedule (see the test below).
-TINY = {**VECTOR_TINY, "dcgan": {"width": 4, "batch_size": 8},
-        **{name: {**VECTOR_TINY[name], "width": 4, "batch_size": 8} for name in VECTOR_TINY
+IMAGE_TINY = {"width": 4, "batch_size": 8}
+TINY = {**VECTOR_TINY, **{name: IMAGE_TINY for name in ("dcgan", "pacdcgan", "ali-dcgan", "veegan-dcgan")},
+        "unrolled-dcgan": {**IMAGE_TINY, "unroll": 2},
+        **{name: {**VECTOR_TINY[name], **IMAGE_TINY} for name in VECTOR_TINY
            if name in METHODS.names() and "image" in METHODS.get(name).data_kinds}}
 TINY["wgan"] = {**TINY["wgan"], "n_critic_boost": 0}
 DATASET_OF_KIND = {"vector": "ring8", "image": "stacked-mnist"}
@@ -168,6 +170,39 @@ def test_gpu_script_runs_end_to_end_in_tiny_mode(tmp_path):
     assert [p["part"] for p in summary["parts"]] == ["throughput", "veegan-table1", "pacgan-table1"]
     assert all(p["status"] == "finished" for p in summary["parts"]), summary
     assert (out / "throughput.json").is_file() and (out / "veegan-table1.md").is_file() and (out / "pacgan-table1.md").is_file()
+
+
+def test_issue17_gpu_script_dry_run_runs_its_plan_on_the_cpu(tmp_path, mnist_dir):
+    """benchmarks/gpu/issue17.py --dry-run: the throughput probe times every planned row of VEEGAN Table 2 and PacGAN
+    Table 2 (its dry rows), both tables train and render with tiny nets, and every file lands under --out."""
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "gpu" / "issue17.py"), "--dry-run", "--probe-seconds", "0.1", "--out", str(out), "--data-dir", str(mnist_dir)],
+        capture_output=True, text=True, timeout=600, cwd=ROOT, env={"PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"},
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary = json.loads((out / "summary.json").read_text())
+    assert [p["part"] for p in summary["parts"]] == ["throughput", "veegan-table2", "pacgan-table2"]
+    assert all(p["status"] == "finished" for p in summary["parts"]), summary
+    throughput = json.loads((out / "throughput.json").read_text())["tables"]
+    assert set(throughput["veegan-table2"]["rows"]) == {"DCGAN", "VEEGAN"} and set(throughput["pacgan-table2"]["rows"]) == {"PacDCGAN2"}
+    assert all(r["steps_per_s"] > 0 for t in throughput.values() for r in t["rows"].values())
+    assert throughput["veegan-table2"]["paper_steps"] == 100_000
+    for name in ("veegan-table2", "pacgan-table2"):
+        md = (out / f"{name}.md").read_text()
+        assert "2 iterations (paper: 100,000), BELOW the paper's" in md and "Samples scored per evaluation: 200" in md
+
+
+def test_issue17_gpu_script_imports_on_cpu_and_refuses_a_missing_mnist_folder(tmp_path):
+    """--help on a CPU machine; a --data-dir without the MNIST files: exit 2 and one line before anything runs."""
+    command = [sys.executable, str(ROOT / "benchmarks" / "gpu" / "issue17.py")]
+    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
+    helped = subprocess.run([*command, "--help"], capture_output=True, text=True, timeout=120, cwd=ROOT, env=env)
+    assert helped.returncode == 0 and "--dry-run" in helped.stdout
+    missing = subprocess.run([*command, "--out", str(tmp_path / "out"), "--data-dir", str(tmp_path / "none")], capture_output=True, text=True, timeout=120, cwd=ROOT, env=env)
+    lines = missing.stderr.strip().splitlines()
+    assert missing.returncode == 2 and len(lines) == 1 and lines[0].startswith(f"error: {tmp_path / 'none'}: no such folder; pass --data-dir")
+    assert not (tmp_path / "out" / "summary.json").exists()
 
 
 class EagerReplay:

@@ -34,6 +34,7 @@ import numpy as np
 
 from gan_eval.errors import GanEvalError
 from gan_eval.io.atomic import save_json, write_with
+from gan_eval.options import parse_settings
 from gan_eval.progress import Progress, clock_time
 from trainers import distributed
 from trainers.evaluators import describe_values
@@ -47,6 +48,10 @@ from trainers.tables import TABLES, Column, Row, Table
 # the benchmark; their 1200-D figures are not measured (twice the 2-D one).
 STEP_MS = {"gan": (22, 45), "ali": (24, 42), "pacgan": (33, 70), "unrolled": (51, 160), "veegan": (10, 46), "mini-gan": (2.5, 2.5),
            "gdpp": (250, 500), "mdgan": (50, 100), "distgan": (180, 360)}
+# Stacked MNIST on the full-width DCGAN nets (both entries the image step): DCGAN ~0.3 s on one free core (issue 17);
+# the others scaled by their ratio to DCGAN measured side by side on the crowded development machine (ALI and VEEGAN
+# ~0.85x, PacDCGAN2 ~2x, Unrolled with 5 steps ~6x).
+STEP_MS |= {"dcgan": (300, 300), "ali-dcgan": (260, 260), "veegan-dcgan": (260, 260), "pacdcgan": (600, 600), "unrolled-dcgan": (1800, 1800)}
 #: Seconds between reads of the running runs' progress when they train in worker processes.
 POLL_S = 5.0
 
@@ -116,8 +121,12 @@ def not_registered_line(rows: dict[str, str]) -> str:
     return "not run (method not registered here): " + ", ".join(f"{label} ({method})" for label, method in rows.items())
 
 
-def plan(table: Table, out: Path, seeds: int, steps: int | None = None, device: str = "cpu", eval_every: int | None = None, tf32: bool = False) -> list[Job]:
-    """Every run of the table, with its configuration, resolved configuration and run directory."""
+def plan(table: Table, out: Path, seeds: int, steps: int | None = None, device: str = "cpu", eval_every: int | None = None, tf32: bool = False,
+         data_dir: str | None = None, overrides: dict[str, Any] | None = None, eval_samples: int | None = None) -> list[Job]:
+    """Every run of the table, with its configuration, resolved configuration and run directory. A run's
+    hyper-parameters are its column's, then its row's, then ``overrides`` (``--set``, the same for every run).
+    An unregistered method, a data folder without its files or a hyper-parameter a row does not take is a
+    one-line :class:`GanEvalError` here, before any training."""
     jobs = []
     for row in table.rows:
         for column in table.columns:
@@ -130,9 +139,10 @@ def plan(table: Table, out: Path, seeds: int, steps: int | None = None, device: 
                     steps=n_steps,
                     train_size=column.train_size,
                     eval_every=eval_every or max(1, n_steps // 10),
-                    eval_samples=table.eval_samples,
+                    eval_samples=eval_samples or table.eval_samples,
                     device=device,
-                    params=dict(row.params),
+                    params={**column.params, **row.params, **(overrides or {})},
+                    data_dir=data_dir,
                     tf32=tf32,
                 )
                 resolved = resolve_config(config)
@@ -193,7 +203,7 @@ def units_of(pending: list[Job], first: dict[Path, int], group_seeds: bool) -> l
         return [[job] for job in pending]
     units: dict[tuple[str, str, int], list[Job]] = {}
     for job in pending:
-        units.setdefault((job.row.label, job.column.dataset, first[job.run_dir]), []).append(job)
+        units.setdefault((job.row.label, job.column.name, first[job.run_dir]), []).append(job)
     return list(units.values())
 
 
@@ -212,6 +222,10 @@ def reproduce(
     group_seeds: bool | None = None,
     cuda_graph: bool | None = None,
     tf32: bool = False,
+    data_dir: str | Path | None = None,
+    eval_every: int | None = None,
+    overrides: dict[str, Any] | None = None,
+    eval_samples: int | None = None,
     on_done: Callable[[Job, dict[str, Any], int, int], None] | None = None,
     on_start: Callable[[str, int], None] | None = None,
     on_steps: Callable[[int], None] | None = None,
@@ -228,7 +242,10 @@ def reproduce(
     (default: on CUDA, where it multiplies throughput; on one CPU core a group runs no faster than its seeds one
     after another, ``benchmarks/speed/train_throughput.py``); ``cuda_graph`` replays each step as a CUDA graph (default:
     on CUDA) and ``tf32`` trains with TF32 matmuls (CUDA only; part of each run's configuration), see
-    :mod:`trainers.stepper`. The console's
+    :mod:`trainers.stepper`. ``data_dir``: the dataset's folder (MNIST's for Stacked MNIST); ``eval_every``:
+    iterations between evaluations (default a tenth of the budget); ``overrides``: hyper-parameters set on
+    every run (``--set width=8``), and ``eval_samples`` the samples each evaluation scores (default the paper's),
+    both stated in the table's header. The console's
     hooks (:class:`ConsoleReport`): ``on_start(line, iterations)`` once, with the budget and a time estimate and
     the iterations left to train; ``on_steps(iterations_done)`` as they go (every step with ``jobs=1``, every
     :data:`POLL_S` seconds from the runs' ``metrics.jsonl`` otherwise); ``on_done(job, result, done, total)``
@@ -240,7 +257,8 @@ def reproduce(
         raise GanEvalError(f"--seeds {seeds} / --jobs {jobs}: both must be positive")
     out = Path(out)
     distributed.use_local_gpu(device)  # here for jobs=1 and to fail before planning; run_jobs for the workers
-    all_jobs = plan(table, out, seeds, steps, device, tf32=tf32)
+    all_jobs = plan(table, out, seeds, steps, device, eval_every, tf32=tf32, data_dir=None if data_dir is None else str(data_dir), overrides=overrides,
+                    eval_samples=eval_samples)
     for job in all_jobs:  # every clash before any training: a table never stops half-way
         check_stored_config(job.run_dir, job.resolved)
     results: dict[Path, dict[str, Any]] = {}
@@ -301,6 +319,7 @@ def reproduce(
     summary = summarise(
         table, all_jobs, results, seeds=seeds, jobs=jobs, ranks=group.rank.world if group else 1, device=device, wall_s=wall, trained=trained_here,
         not_registered=skipped,
+        overrides=dict(overrides or {}),
     )
     out.mkdir(parents=True, exist_ok=True)
     files = {
@@ -329,10 +348,10 @@ def rank_share(pending: list[Job], first: dict[Path, int], rank: int, world: int
     (:data:`STEP_MS`)."""
     costs: dict[tuple[str, str], float] = {}
     for job in pending:
-        cell = (job.row.label, job.column.dataset)
+        cell = (job.row.label, job.column.name)
         costs[cell] = costs.get(cell, 0.0) + job.cost(first[job.run_dir])
     mine = set(distributed.cells_for_rank(costs, rank, world))
-    return [job for job in pending if (job.row.label, job.column.dataset) in mine]
+    return [job for job in pending if (job.row.label, job.column.name) in mine]
 
 
 def result_of(job: Job) -> dict[str, Any]:
@@ -351,11 +370,11 @@ def plan_line(table: Table, all_jobs: list[Job], pending: list[Job], first: dict
     loads = [0.0] * jobs
     for job in pending:  # already sorted longest first
         loads[loads.index(min(loads))] += job.cost(first[job.run_dir]) / 1000
-    steps = {j.column.dataset: j.config.steps for j in all_jobs}
+    steps = {j.column.name: j.config.steps for j in all_jobs}
     return (
         f"{table.name}: {len(all_jobs)} runs ({_count(len(table.rows), 'method')} x {_count(len(table.columns), 'dataset')} x {_count(seeds, 'seed')}),"
         f" {len(pending)} to train, {finished} already finished;"
-        f" {budget_text(steps, {c.dataset: c.paper_steps for c in table.columns})};"
+        f" {budget_text(steps, {c.name: c.paper_steps for c in table.columns})};"
         f" {estimate_note(max(loads), device, f'with --jobs {jobs}, one CPU core per run')}"
     )
 
@@ -387,7 +406,7 @@ class ConsoleReport:
     def done(self, job: Job, result: dict[str, Any], done: int, total: int) -> None:
         if self.enabled and self.progress is not None:
             scores = describe_values(result["values"], result["headline"])
-            self.progress.write(f"[{done}/{total}] {job.row.label} {job.column.dataset} seed {job.seed}: {scores}, {result['elapsed_s']:.0f} s")
+            self.progress.write(f"[{done}/{total}] {job.row.label} {job.column.name} seed {job.seed}: {scores}, {result['elapsed_s']:.0f} s")
 
     def close(self) -> None:
         if self.progress is not None:
@@ -409,33 +428,55 @@ def summarise(table: Table, plan_jobs: list[Job], results: dict[Path, dict[str, 
     for row in table.rows:
         for column in table.columns:
             runs = [results[j.run_dir] for j in plan_jobs if j.row == row and j.column == column]
-            paper = table.paper.get((row.label, column.dataset), {})
+            paper = table.paper.get((row.label, column.name), {})
             for metric in table.metrics:
                 mean, spread = paper.get(metric.key, (None, None))
                 cells.append(
                     {
                         "method": row.label,
-                        "dataset": column.dataset,
+                        "dataset": column.name,
                         "metric": metric.key,
                         "ours": _stats([r["values"].get(metric.key) for r in runs]),
                         "paper": {"mean": mean, "spread": spread},
                     }
                 )
-    steps = {j.column.dataset: j.config.steps for j in plan_jobs}
+    steps = {j.column.name: j.config.steps for j in plan_jobs}
     run_s = sum(results[j.run_dir]["elapsed_s"] for j in plan_jobs)
     return {
         "table": table.name,
         "title": table.title,
         "steps": steps,
-        "paper_steps": {c.dataset: c.paper_steps for c in table.columns},
-        "train_size": {c.dataset: c.train_size for c in table.columns},
-        "eval_samples": table.eval_samples,
+        "paper_steps": {c.name: c.paper_steps for c in table.columns},
+        "train_size": {c.name: c.train_size for c in table.columns},
+        "protocol": protocol(table, plan_jobs),
+        "eval_samples": plan_jobs[0].config.eval_samples,
+        "paper_eval_samples": table.eval_samples,
         "run_s": round(run_s, 1),
         "paper_spread": table.paper_spread,
         "data": table.data_note,
         "row_notes": {r.label: r.note for r in table.rows if r.note},
         **facts,
         "cells": cells,
+    }
+
+
+def protocol(table: Table, plan_jobs: list[Job]) -> dict[str, Any]:
+    """Per column, how its numbers were made, from its first run's resolved configuration: the data (pool,
+    range, files' identity), the evaluators (with the classifier's weights hash), samples scored, budget,
+    evaluation interval."""
+    first = {}
+    for job in plan_jobs:
+        first.setdefault(job.column.name, job)
+    return {
+        name: {
+            "data": job.resolved["data"],
+            "evaluators": job.resolved["evaluators"],
+            "eval_samples": job.resolved["eval_samples"],
+            "eval_every": job.resolved["eval_every"],
+            "steps": job.resolved["steps"],
+            "paper_steps": job.column.paper_steps,
+        }
+        for name, job in first.items()
     }
 
 
@@ -448,11 +489,17 @@ def render_markdown(table: Table, summary: dict[str, Any]) -> str:
     cell = {(c["method"], c["dataset"], c["metric"]): c for c in summary["cells"]}
     names = " / ".join(m.label for m in table.metrics)
     budget = budget_text(summary["steps"], summary["paper_steps"])
+    paper_steps = summary["paper_steps"]
+    below = any(paper_steps.get(k) and v < paper_steps[k] for k, v in summary["steps"].items())
+    overrides = summary.get("overrides") or {}
     lines = [
         f"# {table.title}",
         "",
         f"Cells: {names}. Ours: mean ± sd over {summary['seeds']} seeds. Paper: {summary['paper_spread']}.",
-        f"Budget (deviates from the papers; see trainers/tables.py): {budget}.",
+        (f"Budget run: {budget}, BELOW the paper's (see trainers/tables.py)." if below else f"Budget: {budget}."),
+        *([f"Samples scored per evaluation: {summary['eval_samples']:,}, not the paper's {summary['paper_eval_samples']:,}."]
+          if summary["eval_samples"] != summary["paper_eval_samples"] else []),
+        *([f"Hyper-parameters set on every run (not the paper's): {', '.join(f'{k}={v}' for k, v in overrides.items())}."] if overrides else []),
         f"Data: {summary['data']}.",
         *(f"\\*{label} row: {note}." for label, note in summary["row_notes"].items()),
         *([f"N{not_registered_line(summary['not_registered'])[1:]}."] if summary.get("not_registered") else []),
@@ -462,7 +509,7 @@ def render_markdown(table: Table, summary: dict[str, Any]) -> str:
     ]
     header = ["method"]
     for column in table.columns:
-        header += [f"{column.dataset} ours", f"{column.dataset} paper"]
+        header += [f"{column.name} ours", f"{column.name} paper"]
     lines.append("| " + " | ".join(header) + " |")
     lines.append("|" + " --- |" * len(header))
     for row in table.rows:
@@ -470,7 +517,7 @@ def render_markdown(table: Table, summary: dict[str, Any]) -> str:
         for column in table.columns:
             ours, paper = [], []
             for m in table.metrics:
-                c = cell[(row.label, column.dataset, m.key)]
+                c = cell[(row.label, column.name, m.key)]
                 o = c["ours"]
                 ours.append(f"{_fmt(o['mean'], m.digits)} ± {_fmt(o['sd'], m.digits)}" + (f" ({o['n']} def.)" if o["n"] < summary["seeds"] else ""))
                 p = c["paper"]
@@ -481,30 +528,56 @@ def render_markdown(table: Table, summary: dict[str, Any]) -> str:
 
 
 def plot_table(table: Table, jobs: list[Job], path: Path) -> Path:
-    """Samples of the seed-0 run of every method (rows) and dataset (columns) over the modes."""
-    from gan_eval.metrics.modes import mode_coverage
-    from gan_eval.plotting import draw_counts, draw_samples, new_figure
-    from gan_eval.references import get_reference
+    """Samples of the seed-0 run of every method (rows) and column: over the modes for mixtures (per-mode counts
+    for the 1200-D one), a grid of the first 64 samples for images, titled with the run's headline values."""
+    from gan_eval.plotting import new_figure
 
-    first = {(j.row.label, j.column.dataset): j for j in jobs if j.seed == 0}
+    first = {(j.row.label, j.column.name): j for j in jobs if j.seed == 0}
     plt, fig, axes = new_figure(len(table.columns), width=3.6, nrows=len(table.rows))
     axes = np.asarray(axes).reshape(len(table.rows), len(table.columns))
     for i, row in enumerate(table.rows):
         for k, column in enumerate(table.columns):
-            ax = axes[i][k]
-            reference = get_reference(column.dataset)
-            samples = np.load(first[(row.label, column.dataset)].run_dir / "samples.npz")["samples"].astype(np.float64)
-            cov = mode_coverage(samples, reference)
-            if reference.dim == 2:
-                draw_samples(ax, samples, reference, reference.default_threshold_std)
-                ax.get_legend().remove()
+            job = first[(row.label, column.name)]
+            samples = np.load(job.run_dir / "samples.npz")["samples"]
+            if samples.ndim == 4:
+                draw_image_grid(axes[i][k], samples, job, f"{row.label} · {column.name}")
             else:
-                draw_counts(ax, cov.histogram.nearest.numpy(), cov.histogram.hq.numpy())
-            ax.set_title(f"{row.label} · {column.dataset}\n{cov.modes}/{cov.n_modes} modes, {cov.hq_percent:.1f}% HQ", fontsize=9)
+                draw_mixture(axes[i][k], samples.astype(np.float64), column.dataset, f"{row.label} · {column.dataset}")
     fig.tight_layout()
     write_with(path, lambda tmp: fig.savefig(tmp, dpi=80))
     plt.close(fig)
     return path
+
+
+def draw_mixture(ax: Any, samples: np.ndarray, dataset: str, title: str) -> None:
+    """2-D samples over the mixture's modes, or per-mode counts (1200-D), titled with modes and HQ %."""
+    from gan_eval.metrics.modes import mode_coverage
+    from gan_eval.plotting import draw_counts, draw_samples
+    from gan_eval.references import get_reference
+
+    reference = get_reference(dataset)
+    cov = mode_coverage(samples, reference)
+    if reference.dim == 2:
+        draw_samples(ax, samples, reference, reference.default_threshold_std)
+        ax.get_legend().remove()
+    else:
+        draw_counts(ax, cov.histogram.nearest.numpy(), cov.histogram.hq.numpy())
+    ax.set_title(f"{title}\n{cov.modes}/{cov.n_modes} modes, {cov.hq_percent:.1f}% HQ", fontsize=9)
+
+
+def draw_image_grid(ax: Any, samples: np.ndarray, job: Job, title: str, side: int = 8) -> None:
+    """The first ``side``^2 image samples (N x C x H x W in the data's range) tiled, titled with the run's values."""
+    low, high = job.resolved["data"]["value_range"]
+    tiles = np.clip((samples[: side * side].astype(np.float64) - low) / (high - low), 0, 1)
+    n, c, h, w = tiles.shape
+    grid = np.ones((side * (h + 1), side * (w + 1), c))
+    for t in range(n):
+        r, q = divmod(t, side)
+        grid[r * (h + 1): r * (h + 1) + h, q * (w + 1): q * (w + 1) + w] = tiles[t].transpose(1, 2, 0)
+    ax.imshow(grid[..., 0] if c == 1 else grid, cmap="gray", vmin=0, vmax=1)
+    ax.axis("off")
+    result = json.loads((job.run_dir / "result.json").read_text(encoding="utf-8"))
+    ax.set_title(f"{title}\n{describe_values(result['values'], result['headline'])}", fontsize=9)
 
 
 def plot_table_curves(table: Table, jobs: list[Job], path: Path) -> Path:
@@ -527,7 +600,7 @@ def plot_table_curves(table: Table, jobs: list[Job], path: Path) -> Path:
                 ax.plot(steps, mean, marker=".", color=f"C{colour}", label=row.label)
                 if len(runs) > 1:
                     ax.fill_between(steps, low, high, color=f"C{colour}", alpha=0.15)
-                ax.set_title(f"{column.dataset} · {metric.label}", fontsize=9)
+                ax.set_title(f"{column.name} · {metric.label}", fontsize=9)
                 ax.set_xlabel("iteration", fontsize=8)
     axes[0][0].legend(fontsize=7)
     fig.tight_layout()
@@ -613,10 +686,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--group-seeds", action=argparse.BooleanOptionalAction, default=None, help="Train a cell's seeds as one grouped model (default: on CUDA).")
     parser.add_argument("--cuda-graph", action=argparse.BooleanOptionalAction, default=None, help="Replay each training step as a CUDA graph (default: on CUDA).")
     parser.add_argument("--tf32", action="store_true", help="TF32 training matmuls on CUDA (other numbers: part of each run's configuration).")
+    parser.add_argument("--data-dir", default=None, help="The dataset's folder (Stacked MNIST: the four MNIST files).")
+    parser.add_argument("--eval-every", type=int, default=None, help="Iterations between evaluations (default: a tenth of the budget).")
+    parser.add_argument("--eval-samples", type=int, default=None, help="Samples each evaluation scores (default: the paper's); stated in the table.")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="A hyper-parameter of every run (e.g. width=8); stated in the table.")
     args = parser.parse_args(argv)
     report = ConsoleReport(distributed.speaks())
     try:
-        summary = reproduce(args.table, args.out, seeds=args.seeds, jobs=args.jobs, steps=args.steps, device=args.device, threads=args.threads, rows=args.rows, datasets=args.datasets, group_seeds=args.group_seeds, cuda_graph=args.cuda_graph, tf32=args.tf32, **report.callbacks())
+        summary = reproduce(args.table, args.out, seeds=args.seeds, jobs=args.jobs, steps=args.steps, device=args.device, threads=args.threads, rows=args.rows, datasets=args.datasets, group_seeds=args.group_seeds, cuda_graph=args.cuda_graph, tf32=args.tf32,
+                            data_dir=args.data_dir, eval_every=args.eval_every, overrides=parse_settings(args.overrides),
+                            eval_samples=args.eval_samples, **report.callbacks())
     except GanEvalError as exc:
         if distributed.speaks():  # rank 0 says it once for every rank of a torchrun launch
             print(f"error: {exc}", file=sys.stderr)

@@ -24,6 +24,13 @@ VEEGAN's own networks without the reconstructor, so the row isolates what the pa
 0-2 ring modes at every 1k evaluation up to 7k in 20 of 20 runs and has left its mode by 8k in 3:
 ``benchmarks/reproduce/results/veegan-claim-seeds.md``); PacGAN's GAN baseline is in ``pacgan-table1``.
 PacGAN Table 1: 2,000 iterations (100 runs, ~5,800 core-seconds); moons: 3,000 iterations at batch 32.
+
+Stacked MNIST (VEEGAN Table 2, PacGAN Tables 2 and 3) defaults to the papers' budgets, since a GPU runs them
+(``benchmarks/gpu/issue17.py``): 100,000 iterations in the VEEGAN setting (50 epochs of PacGAN's 128,000 fixed
+triples at batch 64) and 500,000 in the unrolled-GAN setting (PacGAN's ``unrolled_GAN_experiment/D=0.25G/
+config.py``: one epoch of ``num_training_sample: 500000 * 128`` fresh triples at batch 128). A full-width DCGAN
+step takes seconds on a crowded CPU core, so CPU runs pass ``--steps`` (and ``--set width=N`` for narrower nets),
+which every output states.
 """
 from __future__ import annotations
 
@@ -56,12 +63,21 @@ class Row:
 @dataclass(frozen=True)
 class Column:
     """One table column: a dataset, our iteration budget, and how training data is drawn
-    (``train_size`` None: fresh samples every batch; N: a fixed set of N points drawn once)."""
+    (``train_size`` None: the dataset's default, e.g. fresh samples every batch; N: a fixed set of N points drawn
+    once). ``params``: hyper-parameters every row of the column takes (a row's own override them), and
+    ``label`` the column's name where two columns share a dataset (PacGAN Table 3's D = 1/4 G and 1/2 G)."""
 
     dataset: str
     steps: int
     train_size: int | None = None
     paper_steps: int | None = None
+    params: dict[str, Any] = field(default_factory=dict)
+    label: str | None = None
+
+    @property
+    def name(self) -> str:
+        """How the table, its JSON and ``--datasets`` name the column."""
+        return self.label or self.dataset
 
 
 @dataclass(frozen=True)
@@ -90,7 +106,7 @@ class Table:
     def only(self, labels: list[str] | None, datasets: list[str] | None = None) -> "Table":
         """This table restricted to the rows ``labels`` and the columns ``datasets`` (all when None), in order."""
         rows = _pick("--rows", self.name, self.rows, [r.label for r in self.rows], labels)
-        columns = _pick("--datasets", self.name, self.columns, [c.dataset for c in self.columns], datasets)
+        columns = _pick("--datasets", self.name, self.columns, [c.name for c in self.columns], datasets)
         return dataclasses.replace(self, rows=rows, columns=columns)
 
 
@@ -302,5 +318,111 @@ TABLES.add(
         data_note="fresh samples every batch; every method with its own reference code's networks, optimiser and batch "
         "(see each method's docstring); 2,500 samples scored; HQ within 3 std; the paper states no iteration count: the "
         "budget is GDPP's and the unrolled GAN's 25,000 (the setting its VEEGAN and GDPP cells come from)",
+    ),
+)
+
+
+STACKED_KL = Metric("kl", "KL", 2)
+STACKED_MODES = Metric("modes", "modes", 1)
+VEEGAN_SETTING = "a fixed set of 128,000 triples drawn once per seed from MNIST train + test digits, values in [0, 1], " \
+    "visited in shuffled epochs (PacGAN's VEEGAN-setting code); {n:,} samples scored by the bundled MNIST classifier " \
+    "per channel; KL(p_gen || U_1000) in nats over observed triples"
+
+TABLES.add(
+    "veegan-table2",
+    Table(
+        name="veegan-table2",
+        title="VEEGAN Table 2: modes captured (of 1000) / KL on Stacked MNIST, DCGAN nets",
+        rows=(
+            Row("DCGAN", "dcgan"),
+            Row("ALI", "ali-dcgan", note="our construction of ALI on the DCGAN nets (trainers/methods/image.py): the "
+                "paper names the architecture only"),
+            Row("Unrolled", "unrolled-dcgan", note="5 unrolling steps and the saturating G loss of the reference notebook "
+                "on the DCGAN nets; the paper does not state its unrolling steps here"),
+            Row("VEEGAN", "veegan-dcgan", note="our construction on the DCGAN nets (trainers/methods/image.py): the "
+                "authors released no image code"),
+        ),
+        columns=(Column("stacked-mnist", 100_000, paper_steps=100_000),),
+        metrics=(STACKED_MODES, STACKED_KL),
+        default_seeds=5,
+        paper={
+            ("DCGAN", "stacked-mnist"): {"modes": (99, None), "kl": (3.4, None)},
+            ("ALI", "stacked-mnist"): {"modes": (16, None), "kl": (5.4, None)},
+            ("Unrolled", "stacked-mnist"): {"modes": (48.7, None), "kl": (4.32, None)},
+            ("VEEGAN", "stacked-mnist"): {"modes": (150, None), "kl": (2.95, None)},
+        },
+        paper_spread="means over 5 runs (no spread published)",
+        data_note=VEEGAN_SETTING.format(n=26_000) + "; the paper's budget is our reading of its carpedm20 setting (50 epochs)",
+        eval_samples=26_000,
+    ),
+)
+
+TABLES.add(
+    "pacgan-table2",
+    Table(
+        name="pacgan-table2",
+        title="PacGAN Table 2: modes captured (of 1000) / KL on Stacked MNIST, VEEGAN's setting, DCGAN nets",
+        rows=(
+            Row("DCGAN", "dcgan"),
+            Row("PacDCGAN2", "pacdcgan", {"pack": 2}),
+            Row("PacDCGAN3", "pacdcgan", {"pack": 3}),
+            Row("PacDCGAN4", "pacdcgan", {"pack": 4}),
+        ),
+        columns=(Column("stacked-mnist", 100_000, paper_steps=100_000),),
+        metrics=(STACKED_MODES, STACKED_KL),
+        default_seeds=10,
+        paper={
+            ("DCGAN", "stacked-mnist"): {"modes": (78.9, 6.46), "kl": (4.50, 0.127)},
+            ("PacDCGAN2", "stacked-mnist"): {"modes": (1000, None), "kl": (0.06, None)},
+            ("PacDCGAN3", "stacked-mnist"): {"modes": (1000, None), "kl": (0.06, None)},
+            ("PacDCGAN4", "stacked-mnist"): {"modes": (1000, None), "kl": (0.07, None)},
+        },
+        paper_spread="PacGAN's ± as published (DCGAN row only; 10 trials, the count of its Table 1, is our reading)",
+        data_note=VEEGAN_SETTING.format(n=26_000) + "; PacGAN's fork trains 50 epochs at batch 64, lr 2e-4",
+        eval_samples=26_000,
+    ),
+)
+
+UNROLLED_SETTING = {"net": "unrolled28x3", "latent_dim": 256, "latent_distribution": "normal", "batch_size": 128, "beta2": 0.99}
+REDUCED_D_RATES = {"lr": 2e-4, "g_lr": 1e-4, "g_steps": 1}  # PacGAN D=0.25G config.py; model.py: one D, one G step
+UNROLLED_RATES = {"d_lr": 2e-4, "g_lr": 1e-4}
+QUARTER, HALF = "D=1/4G", "D=1/2G"
+TABLE3_PAPER = {  # (modes, sd), (KL, sd) at D = 1/4 G | D = 1/2 G
+    "DCGAN": ((30.6, 20.73, 5.99, 0.42), (628.0, 140.9, 2.58, 0.75)),
+    "Unrolled 1": ((65.4, 34.75, 5.91, 0.14), (523.6, 55.77, 2.44, 0.26)),
+    "Unrolled 5": ((236.4, 63.30, 4.67, 0.43), (732.0, 44.98, 1.66, 0.09)),
+    "Unrolled 10": ((327.2, 74.67, 4.66, 0.46), (817.4, 37.91, 1.43, 0.12)),
+    "PacDCGAN2": ((484.5, 32.99, 2.61, 0.22), (840.7, 15.92, 1.00, 0.05)),
+    "PacDCGAN3": ((601.3, 32.18, 2.00, 0.17), (866.6, 12.10, 0.90, 0.04)),
+    "PacDCGAN4": ((667.4, 29.00, 1.81, 0.15), (820.2, 25.50, 1.15, 0.14)),
+}
+
+TABLES.add(
+    "pacgan-table3",
+    Table(
+        name="pacgan-table3",
+        title="PacGAN Table 3: modes captured (of 1000) / KL on Stacked MNIST, the unrolled-GAN setting (reduced D)",
+        rows=(
+            Row("DCGAN", "dcgan", REDUCED_D_RATES),
+            *(Row(f"Unrolled {k}", "unrolled-dcgan", {**UNROLLED_RATES, "unroll": k},
+                  note="the saturating G loss of the reference notebook") for k in (1, 5, 10)),
+            *(Row(f"PacDCGAN{m}", "pacdcgan", {**REDUCED_D_RATES, "pack": m}) for m in (2, 3, 4)),
+        ),
+        columns=(
+            Column("stacked-mnist:setting=unrolled", 500_000, paper_steps=500_000, params={**UNROLLED_SETTING, "d_scale": 0.25}, label=QUARTER),
+            Column("stacked-mnist:setting=unrolled", 500_000, paper_steps=500_000, params={**UNROLLED_SETTING, "d_scale": 0.5}, label=HALF),
+        ),
+        metrics=(STACKED_MODES, STACKED_KL),
+        default_seeds=50,
+        paper={
+            (label, column): {"modes": (cells[i][0], cells[i][1]), "kl": (cells[i][2], cells[i][3])}
+            for label, cells in TABLE3_PAPER.items()
+            for i, column in enumerate((QUARTER, HALF))
+        },
+        paper_spread="mean ± sd over 50 trials as published",
+        data_note="fresh triples of the 60,000 MNIST training digits every batch, values in [-1, 1]; G and the reduced D "
+        "of the unrolled-GAN appendix (net unrolled28x3, d_scale 0.25 / 0.5), z ~ N(0, I_256), Adam D 2e-4, G 1e-4, "
+        "betas (0.5, 0.99), batch 128 (PacGAN's unrolled_GAN_experiment code); 25,600 samples scored",
+        eval_samples=25_600,
     ),
 )

@@ -109,6 +109,30 @@ def pack(work: Path, out: Path) -> dict[str, Any]:
     return {"state": parts, "state_mib": round(size / 2**20, 1)}
 
 
+def table_part(name: str, command: list[str], seconds: float, log: Path, work: Path, out: Path) -> dict[str, Any]:
+    """:func:`run_part` of a ``reproduce`` command training under ``work/name``: the record counts the finished
+    runs and, when the table was written, holds it (also copied to ``out``)."""
+    record = run_part(name, command, seconds, log)
+    done, total = finished_runs(work / name)
+    record["runs_finished"] = f"{done} of {total}"
+    table = work / name / f"{name}.md"
+    if record["status"] == "finished" and table.is_file():
+        (out / table.name).write_text(table.read_text(encoding="utf-8"), encoding="utf-8")
+        record["table"] = table.read_text(encoding="utf-8")
+    return record
+
+
+def finish(parts: list[dict[str, Any]], work: Path, out: Path, started: float, **facts: Any) -> dict[str, Any]:
+    """Pack ``work`` into ``out`` (:func:`pack`), write ``out/summary.json`` and print one line per part."""
+    summary = {"parts": parts, **facts, "work": str(work), **pack(work, out)}
+    summary["wall_s"] = round(time.perf_counter() - started, 1)
+    (out / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
+    for part in parts:
+        print(f"{part['part']}: {part['status']}, {part['wall_s']} s" + (f", runs finished {part['runs_finished']}" if "runs_finished" in part else ""))
+    print(f"wrote {out}: {', '.join(sorted(p.name for p in out.iterdir()))}; {summary['wall_s']} s")
+    return summary
+
+
 def unpack(resume: Path, work: Path) -> int:
     """Rebuild ``work`` from the ``state.tar.NN`` parts of an earlier call; the number of parts read."""
     parts = sorted(resume.glob("state.tar.*"))
@@ -158,20 +182,8 @@ def main(argv: list[str] | None = None) -> int:
     parts.append(run_part("throughput", probe_cmd, min(130.0, left()), log))
     for name, options, share in (("veegan-table1", veegan, 0.8), ("pacgan-table1", pacgan, 1.0)):
         command = [*reproduce, name, "--device", device, "--group-seeds", "--out", str(work / name), *options]
-        record = run_part(name, command, share * left(), log)
-        done, total = finished_runs(work / name)
-        record["runs_finished"] = f"{done} of {total}"
-        table = work / name / f"{name}.md"
-        if record["status"] == "finished" and table.is_file():
-            (args.out / table.name).write_text(table.read_text(encoding="utf-8"), encoding="utf-8")
-            record["table"] = table.read_text(encoding="utf-8")
-        parts.append(record)
-    summary = {"parts": parts, "resumed_from_parts": resumed, "work": str(work), **pack(work, args.out)}
-    summary["wall_s"] = round(time.perf_counter() - started, 1)
-    (args.out / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
-    for part in parts:
-        print(f"{part['part']}: {part['status']}, {part['wall_s']} s" + (f", runs finished {part['runs_finished']}" if "runs_finished" in part else ""))
-    print(f"wrote {args.out}: {', '.join(sorted(p.name for p in args.out.iterdir()))}; {summary['wall_s']} s")
+        parts.append(table_part(name, command, share * left(), log, work, args.out))
+    finish(parts, work, args.out, started, resumed_from_parts=resumed)
     return 0
 
 

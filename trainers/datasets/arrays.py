@@ -21,8 +21,9 @@ from trainers.datasets.base import Dataset, Sampler
 
 
 def scale_uint8(images: torch.Tensor, value_range: tuple[float, float]) -> torch.Tensor:
-    """uint8 0..255 as float32 in ``value_range``: (0, 1) is ``x / 255``, (-1, 1) is ``x / 127.5 - 1``."""
-    x = images.to(torch.float32)
+    """uint8 0..255 as floats of torch's default dtype (float32 unless a float64 test sets it) in ``value_range``:
+    (0, 1) is ``x / 255``, (-1, 1) is ``x / 127.5 - 1``."""
+    x = images.to(torch.get_default_dtype())
     if value_range == (0.0, 1.0):
         return x / 255.0
     if value_range == (-1.0, 1.0):

@@ -8,6 +8,7 @@ from typing import Any
 import torch
 
 from gan_eval.errors import GanEvalError
+from gan_eval.features.mnist_classifier import weights_card
 from gan_eval.metrics.stacked_mnist import stacked_mnist_modes
 from trainers.datasets.base import Dataset
 from trainers.evaluators.base import EvalInput, Evaluator, Values, dataset_range
@@ -29,3 +30,9 @@ class StackedMnistEvaluator(Evaluator):
 
     def undefined(self) -> Values:
         return {"modes": 0, "kl": None}
+
+    def describe(self) -> dict[str, Any]:
+        """The name and the bundled classifier's weights hash (its card's sha256), so that a run's configuration and
+        a table's protocol say which classifier counted the modes."""
+        card = weights_card()
+        return {**super().describe(), "classifier": {"weights": "bundled", "sha256": card["sha256"]}}

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from trainers.methods.base import Method, adam
-from trainers.methods.dcgan import generator_output, image_net
+from trainers.methods.image import generator_output, image_net
 from trainers.nets import build_nets, init_xavier, mlp
 from trainers.nets.autoencoder_critic import image_autoencoder, vector_autoencoder
 

@@ -39,7 +39,7 @@ from gan_eval.io.latent import LatentSpec
 from trainers.autoencoding import COSTS, best_of_many, gaussian_kl, mmd_imq
 from trainers.losses import LOSSES
 from trainers.methods.base import Method, RealBatch, adam, descend_together
-from trainers.methods.dcgan import generator_output, image_net
+from trainers.methods.image import generator_output, image_net
 from trainers.nets.autoencoder import autoencoder_nets, latent_discriminator
 
 #: (latent_dim, batch_size) when the hyper-parameter is None, by data kind (module docstring).

@@ -58,7 +58,7 @@ from gan_eval.errors import GanEvalError
 from gan_eval.io.latent import LatentSpec
 from trainers.losses import LOSSES
 from trainers.methods.base import Method, Noise, RealBatch, adam, descend, descend_together, register_method
-from trainers.methods.dcgan import AUTO_NETS, generator_output, image_net
+from trainers.methods.image import AUTO_NETS, generator_output, image_net
 from trainers.nets import build_nets
 from trainers.penalties import clip_weights_, dual_exponent, gradient_penalty, sobolev_norm
 

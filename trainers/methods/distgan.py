@@ -41,7 +41,7 @@ from torch import nn
 
 from gan_eval.io.latent import LatentSpec
 from trainers.methods.base import DataShape, Method, RealBatch, adam, descend, register_method
-from trainers.methods.dcgan import build_image_nets
+from trainers.methods.image import build_image_nets
 from trainers.nets import mlp
 from trainers.nets.mlp_pairs import FeatureSequential
 from trainers.penalties import input_gradients

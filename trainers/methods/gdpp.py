@@ -39,7 +39,7 @@ import torch
 from torch.nn import functional as F
 
 from trainers.methods.base import Method, RealBatch, adam, descend, descend_together, register_method
-from trainers.methods.dcgan import build_image_nets
+from trainers.methods.image import build_image_nets
 from trainers.nets import build_nets
 
 #: The reference's weight of the eigenvalue (magnitude) term, "to make the two losses operating in comparable ranges".

@@ -38,7 +38,7 @@ from torch import nn
 
 from gan_eval.io.latent import LatentSpec
 from trainers.methods.base import DataShape, Method, RealBatch, adam, descend, descend_together, register_method
-from trainers.methods.dcgan import build_image_nets
+from trainers.methods.image import build_image_nets
 from trainers.nets import init_normal, mlp
 
 #: Covariance scale of every component (``utils.py`` ``var2cov``: identity * .25).

@@ -4,20 +4,30 @@ The discriminator's input is ``pack`` real (or ``pack`` generated) samples conca
 the baseline of :mod:`trainers.methods.gan` (the PacGAN code changes only the D input width). Each
 iteration therefore draws ``pack x batch_size`` real and generated samples. The paper's Table 1 reports
 pack = 2, 3, 4 (``--set pack=3``).
+
+``pacdcgan``: PacDCGAN of PacGAN Tables 2 and 3, i.e. :mod:`trainers.methods.dcgan` with ``pack = 2`` by default
+(its D reads ``pack`` images concatenated along channels; the rest is DCGAN's, as PacGAN's fork changes only
+D's input).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from trainers.methods.base import register_method
+from trainers.methods.dcgan import DCGAN, DCGANParams
 from trainers.methods.gan import GAN, GANParams
 
 
 @dataclass
-class PacGANParams(GANParams):
-    """The GAN baseline's hyper-parameters plus the packing degree (PacGAN Table 1: 2, 3, 4)."""
+class Packing:
+    """PacGAN's packing degree m (Tables 1-3: 2, 3, 4)."""
 
     pack: int = 2
+
+
+@dataclass
+class PacGANParams(Packing, GANParams):
+    """The GAN baseline's hyper-parameters plus the packing degree."""
 
 
 @register_method("pacgan")
@@ -27,3 +37,14 @@ class PacGAN(GAN):
     @property
     def pack(self) -> int:  # type: ignore[override]
         return int(self.params.pack)
+
+
+@dataclass
+class PacDCGANParams(Packing, DCGANParams):
+    """DCGAN's hyper-parameters, packing 2 by default."""
+
+
+@register_method("pacdcgan")
+class PacDCGAN(DCGAN):
+    Params = PacDCGANParams
+    method_name = "pacdcgan"

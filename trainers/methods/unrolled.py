@@ -15,6 +15,12 @@ maximises D's loss); 25,000 iterations.
 Deviation: the unrolled Adam denominator uses sqrt(max(v_hat, eps^2)) + eps instead of sqrt(v_hat) + eps,
 so its derivative stays finite where a gradient is exactly 0; the forward value differs only where
 v_hat < eps^2 = 1e-16.
+
+``unrolled-dcgan``: the same step on images with the nets of :mod:`trainers.methods.image`: ``dcgan28x3`` with
+the carpedm20 DCGAN optimiser (Adam 2e-4 for both, beta1 0.5, batch 64, z ~ U(-1, 1)^100) for VEEGAN Table 2,
+or ``net=unrolled28x3`` with ``d_scale`` 0.25 / 0.5 and the unrolled-GAN setting's values (z ~ N(0, I_256),
+Adam D 2e-4, G 1e-4, betas (0.5, 0.99), batch 128) for PacGAN Table 3, whose rows set them. D's BatchNorm
+running statistics are updated by every unrolled forward too; training reads batch statistics only.
 """
 from __future__ import annotations
 
@@ -24,18 +30,14 @@ import torch
 from torch.func import functional_call
 
 from trainers.methods.base import Method, RealBatch, adam, descend, register_method
+from trainers.methods.image import ImageNetParams, ImageNets
 from trainers.nets import build_nets
 
 
 @dataclass
-class UnrolledParams:
-    """Hyper-parameters of the unrolled GAN (the reference notebook's values)."""
+class UnrollingParams:
+    """The unrolled update's hyper-parameters (the reference notebook's values)."""
 
-    latent_dim: int = 256
-    hidden: int = 128
-    layers: int = 2
-    init_gain: float = 1.4
-    batch_size: int = 512
     d_lr: float = 1e-4
     g_lr: float = 1e-3
     beta1: float = 0.5
@@ -43,6 +45,17 @@ class UnrolledParams:
     eps: float = 1e-8
     unroll: int = 5
     saturating: bool = True
+
+
+@dataclass
+class UnrolledParams(UnrollingParams):
+    """Hyper-parameters of the unrolled GAN on vectors (the reference notebook's values)."""
+
+    latent_dim: int = 256
+    hidden: int = 128
+    layers: int = 2
+    init_gain: float = 1.4
+    batch_size: int = 512
 
 
 @register_method("unrolled")
@@ -109,3 +122,21 @@ class UnrolledGAN(Method):
         d_loss = self.d_loss(dict(self.nets["D"].named_parameters()), x, fake.detach())
         descend(d_loss, self.opt["D"])
         return {"d_loss": d_loss.detach(), "g_loss": g_loss.detach()}
+
+
+@dataclass
+class UnrolledDCGANParams(ImageNetParams, UnrollingParams):
+    """The unrolled GAN on image nets (module docstring): carpedm20's Adam rates for both nets."""
+
+    d_lr: float = 2e-4
+    g_lr: float = 2e-4
+
+
+@register_method("unrolled-dcgan")
+class UnrolledDCGAN(ImageNets, UnrolledGAN):
+    Params = UnrolledDCGANParams
+    method_name = "unrolled-dcgan"
+
+    def build(self, generator: torch.Generator) -> torch.nn.ModuleDict:
+        self.nets["G"], self.nets["D"] = self.image_pair(generator)
+        return self.nets.to(self.device)

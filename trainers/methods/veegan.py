@@ -26,6 +26,13 @@ after 100k). Those figures are of ``update=sequential``. That is one trajectory:
 (``benchmarks/reproduce/results/veegan-claim-seeds.md``) VEEGAN averages 3.6 modes at 6k and 6.5 at 8k, the
 ablation holds 0-2 modes at every 1k evaluation up to 7k in all 20 runs and has left its mode by 8k in 3.
 The reconstructor buys early coverage here, not a better end point at 20k.
+
+``veegan-dcgan``: the same step on images with the DCGAN nets of VEEGAN Table 2 (:mod:`trainers.methods.image`):
+G the net's generator; F the net's discriminator body under a linear head to the 100-D code (the mean of
+F's N(F(x), I)); D(z, x) the body's features of x concatenated with z -> linear 1 (with ``reconstructor=False``
+the net's own D on x). z ~ N(0, I_100) (VEEGAN's standard-normal code), no extra noise input; Adam 2e-4,
+beta1 0.5, batch 64 (the DCGAN optimiser the table's rows share). The authors released no image code: this
+is our reading of the paper's "DCGAN architecture" for every method.
 """
 from __future__ import annotations
 
@@ -35,11 +42,21 @@ import torch
 
 from gan_eval.io.latent import LatentSpec
 from trainers.methods.base import Method, RealBatch, adam, descend, descend_together, register_method
+from trainers.methods.image import ImageCodeParams, ImageNets
 from trainers.nets import init_xavier, mlp
 
 
 @dataclass
-class VEEGANParams:
+class ReconstructorParams:
+    """What VEEGAN adds to a GAN: the reconstructor, the weight of its noise-space loss, the update order."""
+
+    reconstruction_weight: float = 1.0
+    reconstructor: bool = True
+    update: str = "simultaneous"
+
+
+@dataclass
+class VEEGANParams(ReconstructorParams):
     """Hyper-parameters of VEEGAN (the authors' 2-D notebook)."""
 
     latent_dim: int = 254
@@ -53,9 +70,6 @@ class VEEGANParams:
     beta1: float = 0.5
     beta2: float = 0.999
     batch_size: int = 500
-    reconstruction_weight: float = 1.0
-    reconstructor: bool = True
-    update: str = "simultaneous"
 
 
 @register_method("veegan")
@@ -82,11 +96,15 @@ class VEEGAN(Method):
         gf = [q for name in ("G", "F") if name in self.nets for q in self.nets[name].parameters()]
         return {"D": adam(self.nets["D"].parameters(), p.lr, betas), "GF": adam(gf, p.lr, betas)}
 
+    def judge(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """D's logit on the pair (z, x)."""
+        return self.nets["D"](torch.cat([x, z], -1))
+
     def train_step(self, real: RealBatch, noise: torch.Generator) -> dict[str, torch.Tensor]:
         if not self.params.reconstructor:
             return self._gan_step(real, noise)
         p, n = self.params, self.batch_size
-        G, F, D = self.nets["G"], self.nets["F"], self.nets["D"]
+        G, F = self.nets["G"], self.nets["F"]
         x = real(n)
         z_full = self.noise(n, noise)
         z = z_full[..., : p.latent_dim]
@@ -94,11 +112,11 @@ class VEEGAN(Method):
         x_fake = G(z_full)
         z_data = F(x) + e
         simultaneous = self.update == "simultaneous"
-        generated = D(torch.cat([x_fake if simultaneous else x_fake.detach(), z], -1))
-        d_loss = self.bce(generated, 1.0) + self.bce(D(torch.cat([x, z_data.detach()], -1)), 0.0)
+        generated = self.judge(x_fake if simultaneous else x_fake.detach(), z)
+        d_loss = self.bce(generated, 1.0) + self.bce(self.judge(x, z_data.detach()), 0.0)
         if not simultaneous:
             descend(d_loss, self.opt["D"])
-            generated = D(torch.cat([x_fake, z], -1))
+            generated = self.judge(x_fake, z)
         reconstruction = 0.5 * p.reconstruction_weight * self.mean((z - F(x_fake)).pow(2).sum(dim=-1))
         adversarial = self.mean(generated)
         if simultaneous:
@@ -123,3 +141,25 @@ class VEEGAN(Method):
             adversarial = self.mean(D(x_fake))
             descend(adversarial, self.opt["GF"])
         return {"d_loss": d_loss.detach(), "g_loss": adversarial.detach()}
+
+
+@dataclass
+class VEEGANDCGANParams(ImageCodeParams, ReconstructorParams):
+    """VEEGAN on the DCGAN nets (module docstring)."""
+
+
+@register_method("veegan-dcgan")
+class VEEGANDCGAN(ImageNets, VEEGAN):
+    Params = VEEGANDCGANParams
+    method_name = "veegan-dcgan"
+
+    def build(self, generator: torch.Generator) -> torch.nn.ModuleDict:
+        self.nets["G"], D = self.image_pair(generator)
+        if self.params.reconstructor:
+            self.nets["F"] = self.encoder(int(self.params.latent_dim), generator)
+            D = self.pair_discriminator(D, generator)
+        self.nets["D"] = D
+        return self.nets.to(self.device)
+
+    def judge(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        return self.nets["D"](x, z)

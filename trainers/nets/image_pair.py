@@ -41,17 +41,45 @@ class Generator(nn.Sequential):
 
 
 class Discriminator(nn.Module):
-    """``body`` (images -> features [B, F]) then one linear ``head`` (features -> logit)."""
+    """``body`` (images -> features [B, F]) then one linear ``head`` (features -> ``outputs`` values: a logit,
+    or an encoder's code)."""
 
-    def __init__(self, body: nn.Module, features: int) -> None:
+    def __init__(self, body: nn.Module, features: int, outputs: int = 1) -> None:
         super().__init__()
         self.body = body
-        self.head = nn.Linear(features, 1)
+        self.head = nn.Linear(features, outputs)
 
     def forward(self, x: torch.Tensor, features: bool = False) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         h = self.body(x)
         logits = self.head(h)
         return (logits, h) if features else logits
+
+
+class JointDiscriminator(Discriminator):
+    """D on (image, code) pairs, as ALI and VEEGAN need: ``body(x)`` features [B, F] concatenated with the code
+    ``z`` [B, L], then one linear head -> logit [B, 1]. A simplification of ALI's ``x_discriminator`` +
+    ``z_discriminator`` + ``joint_discriminator`` (IshmaelBelghazi/ALI ``experiments/ali_cifar10.py``,
+    ``create_model_brick``): the code enters at the head, as in VEEGAN's 2-D D on ``[x, z]``."""
+
+    def forward(self, x: torch.Tensor, z: torch.Tensor, features: bool = False) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:  # type: ignore[override]
+        h = torch.cat([self.body(x), z], dim=-1)
+        logits = self.head(h)
+        return (logits, h) if features else logits
+
+
+def reheaded(D: Discriminator, outputs: int, generator: torch.Generator, *, code_dim: int = 0,
+             init: Callable[[nn.Module, torch.Generator], nn.Module] | None = None) -> Discriminator:
+    """``D``'s body (its layers and weights, shared) under a new linear head of ``outputs`` units, initialised
+    from ``generator`` by ``init`` (default :func:`trainers.nets.image_init.init_dcgan`, N(0, 0.02^2)):
+    with ``code_dim`` 0 an encoder image -> code (ALI's and VEEGAN's inference nets), else a
+    :class:`JointDiscriminator` whose head also reads a ``code_dim`` code."""
+    from trainers.nets.image_init import init_dcgan
+
+    features = D.head.in_features
+    with torch.device("meta"):
+        net = JointDiscriminator(D.body, features + code_dim, outputs) if code_dim else Discriminator(D.body, features, outputs)
+    net.head = (init or init_dcgan)(net.head.to_empty(device="cpu"), generator)
+    return net
 
 
 # (latent_dim, image shape (C, H, W), D's input channels, output, **architecture options) -> (G, D), built on the
