@@ -38,7 +38,6 @@ from gan_eval.options import parse_settings
 from gan_eval.progress import Progress, clock_time
 from trainers import distributed
 from trainers.evaluators import describe_values
-from trainers.methods import METHODS
 from trainers.loop import StepInfo, TrainConfig, check_stored_config, evaluated_step, finished_result, read_metrics, resolve_config, train_seeds
 from trainers.tables import TABLES, Column, Row, Table
 
@@ -99,26 +98,6 @@ def run_dir_name(label: str, resolved: dict[str, Any]) -> str:
     cell = {k: v for k, v in resolved.items() if k != "seed"}
     digest = hashlib.sha256(json.dumps(cell, sort_keys=True).encode()).hexdigest()[:10]
     return f"{slug(label)}-{resolved['dataset']}-{digest}-s{resolved['seed']}"
-
-
-def registered_rows(table: Table, asked: list[str] | None) -> tuple[Table, dict[str, str]]:
-    """The table without the rows whose method is not registered in this installation (a method of a branch not
-    merged yet), and those rows' labels with their methods. A row named in ``--rows`` whose method is missing, or a
-    table none of whose methods is registered, is a one-line error before any training."""
-    known = set(METHODS.names())
-    missing = {row.label: row.method for row in table.rows if row.method not in known}
-    if asked and missing:
-        label, method = next(iter(missing.items()))
-        raise GanEvalError(f"--rows {label}: {table.name}'s {label} row trains method {method!r}, which is not registered "
-                           "here (`gan-eval methods` lists those that are); drop the row or install the code that adds it")
-    if len(missing) == len(table.rows):
-        raise GanEvalError(f"{table.name}: none of its methods ({', '.join(missing.values())}) is registered here; `gan-eval methods` lists those that are")
-    return dataclasses.replace(table, rows=tuple(r for r in table.rows if r.label not in missing)), missing
-
-
-def not_registered_line(rows: dict[str, str]) -> str:
-    """``not run (method not registered here): WAE (wae), ...``."""
-    return "not run (method not registered here): " + ", ".join(f"{label} ({method})" for label, method in rows.items())
 
 
 def plan(table: Table, out: Path, seeds: int, steps: int | None = None, device: str = "cpu", eval_every: int | None = None, tf32: bool = False,
@@ -251,7 +230,7 @@ def reproduce(
     :data:`POLL_S` seconds from the runs' ``metrics.jsonl`` otherwise); ``on_done(job, result, done, total)``
     as runs finish.
     """
-    table, skipped = registered_rows(TABLES.get(name).only(rows, datasets), rows)
+    table = TABLES.get(name).only(rows, datasets)
     seeds = table.default_seeds if seeds is None else seeds
     if seeds <= 0 or jobs <= 0:
         raise GanEvalError(f"--seeds {seeds} / --jobs {jobs}: both must be positive")
@@ -278,8 +257,7 @@ def reproduce(
         pending = rank_share(pending, first, group.rank.rank, group.rank.world)
     if on_start:
         where = f"rank {group.rank.rank} of {group.rank.world}, " if group else ""
-        skip = f"{not_registered_line(skipped)}; " if skipped else ""
-        on_start(where + skip + plan_line(table, all_jobs, pending, first, jobs, device, len(all_jobs) - trained_here), sum(j.config.steps - first[j.run_dir] for j in pending))
+        on_start(where + plan_line(table, all_jobs, pending, first, jobs, device, len(all_jobs) - trained_here), sum(j.config.steps - first[j.run_dir] for j in pending))
     started = time.perf_counter()
     total = len(all_jobs)
     if group_seeds is None:
@@ -318,7 +296,6 @@ def reproduce(
     wall = time.perf_counter() - started
     summary = summarise(
         table, all_jobs, results, seeds=seeds, jobs=jobs, ranks=group.rank.world if group else 1, device=device, wall_s=wall, trained=trained_here,
-        not_registered=skipped,
         overrides=dict(overrides or {}),
     )
     out.mkdir(parents=True, exist_ok=True)
@@ -502,7 +479,6 @@ def render_markdown(table: Table, summary: dict[str, Any]) -> str:
         *([f"Hyper-parameters set on every run (not the paper's): {', '.join(f'{k}={v}' for k, v in overrides.items())}."] if overrides else []),
         f"Data: {summary['data']}.",
         *(f"\\*{label} row: {note}." for label, note in summary["row_notes"].items()),
-        *([f"N{not_registered_line(summary['not_registered'])[1:]}."] if summary.get("not_registered") else []),
         f"Wall time: {summary['wall_s']:.0f} s for {summary['trained']} runs trained here with --jobs {summary['jobs']}"
         f" on {summary['device']}; summed run time {summary['run_s']:.0f} s.",
         "",
