@@ -159,6 +159,20 @@ def tiny_snapshot_table(monkeypatch):
     return "tiny-mini"
 
 
+def test_a_staged_table_stopped_between_snapshots_resumes(tiny_snapshot_table, tmp_path):
+    """A run killed after its first stage holds that stage's budget in its config.json; the same command resumes it
+    to the row's budget instead of refusing the folder as another configuration."""
+    import dataclasses
+
+    from trainers.reproduce import plan, reproduce, run_jobs
+    from trainers.tables import TABLES
+
+    jobs = [job for job in plan(TABLES.get(tiny_snapshot_table), tmp_path / "t", seeds=1) if job.row.label == "GAN z=2"]
+    run_jobs([dataclasses.replace(job.config, steps=2) for job in jobs], [job.run_dir for job in jobs], 1)
+    summary = reproduce(tiny_snapshot_table, tmp_path / "t", seeds=1, rows=["GAN z=2"])
+    assert summary["trained"] == 1 and {e["step"] for e in summary["snapshots"]} == {2, 4, 6}
+
+
 def test_snapshots_of_a_staged_run_are_the_samples_of_runs_stopped_there(tiny_snapshot_table, tmp_path):
     """The table trains each row in stages to its snapshot iterations (grouped seeds) and keeps each stage's samples;
     a run trained straight to a snapshot's iteration draws exactly those samples (resume is bit-identical), the

@@ -239,7 +239,8 @@ def reproduce(
     all_jobs = plan(table, out, seeds, steps, device, eval_every, tf32=tf32, data_dir=None if data_dir is None else str(data_dir), overrides=overrides,
                     eval_samples=eval_samples)
     for job in all_jobs:  # every clash before any training: a table never stops half-way
-        check_stored_config(job.run_dir, job.resolved)
+        # a row with snapshots trains in stages, so a run stopped during one holds that stage's budget
+        check_stored_config(job.run_dir, job.resolved, resumable=("steps",) if job.row.snapshots else ())
     results: dict[Path, dict[str, Any]] = {}
     pending = []
     for job in all_jobs:
