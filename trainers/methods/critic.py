@@ -66,6 +66,12 @@ OPTIMIZERS = ("adam", "rmsprop")
 F_DIVERGENCES = ("kl", "reverse-kl", "js", "pearson", "squared-hellinger")
 
 
+def boosted_critic_steps(g_iterations: int, steps: int, boost: int, first: int, every: int) -> int:
+    """The critic schedule of WGAN's main.py, which MMD-GAN's mmd_gan.py copies: ``boost`` critic steps (100) before
+    each of the first ``first`` (25) G iterations and every ``every``-th (500), else ``steps`` (5)."""
+    return boost if g_iterations < first or g_iterations % every == 0 else steps
+
+
 @dataclass
 class CriticParams:
     """The family's hyper-parameters (the module docstring gives each registered name's defaults and sources)."""
@@ -263,9 +269,9 @@ class CriticGAN(Method):
         """D steps before this iteration's G step: ``n_critic`` (WGAN: ``n_critic_boost`` on its schedule)."""
         p = self.params
         boost = getattr(p, "n_critic_boost", 0)
-        if boost and (self.iterations < p.boost_first or self.iterations % p.boost_every == 0):
-            return boost
-        return p.n_critic
+        if not boost:
+            return p.n_critic
+        return boosted_critic_steps(self.iterations, p.n_critic, boost, p.boost_first, p.boost_every)
 
     @property
     def graph_safe(self) -> bool:

@@ -35,6 +35,7 @@ from torch.nn import functional as F
 
 from trainers.methods.autoencoder_critic import AutoencoderCriticMethod, AutoencoderCriticParams
 from trainers.methods.base import RealBatch, descend, register_method
+from trainers.methods.critic import boosted_critic_steps
 from trainers.penalties import clip_weights_
 
 SIGMAS = (1.0, 2.0, 4.0, 8.0, 16.0)
@@ -102,8 +103,8 @@ class MMDGAN(AutoencoderCriticMethod):
 
     def critic_iterations(self) -> int:
         """``Diters`` of the current G iteration (the code's schedule; equal for every grouped seed)."""
-        p, done = self.params, int(self.g_iters.flatten()[0])
-        return p.warmup_critic_iters if done < p.warmup_g_iters or done % p.slow_every == 0 else p.critic_iters
+        p = self.params
+        return boosted_critic_steps(int(self.g_iters.flatten()[0]), p.critic_iters, p.warmup_critic_iters, p.warmup_g_iters, p.slow_every)
 
     def mmd_loss(self, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """``sqrt(MMD2) + lambda_rg one_side`` of the codes, and both reconstructions' L2 (per seed)."""
