@@ -75,3 +75,16 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def lpips_weights(tmp_path_factory):
+    """LPIPS's backbone and linear weights cannot be downloaded here: random ones in their real file formats, found
+    through the environment as a user's downloaded files would be."""
+    from test_lpips_diversity import random_files
+
+    _, _, backbone, linear = random_files(tmp_path_factory.mktemp("lpips"), "alex")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GAN_EVAL_LPIPS_WEIGHTS", str(backbone))
+        patch.setenv("GAN_EVAL_LPIPS_LINEAR", str(linear))
+        yield

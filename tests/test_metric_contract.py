@@ -34,16 +34,7 @@ IMAGES_OF = {"lpips-diversity": RNG.random((48, 3, 32, 32), dtype=np.float32)}
 RUNNABLE = [name for name in METRICS if not METRICS.get(name).needs.generator]
 
 
-@pytest.fixture(autouse=True, scope="module")
-def lpips_random_weights(tmp_path_factory):
-    """LPIPS's backbone and linear weights cannot be downloaded here: random ones in their real file formats."""
-    from test_lpips_diversity import random_files
-
-    _, _, backbone, linear = random_files(tmp_path_factory.mktemp("lpips"), "alex")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("GAN_EVAL_LPIPS_WEIGHTS", str(backbone))
-        patch.setenv("GAN_EVAL_LPIPS_LINEAR", str(linear))
-        yield
+pytestmark = pytest.mark.usefixtures("lpips_weights")  # random LPIPS weights (tests/conftest.py)
 
 
 def run(name: str, samples: np.ndarray | None = None, **kwargs):

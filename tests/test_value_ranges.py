@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 import torch
 from test_ivom import Constant
-from test_lpips_diversity import random_files
 from typer.testing import CliRunner
 
 from gan_eval.cli import app
@@ -25,15 +24,6 @@ from gan_eval.metrics import METRICS
 runner = CliRunner()
 pytestmark = pytest.mark.usefixtures("one_torch_thread", "lpips_weights")
 
-
-@pytest.fixture(scope="module")
-def lpips_weights(tmp_path_factory):
-    """Random LPIPS weights found through the environment, as a user's downloaded files would be."""
-    _, _, backbone, linear = random_files(tmp_path_factory.mktemp("lpips"), "alex")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("GAN_EVAL_LPIPS_WEIGHTS", str(backbone))
-        patch.setenv("GAN_EVAL_LPIPS_LINEAR", str(linear))
-        yield
 
 IMAGE_METRICS = sorted(name for name in METRICS if METRICS.get(name).images)
 # Per image metric: image shape, samples, settings that keep it fast; "reference": it compares with reference images.
