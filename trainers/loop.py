@@ -143,6 +143,13 @@ def resolve(config: TrainConfig) -> tuple[dict[str, Any], Dataset, list[Evaluato
     return resolved, dataset, evaluators
 
 
+def check_method_builds(config: TrainConfig, dataset: Dataset) -> None:
+    """Build the method's networks for ``dataset`` once on the CPU and drop them: an option its nets do not take
+    (``width`` for a fixed-width net) is then a one-line :class:`GanEvalError` before any run of a table trains."""
+    shape = DataShape(dataset.shape, dataset.kind, dataset.value_range)
+    METHODS.get(config.method)(make_params(config.method, config.params), shape, torch.device("cpu")).setup(torch.Generator().manual_seed(0))
+
+
 def environment(device: torch.device) -> dict[str, Any]:
     env = {
         "python": sys.version.split()[0],
@@ -275,6 +282,10 @@ class Run:
         written = save_generator(self.method.generator_of(self.index), sidecar, self.path("generator.pt2"))
         save_npz(self.path("samples.npz"), samples=samples.numpy())
         files = [p.name for p in written] + ["samples.npz"]
+        for evaluator in self.evaluators:
+            arrays = evaluator.artefacts(self.seeds["eval"])
+            if arrays:
+                files.append(save_npz(self.path(f"{evaluator.name}.npz"), **arrays).name)
         result = {
             "config": cfg,
             "step": self.step,
