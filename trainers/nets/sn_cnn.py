@@ -15,8 +15,6 @@ from __future__ import annotations
 
 from torch import nn
 
-from gan_eval.errors import GanEvalError
-
 from trainers.nets.image_init import init_dcgan
 from trainers.nets.image_pair import Discriminator, Generator, ImagePair
 from trainers.nets.registry import NETS
@@ -31,8 +29,6 @@ def sn_standard_cnn(latent_dim: int, shape: tuple[int, int, int], d_channels: in
                     output: str, *, width: int = WIDTH) -> tuple[Generator, Discriminator]:
     """``width``: Table 3's narrowest channel count (64); every layer scales with it, so smaller widths make the same
     net cheaper (tests)."""
-    if isinstance(width, bool) or not isinstance(width, int) or width < 1:
-        raise GanEvalError(f"net sn-cnn32: option width must be a positive integer (Table 3's 64), got {width!r}")
     top = 8 * width
     g_layers: list[nn.Module] = [
         nn.Linear(latent_dim, BOTTOM * BOTTOM * top),
