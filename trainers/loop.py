@@ -12,7 +12,8 @@ A run directory holds
   (written atomically at every evaluation);
 * at the end ``generator.pt2`` (a ``torch.export`` program, CPU, eval mode, any batch size), the same
   network as TorchScript ``generator.pt`` (for tools that read only TorchScript), ``generator.json`` (their
-  latent spec, with reference, method, seed, steps), ``samples.npz`` (the final evaluation samples) and
+  latent spec, with reference, method, seed, steps), ``samples.npz`` (the final evaluation samples),
+  ``EVALUATOR.npz`` where an evaluator keeps arrays of its last evaluation (IvOM's nearest images) and
   ``result.json``; see :func:`gan_eval.io.generator_files.save_generator`.
 
 Randomness: four CPU ``torch.Generator`` s seeded from (seed, purpose) by numpy's SeedSequence: model

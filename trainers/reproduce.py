@@ -8,7 +8,10 @@ resumes from its checkpoint, and a folder holding anything else stops the table 
 writes ``out/NAME.md`` (our mean ± sd over seeds beside the paper's number in every cell), ``out/NAME.json``
 (every per-seed value, mean, sd, s.e., the paper's numbers, budgets, wall time), ``out/NAME.png``
 (samples of seed 0 for every method and dataset over the modes, like VEEGAN's Fig. 2; per-mode counts for
-the 1200-D mixture) and ``out/NAME-curves.png`` (each metric against iterations, mean and range over seeds).
+the 1200-D mixture), ``out/NAME-curves.png`` (each metric against iterations, mean and range over seeds) and, for
+IvOM columns, ``out/NAME-nearest-ROW-COLUMN.png`` (seed 0's worst and best held-out images above their nearest
+generated images). Image tables read the user's data (``data_dir``) and FID Inception weights (``weights``, else
+``$GAN_EVAL_INCEPTION_WEIGHTS``); ``--set EVALUATOR:key=value`` sets an option of a column's evaluator.
 
 Run without the CLI (only torch, numpy, scipy, matplotlib needed)::
 
@@ -403,11 +406,17 @@ def plan_line(table: Table, all_jobs: list[Job], pending: list[Job], first: dict
     for job in pending:  # already sorted longest first
         loads[loads.index(min(loads))] += job.cost(first[job.run_dir]) / 1000
     steps = {j.column.name: j.config.steps for j in all_jobs}
+    # an image method without a measured step: the default guess (a 2-D step's) would be 10-100x too short
+    unmeasured = sorted({j.config.method for j in pending if j.config.method not in STEP_MS and len(j.resolved["data"]["shape"]) == 3})
+    if unmeasured:
+        estimate = f"no time estimate for {', '.join(unmeasured)} (not in the per-step table of the development machine, STEP_MS)"
+    else:
+        estimate = estimate_note(max(loads), device, f"with --jobs {jobs}, one CPU core per run")
     return (
         f"{table.name}: {len(all_jobs)} runs ({_count(len(table.rows), 'method')} x {_count(len(table.columns), 'dataset')} x {_count(seeds, 'seed')}),"
         f" {len(pending)} to train, {finished} already finished;"
         f" {budget_text(steps, {c.name: c.paper_steps for c in table.columns})};"
-        f" {estimate_note(max(loads), device, f'with --jobs {jobs}, one CPU core per run')}"
+        f" {estimate}"
     )
 
 
