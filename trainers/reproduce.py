@@ -407,7 +407,7 @@ def plan_line(table: Table, all_jobs: list[Job], pending: list[Job], first: dict
         loads[loads.index(min(loads))] += job.cost(first[job.run_dir]) / 1000
     steps = {j.column.name: j.config.steps for j in all_jobs}
     # an image method without a measured step: the default guess (a 2-D step's) would be 10-100x too short
-    unmeasured = sorted({j.config.method for j in pending if j.config.method not in STEP_MS and len(j.resolved["data"]["shape"]) == 3})
+    unmeasured = sorted({j.config.method for j in pending if j.config.method not in STEP_MS and len(j.resolved["data"].get("shape", ())) == 3})
     if unmeasured:
         estimate = f"no time estimate for {', '.join(unmeasured)} (not in the per-step table of the development machine, STEP_MS)"
     else:
