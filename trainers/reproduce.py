@@ -272,10 +272,10 @@ def reproduce(
     :mod:`trainers.stepper`. ``data_dir``: the dataset's folder (MNIST's for Stacked MNIST); ``eval_every``:
     iterations between evaluations (default a tenth of the budget); ``overrides``: hyper-parameters set on
     every run (``--set width=8``), and ``eval_samples`` the samples each evaluation scores (default the paper's),
-    both stated in the table's header. The console's
+    both stated in the table's header; ``weights``: the FID Inception weights file (else ``$GAN_EVAL_INCEPTION_WEIGHTS``,
+    :mod:`gan_eval.features.weights`), identified in the result by its content hash. The console's
     hooks (:class:`ConsoleReport`): ``on_start(line, iterations)`` once, with the budget and a time estimate and
-    the iterations left to train; ``weights``: the FID Inception weights file (else ``$GAN_EVAL_INCEPTION_WEIGHTS``,
-    :mod:`gan_eval.features.weights`), identified in the result by its content hash; ``on_steps(iterations_done)`` as they go (every step with ``jobs=1``, every
+    the iterations left to train; ``on_steps(iterations_done)`` as they go (every step with ``jobs=1``, every
     :data:`POLL_S` seconds from the runs' ``metrics.jsonl`` otherwise); ``on_done(job, result, done, total)``
     as runs finish.
     """
