@@ -204,4 +204,4 @@ def test_evaluator_settings_and_weights_for_a_table_that_does_not_score_them_are
     table = ["veegan-ivom", "--rows", "DCGAN", "--data-dir", cifar]
     line = refused(tmp_path, *table, "--set", "fid:reference_n=8")
     assert "--set fid:reference_n=8: column cifar10 has no evaluator 'fid'; its evaluators are ivom" in line
-    assert "scores no Inception features (ivom); drop --weights" in refused(tmp_path, *table, "--weights", inception_weights)
+    assert "veegan-ivom scores no Inception features (ivom); drop --weights" in refused(tmp_path, *table, "--weights", inception_weights)

@@ -111,7 +111,7 @@ def run_dir_name(label: str, resolved: dict[str, Any]) -> str:
 
 def evaluator_specs(column: Column, settings: dict[str, Any], weights: str | None) -> tuple[str, ...] | None:
     """The column's evaluator specs with ``settings`` (``--set fid:reference_n=500``: ``EVALUATOR:KEY`` -> value) and
-    ``weights`` (``--weights PATH``: the ``weights`` of every evaluator that takes Inception features) added; None
+    ``weights`` (``--weights PATH``: the ``weights`` of each of its evaluators that takes Inception features) added; None
     (the dataset's default evaluators) when the column names none and nothing is set. A setting for an evaluator
     the column does not use is a one-line error."""
     specs = list(column.evaluators or ())
@@ -126,11 +126,9 @@ def evaluator_specs(column: Column, settings: dict[str, Any], weights: str | Non
     if weights is not None:
         if "," in weights:
             raise GanEvalError(f"--weights {weights}: a path with a comma cannot go into an evaluator spec; rename or link the file")
-        inception = [name for name in names if name in FEATURE_EVALUATORS]
-        if not inception:
-            raise GanEvalError(f"--weights {weights}: column {column.name} scores no Inception features ({', '.join(names) or 'its dataset defaults'}); drop --weights")
-        for name in inception:
-            added[name].append(f"weights={weights}")
+        for name in names:
+            if name in FEATURE_EVALUATORS:
+                added[name].append(f"weights={weights}")
     if not specs:
         return None
     return tuple(spec + (("," if ":" in spec else ":") + ",".join(added[name]) if added[name] else "") for spec, name in zip(specs, names))
@@ -144,6 +142,9 @@ def plan(table: Table, out: Path, seeds: int, steps: int | None = None, device: 
     weights of its FID (:func:`evaluator_specs`). An unregistered method, a data folder without its files, weights
     of another network or a hyper-parameter a row does not take is a one-line :class:`GanEvalError` here, before
     any training."""
+    if weights is not None and not any(spec.partition(":")[0] in FEATURE_EVALUATORS for c in table.columns for spec in c.evaluators or ()):
+        scored = sorted({spec.partition(":")[0] for c in table.columns for spec in c.evaluators or ()})
+        raise GanEvalError(f"--weights {weights}: {table.name} scores no Inception features ({', '.join(scored) or 'its datasets default evaluators'}); drop --weights")
     overrides = overrides or {}
     params = {k: v for k, v in overrides.items() if ":" not in k}
     settings = {k: v for k, v in overrides.items() if ":" in k}
