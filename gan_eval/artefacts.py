@@ -23,6 +23,17 @@ class ImagePairs:
     title: str
     columns: int
 
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The pairs as named arrays (no pickled objects), for a file :meth:`from_arrays` reads back."""
+        return {"first": self.first.numpy(), "second": self.second.numpy(), "labels": np.array(self.labels), "title": np.array(self.title),
+                "columns": np.array(self.columns)}
+
+    @classmethod
+    def from_arrays(cls, arrays: Any) -> "ImagePairs":
+        """The pairs :meth:`arrays` wrote (a dict or a loaded npz)."""
+        return cls(torch.from_numpy(arrays["first"]), torch.from_numpy(arrays["second"]), [str(x) for x in arrays["labels"]],
+                   str(arrays["title"]), int(arrays["columns"]))
+
 
 @dataclass
 class Arrays:

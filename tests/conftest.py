@@ -88,3 +88,12 @@ def lpips_weights(tmp_path_factory):
         patch.setenv("GAN_EVAL_LPIPS_WEIGHTS", str(backbone))
         patch.setenv("GAN_EVAL_LPIPS_LINEAR", str(linear))
         yield
+
+
+@pytest.fixture(scope="session")
+def inception_weights(tmp_path_factory):
+    """Random FID-Inception weights in the published key format (real ones cannot be downloaded here), written once
+    per session: 95 MB."""
+    from inception_helpers import write_random_inception_weights
+
+    return write_random_inception_weights(tmp_path_factory.mktemp("inception") / "pt_inception-2015-12-05-6726825d.pth")

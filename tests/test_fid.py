@@ -10,7 +10,6 @@ import pytest
 import scipy.linalg
 import torch
 from conftest import stub_torchvision
-from inception_helpers import write_random_inception_weights
 
 import gan_eval
 from gan_eval.errors import GanEvalError
@@ -32,8 +31,8 @@ def _rel(a: float, b: float) -> float:
 
 
 @pytest.fixture(scope="module")
-def weights(tmp_path_factory):
-    return write_random_inception_weights(tmp_path_factory.mktemp("w") / "weights.pth")
+def weights(inception_weights):
+    return inception_weights
 
 
 @pytest.fixture(scope="module")

@@ -191,6 +191,17 @@ def test_sn_cnn32_is_the_standard_cnn_of_sn_gan_table_3():
     assert (D.head.in_features, D.head.out_features) == (4 * 4 * 512, 1)
 
 
+def test_sn_cnn32_width_scales_every_layer_of_table_3_and_64_is_table_3():
+    """``width`` is Table 3's narrowest channel count: 64 builds Table 3's net; 8 divides every channel count by 8."""
+    def channels(width):
+        G, D = build_nets("sn-cnn32", LATENT, (3, 32, 32), seeded(0), **({} if width is None else {"width": width}))
+        return ([m.out_features for m in G.modules() if isinstance(m, nn.Linear)], [m.out_channels for m in G.modules() if isinstance(m, nn.ConvTranspose2d)],
+                [m.out_channels for m in D.modules() if isinstance(m, nn.Conv2d)], D.head.in_features)
+
+    assert channels(64) == channels(None)
+    assert channels(8) == ([4 * 4 * 64], [32, 16, 8], [8, 8, 16, 16, 32, 32, 64], 4 * 4 * 64)
+
+
 # ---------------------------------------------------------------- TensorFlow's SAME padding
 
 def test_same_padding_follows_tf_rule():
@@ -358,6 +369,8 @@ def test_three_stacked_copies_under_vmap_equal_three_separate_nets(spectral_norm
     ("unrolled28x3", (3, 28, 28), {"d_scale": 0.3}, "option d_scale=0.3 must make whole D widths"),
     ("unrolled28x3", (3, 28, 28), {"d_scale": "0.5"}, "option d_scale='0.5' must make whole D widths"),
     ("dcgan23", (3, 28, 28), {}, "unknown net 'dcgan23': did you mean"),
+    ("sn-cnn32", (3, 32, 32), {"width": 0}, "net 'sn-cnn32': option width must be a positive integer, got 0"),
+    ("dcgan32", (3, 32, 32), {"width": "8"}, "net 'dcgan32': option width must be a positive integer, got '8'"),
 ])
 def test_bad_input_is_one_clear_error(name, shape, options, message):
     with pytest.raises(GanEvalError, match=message):

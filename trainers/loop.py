@@ -12,7 +12,8 @@ A run directory holds
   (written atomically at every evaluation);
 * at the end ``generator.pt2`` (a ``torch.export`` program, CPU, eval mode, any batch size), the same
   network as TorchScript ``generator.pt`` (for tools that read only TorchScript), ``generator.json`` (their
-  latent spec, with reference, method, seed, steps), ``samples.npz`` (the final evaluation samples) and
+  latent spec, with reference, method, seed, steps), ``samples.npz`` (the final evaluation samples),
+  ``EVALUATOR.npz`` where an evaluator keeps arrays of its last evaluation (IvOM's nearest images) and
   ``result.json``; see :func:`gan_eval.io.generator_files.save_generator`.
 
 Randomness: four CPU ``torch.Generator`` s seeded from (seed, purpose) by numpy's SeedSequence: model
@@ -141,6 +142,13 @@ def resolve(config: TrainConfig) -> tuple[dict[str, Any], Dataset, list[Evaluato
         **({"tf32": True} if config.tf32 else {}),  # absent when off: configurations from before the flag keep their hash
     }
     return resolved, dataset, evaluators
+
+
+def check_method_builds(config: TrainConfig, dataset: Dataset) -> None:
+    """Build the method's networks for ``dataset`` once on the CPU and drop them: an option its nets do not take
+    (``width`` for a fixed-width net) is then a one-line :class:`GanEvalError` before any run of a table trains."""
+    shape = DataShape(dataset.shape, dataset.kind, dataset.value_range)
+    METHODS.get(config.method)(make_params(config.method, config.params), shape, torch.device("cpu")).setup(torch.Generator().manual_seed(0))
 
 
 def environment(device: torch.device) -> dict[str, Any]:
@@ -275,6 +283,10 @@ class Run:
         written = save_generator(self.method.generator_of(self.index), sidecar, self.path("generator.pt2"))
         save_npz(self.path("samples.npz"), samples=samples.numpy())
         files = [p.name for p in written] + ["samples.npz"]
+        for evaluator in self.evaluators:
+            arrays = evaluator.artefacts(self.seeds["eval"])
+            if arrays:
+                files.append(save_npz(self.path(f"{evaluator.name}.npz"), **arrays).name)
         result = {
             "config": cfg,
             "step": self.step,

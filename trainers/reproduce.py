@@ -8,7 +8,10 @@ resumes from its checkpoint, and a folder holding anything else stops the table 
 writes ``out/NAME.md`` (our mean ± sd over seeds beside the paper's number in every cell), ``out/NAME.json``
 (every per-seed value, mean, sd, s.e., the paper's numbers, budgets, wall time), ``out/NAME.png``
 (samples of seed 0 for every method and dataset over the modes, like VEEGAN's Fig. 2; per-mode counts for
-the 1200-D mixture) and ``out/NAME-curves.png`` (each metric against iterations, mean and range over seeds).
+the 1200-D mixture), ``out/NAME-curves.png`` (each metric against iterations, mean and range over seeds) and, for
+IvOM columns, ``out/NAME-nearest-ROW-COLUMN.png`` (seed 0's worst and best held-out images above their nearest
+generated images). Image tables read the user's data (``data_dir``) and FID Inception weights (``weights``, else
+``$GAN_EVAL_INCEPTION_WEIGHTS``); ``--set EVALUATOR:key=value`` sets an option of a column's evaluator.
 
 Run without the CLI (only torch, numpy, scipy, matplotlib needed)::
 
@@ -23,6 +26,7 @@ import json
 import math
 import os
 import sys
+import textwrap
 import time
 import warnings
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -37,8 +41,9 @@ from gan_eval.io.atomic import save_json, write_with
 from gan_eval.options import parse_settings
 from gan_eval.progress import Progress, clock_time
 from trainers import distributed
-from trainers.evaluators import describe_values
-from trainers.loop import StepInfo, TrainConfig, check_stored_config, evaluated_step, finished_result, read_metrics, resolve_config, train_seeds
+from trainers.evaluators import FeatureDistanceEvaluator, IvomEvaluator, KidEvaluator, describe_values
+from trainers.loop import (StepInfo, TrainConfig, check_method_builds, check_stored_config, evaluated_step, finished_result, read_metrics, resolve,
+                           train_seeds)
 from trainers.tables import TABLES, Column, Row, Table
 
 # ms per iteration on one core of the development machine (benchmarks/speed/trainer_steps.py), 2-D and
@@ -51,6 +56,10 @@ STEP_MS = {"gan": (22, 45), "ali": (24, 42), "pacgan": (33, 70), "unrolled": (51
 # the others scaled by their ratio to DCGAN measured side by side on the crowded development machine (ALI and VEEGAN
 # ~0.85x, PacDCGAN2 ~2x, Unrolled with 5 steps ~6x).
 STEP_MS |= {"dcgan": (300, 300), "ali-dcgan": (260, 260), "veegan-dcgan": (260, 260), "pacdcgan": (600, 600), "unrolled-dcgan": (1800, 1800)}
+#: Evaluators that take Inception weights (``--weights``).
+FEATURE_EVALUATORS = (FeatureDistanceEvaluator.name, KidEvaluator.name)
+#: What a run's IvOM evaluator keeps of its last evaluation (:meth:`trainers.evaluators.Evaluator.artefacts`).
+IVOM_PAIRS = f"{IvomEvaluator.name}.npz"
 #: Seconds between reads of the running runs' progress when they train in worker processes.
 POLL_S = 5.0
 
@@ -100,31 +109,70 @@ def run_dir_name(label: str, resolved: dict[str, Any]) -> str:
     return f"{slug(label)}-{resolved['dataset']}-{digest}-s{resolved['seed']}"
 
 
+def evaluator_specs(column: Column, settings: dict[str, Any], weights: str | None) -> tuple[str, ...] | None:
+    """The column's evaluator specs with ``settings`` (``--set fid:reference_n=500``: ``EVALUATOR:KEY`` -> value) and
+    ``weights`` (``--weights PATH``: the ``weights`` of each of its evaluators that takes Inception features) added; None
+    (the dataset's default evaluators) when the column names none and nothing is set. A setting for an evaluator
+    the column does not use is a one-line error."""
+    specs = list(column.evaluators or ())
+    names = [spec.partition(":")[0] for spec in specs]
+    added: dict[str, list[str]] = {name: [] for name in names}
+    for key, value in settings.items():
+        name, _, option = key.partition(":")
+        if name not in added:
+            scored = f"its evaluators are {', '.join(names)}" if names else "it names no evaluators (the dataset's defaults)"
+            raise GanEvalError(f"--set {key}={value}: column {column.name} has no evaluator {name!r}; {scored}")
+        added[name].append(f"{option}={value}")
+    if weights is not None:
+        if "," in weights:
+            raise GanEvalError(f"--weights {weights}: a path with a comma cannot go into an evaluator spec; rename or link the file")
+        for name in names:
+            if name in FEATURE_EVALUATORS:
+                added[name].append(f"weights={weights}")
+    if not specs:
+        return None
+    return tuple(spec + (("," if ":" in spec else ":") + ",".join(added[name]) if added[name] else "") for spec, name in zip(specs, names))
+
+
 def plan(table: Table, out: Path, seeds: int, steps: int | None = None, device: str = "cpu", eval_every: int | None = None, tf32: bool = False,
-         data_dir: str | None = None, overrides: dict[str, Any] | None = None, eval_samples: int | None = None) -> list[Job]:
+         data_dir: str | None = None, overrides: dict[str, Any] | None = None, eval_samples: int | None = None, weights: str | None = None) -> list[Job]:
     """Every run of the table, with its configuration, resolved configuration and run directory. A run's
-    hyper-parameters are its column's, then its row's, then ``overrides`` (``--set``, the same for every run).
-    An unregistered method, a data folder without its files or a hyper-parameter a row does not take is a
-    one-line :class:`GanEvalError` here, before any training."""
+    hyper-parameters are its column's, then its row's, then ``overrides`` (``--set``, the same for every run); an
+    override ``EVALUATOR:KEY`` sets an option of the column's evaluator instead, and ``weights`` the Inception
+    weights of its FID (:func:`evaluator_specs`). An unregistered method, a data folder without its files, weights
+    of another network or a hyper-parameter a row does not take is a one-line :class:`GanEvalError` here, before
+    any training."""
+    if weights is not None and not any(spec.partition(":")[0] in FEATURE_EVALUATORS for c in table.columns for spec in c.evaluators or ()):
+        scored = sorted({spec.partition(":")[0] for c in table.columns for spec in c.evaluators or ()})
+        raise GanEvalError(f"--weights {weights}: {table.name} scores no Inception features ({', '.join(scored) or 'its datasets default evaluators'}); drop --weights")
+    overrides = overrides or {}
+    params = {k: v for k, v in overrides.items() if ":" not in k}
+    settings = {k: v for k, v in overrides.items() if ":" in k}
     jobs = []
     for row in table.rows:
         for column in table.columns:
+            evaluators = evaluator_specs(column, settings, weights)
             n_steps = steps or row.steps or column.steps
+            first = TrainConfig(
+                method=row.method,
+                dataset=column.dataset,
+                seed=0,
+                steps=n_steps,
+                train_size=column.train_size,
+                eval_every=eval_every or max(1, n_steps // 10),
+                eval_samples=eval_samples or table.eval_samples,
+                device=device,
+                params={**column.params, **row.params, **params},
+                data_dir=data_dir,
+                evaluators=evaluators,
+                tf32=tf32,
+            )
+            # once per cell: the seeds differ in nothing else (an Inception FID evaluator is built once, not per seed)
+            cell, dataset, _ = resolve(first)
+            check_method_builds(first, dataset)
             for seed in range(seeds):
-                config = TrainConfig(
-                    method=row.method,
-                    dataset=column.dataset,
-                    seed=seed,
-                    steps=n_steps,
-                    train_size=column.train_size,
-                    eval_every=eval_every or max(1, n_steps // 10),
-                    eval_samples=eval_samples or table.eval_samples,
-                    device=device,
-                    params={**column.params, **row.params, **(overrides or {})},
-                    data_dir=data_dir,
-                    tf32=tf32,
-                )
-                resolved = resolve_config(config)
+                resolved = {**cell, "seed": seed}
+                config = dataclasses.replace(first, seed=seed)
                 jobs.append(Job(row, column, seed, config, resolved, out / "runs" / run_dir_name(row.label, resolved)))
     return jobs
 
@@ -205,6 +253,7 @@ def reproduce(
     eval_every: int | None = None,
     overrides: dict[str, Any] | None = None,
     eval_samples: int | None = None,
+    weights: str | Path | None = None,
     on_done: Callable[[Job, dict[str, Any], int, int], None] | None = None,
     on_start: Callable[[str, int], None] | None = None,
     on_steps: Callable[[int], None] | None = None,
@@ -224,7 +273,8 @@ def reproduce(
     :mod:`trainers.stepper`. ``data_dir``: the dataset's folder (MNIST's for Stacked MNIST); ``eval_every``:
     iterations between evaluations (default a tenth of the budget); ``overrides``: hyper-parameters set on
     every run (``--set width=8``), and ``eval_samples`` the samples each evaluation scores (default the paper's),
-    both stated in the table's header. The console's
+    both stated in the table's header; ``weights``: the FID Inception weights file (else ``$GAN_EVAL_INCEPTION_WEIGHTS``,
+    :mod:`gan_eval.features.weights`), identified in the result by its content hash. The console's
     hooks (:class:`ConsoleReport`): ``on_start(line, iterations)`` once, with the budget and a time estimate and
     the iterations left to train; ``on_steps(iterations_done)`` as they go (every step with ``jobs=1``, every
     :data:`POLL_S` seconds from the runs' ``metrics.jsonl`` otherwise); ``on_done(job, result, done, total)``
@@ -236,8 +286,12 @@ def reproduce(
         raise GanEvalError(f"--seeds {seeds} / --jobs {jobs}: both must be positive")
     out = Path(out)
     distributed.use_local_gpu(device)  # here for jobs=1 and to fail before planning; run_jobs for the workers
+    if weights is not None:
+        from gan_eval.features.weights import resolve_inception_weights
+
+        weights = str(resolve_inception_weights(weights))  # a missing file is a line naming --weights, before planning
     all_jobs = plan(table, out, seeds, steps, device, eval_every, tf32=tf32, data_dir=None if data_dir is None else str(data_dir), overrides=overrides,
-                    eval_samples=eval_samples)
+                    eval_samples=eval_samples, weights=weights)
     for job in all_jobs:  # every clash before any training: a table never stops half-way
         # a row with snapshots trains in stages, so a run stopped during one holds that stage's budget
         check_stored_config(job.run_dir, job.resolved, resumable=("steps",) if job.row.snapshots else ())
@@ -297,7 +351,7 @@ def reproduce(
     wall = time.perf_counter() - started
     summary = summarise(
         table, all_jobs, results, seeds=seeds, jobs=jobs, ranks=group.rank.world if group else 1, device=device, wall_s=wall, trained=trained_here,
-        overrides=dict(overrides or {}),
+        overrides=dict(overrides or {}), steps_option=steps,
     )
     out.mkdir(parents=True, exist_ok=True)
     files = {
@@ -306,6 +360,8 @@ def reproduce(
         "figure": out / f"{name}.png",
         "curves": out / f"{name}-curves.png",
     }
+    grids = nearest_image_grids(name, all_jobs, out)
+    files |= {key: path for key, (_, path) in grids.items()}
     if any(kept_snapshots(job) for job in all_jobs):
         files["snapshots"] = out / f"{name}-snapshots.png"
         summary["snapshots"] = snapshot_coverage(table, all_jobs)
@@ -315,6 +371,8 @@ def reproduce(
     save_json(files["json"], summary)
     plot_table(table, all_jobs, files["figure"])
     plot_table_curves(table, all_jobs, files["curves"])
+    for job, path in grids.values():
+        plot_nearest_images(job, path)
     if "snapshots" in files:
         plot_snapshots(table, all_jobs, files["snapshots"])
     return summary
@@ -349,11 +407,17 @@ def plan_line(table: Table, all_jobs: list[Job], pending: list[Job], first: dict
     for job in pending:  # already sorted longest first
         loads[loads.index(min(loads))] += job.cost(first[job.run_dir]) / 1000
     steps = {j.column.name: j.config.steps for j in all_jobs}
+    # an image method without a measured step: the default guess (a 2-D step's) would be 10-100x too short
+    unmeasured = sorted({j.config.method for j in pending if j.config.method not in STEP_MS and len(j.resolved["data"].get("shape", ())) == 3})
+    if unmeasured:
+        estimate = f"no time estimate for {', '.join(unmeasured)} (not in the per-step table of the development machine, STEP_MS)"
+    else:
+        estimate = estimate_note(max(loads), device, f"with --jobs {jobs}, one CPU core per run")
     return (
         f"{table.name}: {len(all_jobs)} runs ({_count(len(table.rows), 'method')} x {_count(len(table.columns), 'dataset')} x {_count(seeds, 'seed')}),"
         f" {len(pending)} to train, {finished} already finished;"
         f" {budget_text(steps, {c.name: c.paper_steps for c in table.columns})};"
-        f" {estimate_note(max(loads), device, f'with --jobs {jobs}, one CPU core per run')}"
+        f" {estimate}"
     )
 
 
@@ -418,12 +482,15 @@ def summarise(table: Table, plan_jobs: list[Job], results: dict[Path, dict[str, 
                         "paper": {"mean": mean, "spread": spread},
                     }
                 )
-    steps = {j.column.name: j.config.steps for j in plan_jobs}
+    steps_option = facts.get("steps_option")
+    steps = {c.name: steps_option or c.steps for c in table.columns}
     run_s = sum(results[j.run_dir]["elapsed_s"] for j in plan_jobs)
     return {
         "table": table.name,
         "title": table.title,
         "steps": steps,
+        "row_steps": {r.label: r.steps for r in table.rows if r.steps and not steps_option},
+        "table_steps": {c.name: c.steps for c in table.columns},
         "paper_steps": {c.name: c.paper_steps for c in table.columns},
         "train_size": {c.name: c.train_size for c in table.columns},
         "protocol": protocol(table, plan_jobs),
@@ -475,9 +542,13 @@ def render_markdown(table: Table, summary: dict[str, Any]) -> str:
         "",
         f"Cells: {names}. Ours: mean ± sd over {summary['seeds']} seeds. Paper: {summary['paper_spread']}.",
         (f"Budget run: {budget}, BELOW the paper's (see trainers/tables.py)." if below else f"Budget: {budget}."),
+        *([f"Rows with their own budget: {', '.join(f'{k}: {v:,} iterations' for k, v in summary['row_steps'].items())}."]
+          if summary.get("row_steps") else []),
+        *([f"Set by --steps {summary['steps_option']:,}, not the table's default ({budget_text(summary['table_steps'], {})})."]
+          if summary.get("steps_option") and set(summary["table_steps"].values()) != {summary["steps_option"]} else []),
         *([f"Samples scored per evaluation: {summary['eval_samples']:,}, not the paper's {summary['paper_eval_samples']:,}."]
           if summary["eval_samples"] != summary["paper_eval_samples"] else []),
-        *([f"Hyper-parameters set on every run (not the paper's): {', '.join(f'{k}={v}' for k, v in overrides.items())}."] if overrides else []),
+        *([f"Settings of every run (not the paper's): {', '.join(f'{k}={v}' for k, v in overrides.items())}."] if overrides else []),
         f"Data: {summary['data']}.",
         *(f"\\*{label} row: {note}." for label, note in summary["row_notes"].items()),
         f"Wall time: {summary['wall_s']:.0f} s for {summary['trained']} runs trained here with --jobs {summary['jobs']}"
@@ -555,6 +626,30 @@ def draw_image_grid(ax: Any, samples: np.ndarray, job: Job, title: str, side: in
     ax.axis("off")
     result = json.loads((job.run_dir / "result.json").read_text(encoding="utf-8"))
     ax.set_title(f"{title}\n{describe_values(result['values'], result['headline'])}", fontsize=9)
+
+
+def nearest_image_grids(name: str, jobs: list[Job], out: Path) -> dict[str, tuple[Job, Path]]:
+    """For every seed-0 run whose IvOM evaluator kept its nearest-image pairs (``ivom.npz``): the figure's key in the
+    summary's files (``nearest-ROW-COLUMN``), the run and the figure's path (``NAME-nearest-ROW-COLUMN.png``)."""
+    grids = {}
+    for job in jobs:
+        if job.seed == 0 and (job.run_dir / IVOM_PAIRS).is_file():
+            key = f"nearest-{slug(job.row.label)}-{slug(job.column.name)}"
+            grids[key] = (job, out / f"{name}-{key}.png")
+    return grids
+
+
+def plot_nearest_images(job: Job, path: Path) -> Path:
+    """The run's worst and best held-out images above their nearest generated images, as ``gan-eval score ivom -o``
+    draws them (:func:`gan_eval.metrics.ivom.nearest_pairs`), titled with the row and column."""
+    from gan_eval.artefacts import ImagePairs
+    from gan_eval.plotting import plot_image_pairs
+
+    with np.load(job.run_dir / IVOM_PAIRS) as arrays:
+        pairs = ImagePairs.from_arrays(arrays)
+    # the metric's one-line title wrapped to the figure's width (about 14 characters per image column)
+    title = "\n".join([f"{job.row.label} · {job.column.name} · seed {job.seed} · step {job.config.steps:,}", *textwrap.wrap(pairs.title, 14 * pairs.columns)])
+    return plot_image_pairs(pairs.first, pairs.second, pairs.labels, path, title=title, columns=pairs.columns)
 
 
 def plot_table_curves(table: Table, jobs: list[Job], path: Path) -> Path:
@@ -666,13 +761,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", default=None, help="The dataset's folder (Stacked MNIST: the four MNIST files).")
     parser.add_argument("--eval-every", type=int, default=None, help="Iterations between evaluations (default: a tenth of the budget).")
     parser.add_argument("--eval-samples", type=int, default=None, help="Samples each evaluation scores (default: the paper's); stated in the table.")
-    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="A hyper-parameter of every run (e.g. width=8); stated in the table.")
+    parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE", help="A hyper-parameter of every run (e.g. width=8), or an evaluator's option (fid:reference_n=500); stated in the table.")
+    parser.add_argument("--weights", default=None, help="FID Inception weights file (default: $GAN_EVAL_INCEPTION_WEIGHTS, then torch hub's cache).")
     args = parser.parse_args(argv)
     report = ConsoleReport(distributed.speaks())
     try:
         summary = reproduce(args.table, args.out, seeds=args.seeds, jobs=args.jobs, steps=args.steps, device=args.device, threads=args.threads, rows=args.rows, datasets=args.datasets, group_seeds=args.group_seeds, cuda_graph=args.cuda_graph, tf32=args.tf32,
                             data_dir=args.data_dir, eval_every=args.eval_every, overrides=parse_settings(args.overrides),
-                            eval_samples=args.eval_samples, **report.callbacks())
+                            eval_samples=args.eval_samples, weights=args.weights, **report.callbacks())
     except GanEvalError as exc:
         if distributed.speaks():  # rank 0 says it once for every rank of a torchrun launch
             print(f"error: {exc}", file=sys.stderr)

@@ -65,7 +65,8 @@ class Column:
     """One table column: a dataset, our iteration budget, and how training data is drawn
     (``train_size`` None: the dataset's default, e.g. fresh samples every batch; N: a fixed set of N points drawn
     once). ``params``: hyper-parameters every row of the column takes (a row's own override them), and
-    ``label`` the column's name where two columns share a dataset (PacGAN Table 3's D = 1/4 G and 1/2 G)."""
+    ``label`` the column's name where two columns share a dataset (PacGAN Table 3's D = 1/4 G and 1/2 G);
+    ``evaluators``: the evaluator specs that score it (None: the dataset's default), the paper's protocol."""
 
     dataset: str
     steps: int
@@ -73,6 +74,7 @@ class Column:
     paper_steps: int | None = None
     params: dict[str, Any] = field(default_factory=dict)
     label: str | None = None
+    evaluators: tuple[str, ...] | None = None
 
     @property
     def name(self) -> str:
@@ -424,5 +426,138 @@ TABLES.add(
         "of the unrolled-GAN appendix (net unrolled28x3, d_scale 0.25 / 0.5), z ~ N(0, I_256), Adam D 2e-4, G 1e-4, "
         "betas (0.5, 0.99), batch 128 (PacGAN's unrolled_GAN_experiment code); 25,600 samples scored",
         eval_samples=25_600,
+    ),
+)
+
+# --- CIFAR-10 and CelebA (the user's copies, --data-dir) -------------------------------------------------------------
+# Paper numbers: PROTOCOLS.md ("Published tables": VEEGAN CIFAR IvOM; "Addendum": the BMS seed paper's CIFAR-10 and
+# CelebA FID tables and its appendix's IoVM on CelebA). None of these papers states its CIFAR-10 iteration count
+# (BMS: only for its 300k rows); our defaults are stated in each table's data note and every output. Scoring follows
+# each paper: IvOM on held-out (CIFAR-10 test) images, trainers.evaluators.ivom; FID with the TF-faithful Inception
+# (pool_3, TF1 bilinear resize to 299) whose weights the user gives (--weights PATH or $GAN_EVAL_INCEPTION_WEIGHTS),
+# trainers.evaluators.fid, against 10,000 held-out images.
+
+IVOM = Metric("ivom_mse", "IvOM MSE", 5)
+FID = Metric("fid", "FID", 1)
+#: 50 epochs of CIFAR-10's 50,000 training images at carpedm20's batch 64: VEEGAN's Stacked-MNIST reading of "the
+#: DCGAN architecture" (its carpedm20 fork trains 50 epochs) carried over to CIFAR-10; VEEGAN states no budget here.
+CIFAR_DCGAN_STEPS = 50 * 50_000 // 64
+#: the FID protocol of the BMS paper: 10,000 real images (CIFAR-10: the whole test split; CelebA: of the held-out tenth)
+FID_10K_REAL = "fid:reference_n=10000"
+DCGAN_NOTE = "on the DCGAN nets (trainers/methods/image.py)"
+
+TABLES.add(
+    "veegan-ivom",
+    Table(
+        name="veegan-ivom",
+        title="VEEGAN CIFAR-10: inference via optimisation (IvOM, mean per-image MSE on the [0, 1] scale; lower is better)",
+        rows=(
+            Row("DCGAN", "dcgan"),
+            Row("ALI", "ali-dcgan", note=f"our construction of ALI {DCGAN_NOTE}: the paper names the architecture only"),
+            Row("Unrolled", "unrolled-dcgan", note=f"5 unrolling steps and the saturating G loss of the reference notebook {DCGAN_NOTE}"),
+            Row("VEEGAN", "veegan-dcgan", note=f"our construction {DCGAN_NOTE}: the authors released no image code"),
+        ),
+        columns=(Column("cifar10", CIFAR_DCGAN_STEPS, evaluators=("ivom",)),),
+        metrics=(IVOM,),
+        default_seeds=5,
+        paper={
+            ("DCGAN", "cifar10"): {"ivom_mse": (0.00844, 0.002)},
+            ("ALI", "cifar10"): {"ivom_mse": (0.0067, 0.004)},
+            ("Unrolled", "cifar10"): {"ivom_mse": (0.013, 0.0009)},
+            ("VEEGAN", "cifar10"): {"ivom_mse": (0.0068, 0.0001)},
+        },
+        paper_spread="± as published (5 runs, the unrolled GAN paper's count; VEEGAN does not say sd or s.e.)",
+        data_note="the user's CIFAR-10, 50,000 training images in [-1, 1]; IvOM of 256 test images drawn from each run's "
+        "evaluation seed, L-BFGS (100 iterations) from 3 starts z0 ~ N(0, I), best start kept, each image its own problem "
+        "(the era code shared one line search over the batch: gan_eval/metrics/ivom.py); VEEGAN states no budget: "
+        f"{CIFAR_DCGAN_STEPS:,} iterations are carpedm20's 50 epochs at batch 64, the reading of its Stacked-MNIST setting",
+        # IvOM inverts the generator itself; the evaluation samples only feed the table's sample figure
+        eval_samples=64,
+    ),
+)
+
+SN_CNN = {"net": "sn-cnn32"}
+STANDARD_CNN = "the SN-GAN paper's standard CNN (net sn-cnn32), the paper's 'standard CNN' group"
+#: the rows both BMS FID tables open with (the autoencoders, then the DCGAN baseline), on the DCGAN nets
+BMS_FIRST_ROWS = (Row("WAE", "wae"), Row("BMS-VAE", "bms-vae"), Row("DCGAN", "dcgan"))
+BMS_TWO_NUMBERS = "the paper prints two numbers for this row, {first} / {second}, without saying which setting each is; the first is shown"
+
+TABLES.add(
+    "bms-cifar10",
+    Table(
+        name="bms-cifar10",
+        title="BMS-VAE-GAN CIFAR-10: FID (10k real / 5k generated)",
+        rows=(
+            *BMS_FIRST_ROWS,
+            Row("alpha-GAN", "alpha-gan"),
+            Row("SN-GAN", "sngan", note=STANDARD_CNN),
+            Row("BW-GAN", "bwgan", SN_CNN, note=STANDARD_CNN),
+            Row("alpha-GAN + SN", "alpha-gan-sn", SN_CNN, note=STANDARD_CNN),
+            Row("BMS-VAE-GAN", "bms-vae-gan", SN_CNN, note=STANDARD_CNN + "; " + BMS_TWO_NUMBERS.format(first="23.8 ± .2", second="23.4 ± .2")),
+            Row("Dist-GAN (300k)", "distgan", SN_CNN, note=STANDARD_CNN + "; 300,000 iterations as the paper's row", steps=300_000),
+            Row("BMS-VAE-GAN (300k)", "bms-vae-gan", SN_CNN, note=STANDARD_CNN + "; 300,000 iterations as the paper's row", steps=300_000),
+        ),
+        columns=(Column("cifar10", 100_000, evaluators=(FID_10K_REAL,)),),
+        metrics=(FID,),
+        default_seeds=5,
+        paper={
+            ("WAE", "cifar10"): {"fid": (89.3, 0.3)},
+            ("BMS-VAE", "cifar10"): {"fid": (87.9, 0.4)},
+            ("DCGAN", "cifar10"): {"fid": (30.7, 0.2)},
+            ("alpha-GAN", "cifar10"): {"fid": (29.4, 0.3)},
+            ("SN-GAN", "cifar10"): {"fid": (25.5, None)},
+            ("BW-GAN", "cifar10"): {"fid": (25.1, None)},
+            ("alpha-GAN + SN", "cifar10"): {"fid": (24.6, 0.3)},
+            ("BMS-VAE-GAN", "cifar10"): {"fid": (23.8, 0.2)},
+            ("Dist-GAN (300k)", "cifar10"): {"fid": (22.9, None)},
+            ("BMS-VAE-GAN (300k)", "cifar10"): {"fid": (21.8, 0.2)},
+        },
+        paper_spread="± as printed (the paper does not say sd or s.e., nor over how many runs; none for SN-GAN, BW-GAN, Dist-GAN)",
+        data_note="the user's CIFAR-10, 50,000 training images in [-1, 1]; FID of 5,000 samples against the 10,000 test "
+        "images, TF-faithful Inception pool_3 (TF1 bilinear resize to 299) with the user's weights (hash in the JSON); "
+        "the first four rows on the DCGAN nets (net auto: dcgan32); the paper states no iteration count but for its 300k "
+        "rows: 100,000 is ours; its BMS-GAN row (28.8 ± .4) has no registered method and is left out",
+        eval_samples=5000,
+    ),
+)
+
+CELEBA = "celeba64"
+TABLES.add(
+    "bms-celeba",
+    Table(
+        name="bms-celeba",
+        title="BMS-VAE-GAN CelebA 64 x 64: FID (10k real / 10k generated) / IoVM (appendix)",
+        rows=(
+            *BMS_FIRST_ROWS,
+            Row("WGAN-GP", "wgan-gp"),
+            Row("BEGAN", "began"),
+            Row("Dist-GAN", "distgan"),
+            Row("SN-GAN", "sngan"),
+            Row("alpha-GAN", "alpha-gan"),
+            Row("alpha-GAN + SN", "alpha-gan-sn"),
+            Row("BMS-VAE-GAN", "bms-vae-gan", note=BMS_TWO_NUMBERS.format(first="14.3 ± .4", second="13.6 ± .4")),
+        ),
+        columns=(Column("folder:crop=108,size=64", 200_000, paper_steps=200_000, evaluators=(FID_10K_REAL, "ivom"), label=CELEBA),),
+        metrics=(FID, IVOM),
+        default_seeds=5,
+        paper={
+            ("WAE", CELEBA): {"fid": (41.2, 0.3)},
+            ("BMS-VAE", CELEBA): {"fid": (39.8, 0.3)},
+            ("DCGAN", CELEBA): {"fid": (31.1, 0.9)},
+            ("WGAN-GP", CELEBA): {"fid": (26.8, 1.2)},
+            ("BEGAN", CELEBA): {"fid": (26.3, 0.9)},
+            ("Dist-GAN", CELEBA): {"fid": (23.7, 0.3)},
+            ("SN-GAN", CELEBA): {"fid": (21.9, 0.8), "ivom_mse": (0.0221, 0.0003)},
+            ("alpha-GAN", CELEBA): {"fid": (19.2, 0.8)},
+            ("alpha-GAN + SN", CELEBA): {"fid": (15.1, 0.2), "ivom_mse": (0.0036, 0.0001)},
+            ("BMS-VAE-GAN", CELEBA): {"fid": (14.3, 0.4), "ivom_mse": (0.0034, 0.0001)},
+        },
+        paper_spread="± as printed (the paper does not say sd or s.e., nor over how many runs); IoVM for three rows only (appendix)",
+        data_note="the user's aligned CelebA (img_align_celeba, 178 x 218): centre 108 x 108 crop, bilinear resize to 64 x 64, "
+        "[-1, 1] (DCGAN-tensorflow's preprocessing, trainers/datasets/folder.py); the last tenth of the sorted files held out "
+        "(about CelebA's test split); FID of 10,000 samples against 10,000 held-out images, TF-faithful Inception pool_3 "
+        "(TF1 bilinear resize to 299) with the user's weights (hash in the JSON); IoVM of 256 held-out images as "
+        "veegan-ivom's; every row on the DCGAN nets at 64 x 64 (net auto: dcgan64); 200,000 iterations as the paper",
+        eval_samples=10_000,
     ),
 )

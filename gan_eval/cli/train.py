@@ -189,7 +189,7 @@ def budget_line(config, start: int, steps: int, seeds: int = 1) -> str:  # noqa:
 
 @app.command()
 def reproduce(
-    table: str = typer.Argument(..., help="A table of `gan-eval reproduce --help`'s list, e.g. veegan-table1, veegan-table2, pacgan-table1, pacgan-table2, pacgan-table3, bms-table1 or mode-collapse-mini."),
+    table: str = typer.Argument(..., help="A table of `gan-eval reproduce --help`'s list, e.g. veegan-table1, veegan-table2, pacgan-table1, pacgan-table2, pacgan-table3, bms-table1, veegan-ivom, bms-cifar10, bms-celeba or mode-collapse-mini."),
     seeds: Optional[int] = typer.Option(None, "--seeds", help="Seeds per cell (default: the paper's: 5 or 10)."),
     jobs: int = typer.Option(1, "--jobs", "-j", help="Runs in parallel (one process each; per rank under torchrun)."),
     out: Path = typer.Option(Path("results"), "--out", "-o", help="Folder for runs/, TABLE.md, TABLE.json, TABLE.png."),
@@ -201,10 +201,11 @@ def reproduce(
     group_seeds: Optional[bool] = typer.Option(None, "--group-seeds/--no-group-seeds", help="Train a cell's seeds as one grouped model (default: on CUDA)."),
     cuda_graph: Optional[bool] = typer.Option(None, "--cuda-graph/--no-cuda-graph", help="Replay each step as a CUDA graph (default: on CUDA; same numbers)."),
     tf32: bool = typer.Option(False, "--tf32", help="TF32 training matmuls on CUDA (other numbers: part of each run's configuration)."),
-    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="The dataset's folder (Stacked-MNIST tables: the four MNIST files)."),
+    data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="The dataset's folder (Stacked-MNIST tables: the four MNIST files; CIFAR-10 tables: the one holding cifar-10-batches-bin or -py; bms-celeba: img_align_celeba)."),
     eval_every: Optional[int] = typer.Option(None, "--eval-every", help="Iterations between evaluations (default: a tenth of the budget)."),
     eval_samples: Optional[int] = typer.Option(None, "--eval-samples", help="Samples each evaluation scores (default: the paper's, e.g. 26,000); stated in the table."),
-    settings: Optional[List[str]] = typer.Option(None, "--set", "-s", help="Hyper-parameter key=value of every run (repeatable), e.g. width=8; stated in the table."),
+    settings: Optional[List[str]] = typer.Option(None, "--set", "-s", help="Hyper-parameter key=value of every run (repeatable), e.g. width=8, or an evaluator's option EVALUATOR:key=value, e.g. fid:reference_n=500; stated in the table."),
+    weights: Optional[Path] = typer.Option(None, "--weights", help="FID Inception weights file (pt_inception-2015-12-05-6726825d.pth) for the FID tables; default $GAN_EVAL_INCEPTION_WEIGHTS, then torch hub's cache, as `score`."),
     as_json: bool = typer.Option(False, "--json", help="Print the JSON summary instead of the Markdown table."),
     progress: bool = PROGRESS,
 ) -> None:
@@ -222,7 +223,7 @@ def reproduce(
     try:
         summary = run_table(table, out, seeds=seeds, jobs=jobs, steps=steps, device=str(resolve_device(device)), threads=threads, rows=rows, datasets=datasets, group_seeds=group_seeds, cuda_graph=cuda_graph, tf32=tf32,
                             data_dir=data_dir, eval_every=eval_every, overrides=parse_settings(settings),
-                            eval_samples=eval_samples, **report.callbacks())
+                            eval_samples=eval_samples, weights=weights, **report.callbacks())
     except GanEvalError:
         if not speaks():  # rank 0 says it once for every rank of a torchrun launch
             raise typer.Exit(2) from None

@@ -303,13 +303,19 @@ class Inception:
         self.weights_path = resolve_inception_weights(weights)
         state, self.weights_hash = load_inception_state(self.weights_path)
         self.net = FIDInceptionV3()
-        missing, unexpected = self.net.load_state_dict(state, strict=False)
-        missing = [k for k in missing if not k.endswith("num_batches_tracked")]
-        if missing or unexpected:
+        expected = self.net.state_dict()
+        # the same names with other shapes (torchvision's ImageNet Inception: fc 1000 x 2048, not 1008) would make
+        # load_state_dict raise mid-load; they are another network, said in one line like other keys
+        reshaped = [k for k, v in state.items() if k in expected and v.shape != expected[k].shape]
+        missing = [k for k in expected if k not in state and not k.endswith("num_batches_tracked")]
+        unexpected = [k for k in state if k not in expected]
+        if missing or unexpected or reshaped:
+            shapes = f", other shapes {[f'{k} {tuple(state[k].shape)}' for k in reshaped[:2]]}" if reshaped else ""
             raise GanEvalError(
-                f"{self.weights_path}: not FID Inception weights (missing {missing[:2]}, unexpected {unexpected[:2]});"
+                f"{self.weights_path}: not FID Inception weights (missing {missing[:2]}, unexpected {unexpected[:2]}{shapes});"
                 " use pt_inception-2015-12-05-6726825d.pth"
             )
+        self.net.load_state_dict(state, strict=False)
         # channels-last lets oneDNN / cuDNN pick faster convolutions (1.6x on CPU); same arithmetic up to round-off.
         self.net.eval().requires_grad_(False).to(self.device, self.dtype, memory_format=torch.channels_last)
 

@@ -27,12 +27,14 @@ _DECODE_ERRORS = (OSError, SyntaxError, ValueError)
 
 
 class FolderSource:
-    """Images under ``root``; their ``value_range`` is declared 0..255 (uint8)."""
+    """Images under ``root``; their ``value_range`` is declared 0..255 (uint8). ``skip_flag``: the option that leaves
+    unreadable files out, named in the error for one (None where the caller has none: the trainers' ``folder``)."""
 
     value_range = ValueRange("0,255", "8-bit image files")
 
-    def __init__(self, root: str | Path, threads: int = 8, skip_unreadable: bool = False) -> None:
+    def __init__(self, root: str | Path, threads: int = 8, skip_unreadable: bool = False, skip_flag: str | None = "--skip-unreadable") -> None:
         self.root = Path(root)
+        self.skip_flag = skip_flag
         self.name = str(root)
         self.threads = threads
         self.files = sorted(p for p in self.root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
@@ -58,14 +60,18 @@ class FolderSource:
         if self.skipped:
             warnings.warn(f"{self.root}: skipped {len(self.skipped)} unreadable image file(s) (first: {self.skipped[0]})", stacklevel=2)
 
-    @staticmethod
-    def _open(path: Path):
+    def _open(self, path: Path):
         from PIL import Image
 
         try:
             return Image.open(path)
         except _DECODE_ERRORS as exc:
-            raise _unreadable(path, exc) from None
+            raise self._unreadable(path, exc) from None
+
+    def _unreadable(self, path: Path, exc: BaseException) -> GanEvalError:
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:120]
+        skip = f", or pass {self.skip_flag} to leave such files out" if self.skip_flag else ""
+        return GanEvalError(f"{path}: not a readable image ({reason}); remove or re-save it{skip}")
 
     def _read(self, path: Path) -> np.ndarray:
         with self._open(path) as image:
@@ -77,7 +83,7 @@ class FolderSource:
             try:  # Pillow decodes lazily: a truncated file fails here, not in open()
                 return np.asarray(image.convert(self.mode), dtype=np.uint8)
             except _DECODE_ERRORS as exc:
-                raise _unreadable(path, exc) from None
+                raise self._unreadable(path, exc) from None
 
     def batches(self, batch_size: int) -> Iterator[torch.Tensor]:
         with ThreadPoolExecutor(self.threads) as pool:
@@ -100,7 +106,3 @@ def _decodes(path: Path) -> bool:
         return False
     return True
 
-
-def _unreadable(path: Path, exc: BaseException) -> GanEvalError:
-    reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:120]
-    return GanEvalError(f"{path}: not a readable image ({reason}); remove or re-save it, or pass --skip-unreadable to leave such files out")

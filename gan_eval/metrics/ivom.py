@@ -235,12 +235,19 @@ def _artefacts(request: ScoreRequest, found: Inversion, images: torch.Tensor, ge
     only the arrays (:func:`gan_eval.artefacts.write_artefacts`)."""
     artefacts: list = [Arrays({"mse": found.mse.numpy(), "z": found.z.numpy(), "restart": found.restart.numpy()})]
     if request.output.suffix.lower() != ".npz":
-        order = torch.argsort(found.mse)
-        k = min(show, len(order))
-        picked = torch.cat([order.flip(0)[:k], order[:k]])
-        with torch.no_grad():
-            recon = torch.cat([generate(z.to(request.device)).cpu() for z in found.z[picked].split(request.batch_size)])
-        labels = [f"{'worst' if i < k else 'best'} #{int(j)}\nmse {float(found.mse[j]):.3g}" for i, j in enumerate(picked)]
-        title = f"IvOM: test image (top) / best reconstruction (below); mean MSE {found.mean:.4g} ± {found.sem:.2g} (sem)"
-        artefacts.append(ImagePairs(images[picked], recon, labels, title, columns=k))
+        artefacts.append(nearest_pairs(found, images, generate, show, request.batch_size, request.device))
     return artefacts
+
+
+def nearest_pairs(found: Inversion, images: torch.Tensor, generate: Callable[[torch.Tensor], torch.Tensor], show: int,
+                  batch_size: int, device: torch.device | str) -> ImagePairs:
+    """The ``show`` worst and ``show`` best test images above their nearest images G(z*) (``generate`` on the [0, 1]
+    scale), labelled with the image index and its MSE: the figure of IvOM (Metz et al. 2017, Fig. 4)."""
+    order = torch.argsort(found.mse)
+    k = min(show, len(order))
+    picked = torch.cat([order.flip(0)[:k], order[:k]])
+    with torch.no_grad():
+        recon = torch.cat([generate(z.to(device)).cpu() for z in found.z[picked].split(batch_size)])
+    labels = [f"{'worst' if i < k else 'best'} #{int(j)}\nmse {float(found.mse[j]):.3g}" for i, j in enumerate(picked)]
+    title = f"IvOM: test image (top) / best reconstruction (below); mean MSE {found.mean:.4g} ± {found.sem:.2g} (sem)"
+    return ImagePairs(images[picked].cpu(), recon, labels, title, columns=k)

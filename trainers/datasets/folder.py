@@ -61,7 +61,7 @@ def decode_folder(root: Path, size: int, crop: int) -> tuple[list[Path], torch.T
     """The sorted image files and their uint8 ``[N, C, size, size]`` array (C = 1 when every image is grayscale)."""
     key = (str(root.resolve()), size, crop)
     if key not in _DECODED:
-        source = FolderSource(root)
+        source = FolderSource(root, skip_flag=None)  # the dataset has no such option: the file must go
         width, height = source.size
         if crop > min(width, height):
             raise GanEvalError(f"{source.files[0]}: a {crop} x {crop} crop does not fit in {width} x {height}; pass a smaller crop")

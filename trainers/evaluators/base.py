@@ -61,6 +61,12 @@ class Evaluator:
     def __call__(self, evaluation: EvalInput) -> Values:
         raise NotImplementedError
 
+    def artefacts(self, seed: int) -> dict[str, Any]:
+        """Arrays of the run with evaluation seed ``seed``'s last evaluation that its run keeps beside its samples
+        (``NAME.npz``, written when the run finishes): IvOM's nearest-image pairs. None here."""
+        del seed
+        return {}
+
     def undefined(self) -> Values:
         """The values of samples that hold NaN or Inf (a diverged run): every key undefined unless the
         evaluator knows better."""

@@ -18,9 +18,10 @@ from typing import Any
 
 import torch
 
+from gan_eval.artefacts import ImagePairs
 from gan_eval.errors import GanEvalError
 from gan_eval.io.images import to_unit_float
-from gan_eval.metrics.ivom import OPTIMISERS, ivom
+from gan_eval.metrics.ivom import OPTIMISERS, ivom, nearest_pairs
 from trainers.datasets.base import Dataset
 from trainers.evaluators.base import EvalInput, Evaluator, Values, dataset_range, held_out_images
 
@@ -29,7 +30,8 @@ from trainers.evaluators.base import EvalInput, Evaluator, Values, dataset_range
 class IvomOptions:
     """``n``: held-out images inverted; ``restarts``: starts per image (3, as the era code), the best kept;
     ``optimizer``: ``lbfgs`` or ``adam``; ``steps``: L-BFGS iterations (default 100) or Adam steps (default 1000);
-    ``lr``: Adam's step size; ``batch_size``: images per optimisation batch (results do not depend on it)."""
+    ``lr``: Adam's step size; ``batch_size``: images per optimisation batch (results do not depend on it);
+    ``show``: worst and best images kept with their nearest generated images (``ivom.npz`` of the run)."""
 
     n: int = 256
     restarts: int = 3
@@ -37,6 +39,7 @@ class IvomOptions:
     steps: int | None = None
     lr: float = 0.05
     batch_size: int = 1000
+    show: int = 8
 
 
 class IvomEvaluator(Evaluator):
@@ -47,7 +50,7 @@ class IvomEvaluator(Evaluator):
     def __init__(self, dataset: Dataset, device: torch.device, options: Any = None) -> None:
         super().__init__(dataset, device, options)
         opts = self.options
-        positive = {"n": opts.n, "restarts": opts.restarts, "batch_size": opts.batch_size, "lr": opts.lr}
+        positive = {"n": opts.n, "restarts": opts.restarts, "batch_size": opts.batch_size, "lr": opts.lr, "show": opts.show}
         if opts.steps is not None:
             positive["steps"] = opts.steps
         bad = next((key for key, value in positive.items() if value <= 0), None)
@@ -58,6 +61,8 @@ class IvomEvaluator(Evaluator):
         self.held = held_out_images(self.name, dataset)
         self.n = min(opts.n, len(self.held))
         self.value_range = dataset_range(dataset).range
+        #: per evaluation seed (grouped seeds share this evaluator), the last evaluation's nearest-image pairs
+        self.pairs: dict[int, ImagePairs] = {}
 
     def images(self, seed: int) -> torch.Tensor:
         """The ``n`` held-out images of this run (drawn from its evaluation seed), on the [0, 1] scale."""
@@ -72,12 +77,18 @@ class IvomEvaluator(Evaluator):
             return to_unit_float(generator(z), self.value_range, "the generator's outputs")
 
         with torch.enable_grad():  # gradients in z only; the loop may evaluate under no_grad
+            images = self.images(evaluation.seed)
             found = ivom(
-                generate, self.images(evaluation.seed), evaluation.latent.latent_dim, restarts=opts.restarts,
+                generate, images, evaluation.latent.latent_dim, restarts=opts.restarts,
                 optimizer=opts.optimizer, steps=opts.steps, lr=opts.lr, seed=evaluation.seed,
                 batch_size=opts.batch_size, device=self.device,
             )
+            self.pairs[evaluation.seed] = nearest_pairs(found, images, generate, opts.show, opts.batch_size, self.device)
         return {"ivom_mse": found.mean, "ivom_sem": found.sem, "ivom_n": self.n}
+
+    def artefacts(self, seed: int) -> dict[str, Any]:
+        """The worst and best held-out images above their nearest generated images (:func:`nearest_pairs`)."""
+        return self.pairs[seed].arrays() if seed in self.pairs else {}
 
     def describe(self) -> dict[str, Any]:
         described = super().describe()

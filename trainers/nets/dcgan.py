@@ -34,10 +34,6 @@ def carpedm20_dcgan(latent_dim: int, shape: tuple[int, int, int], d_channels: in
     """``width``: carpedm20's ``gf_dim = df_dim`` (64); smaller widths make the same net cheaper (tests).
     ``d_batchnorm=False`` drops D's BatchNorm, as the WGAN-GP and SN-GAN critics do (a gradient penalty is per
     sample, which a D that normalises over the batch is not: Gulrajani et al. 2017, Sec. 4)."""
-    if isinstance(width, bool) or not isinstance(width, int) or width < 1:
-        from gan_eval.errors import GanEvalError
-
-        raise GanEvalError(f"net dcgan: option width must be a positive integer (carpedm20's gf_dim = df_dim, 64), got {width!r}")
     channels, size = shape[0], shape[1]
     sizes = [size]
     for _ in range(4):

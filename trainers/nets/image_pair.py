@@ -114,6 +114,8 @@ class ImagePair:
         if output not in OUTPUTS:
             raise GanEvalError(f"net {self.name!r}: option output must be one of {', '.join(OUTPUTS)}, got {output!r}")
         self._check_options(options)
+        if "width" in options:  # every net's width (carpedm20's gf_dim, SN-GAN's narrowest channels) is a channel count
+            self._check_width("option width", options["width"])
         with torch.device("meta"):
             G, D = self.build(latent_dim, shape, shape[0] * pack, output, **options)
         G = self.init(G.to_empty(device="cpu"), generator)
@@ -129,6 +131,8 @@ class ImagePair:
         shape = self._check_shape(shape)
         self._check_width("encoder output", out_features)
         self._check_options(options)
+        if "width" in options:  # every net's width (carpedm20's gf_dim, SN-GAN's narrowest channels) is a channel count
+            self._check_width("option width", options["width"])
         with torch.device("meta"):
             _, body = self.build(1, shape, shape[0], "tanh", **options)
             body.head = nn.Linear(body.head.in_features, out_features)

@@ -19,31 +19,35 @@ from trainers.nets.image_init import init_dcgan
 from trainers.nets.image_pair import Discriminator, Generator, ImagePair
 from trainers.nets.registry import NETS
 
-BOTTOM, WIDTH = 4, 512  # M_g and the dense layer's channels
+BOTTOM, WIDTH = 4, 64  # M_g, and Table 3's narrowest channels (G's dense layer has 8 x WIDTH)
 CHAINER_BN = {"eps": 2e-5, "momentum": 0.1}  # chainer L.BatchNormalization(decay=0.9, eps=2e-5)
-D_WIDTHS = (64, 64, 128, 128, 256, 256, 512)  # Table 3 (b)
+D_MULTIPLES = (1, 1, 2, 2, 4, 4, 8)  # Table 3 (b): 64, 64, 128, 128, 256, 256, 512 channels at WIDTH 64
 SLOPE = 0.1
 
 
 def sn_standard_cnn(latent_dim: int, shape: tuple[int, int, int], d_channels: int,
-                    output: str) -> tuple[Generator, Discriminator]:
+                    output: str, *, width: int = WIDTH) -> tuple[Generator, Discriminator]:
+    """``width``: Table 3's narrowest channel count (64); every layer scales with it, so smaller widths make the same
+    net cheaper (tests)."""
+    top = 8 * width
     g_layers: list[nn.Module] = [
-        nn.Linear(latent_dim, BOTTOM * BOTTOM * WIDTH),
-        nn.BatchNorm1d(BOTTOM * BOTTOM * WIDTH, **CHAINER_BN),
+        nn.Linear(latent_dim, BOTTOM * BOTTOM * top),
+        nn.BatchNorm1d(BOTTOM * BOTTOM * top, **CHAINER_BN),
         nn.ReLU(),
-        nn.Unflatten(1, (WIDTH, BOTTOM, BOTTOM)),
+        nn.Unflatten(1, (top, BOTTOM, BOTTOM)),
     ]
-    for c_in, c_out in ((WIDTH, WIDTH // 2), (WIDTH // 2, WIDTH // 4), (WIDTH // 4, WIDTH // 8)):
+    for c_in, c_out in ((top, top // 2), (top // 2, top // 4), (top // 4, top // 8)):
         g_layers += [nn.ConvTranspose2d(c_in, c_out, 4, 2, 1), nn.BatchNorm2d(c_out, **CHAINER_BN), nn.ReLU()]
-    g_layers.append(nn.Conv2d(WIDTH // 8, shape[0], 3, 1, 1))
+    g_layers.append(nn.Conv2d(top // 8, shape[0], 3, 1, 1))
 
+    d_widths = [width * m for m in D_MULTIPLES]
     d_layers: list[nn.Module] = []
-    for i, (c_in, c_out) in enumerate(zip((d_channels, *D_WIDTHS), D_WIDTHS)):
+    for i, (c_in, c_out) in enumerate(zip((d_channels, *d_widths), d_widths)):
         kernel, stride = (3, 1) if i % 2 == 0 else (4, 2)
         d_layers += [nn.Conv2d(c_in, c_out, kernel, stride, 1), nn.LeakyReLU(SLOPE)]
     d_layers.append(nn.Flatten())
 
-    D = Discriminator(nn.Sequential(*d_layers), D_WIDTHS[-1] * BOTTOM * BOTTOM)
+    D = Discriminator(nn.Sequential(*d_layers), d_widths[-1] * BOTTOM * BOTTOM)
     return Generator(*g_layers, output=output), D
 
 
