@@ -74,6 +74,20 @@ def descend_together(*pairs: tuple[torch.Tensor, torch.optim.Optimizer]) -> None
         apply(opt, g)
 
 
+def staircase_lr(lr: float, step: int, every: int, factor: float) -> float:
+    """``lr * factor ** floor(step / every)``: a learning rate multiplied by ``factor`` every ``every`` steps (TF1's
+    ``exponential_decay(..., staircase=True)``; Dist-GAN's toy code, 0.9 every 10,000 optimizer steps; MD-GAN's halving
+    every 500 epochs). ``factor`` 1 keeps it constant."""
+    return lr if factor == 1.0 else lr * factor ** (step // every)
+
+
+def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
+    """Every parameter group of ``optimizer`` takes ``lr`` from its next step on (a Python float: a method that sets it
+    during training is not :attr:`Method.graph_safe`)."""
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+
+
 UPDATES = ("simultaneous", "sequential")
 
 
@@ -229,6 +243,22 @@ class Method:
             return torch.cat([net(chunk.to(self.device)).float().cpu() for chunk in torch.split(z, batch_size)])
         finally:
             net.train(was_training)
+
+
+class CountingMethod(Method):
+    """A method whose step reads how many iterations it has taken (WGAN's critic schedule, a learning-rate schedule):
+    ``self.iterations``, 0 after :meth:`setup`, raised by the subclass's step and checkpointed with the run."""
+
+    def setup(self, generator: torch.Generator) -> None:
+        self.iterations = 0
+        super().setup(generator)
+
+    def extra_state(self) -> dict[str, torch.Tensor]:
+        count = torch.tensor(self.iterations)
+        return {"iterations": count.expand(self.nets["G"].group_size).clone() if self.grouped else count}
+
+    def load_extra_state(self, state: dict[str, torch.Tensor]) -> None:
+        self.iterations = int(state["iterations"].flatten()[0])
 
 
 def kind_defaults(params: Any, kind: str, defaults: Mapping[str, tuple[Any, Any]]) -> Any:
