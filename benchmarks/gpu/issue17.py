@@ -28,7 +28,6 @@ tests run. Written to ``--out``: ``summary.json``, ``log.txt``, ``throughput.jso
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
@@ -36,8 +35,8 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "speed"))
 from issue13 import PACK_RESERVE_S, ROOT, finish, run_part, table_part, unpack  # noqa: E402
+from table_probe import probe_table, session_header  # noqa: E402
 
 TABLES = ("veegan-table2", "pacgan-table2")
 DEFAULT_MNIST = next((p for p in (ROOT.parent / "shared/data/mnist", ROOT / "shared/data/mnist", ROOT / ".gpu-data/mnist") if p.is_dir()),
@@ -47,39 +46,13 @@ DRY = {"steps": "2", "seeds": "1", "eval-samples": "200", "set": ["width=4", "ba
 DRY_ROWS = {"veegan-table2": ["DCGAN", "VEEGAN"], "pacgan-table2": ["PacDCGAN2"]}
 
 
-def probe(device: str, data_dir: Path, seconds: float, dry: bool) -> dict[str, Any]:
+def probe(device: str, data_dir: Path, seconds: float, dry: bool, record: Path) -> dict[str, Any]:
     """Run-steps/s of every row of both tables, grouped over the table's seeds, and each table's hours at the
-    paper's budget (the rows' steps, one after another, as a single process per row would train them)."""
-    import torch
-
-    from train_throughput import device_label, timed_steps
-    from trainers.loop import Group, Run
-    from trainers.reproduce import plan
-    from trainers.stepper import WARMUP_STEPS, Stepper
-    from trainers.tables import TABLES as DECLARED
-
-    torch.set_num_threads(1)
-    result: dict[str, Any] = {"device": device, "device_name": device_label(device), "torch": torch.__version__, "cuda": torch.version.cuda, "tables": {}}
+    paper's budget (:func:`table_probe.probe_table`), written to ``record`` as they come."""
+    result = session_header(device)
     for name in TABLES:
-        table = DECLARED.get(name).only(DRY_ROWS[name] if dry else None)
-        seeds = 1 if dry else table.default_seeds
-        overrides = dict(s.split("=") for s in DRY["set"]) if dry else None
-        jobs = plan(table, Path(tempfile.mkdtemp(prefix="probe-")), seeds, device=device, data_dir=str(data_dir), overrides=overrides)
-        rows = {}
-        for row in table.rows:
-            configs = [j.config for j in jobs if j.row == row]
-            where = Path(tempfile.mkdtemp(prefix="probe-run-"))
-            group = Group([Run(c, where / f"s{c.seed}") for c in configs])
-            stepper = Stepper(group.method, graph=None)
-            warmup = WARMUP_STEPS + 3 if stepper.graph_wanted else 1
-            steps, wall = timed_steps(stepper, group, device, seconds, warmup)
-            rows[row.label] = {"seeds": len(configs), "steps_per_s": steps / wall, "run_steps_per_s": len(configs) * steps / wall,
-                               "cuda_graph": stepper.graph_state}
-            print(f"{name} {row.label}: {steps / wall:.1f} steps/s for {len(configs)} grouped seeds ({stepper.graph_state})", flush=True)
-        budget = table.columns[0].paper_steps or table.columns[0].steps
-        result["tables"][name] = {"rows": rows, "paper_steps": budget,
-                                  "hours_one_after_another": sum(budget / r["steps_per_s"] for r in rows.values()) / 3600,
-                                  "hours_rows_in_parallel": max(budget / r["steps_per_s"] for r in rows.values()) / 3600}
+        probe_table(name, device, seconds, rows=DRY_ROWS[name] if dry else None, seeds=1 if dry else None, data_dir=str(data_dir),
+                    overrides=dict(s.split("=") for s in DRY["set"]) if dry else None, record=record, result=result)
     return result
 
 
@@ -105,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     args.out.mkdir(parents=True, exist_ok=True)
     if args.probe:
-        (args.out / "throughput.json").write_text(json.dumps(probe(device, args.data_dir, args.probe_seconds, args.dry_run), indent=2), encoding="utf-8")
+        probe(device, args.data_dir, args.probe_seconds, args.dry_run, args.out / "throughput.json")
         return 0
     started = time.perf_counter()
     deadline = started + args.budget_s - PACK_RESERVE_S
