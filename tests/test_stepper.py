@@ -318,3 +318,33 @@ def test_gpu_script_stops_a_part_at_its_time_limit(tmp_path):
     record = issue13.run_part("sleeper", [sys.executable, "-c", "import time; time.sleep(120)"], 5.0, tmp_path / "log.txt")
     assert record["status"].startswith("stopped at its 5 s limit") and record["wall_s"] < 20
     assert issue13.run_part("late", [sys.executable, "-c", "pass"], 2.0, tmp_path / "log.txt")["status"].startswith("skipped")
+
+
+def test_gpu_state_keeps_finished_runs_and_the_unfinished_cells_that_fit(tmp_path, monkeypatch):
+    """issue13.pack under a 1 MiB limit: every finished run's small files, the unfinished cell whose checkpoints fit
+    (all its seeds, checkpoint and metrics), and none of the cell that does not (named in left_out, so it restarts
+    from step 0 rather than reading metrics without a checkpoint); the parts rebuild the same tree (unpack)."""
+    issue13 = load_script("issue13")
+    monkeypatch.setattr(issue13, "PART_BYTES", 2**19)
+    work, out = tmp_path / "work", tmp_path / "out"
+    def run(name: str, finished: bool, checkpoint_bytes: int) -> None:
+        folder = work / "table" / "runs" / name
+        folder.mkdir(parents=True)
+        (folder / "config.json").write_text("{}")
+        (folder / "metrics.jsonl").write_text('{"step": 10}\n')
+        (folder / "checkpoint.pt").write_bytes(b"c" * checkpoint_bytes)
+        if finished:
+            (folder / "result.json").write_text("{}")
+    run("gan-ring8-abc-s0", True, 2**20)
+    for seed in (0, 1):
+        run(f"small-ring8-abc-s{seed}", False, 2**18)
+        run(f"large-ring8-abc-s{seed}", False, 2**19)
+    out.mkdir()
+    record = issue13.pack(work, out)
+    assert record["state"] == ["state.tar.00", "state.tar.01"] and "table/large-ring8-abc" in record["left_out"]
+    back = tmp_path / "back"
+    back.mkdir()
+    issue13.unpack(out, back)
+    kept = {str(p.relative_to(back)) for p in back.rglob("*") if p.is_file()}
+    assert kept == {"table/runs/gan-ring8-abc-s0/config.json", "table/runs/gan-ring8-abc-s0/metrics.jsonl", "table/runs/gan-ring8-abc-s0/result.json",
+                    *(f"table/runs/small-ring8-abc-s{s}/{f}" for s in (0, 1) for f in ("config.json", "metrics.jsonl", "checkpoint.pt"))}

@@ -23,7 +23,8 @@ folders below ``$OUT``. Written to ``--out``: ``summary.json`` (each part's stat
 tables' Markdown), ``log.txt`` (every part's output), ``throughput.json``, the tables' ``.md`` when a table
 finished, ``tables.tar.gz`` (tables' JSON and figures, every run's config, environment, metrics and result) and
 ``state.tar.NN`` (parts of at most 15 MiB: what a later call needs to resume the unfinished runs: pass the folder
-holding them as ``--resume``; a state too large for the device tool's limits is left out, and summary.json says so).
+holding them as ``--resume``; unfinished cells beyond the device tool's limits are left out, and summary.json says
+which, :func:`pack`).
 """
 from __future__ import annotations
 
@@ -79,34 +80,55 @@ def finished_runs(table_out: Path) -> tuple[int, int]:
     return sum((d / "result.json").is_file() for d in runs), len(runs)
 
 
+def cell_of(run: Path) -> str:
+    """A run's table cell: its folder without the seed (``LABEL-DATASET-HASH``, :func:`trainers.reproduce.run_dir_name`)."""
+    return f"{run.parent.parent.name}/{run.name.rsplit('-s', 1)[0]}"
+
+
 def pack(work: Path, out: Path) -> dict[str, Any]:
-    """tables.tar.gz (tables and the runs' small files) and the resumable state in parts under ``out``."""
+    """tables.tar.gz (tables and the runs' small files) and the resumable state in parts under ``out``.
+
+    The state holds every finished run's small files (what the table reads; seed 0's samples for its figure), then
+    the unfinished cells (all seeds of a row x dataset: their small files and checkpoints) in order of their folders
+    while the state stays within ``STATE_PARTS`` parts; a cell that does not fit is left out whole (it restarts from
+    step 0 in the next call) and named under ``left_out``."""
     small = ("config.json", "environment.json", "metrics.jsonl", "result.json")
     with tarfile.open(out / "tables.tar.gz", "w:gz") as tar:
         for path in sorted(work.rglob("*")):
             if path.is_file() and (path.parent.parent.name != "runs" or path.name in small):
                 tar.add(path, arcname=str(path.relative_to(work)))
-    state = out / "state.tar"
+    runs = sorted(work.glob("*/runs/*"))
+    unfinished: dict[str, list[Path]] = {}
+    for run in runs:
+        if not (run / "result.json").is_file():
+            unfinished.setdefault(cell_of(run), []).append(run)
+    state, limit, left_out = out / "state.tar", STATE_PARTS * PART_BYTES, []
     with tarfile.open(state, "w") as tar:
-        for run in sorted(work.glob("*/runs/*")):
-            finished = (run / "result.json").is_file()
-            for path in sorted(run.iterdir()):
-                # finished runs keep what the table reads (result, metrics; seed 0's samples for its figure)
-                keep = path.name in small or (path.name == "samples.npz" and run.name.endswith("-s0")) or (not finished and path.name == "checkpoint.pt")
-                if keep:
-                    tar.add(path, arcname=str(path.relative_to(work)))
-    size = state.stat().st_size
-    if size > STATE_PARTS * PART_BYTES:
-        state.unlink()
-        return {"state": f"left out: {size / 2**20:.0f} MiB, more than {STATE_PARTS} parts of {PART_BYTES // 2**20} MiB"}
+        for run in runs:
+            if cell_of(run) not in unfinished:
+                for path in sorted(run.iterdir()):
+                    if path.name in small or (path.name == "samples.npz" and run.name.endswith("-s0")):
+                        tar.add(path, arcname=str(path.relative_to(work)))
+        for cell, cell_runs in unfinished.items():
+            files = [p for run in cell_runs for p in sorted(run.iterdir()) if p.name in small or p.name == "checkpoint.pt"]
+            size = sum(512 + -(-p.stat().st_size // 512) * 512 for p in files)
+            if tar.offset + size + 2 * 10240 > limit:  # headers and blocks, plus the end-of-archive padding
+                left_out.append(cell)
+                continue
+            for path in files:
+                tar.add(path, arcname=str(path.relative_to(work)))
     parts = []
     with open(state, "rb") as whole:
         while chunk := whole.read(PART_BYTES):
             part = out / f"state.tar.{len(parts):02d}"
             part.write_bytes(chunk)
             parts.append(part.name)
+    size = state.stat().st_size
     state.unlink()
-    return {"state": parts, "state_mib": round(size / 2**20, 1)}
+    record: dict[str, Any] = {"state": parts, "state_mib": round(size / 2**20, 1)}
+    if left_out:
+        record["left_out"] = f"{len(left_out)} unfinished cells over {STATE_PARTS} parts of {PART_BYTES // 2**20} MiB restart next call: {', '.join(left_out)}"
+    return record
 
 
 def table_part(name: str, command: list[str], seconds: float, log: Path, work: Path, out: Path) -> dict[str, Any]:

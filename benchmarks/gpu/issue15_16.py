@@ -14,9 +14,11 @@ To go on in a later call, copy the returned ``summary.json`` and ``state.tar.NN`
 ``.git/info/exclude`` ignores (``echo /.gpu-state/ >> .git/info/exclude``), and call ``run(command="PYTHONPATH=.
 python3 benchmarks/gpu/issue15_16.py --out $OUT --resume .gpu-state", carry=[".gpu-state"], timeout_s=570)``:
 finished runs are kept, killed ones resume from their checkpoints, and the family keeps the budget the first call
-chose (read from the resumed ``summary.json``, so its runs' folders match). A state over the device tool's limits
-(2 parts of 15 MiB; an unfinished BMS-VAE-GAN cell's checkpoints are ~0.1 GB) is left out, and ``summary.json``
-says so: then only finished runs carry over.
+chose (read from the resumed ``summary.json``, so its runs' folders match). The state holds what fits the device
+tool's limits (2 parts of 15 MiB, :func:`issue13.pack`): every finished run, and unfinished cells whole while they fit
+(5 seeds' checkpoints: ~4 MiB for GDPP, ~8 MiB for VEEGAN, ~60-70 MiB for the 3 x 512 critics and the 3 x 750 latent
+discriminators of SN-GAN, WGAN-GP, alpha-GAN and BMS-VAE-GAN); ``summary.json`` names the cells left out, which
+restart from step 0.
 
 Parts, each a subprocess killed when its share of ``--budget-s`` is spent (:func:`issue13.run_part`):
 

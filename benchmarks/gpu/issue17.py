@@ -9,8 +9,8 @@ folder that ``.git/info/exclude`` ignores (``mkdir -p .gpu-data && cp -r ../shar
 /.gpu-data/ >> .git/info/exclude``) and call ``run(command="PYTHONPATH=. python3 benchmarks/gpu/issue17.py --out $OUT
 --data-dir .gpu-data/mnist", carry=[".gpu-data"], timeout_s=560)``. To go on in a later call, put the returned
 ``state.tar.NN`` in a carried folder and add ``--resume FOLDER``: finished runs are kept, killed ones resume from
-their checkpoints (a full-width run's checkpoint is ~0.1 GB, so only finished runs' small files fit the device
-tool's limits; ``summary.json`` says what was left out).
+their checkpoints where they fit the device tool's limits (a full-width run's checkpoint is ~0.1 GB, so mostly
+finished runs' small files carry over; ``summary.json`` names the cells left out, :func:`issue13.pack`).
 
 Parts, each a subprocess killed when its share of ``--budget-s`` is spent (:func:`issue13.run_part`):
 
