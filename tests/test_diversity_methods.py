@@ -1,5 +1,6 @@
 """The diversity-regularised methods' losses without training, against closed forms, scipy and formulas written here
-independently: GDPP (Elfeki et al. 2019), MD-GAN (Eghbal-zadeh et al. 2019), Dist-GAN (Tran et al. 2018)."""
+independently: GDPP (Elfeki et al. 2019), MD-GAN (Eghbal-zadeh et al. 2019), Dist-GAN (Tran et al. 2018); and MD-GAN's and
+Dist-GAN's learning-rate schedules as their reference codes compute them, at every optimizer step and across a resume."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,6 +8,7 @@ import pytest
 import torch
 from scipy.stats import multivariate_normal
 
+from gan_eval.errors import GanEvalError
 from trainers.loop import TrainConfig, train
 from trainers.methods import METHODS
 from trainers.methods.base import DataShape, make_params
@@ -158,6 +160,8 @@ def test_mdgan_learning_rate_halves_every_500_epochs_as_the_reference_iterator()
     assert not defaults.graph_safe
     image = METHODS.get("mdgan")(make_params("mdgan", {}), DataShape((3, 32, 32), "image"), torch.device("cpu"))
     assert image.params.lr_decay == 1.0 and image.graph_safe
+    with pytest.raises(GanEvalError, match="lr_decay_every=0; the rate changes every N >= 1 steps"):
+        scheduled("mdgan", lr_decay_every=0)
     seen = rates_of_steps(scheduled("mdgan", lr_decay_every=3), 8)
     assert seen == [(name, 1e-3 * 0.5 ** (i // 3)) for i in range(8) for name in ("D", "G")]
 

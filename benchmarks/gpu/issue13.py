@@ -37,6 +37,7 @@ import sys
 import tarfile
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -170,21 +171,48 @@ def unpack(resume: Path, work: Path) -> int:
     return len(parts)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+@dataclass
+class Session:
+    """A GPU session's clock and folders (:func:`start`): ``left()`` is the seconds until its deadline (``budget_s``
+    less the packing reserve), ``work`` where runs train, ``log`` every part's output, ``resumed`` the state parts
+    unpacked into ``work``."""
+
+    started: float
+    deadline: float
+    work: Path
+    log: Path
+    resumed: int
+
+    def left(self) -> float:
+        return self.deadline - time.perf_counter()
+
+
+def start(prefix: str, out: Path, work: Path | None, budget_s: float, resume: Path | None) -> Session:
+    """Start the clock, make ``out`` and the work folder (default: a temporary ``prefix...`` one) and unpack
+    ``resume``'s state parts into it."""
+    started = time.perf_counter()
+    out.mkdir(parents=True, exist_ok=True)
+    work = work or Path(tempfile.mkdtemp(prefix=prefix))
+    work.mkdir(parents=True, exist_ok=True)
+    return Session(started, started + budget_s - PACK_RESERVE_S, work, out / "log.txt", unpack(resume, work) if resume else 0)
+
+
+def session_parser(doc: str, budget_s: float) -> argparse.ArgumentParser:
+    """The options every GPU session script takes: ``--out``, ``--work``, ``--budget-s`` and ``--resume``."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--work", type=Path, default=None, help="Where runs train (default: a temporary folder).")
-    parser.add_argument("--budget-s", type=float, default=450.0)
+    parser.add_argument("--budget-s", type=float, default=budget_s)
     parser.add_argument("--resume", type=Path, default=None, help="A folder holding state.tar.NN parts of an earlier call.")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = session_parser(__doc__, 450.0)
     parser.add_argument("--tiny", action="store_true", help="A few CPU steps of every part (tests the script).")
     args = parser.parse_args(argv)
-    started = time.perf_counter()
-    deadline = started + args.budget_s - PACK_RESERVE_S
-    args.out.mkdir(parents=True, exist_ok=True)
-    work = args.work or Path(tempfile.mkdtemp(prefix="issue13-"))
-    work.mkdir(parents=True, exist_ok=True)
-    log = args.out / "log.txt"
-    resumed = unpack(args.resume, work) if args.resume else 0
+    session = start("issue13-", args.out, args.work, args.budget_s, args.resume)
+    work, log, left = session.work, session.log, session.left
     python = sys.executable
     reproduce = [python, "-m", "trainers.reproduce"]
     if args.tiny:
@@ -196,7 +224,6 @@ def main(argv: list[str] | None = None) -> int:
         veegan = ["--steps", "100000", "--jobs", "12"]  # 12 cells of 5 seeds, each one grouped model
         pacgan = ["--steps", "400000", "--jobs", "10"]
     parts = []
-    left = lambda: deadline - time.perf_counter()  # noqa: E731
     if not args.tiny:
         test = [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_stepper.py", "-k", "cuda_graph_replay"]
         parts.append(run_part("cuda-tests", test, min(75.0, left()), log))
@@ -205,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, options, share in (("veegan-table1", veegan, 0.8), ("pacgan-table1", pacgan, 1.0)):
         command = [*reproduce, name, "--device", device, "--group-seeds", "--out", str(work / name), *options]
         parts.append(table_part(name, command, share * left(), log, work, args.out))
-    finish(parts, work, args.out, started, resumed_from_parts=resumed)
+    finish(parts, work, args.out, session.started, resumed_from_parts=session.resumed)
     return 0
 
 

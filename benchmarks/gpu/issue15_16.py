@@ -40,18 +40,15 @@ result) and ``state.tar.NN`` (:func:`issue13.pack`).
 """
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import sys
-import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from issue13 import PACK_RESERVE_S, finish, run_part, table_part, unpack  # noqa: E402
-from table_probe import cell_seconds, probe_table, session_header  # noqa: E402
+from issue13 import finish, run_part, session_parser, start, table_part  # noqa: E402
+from table_probe import add_probe_options, cell_seconds, probe_table, session_header  # noqa: E402
 
 BMS, FAMILY = "bms-table1", "mode-collapse-mini-family"
 PAPER_STEPS = {BMS: 25_000, FAMILY: 10_000}  # bms-table1: the paper's budget; the family: the table's default
@@ -113,15 +110,9 @@ def recorded_steps(resume: Path | None) -> int | None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, required=True)
-    parser.add_argument("--work", type=Path, default=None, help="Where runs train (default: a temporary folder).")
-    parser.add_argument("--budget-s", type=float, default=520.0)
-    parser.add_argument("--resume", type=Path, default=None, help="A folder holding summary.json and state.tar.NN of an earlier call.")
+    parser = session_parser(__doc__, 520.0)  # --resume: here a folder holding an earlier call's summary.json as well
     parser.add_argument("--family-steps", type=int, default=None, help="The family's iterations (default: chosen from the probe).")
-    parser.add_argument("--probe-seconds", type=float, default=1.0, help="Timed seconds per row in the probe.")
-    parser.add_argument("--dry-run", action="store_true", help="The whole plan on the CPU with 2 steps, 1 seed, 2 rows a table (tests the script).")
-    parser.add_argument("--probe", action="store_true", help="Only the throughput probe, written to OUT/throughput.json (part 1).")
+    add_probe_options(parser, 1.0, "2 steps, 1 seed, 2 rows a table")
     args = parser.parse_args(argv)
     device = "cpu" if args.dry_run else "cuda"
     if args.resume is not None and not args.resume.is_dir():
@@ -131,14 +122,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.probe:
         probe(device, args.probe_seconds, args.dry_run, args.out / "throughput.json")
         return 0
-    started = time.perf_counter()
-    deadline = started + args.budget_s - PACK_RESERVE_S
-    work = args.work or Path(tempfile.mkdtemp(prefix="issue15_16-"))
-    work.mkdir(parents=True, exist_ok=True)
-    log = args.out / "log.txt"
-    resumed = unpack(args.resume, work) if args.resume else 0
-    python = sys.executable
-    left = lambda: deadline - time.perf_counter()  # noqa: E731
+    session = start("issue15_16-", args.out, args.work, args.budget_s, args.resume)
+    work, log, left, python = session.work, session.log, session.left, sys.executable
     me = [python, str(Path(__file__).resolve()), "--out", str(args.out), "--probe-seconds", str(args.probe_seconds)]
     parts = [run_part("throughput", [*me, "--probe", *(["--dry-run"] if args.dry_run else [])], min(PROBE_LIMIT_S, left()), log)]
     measured = args.out / "throughput.json"
@@ -159,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             command += ["--group-seeds", "--jobs", str(JOBS[name])]
         parts.append(table_part(name, command, min(budget["bms_limit_s"], left()) if name == BMS else left(), log, work, args.out))
-    finish(parts, work, args.out, started, resumed_from_parts=resumed, device=device, budget=budget)
+    finish(parts, work, args.out, session.started, resumed_from_parts=session.resumed, device=device, budget=budget)
     return 0
 
 

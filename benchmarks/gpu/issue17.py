@@ -27,16 +27,13 @@ tests run. Written to ``--out``: ``summary.json``, ``log.txt``, ``throughput.jso
 """
 from __future__ import annotations
 
-import argparse
 import sys
-import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from issue13 import PACK_RESERVE_S, ROOT, finish, run_part, table_part, unpack  # noqa: E402
-from table_probe import probe_table, session_header  # noqa: E402
+from issue13 import ROOT, finish, run_part, session_parser, start, table_part  # noqa: E402
+from table_probe import add_probe_options, probe_table, session_header  # noqa: E402
 
 TABLES = ("veegan-table2", "pacgan-table2")
 DEFAULT_MNIST = next((p for p in (ROOT.parent / "shared/data/mnist", ROOT / "shared/data/mnist", ROOT / ".gpu-data/mnist") if p.is_dir()),
@@ -57,15 +54,9 @@ def probe(device: str, data_dir: Path, seconds: float, dry: bool, record: Path) 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, required=True)
+    parser = session_parser(__doc__, 480.0)
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_MNIST, help="The four MNIST files.")
-    parser.add_argument("--work", type=Path, default=None, help="Where runs train (default: a temporary folder).")
-    parser.add_argument("--budget-s", type=float, default=480.0)
-    parser.add_argument("--resume", type=Path, default=None, help="A folder holding state.tar.NN parts of an earlier call.")
-    parser.add_argument("--probe-seconds", type=float, default=5.0, help="Timed seconds per method in the probe.")
-    parser.add_argument("--dry-run", action="store_true", help="The whole plan on the CPU with tiny nets and steps (tests the script).")
-    parser.add_argument("--probe", action="store_true", help="Only the throughput probe, written to OUT/throughput.json (part 1).")
+    add_probe_options(parser, 5.0, "tiny nets and steps")
     args = parser.parse_args(argv)
     device = "cpu" if args.dry_run else "cuda"
     from gan_eval.errors import GanEvalError
@@ -80,14 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.probe:
         probe(device, args.data_dir, args.probe_seconds, args.dry_run, args.out / "throughput.json")
         return 0
-    started = time.perf_counter()
-    deadline = started + args.budget_s - PACK_RESERVE_S
-    work = args.work or Path(tempfile.mkdtemp(prefix="issue17-"))
-    work.mkdir(parents=True, exist_ok=True)
-    log = args.out / "log.txt"
-    resumed = unpack(args.resume, work) if args.resume else 0
-    python = sys.executable
-    left = lambda: deadline - time.perf_counter()  # noqa: E731
+    session = start("issue17-", args.out, args.work, args.budget_s, args.resume)
+    work, log, left, python = session.work, session.log, session.left, sys.executable
     me = [python, str(Path(__file__).resolve()), "--out", str(args.out), "--data-dir", str(args.data_dir), "--probe-seconds", str(args.probe_seconds)]
     parts = [run_part("throughput", [*me, "--probe", *(["--dry-run"] if args.dry_run else [])], min(90.0, left()), log)]
     for name, share in (("veegan-table2", 0.5), ("pacgan-table2", 1.0)):
@@ -98,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             command += ["--group-seeds", "--jobs", "4"]  # one process per row (4 rows), each row's seeds one grouped model
         parts.append(table_part(name, command, share * left(), log, work, args.out))
-    finish(parts, work, args.out, started, resumed_from_parts=resumed, device=device)
+    finish(parts, work, args.out, session.started, resumed_from_parts=session.resumed, device=device)
     return 0
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ one process per cell).
 """
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import tempfile
@@ -83,3 +84,11 @@ def session_header(device: str) -> dict[str, Any]:
     from train_throughput import device_label
 
     return {"device": device, "device_name": device_label(device), "torch": torch.__version__, "cuda": torch.version.cuda, "tables": {}}
+
+
+def add_probe_options(parser: argparse.ArgumentParser, seconds: float, dry_run: str) -> None:
+    """``--probe-seconds``, ``--dry-run`` (``dry_run``: what it runs) and ``--probe`` (part 1 alone) of a session
+    script whose first part is this probe."""
+    parser.add_argument("--probe-seconds", type=float, default=seconds, help="Timed seconds per row in the probe.")
+    parser.add_argument("--dry-run", action="store_true", help=f"The whole plan on the CPU with {dry_run} (tests the script).")
+    parser.add_argument("--probe", action="store_true", help="Only the throughput probe, written to OUT/throughput.json (part 1).")

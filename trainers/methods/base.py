@@ -81,13 +81,6 @@ def staircase_lr(lr: float, step: int, every: int, factor: float) -> float:
     return lr if factor == 1.0 else lr * factor ** (step // every)
 
 
-def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
-    """Every parameter group of ``optimizer`` takes ``lr`` from its next step on (a Python float: a method that sets it
-    during training is not :attr:`Method.graph_safe`)."""
-    for group in optimizer.param_groups:
-        group["lr"] = lr
-
-
 UPDATES = ("simultaneous", "sequential")
 
 
@@ -259,6 +252,33 @@ class CountingMethod(Method):
 
     def load_extra_state(self, state: dict[str, torch.Tensor]) -> None:
         self.iterations = int(state["iterations"].flatten()[0])
+
+
+class StaircaseLRMethod(CountingMethod):
+    """A method whose learning rates follow :func:`staircase_lr` (its ``lr``, ``lr_decay``, ``lr_decay_every``
+    hyper-parameters) over a step count its subclass defines from ``self.iterations``. The rate is a Python float set
+    before each optimizer step, so with a decay the method is not :attr:`graph_safe` (it trains eagerly)."""
+
+    def setup(self, generator: torch.Generator) -> None:
+        if self.params.lr_decay_every < 1:
+            raise GanEvalError(f"method {type(self).__name__}: lr_decay_every={self.params.lr_decay_every}; the rate changes every N >= 1 steps "
+                               "(--set lr_decay=1 keeps it constant)")
+        super().setup(generator)
+
+    @property
+    def graph_safe(self) -> bool:
+        return self.params.lr_decay == 1.0
+
+    def lr_at(self, step: int) -> float:
+        """The learning rate of step ``step`` (from 0) of the subclass's count."""
+        p = self.params
+        return staircase_lr(p.lr, step, p.lr_decay_every, p.lr_decay)
+
+    def schedule(self, name: str, step: int) -> None:
+        """Optimizer ``name`` takes the rate of ``step`` from its next step on."""
+        if not self.graph_safe:
+            for group in self.opt[name].param_groups:
+                group["lr"] = self.lr_at(step)
 
 
 def kind_defaults(params: Any, kind: str, defaults: Mapping[str, tuple[Any, Any]]) -> Any:

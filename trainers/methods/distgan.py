@@ -49,9 +49,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from gan_eval.errors import GanEvalError
 from gan_eval.io.latent import LatentSpec
-from trainers.methods.base import CountingMethod, DataShape, RealBatch, adam, descend, register_method, set_lr, staircase_lr
+from trainers.methods.base import DataShape, RealBatch, StaircaseLRMethod, adam, descend, register_method
 from trainers.methods.image import build_image_nets
 from trainers.nets import mlp
 from trainers.nets.mlp_pairs import FeatureSequential
@@ -115,7 +114,7 @@ DEFAULTS_BY_KIND = {
 
 
 @register_method("distgan")
-class DistGAN(CountingMethod):
+class DistGAN(StaircaseLRMethod):
     Params = DistGANParams
     default_steps = 25_000
     data_kinds = ("vector", "image")
@@ -129,24 +128,10 @@ class DistGAN(CountingMethod):
     def latent_spec(self) -> LatentSpec:
         return LatentSpec(int(self.params.latent_dim), "uniform")
 
-    def setup(self, generator: torch.Generator) -> None:
-        if self.params.lr_decay_every < 1:
-            raise GanEvalError(f"method distgan: lr_decay_every={self.params.lr_decay_every}; the rate decays every N >= 1 optimizer steps (the reference: 10000)")
-        super().setup(generator)
-
-    @property
-    def graph_safe(self) -> bool:
-        return self.params.lr_decay == 1.0
-
-    def lr_at(self, optimizer_step: int) -> float:
-        """The learning rate of the reference's ``optimizer_step``-th Adam step (from 0, over all three optimizers)."""
-        p = self.params
-        return staircase_lr(p.lr, optimizer_step, p.lr_decay_every, p.lr_decay)
-
     def descend(self, loss: torch.Tensor, name: str, optimizer_step: int) -> None:
-        """One step of optimizer ``name`` at the schedule's rate for ``optimizer_step``."""
-        if not self.graph_safe:
-            set_lr(self.opt[name], self.lr_at(optimizer_step))
+        """One step of optimizer ``name`` at the rate of the reference's ``optimizer_step``-th Adam step (from 0, counted
+        over all three optimizers)."""
+        self.schedule(name, optimizer_step)
         descend(loss, self.opt[name])
 
     def build(self, generator: torch.Generator) -> torch.nn.ModuleDict:

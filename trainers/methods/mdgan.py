@@ -40,9 +40,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from gan_eval.errors import GanEvalError
 from gan_eval.io.latent import LatentSpec
-from trainers.methods.base import CountingMethod, DataShape, RealBatch, adam, descend, descend_together, register_method, set_lr, staircase_lr
+from trainers.methods.base import DataShape, RealBatch, StaircaseLRMethod, adam, descend, descend_together, register_method
 from trainers.methods.image import build_image_nets
 from trainers.nets import init_normal, mlp
 
@@ -126,7 +125,7 @@ DEFAULTS_BY_KIND = {"latent_dim": (2, 100), "batch_size": (500, 64), "lr": (1e-3
 
 
 @register_method("mdgan")
-class MDGAN(CountingMethod):
+class MDGAN(StaircaseLRMethod):
     Params = MDGANParams
     default_steps = 40_000
     data_kinds = ("vector", "image")
@@ -140,20 +139,6 @@ class MDGAN(CountingMethod):
 
     def latent_spec(self) -> LatentSpec:
         return LatentSpec(int(self.params.latent_dim), "uniform")
-
-    def setup(self, generator: torch.Generator) -> None:
-        if self.params.lr_decay_every < 1:
-            raise GanEvalError(f"method mdgan: lr_decay_every={self.params.lr_decay_every}; the learning rate is halved every N >= 1 iterations (the reference: 10000)")
-        super().setup(generator)
-
-    @property
-    def graph_safe(self) -> bool:
-        return self.params.lr_decay == 1.0
-
-    def lr_at(self, iteration: int) -> float:
-        """D's and G's learning rate at ``iteration`` (from 0): the reference's halving every 500 epochs."""
-        p = self.params
-        return staircase_lr(p.lr, iteration, p.lr_decay_every, p.lr_decay)
 
     def build(self, generator: torch.Generator) -> torch.nn.ModuleDict:
         p = self.params
@@ -180,9 +165,8 @@ class MDGAN(CountingMethod):
 
     def train_step(self, real: RealBatch, noise: torch.Generator) -> dict[str, torch.Tensor]:
         n, G = self.batch_size, self.nets["G"]
-        if not self.graph_safe:
-            for optimizer in self.opt.values():
-                set_lr(optimizer, self.lr_at(self.iterations))
+        for name in self.opt:  # D and G: the reference halves both every 500 epochs
+            self.schedule(name, self.iterations)
         self.iterations += 1
         x = real(n)
         fake = G(self.noise(n, noise))
