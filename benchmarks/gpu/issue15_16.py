@@ -6,17 +6,18 @@ grouped model, inside a hard time budget.
     PYTHONPATH=. python3 benchmarks/gpu/issue15_16.py --out $OUT [--budget-s 520] [--resume DIR] [--family-steps N]
     PYTHONPATH=. python benchmarks/gpu/issue15_16.py --dry-run --out /tmp/issue15_16        # CPU, tiny: what the tests run
 
-The one device-tool call (one H200, about 9 minutes of its 15)::
+The one device-tool call (one H200; about 9 minutes of the session's 15, plus the machine's start)::
 
     run(command="PYTHONPATH=. python3 benchmarks/gpu/issue15_16.py --out $OUT", timeout_s=570)
 
-To go on in a later call, copy the returned ``summary.json`` and ``state.tar.NN`` into a folder of the checkout that
-``.git/info/exclude`` ignores (``echo /.gpu-state/ >> .git/info/exclude``), and call ``run(command="PYTHONPATH=.
-python3 benchmarks/gpu/issue15_16.py --out $OUT --resume .gpu-state", carry=[".gpu-state"], timeout_s=570)``:
-finished runs are kept, killed ones resume from their checkpoints, and the family keeps the budget the first call
-chose (read from the resumed ``summary.json``, so its runs' folders match). The state holds what fits the device
-tool's limits (2 parts of 15 MiB, :func:`issue13.pack`): every finished run, and unfinished cells whole while they fit
-(5 seeds' checkpoints: ~4 MiB for GDPP, ~8 MiB for VEEGAN, ~60-70 MiB for the 3 x 512 critics and the 3 x 750 latent
+To go on in a later call, copy the returned ``summary.json``, ``throughput.json`` and ``state.tar.NN`` into a folder
+of the checkout that ``.git/info/exclude`` ignores (``echo /.gpu-state/ >> .git/info/exclude``) and call
+``run(command="PYTHONPATH=. python3 benchmarks/gpu/issue15_16.py --out $OUT --resume .gpu-state",
+carry=[".gpu-state"], timeout_s=570)``: finished runs are kept, killed ones resume from their checkpoints, the probe
+is not run again (its ``throughput.json`` is reused), and the family keeps the budget the first call chose (read
+from the resumed ``summary.json``, so its runs' folders match). The state holds what fits the device tool's limits
+(2 parts of 15 MiB, :func:`issue13.pack`): every finished run, and unfinished cells whole while they fit (5 seeds'
+checkpoints: ~4 MiB for GDPP, ~8 MiB for VEEGAN, ~60-70 MiB for the 3 x 512 critics and 3 x 750 latent
 discriminators of SN-GAN, WGAN-GP, alpha-GAN and BMS-VAE-GAN); ``summary.json`` names the cells left out, which
 restart from step 0.
 
@@ -124,9 +125,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     session = start("issue15_16-", args.out, args.work, args.budget_s, args.resume)
     work, log, left, python = session.work, session.log, session.left, sys.executable
-    me = [python, str(Path(__file__).resolve()), "--out", str(args.out), "--probe-seconds", str(args.probe_seconds)]
-    parts = [run_part("throughput", [*me, "--probe", *(["--dry-run"] if args.dry_run else [])], min(PROBE_LIMIT_S, left()), log)]
-    measured = args.out / "throughput.json"
+    measured, earlier_probe = args.out / "throughput.json", args.resume / "throughput.json" if args.resume else None
+    if earlier_probe is not None and earlier_probe.is_file():  # the same machine kind: its minute goes to training
+        measured.write_text(earlier_probe.read_text(encoding="utf-8"), encoding="utf-8")
+        parts = [{"part": "throughput", "status": f"reused {earlier_probe}", "wall_s": 0.0}]
+    else:
+        me = [python, str(Path(__file__).resolve()), "--out", str(args.out), "--probe-seconds", str(args.probe_seconds)]
+        parts = [run_part("throughput", [*me, "--probe", *(["--dry-run"] if args.dry_run else [])], min(PROBE_LIMIT_S, left()), log)]
     throughput = json.loads(measured.read_text(encoding="utf-8")) if measured.is_file() else None
     default_steps, granularity = (DRY["steps"], 1) if args.dry_run else (PAPER_STEPS[FAMILY], 1000)
     budget = plan_budgets(throughput, left(), default_steps, granularity)
