@@ -1,5 +1,6 @@
 """The diversity-regularised methods' losses without training, against closed forms, scipy and formulas written here
-independently: GDPP (Elfeki et al. 2019), MD-GAN (Eghbal-zadeh et al. 2019), Dist-GAN (Tran et al. 2018)."""
+independently: GDPP (Elfeki et al. 2019), MD-GAN (Eghbal-zadeh et al. 2019), Dist-GAN (Tran et al. 2018); and MD-GAN's and
+Dist-GAN's learning-rate schedules as their reference codes compute them, at every optimizer step and across a resume."""
 from __future__ import annotations
 
 import numpy as np
@@ -7,6 +8,10 @@ import pytest
 import torch
 from scipy.stats import multivariate_normal
 
+from gan_eval.errors import GanEvalError
+from trainers.loop import TrainConfig, train
+from trainers.methods import METHODS
+from trainers.methods.base import DataShape, make_params
 from trainers.methods.distgan import latent_data_distance
 from trainers.methods.gdpp import SymmetricEigh, gdpp_loss
 from trainers.methods.mdgan import COVARIANCE_SCALE, mixture_density, mixture_maximum, simplex_vertices
@@ -120,3 +125,73 @@ def test_distgan_distance_constraint_equals_its_formula_written_independently():
     shifted = torch.from_numpy(x_fake[0]) + 0.3
     code = torch.from_numpy(z[0])
     assert latent_data_distance(shifted, torch.from_numpy(x_fake[0]), code + 0.6, code, 0.5).item() == pytest.approx(0.0, abs=1e-20)
+
+
+# --- the reference codes' learning-rate schedules -------------------------------------------------------------------
+
+def scheduled(method: str, **params: object):
+    """A set-up method on 2-D data with small nets, so a few steps take milliseconds."""
+    m = METHODS.get(method)(make_params(method, {"hidden": 16, "batch_size": 32, **params}), DataShape((2,)), torch.device("cpu"))
+    m.setup(torch.Generator().manual_seed(0))
+    return m
+
+
+def rates_of_steps(method, iterations: int) -> list[tuple[str, float]]:
+    """(optimizer, learning rate) of every optimizer step of ``iterations`` training iterations, in order."""
+    seen: list[tuple[str, float]] = []
+    for name, optimizer in method.opt.items():
+        def step(*args, _name=name, _optimizer=optimizer, _step=optimizer.step, **kwargs):
+            seen.append((_name, _optimizer.param_groups[0]["lr"]))
+            return _step(*args, **kwargs)
+        optimizer.step = step
+    data = torch.Generator().manual_seed(1)
+    for _ in range(iterations):
+        method.train_step(lambda n: torch.randn(n, 2, generator=data), torch.Generator().manual_seed(2))
+    return seen
+
+
+def test_mdgan_learning_rate_halves_every_500_epochs_as_the_reference_iterator():
+    """eghbalz/mdgan iterators.py L4-7: both rates halve at the start of epoch 500, 1000, ... (20 batches an epoch:
+    every 10,000 iterations); iteration i's D and G steps take lr * 0.5 ** (i // every), here with every = 3; the
+    defaults on vectors are the reference's, and images keep the rate constant (graph-safe)."""
+    defaults = scheduled("mdgan")
+    assert (defaults.params.lr_decay, defaults.params.lr_decay_every, defaults.params.lr) == (0.5, 10_000, 1e-3)
+    assert [defaults.lr_at(i) for i in (0, 9_999, 10_000, 19_999, 20_000, 39_999)] == [1e-3, 1e-3, 5e-4, 5e-4, 2.5e-4, 1.25e-4]
+    assert not defaults.graph_safe
+    image = METHODS.get("mdgan")(make_params("mdgan", {}), DataShape((3, 32, 32), "image"), torch.device("cpu"))
+    assert image.params.lr_decay == 1.0 and image.graph_safe
+    with pytest.raises(GanEvalError, match="lr_decay_every=0; the rate changes every N >= 1 steps"):
+        scheduled("mdgan", lr_decay_every=0)
+    seen = rates_of_steps(scheduled("mdgan", lr_decay_every=3), 8)
+    assert seen == [(name, 1e-3 * 0.5 ** (i // 3)) for i in range(8) for name in ("D", "G")]
+
+
+def test_distgan_learning_rate_decays_by_the_reference_global_step_over_all_optimizer_steps():
+    """tntrung/gan distgan_toy2d.py L33-34, L118-125: exponential_decay(1e-3, global_step, 10000, 0.9, staircase=True)
+    with every solver advancing global_step, so the s-th optimizer step (R, n_critics D, G per iteration) takes
+    1e-3 * 0.9 ** (s // every): here every = 5 with 2 critics, so the rate changes within iterations."""
+    defaults = scheduled("distgan")
+    assert (defaults.params.lr_decay, defaults.params.lr_decay_every, defaults.params.lr) == (0.9, 10_000, 1e-3)
+    assert defaults.lr_at(9_999) == 1e-3 and defaults.lr_at(10_000) == pytest.approx(9e-4, rel=1e-15)
+    assert defaults.lr_at(70_000) == pytest.approx(1e-3 * 0.9 ** 7, rel=1e-15) and not defaults.graph_safe
+    seen = rates_of_steps(scheduled("distgan", n_critics=2, lr_decay_every=5), 6)
+    assert [name for name, _ in seen] == ["R", "D", "D", "G"] * 6
+    assert [lr for _, lr in seen] == [1e-3 * 0.9 ** (s // 5) for s in range(24)]
+
+
+@pytest.mark.parametrize("method, params, rates", [
+    # iteration 7 (the 8th): MD-GAN's D and G at 1e-3 * 0.5 ** (7 // 3); Dist-GAN's optimizer steps 28 (R), 29-30 (D), 31 (G)
+    ("mdgan", {"lr_decay_every": 3}, {"D": 1e-3 * 0.5 ** 2, "G": 1e-3 * 0.5 ** 2}),
+    ("distgan", {"n_critics": 2, "lr_decay_every": 5}, {"R": 1e-3 * 0.9 ** 5, "D": 1e-3 * 0.9 ** 6, "G": 1e-3 * 0.9 ** 6}),
+])
+def test_learning_rate_schedule_survives_kill_and_resume(method, params, rates, tmp_path):
+    """A run killed after step 6 (checkpoint at 4) and resumed ends with the networks of an uninterrupted run, bit for
+    bit, its iteration count checkpointed, and each optimizer at the schedule's rate of its last step."""
+    config = TrainConfig(method, "ring8", seed=1, steps=8, eval_every=4, eval_samples=100, params={"hidden": 16, "batch_size": 32, **params})
+    train(config, tmp_path / "full")
+    assert train(config, tmp_path / "resumed", stop_after=6) is None
+    train(config, tmp_path / "resumed")
+    full, resumed = (torch.load(tmp_path / d / "checkpoint.pt", weights_only=True) for d in ("full", "resumed"))
+    assert all(torch.equal(full["nets"][k], resumed["nets"][k]) for k in full["nets"])
+    assert int(resumed["method"]["iterations"]) == 8
+    assert {name: o["param_groups"][0]["lr"] for name, o in resumed["optimizers"].items()} == pytest.approx(rates, rel=1e-15)

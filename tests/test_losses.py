@@ -160,6 +160,21 @@ def test_generator_terms_of_ns_and_minimax() -> None:
     torch.testing.assert_close(LOSSES.get("minimax").g_term(v), torch.log1p(-torch.sigmoid(v)))
 
 
+def test_log_ratio_generator_term_is_rosca_algorithm_1_on_fixed_logits() -> None:
+    """alpha-GAN's E and G term (Rosca et al. 2017, Algorithm 1): -log D/(1 - D) with D = sigmoid(v), computed from
+    the probabilities in float64, equals the loss's term, which is -v; it is the sum of the ns and minimax G terms;
+    D's terms are the cross-entropy of ns."""
+    v = torch.linspace(-12, 12, 25, dtype=torch.float64)
+    d = torch.sigmoid(v)
+    term = LOSSES.get("log-ratio").g_term(v)
+    torch.testing.assert_close(term, -torch.log(d / (1 - d)), rtol=1e-12, atol=1e-9)
+    torch.testing.assert_close(term, torch.tensor([12.0 - i for i in range(25)], dtype=torch.float64), rtol=0, atol=0)
+    torch.testing.assert_close(term, LOSSES.get("ns").g_term(v) + LOSSES.get("minimax").g_term(v), rtol=1e-12, atol=1e-12)
+    real, fake = 3 * torch.randn(2, 9, 1, generator=torch.Generator().manual_seed(5), dtype=torch.float64)
+    for ours, ns in zip(LOSSES.get("log-ratio").d_terms(real, fake), LOSSES.get("ns").d_terms(real, fake)):
+        assert torch.equal(ours, ns)
+
+
 def test_least_squares_optimal_discriminator_mao() -> None:
     """Mao et al. 2017, Prop. 1 with a=0, b=1: D* = p/(p+q); the minimum is (1/2) sum pq/(p+q); G term (f-1)^2/2."""
     v_star, minimum = minimise_d_loss("least-squares")
@@ -203,7 +218,7 @@ def test_hinge_optimal_discriminator_is_the_sign_of_p_minus_q() -> None:
 # --- every registered loss ----------------------------------------------------------------------------------------
 
 def test_registry_holds_the_issue_losses() -> None:
-    assert {"ns", "minimax", "wasserstein", "hinge", "least-squares", "least-squares-pearson", "kl", "reverse-kl", "js", "pearson",
+    assert {"ns", "minimax", "log-ratio", "wasserstein", "hinge", "least-squares", "least-squares-pearson", "kl", "reverse-kl", "js", "pearson",
             "squared-hellinger"} <= set(LOSSES)
     assert all(LOSSES.get(name).name == name for name in LOSSES)
 

@@ -32,6 +32,9 @@ TINY = {**VECTOR_TINY, **{name: IMAGE_TINY for name in ("dcgan", "pacdcgan", "al
         **{name: {**VECTOR_TINY[name], **IMAGE_TINY} for name in VECTOR_TINY
            if name in METHODS.names() and "image" in METHODS.get(name).data_kinds}}
 TINY["wgan"] = {**TINY["wgan"], "n_critic_boost": 0}
+# MD-GAN and Dist-GAN without their learning-rate schedules, which set a Python float each step and so train eagerly.
+for _name in ("mdgan", "distgan"):
+    TINY[_name] = {**TINY[_name], "lr_decay": 1.0}
 DATASET_OF_KIND = {"vector": "ring8", "image": "stacked-mnist"}
 CASES = []
 for _name in (name for name in METHODS.names() if METHODS.get(name).graph_safe is not False):  # MMD-GAN is never staged
@@ -205,6 +208,75 @@ def test_issue17_gpu_script_imports_on_cpu_and_refuses_a_missing_mnist_folder(tm
     assert not (tmp_path / "out" / "summary.json").exists()
 
 
+def load_script(name: str):
+    """A GPU session script of benchmarks/gpu as a module."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / "gpu" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_issue15_16_gpu_script_dry_run_runs_its_plan_on_the_cpu(tmp_path):
+    """benchmarks/gpu/issue15_16.py --dry-run: the probe times the planned rows of bms-table1 and the family (1 seed, on
+    each table's first column), the family's budget is chosen from it, both tables train and render with 2 steps, and
+    every file lands under --out (curves and figures in tables.tar.gz)."""
+    import tarfile
+
+    out = tmp_path / "out"
+    command = [sys.executable, str(ROOT / "benchmarks" / "gpu" / "issue15_16.py"), "--dry-run", "--probe-seconds", "0.1", "--out", str(out)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600, cwd=ROOT,
+                          env={"PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"})
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary = json.loads((out / "summary.json").read_text())
+    assert [p["part"] for p in summary["parts"]] == ["throughput", "bms-table1", "mode-collapse-mini-family"]
+    assert all(p["status"] == "finished" for p in summary["parts"]), summary
+    assert summary["budget"]["family_steps"] == 2 and summary["budget"]["reason"].startswith("the family's 2 iterations fit")
+    throughput = json.loads((out / "throughput.json").read_text())["tables"]
+    assert set(throughput["bms-table1"]["rows"]) == {"GDPP", "MD-GAN"} and throughput["bms-table1"]["timed_on"] == "grid25"
+    assert set(throughput["mode-collapse-mini-family"]["rows"]) == {"GAN", "WGAN-GP"}
+    assert all(t["complete"] and all(r["steps_per_s"] > 0 for r in t["rows"].values()) for t in throughput.values())
+    assert throughput["bms-table1"]["paper_steps"] == 25_000 and len(throughput["bms-table1"]["cells_s"]) == 4
+    assert "2 iterations (paper: 25,000), BELOW the paper's" in (out / "bms-table1.md").read_text()
+    assert "ring8: 2 iterations" in (out / "mode-collapse-mini-family.md").read_text()
+    with tarfile.open(out / "tables.tar.gz") as tar:
+        names = set(tar.getnames())
+    assert {f"{t}/{t}-curves.png" for t in ("bms-table1", "mode-collapse-mini-family")} <= names
+
+
+def test_issue15_16_family_budget_is_the_longest_the_probe_says_fits():
+    """plan_budgets: the family keeps its 10,000 iterations when its estimate fits in the time bms-table1's estimate
+    leaves; else the largest multiple of 1,000 whose estimate fits (and 1,000 more would not); no complete probe:
+    the default; a resumed call keeps the family's iterations its summary.json recorded."""
+    script = load_script("issue15_16")
+    rows = lambda rate: {"A": {"steps_per_s": rate}, "B": {"steps_per_s": rate / 2}}  # noqa: E731
+    probe = lambda family_rate: {"tables": {  # noqa: E731
+        "bms-table1": {"complete": True, "rows": rows(500.0), "timed_on": "grid25", "steps": {"grid25": 25_000, "ring8": 25_000}},
+        "mode-collapse-mini-family": {"complete": True, "rows": rows(family_rate)}}}
+    fast = script.plan_budgets(probe(1000.0), 400.0)
+    assert fast["family_steps"] == 10_000 and fast["estimated_s"]["bms-table1"] == 100.0  # 25k / 250 per s, the longest cell
+    slow = script.plan_budgets(probe(20.0), 400.0)
+    family_rows, rest = rows(20.0), 400.0 - 100.0
+    assert script.table_seconds(family_rows, slow["family_steps"]) <= rest < script.table_seconds(family_rows, slow["family_steps"] + 1000)
+    assert slow["family_steps"] % 1000 == 0 and "the longest that fits" in slow["reason"] and slow["bms_limit_s"] == 150.0
+    assert script.plan_budgets({"tables": {}}, 400.0)["family_steps"] == 10_000
+    assert script.plan_budgets(None, 400.0, default_steps=2, granularity=1)["family_steps"] == 2
+
+
+def test_issue15_16_resume_keeps_the_recorded_family_budget_and_refuses_a_missing_folder(tmp_path):
+    """recorded_steps reads the family's iterations from the resumed summary.json; a --resume folder that does not exist
+    is one line and exit 2 before anything is written."""
+    script = load_script("issue15_16")
+    (tmp_path / "summary.json").write_text(json.dumps({"budget": {"family_steps": 7000, "reason": "x"}}))
+    assert script.recorded_steps(tmp_path) == 7000 and script.recorded_steps(tmp_path / "none") is None and script.recorded_steps(None) is None
+    command = [sys.executable, str(ROOT / "benchmarks" / "gpu" / "issue15_16.py"), "--out", str(tmp_path / "out"), "--resume", str(tmp_path / "none")]
+    missing = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=ROOT, env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    lines = missing.stderr.strip().splitlines()
+    assert missing.returncode == 2 and len(lines) == 1 and lines[0].startswith(f"error: --resume {tmp_path / 'none'}: no such folder")
+    assert not (tmp_path / "out").exists()
+
+
 class EagerReplay:
     """A stand-in for a captured CUDA graph on the CPU: ``replay`` runs the method's step on the staged inputs,
     optionally moving one parameter by a bit more than the tolerance allows (a value a capture froze)."""
@@ -242,11 +314,37 @@ def test_checked_replay_keeps_a_faithful_graph_and_drops_a_wrong_one(corrupt, tm
 
 def test_gpu_script_stops_a_part_at_its_time_limit(tmp_path):
     """The hard time guard: a part that outlives its share is killed with its process group, within seconds."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("issue13", ROOT / "benchmarks" / "gpu" / "issue13.py")
-    issue13 = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(issue13)
+    issue13 = load_script("issue13")
     record = issue13.run_part("sleeper", [sys.executable, "-c", "import time; time.sleep(120)"], 5.0, tmp_path / "log.txt")
     assert record["status"].startswith("stopped at its 5 s limit") and record["wall_s"] < 20
     assert issue13.run_part("late", [sys.executable, "-c", "pass"], 2.0, tmp_path / "log.txt")["status"].startswith("skipped")
+
+
+def test_gpu_state_keeps_finished_runs_and_the_unfinished_cells_that_fit(tmp_path, monkeypatch):
+    """issue13.pack under a 1 MiB limit: every finished run's small files, the unfinished cell whose checkpoints fit
+    (all its seeds, checkpoint and metrics), and none of the cell that does not (named in left_out, so it restarts
+    from step 0 rather than reading metrics without a checkpoint); the parts rebuild the same tree (unpack)."""
+    issue13 = load_script("issue13")
+    monkeypatch.setattr(issue13, "PART_BYTES", 2**19)
+    work, out = tmp_path / "work", tmp_path / "out"
+    def run(name: str, finished: bool, checkpoint_bytes: int) -> None:
+        folder = work / "table" / "runs" / name
+        folder.mkdir(parents=True)
+        (folder / "config.json").write_text("{}")
+        (folder / "metrics.jsonl").write_text('{"step": 10}\n')
+        (folder / "checkpoint.pt").write_bytes(b"c" * checkpoint_bytes)
+        if finished:
+            (folder / "result.json").write_text("{}")
+    run("gan-ring8-abc-s0", True, 2**20)
+    for seed in (0, 1):
+        run(f"small-ring8-abc-s{seed}", False, 2**18)
+        run(f"large-ring8-abc-s{seed}", False, 2**19)
+    out.mkdir()
+    record = issue13.pack(work, out)
+    assert record["state"] == ["state.tar.00", "state.tar.01"] and "table/large-ring8-abc" in record["left_out"]
+    back = tmp_path / "back"
+    back.mkdir()
+    issue13.unpack(out, back)
+    kept = {str(p.relative_to(back)) for p in back.rglob("*") if p.is_file()}
+    assert kept == {"table/runs/gan-ring8-abc-s0/config.json", "table/runs/gan-ring8-abc-s0/metrics.jsonl", "table/runs/gan-ring8-abc-s0/result.json",
+                    *(f"table/runs/small-ring8-abc-s{s}/{f}" for s in (0, 1) for f in ("config.json", "metrics.jsonl", "checkpoint.pt"))}

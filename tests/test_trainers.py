@@ -56,6 +56,10 @@ SMALL_OF_METHOD["mmdgan"] = {kind: {"critic_iters": 1, "warmup_critic_iters": 2,
 # step; a smaller batch takes the same code path.
 for name in ("wae", "alpha-gan", "alpha-gan-sn", "bms-vae", "bms-vae-gan"):
     SMALL_OF_METHOD[name] = {"vector": {"batch_size": 64}}
+# MD-GAN's and Dist-GAN's learning-rate schedules (the reference's every 10,000 iterations / optimizer steps) cut so
+# that the rate changes before and after the checkpoint at step 10 and within the redone steps 11-13.
+SMALL_OF_METHOD["mdgan"] = {"vector": {"lr_decay_every": 4}}
+SMALL_OF_METHOD["distgan"] = {"vector": {"lr_decay_every": 30}}
 CONTRACT_CASES = [
     (name, DATASET_OF_KIND[kind], {**SMALL.get(kind, {}), **SMALL_OF_METHOD.get(name, {}).get(kind, {})})
     for name in METHODS.names()

@@ -13,6 +13,7 @@ The losses (r, f: logits of real and generated samples; softplus(x) = log(1 + e^
     name            D: real term, fake term        G term                       source
     ns              softplus(-r), softplus(f)      softplus(-f) = -log D(G(z))  Goodfellow et al. 2014, Sec. 3
     minimax         softplus(-r), softplus(f)      -softplus(f) = log(1-D(G(z)))  Goodfellow et al. 2014, eq. 1
+    log-ratio       softplus(-r), softplus(f)      -f = -log(D / (1 - D))       Rosca et al. 2017, Algorithm 1
     wasserstein     -r, f                          -f                           Arjovsky et al. 2017 (needs a
                                                                                 Lipschitz constraint: penalties)
     hinge           relu(1 - r), relu(1 + f)       -f                           Lim & Ye 2017; Miyato et al. 2018
@@ -121,6 +122,9 @@ def _negated(fake: torch.Tensor) -> torch.Tensor:
 _register("ns", _cross_entropy_d, lambda fake: binary_cross_entropy(fake, 1.0), Labels(1.0, 0.0, 1.0))
 # The zero-sum game: G minimises exactly D's fake term negated, log(1 - D(G(z))) = -softplus(f).
 _register("minimax", _cross_entropy_d, lambda fake: -binary_cross_entropy(fake, 0.0), Labels(1.0, 0.0, 0.0, -1.0))
+# alpha-GAN's E and G terms (Rosca et al. 2017, Algorithm 1): -log D/(1 - D), the log density ratio D estimates,
+# = -log D + log(1 - D), the sum of the ns and minimax G terms; with D = sigmoid(f) it is exactly -f.
+_register("log-ratio", _cross_entropy_d, _negated)
 _register("wasserstein", _critic_d, _negated)
 _register("hinge", lambda real, fake: (F.relu(1.0 - real), F.relu(1.0 + fake)), _negated)
 

@@ -23,7 +23,8 @@ folders below ``$OUT``. Written to ``--out``: ``summary.json`` (each part's stat
 tables' Markdown), ``log.txt`` (every part's output), ``throughput.json``, the tables' ``.md`` when a table
 finished, ``tables.tar.gz`` (tables' JSON and figures, every run's config, environment, metrics and result) and
 ``state.tar.NN`` (parts of at most 15 MiB: what a later call needs to resume the unfinished runs: pass the folder
-holding them as ``--resume``; a state too large for the device tool's limits is left out, and summary.json says so).
+holding them as ``--resume``; unfinished cells beyond the device tool's limits are left out, and summary.json says
+which, :func:`pack`).
 """
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ import sys
 import tarfile
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -79,34 +81,55 @@ def finished_runs(table_out: Path) -> tuple[int, int]:
     return sum((d / "result.json").is_file() for d in runs), len(runs)
 
 
+def cell_of(run: Path) -> str:
+    """A run's table cell: its folder without the seed (``LABEL-DATASET-HASH``, :func:`trainers.reproduce.run_dir_name`)."""
+    return f"{run.parent.parent.name}/{run.name.rsplit('-s', 1)[0]}"
+
+
 def pack(work: Path, out: Path) -> dict[str, Any]:
-    """tables.tar.gz (tables and the runs' small files) and the resumable state in parts under ``out``."""
+    """tables.tar.gz (tables and the runs' small files) and the resumable state in parts under ``out``.
+
+    The state holds every finished run's small files (what the table reads; seed 0's samples for its figure), then
+    the unfinished cells (all seeds of a row x dataset: their small files and checkpoints) in order of their folders
+    while the state stays within ``STATE_PARTS`` parts; a cell that does not fit is left out whole (it restarts from
+    step 0 in the next call) and named under ``left_out``."""
     small = ("config.json", "environment.json", "metrics.jsonl", "result.json")
     with tarfile.open(out / "tables.tar.gz", "w:gz") as tar:
         for path in sorted(work.rglob("*")):
             if path.is_file() and (path.parent.parent.name != "runs" or path.name in small):
                 tar.add(path, arcname=str(path.relative_to(work)))
-    state = out / "state.tar"
+    runs = sorted(work.glob("*/runs/*"))
+    unfinished: dict[str, list[Path]] = {}
+    for run in runs:
+        if not (run / "result.json").is_file():
+            unfinished.setdefault(cell_of(run), []).append(run)
+    state, limit, left_out = out / "state.tar", STATE_PARTS * PART_BYTES, []
     with tarfile.open(state, "w") as tar:
-        for run in sorted(work.glob("*/runs/*")):
-            finished = (run / "result.json").is_file()
-            for path in sorted(run.iterdir()):
-                # finished runs keep what the table reads (result, metrics; seed 0's samples for its figure)
-                keep = path.name in small or (path.name == "samples.npz" and run.name.endswith("-s0")) or (not finished and path.name == "checkpoint.pt")
-                if keep:
-                    tar.add(path, arcname=str(path.relative_to(work)))
-    size = state.stat().st_size
-    if size > STATE_PARTS * PART_BYTES:
-        state.unlink()
-        return {"state": f"left out: {size / 2**20:.0f} MiB, more than {STATE_PARTS} parts of {PART_BYTES // 2**20} MiB"}
+        for run in runs:
+            if cell_of(run) not in unfinished:
+                for path in sorted(run.iterdir()):
+                    if path.name in small or (path.name == "samples.npz" and run.name.endswith("-s0")):
+                        tar.add(path, arcname=str(path.relative_to(work)))
+        for cell, cell_runs in unfinished.items():
+            files = [p for run in cell_runs for p in sorted(run.iterdir()) if p.name in small or p.name == "checkpoint.pt"]
+            size = sum(512 + -(-p.stat().st_size // 512) * 512 for p in files)
+            if tar.offset + size + 2 * 10240 > limit:  # headers and blocks, plus the end-of-archive padding
+                left_out.append(cell)
+                continue
+            for path in files:
+                tar.add(path, arcname=str(path.relative_to(work)))
     parts = []
     with open(state, "rb") as whole:
         while chunk := whole.read(PART_BYTES):
             part = out / f"state.tar.{len(parts):02d}"
             part.write_bytes(chunk)
             parts.append(part.name)
+    size = state.stat().st_size
     state.unlink()
-    return {"state": parts, "state_mib": round(size / 2**20, 1)}
+    record: dict[str, Any] = {"state": parts, "state_mib": round(size / 2**20, 1)}
+    if left_out:
+        record["left_out"] = f"{len(left_out)} unfinished cells over {STATE_PARTS} parts of {PART_BYTES // 2**20} MiB restart next call: {', '.join(left_out)}"
+    return record
 
 
 def table_part(name: str, command: list[str], seconds: float, log: Path, work: Path, out: Path) -> dict[str, Any]:
@@ -148,21 +171,48 @@ def unpack(resume: Path, work: Path) -> int:
     return len(parts)
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+@dataclass
+class Session:
+    """A GPU session's clock and folders (:func:`start`): ``left()`` is the seconds until its deadline (``budget_s``
+    less the packing reserve), ``work`` where runs train, ``log`` every part's output, ``resumed`` the state parts
+    unpacked into ``work``."""
+
+    started: float
+    deadline: float
+    work: Path
+    log: Path
+    resumed: int
+
+    def left(self) -> float:
+        return self.deadline - time.perf_counter()
+
+
+def start(prefix: str, out: Path, work: Path | None, budget_s: float, resume: Path | None) -> Session:
+    """Start the clock, make ``out`` and the work folder (default: a temporary ``prefix...`` one) and unpack
+    ``resume``'s state parts into it."""
+    started = time.perf_counter()
+    out.mkdir(parents=True, exist_ok=True)
+    work = work or Path(tempfile.mkdtemp(prefix=prefix))
+    work.mkdir(parents=True, exist_ok=True)
+    return Session(started, started + budget_s - PACK_RESERVE_S, work, out / "log.txt", unpack(resume, work) if resume else 0)
+
+
+def session_parser(doc: str, budget_s: float) -> argparse.ArgumentParser:
+    """The options every GPU session script takes: ``--out``, ``--work``, ``--budget-s`` and ``--resume``."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--work", type=Path, default=None, help="Where runs train (default: a temporary folder).")
-    parser.add_argument("--budget-s", type=float, default=450.0)
+    parser.add_argument("--budget-s", type=float, default=budget_s)
     parser.add_argument("--resume", type=Path, default=None, help="A folder holding state.tar.NN parts of an earlier call.")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = session_parser(__doc__, 450.0)
     parser.add_argument("--tiny", action="store_true", help="A few CPU steps of every part (tests the script).")
     args = parser.parse_args(argv)
-    started = time.perf_counter()
-    deadline = started + args.budget_s - PACK_RESERVE_S
-    args.out.mkdir(parents=True, exist_ok=True)
-    work = args.work or Path(tempfile.mkdtemp(prefix="issue13-"))
-    work.mkdir(parents=True, exist_ok=True)
-    log = args.out / "log.txt"
-    resumed = unpack(args.resume, work) if args.resume else 0
+    session = start("issue13-", args.out, args.work, args.budget_s, args.resume)
+    work, log, left = session.work, session.log, session.left
     python = sys.executable
     reproduce = [python, "-m", "trainers.reproduce"]
     if args.tiny:
@@ -174,7 +224,6 @@ def main(argv: list[str] | None = None) -> int:
         veegan = ["--steps", "100000", "--jobs", "12"]  # 12 cells of 5 seeds, each one grouped model
         pacgan = ["--steps", "400000", "--jobs", "10"]
     parts = []
-    left = lambda: deadline - time.perf_counter()  # noqa: E731
     if not args.tiny:
         test = [python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_stepper.py", "-k", "cuda_graph_replay"]
         parts.append(run_part("cuda-tests", test, min(75.0, left()), log))
@@ -183,7 +232,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, options, share in (("veegan-table1", veegan, 0.8), ("pacgan-table1", pacgan, 1.0)):
         command = [*reproduce, name, "--device", device, "--group-seeds", "--out", str(work / name), *options]
         parts.append(table_part(name, command, share * left(), log, work, args.out))
-    finish(parts, work, args.out, started, resumed_from_parts=resumed)
+    finish(parts, work, args.out, session.started, resumed_from_parts=session.resumed)
     return 0
 
 

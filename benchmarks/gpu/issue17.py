@@ -9,8 +9,8 @@ folder that ``.git/info/exclude`` ignores (``mkdir -p .gpu-data && cp -r ../shar
 /.gpu-data/ >> .git/info/exclude``) and call ``run(command="PYTHONPATH=. python3 benchmarks/gpu/issue17.py --out $OUT
 --data-dir .gpu-data/mnist", carry=[".gpu-data"], timeout_s=560)``. To go on in a later call, put the returned
 ``state.tar.NN`` in a carried folder and add ``--resume FOLDER``: finished runs are kept, killed ones resume from
-their checkpoints (a full-width run's checkpoint is ~0.1 GB, so only finished runs' small files fit the device
-tool's limits; ``summary.json`` says what was left out).
+their checkpoints where they fit the device tool's limits (a full-width run's checkpoint is ~0.1 GB, so mostly
+finished runs' small files carry over; ``summary.json`` names the cells left out, :func:`issue13.pack`).
 
 Parts, each a subprocess killed when its share of ``--budget-s`` is spent (:func:`issue13.run_part`):
 
@@ -27,17 +27,13 @@ tests run. Written to ``--out``: ``summary.json``, ``log.txt``, ``throughput.jso
 """
 from __future__ import annotations
 
-import argparse
-import json
 import sys
-import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "speed"))
-from issue13 import PACK_RESERVE_S, ROOT, finish, run_part, table_part, unpack  # noqa: E402
+from issue13 import ROOT, finish, run_part, session_parser, start, table_part  # noqa: E402
+from table_probe import add_probe_options, probe_table, session_header  # noqa: E402
 
 TABLES = ("veegan-table2", "pacgan-table2")
 DEFAULT_MNIST = next((p for p in (ROOT.parent / "shared/data/mnist", ROOT / "shared/data/mnist", ROOT / ".gpu-data/mnist") if p.is_dir()),
@@ -47,52 +43,20 @@ DRY = {"steps": "2", "seeds": "1", "eval-samples": "200", "set": ["width=4", "ba
 DRY_ROWS = {"veegan-table2": ["DCGAN", "VEEGAN"], "pacgan-table2": ["PacDCGAN2"]}
 
 
-def probe(device: str, data_dir: Path, seconds: float, dry: bool) -> dict[str, Any]:
+def probe(device: str, data_dir: Path, seconds: float, dry: bool, record: Path) -> dict[str, Any]:
     """Run-steps/s of every row of both tables, grouped over the table's seeds, and each table's hours at the
-    paper's budget (the rows' steps, one after another, as a single process per row would train them)."""
-    import torch
-
-    from train_throughput import device_label, timed_steps
-    from trainers.loop import Group, Run
-    from trainers.reproduce import plan
-    from trainers.stepper import WARMUP_STEPS, Stepper
-    from trainers.tables import TABLES as DECLARED
-
-    torch.set_num_threads(1)
-    result: dict[str, Any] = {"device": device, "device_name": device_label(device), "torch": torch.__version__, "cuda": torch.version.cuda, "tables": {}}
+    paper's budget (:func:`table_probe.probe_table`), written to ``record`` as they come."""
+    result = session_header(device)
     for name in TABLES:
-        table = DECLARED.get(name).only(DRY_ROWS[name] if dry else None)
-        seeds = 1 if dry else table.default_seeds
-        overrides = dict(s.split("=") for s in DRY["set"]) if dry else None
-        jobs = plan(table, Path(tempfile.mkdtemp(prefix="probe-")), seeds, device=device, data_dir=str(data_dir), overrides=overrides)
-        rows = {}
-        for row in table.rows:
-            configs = [j.config for j in jobs if j.row == row]
-            where = Path(tempfile.mkdtemp(prefix="probe-run-"))
-            group = Group([Run(c, where / f"s{c.seed}") for c in configs])
-            stepper = Stepper(group.method, graph=None)
-            warmup = WARMUP_STEPS + 3 if stepper.graph_wanted else 1
-            steps, wall = timed_steps(stepper, group, device, seconds, warmup)
-            rows[row.label] = {"seeds": len(configs), "steps_per_s": steps / wall, "run_steps_per_s": len(configs) * steps / wall,
-                               "cuda_graph": stepper.graph_state}
-            print(f"{name} {row.label}: {steps / wall:.1f} steps/s for {len(configs)} grouped seeds ({stepper.graph_state})", flush=True)
-        budget = table.columns[0].paper_steps or table.columns[0].steps
-        result["tables"][name] = {"rows": rows, "paper_steps": budget,
-                                  "hours_one_after_another": sum(budget / r["steps_per_s"] for r in rows.values()) / 3600,
-                                  "hours_rows_in_parallel": max(budget / r["steps_per_s"] for r in rows.values()) / 3600}
+        probe_table(name, device, seconds, rows=DRY_ROWS[name] if dry else None, seeds=1 if dry else None, data_dir=str(data_dir),
+                    overrides=dict(s.split("=") for s in DRY["set"]) if dry else None, record=record, result=result)
     return result
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", type=Path, required=True)
+    parser = session_parser(__doc__, 480.0)
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_MNIST, help="The four MNIST files.")
-    parser.add_argument("--work", type=Path, default=None, help="Where runs train (default: a temporary folder).")
-    parser.add_argument("--budget-s", type=float, default=480.0)
-    parser.add_argument("--resume", type=Path, default=None, help="A folder holding state.tar.NN parts of an earlier call.")
-    parser.add_argument("--probe-seconds", type=float, default=5.0, help="Timed seconds per method in the probe.")
-    parser.add_argument("--dry-run", action="store_true", help="The whole plan on the CPU with tiny nets and steps (tests the script).")
-    parser.add_argument("--probe", action="store_true", help="Only the throughput probe, written to OUT/throughput.json (part 1).")
+    add_probe_options(parser, 5.0, "tiny nets and steps")
     args = parser.parse_args(argv)
     device = "cpu" if args.dry_run else "cuda"
     from gan_eval.errors import GanEvalError
@@ -105,16 +69,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     args.out.mkdir(parents=True, exist_ok=True)
     if args.probe:
-        (args.out / "throughput.json").write_text(json.dumps(probe(device, args.data_dir, args.probe_seconds, args.dry_run), indent=2), encoding="utf-8")
+        probe(device, args.data_dir, args.probe_seconds, args.dry_run, args.out / "throughput.json")
         return 0
-    started = time.perf_counter()
-    deadline = started + args.budget_s - PACK_RESERVE_S
-    work = args.work or Path(tempfile.mkdtemp(prefix="issue17-"))
-    work.mkdir(parents=True, exist_ok=True)
-    log = args.out / "log.txt"
-    resumed = unpack(args.resume, work) if args.resume else 0
-    python = sys.executable
-    left = lambda: deadline - time.perf_counter()  # noqa: E731
+    session = start("issue17-", args.out, args.work, args.budget_s, args.resume)
+    work, log, left, python = session.work, session.log, session.left, sys.executable
     me = [python, str(Path(__file__).resolve()), "--out", str(args.out), "--data-dir", str(args.data_dir), "--probe-seconds", str(args.probe_seconds)]
     parts = [run_part("throughput", [*me, "--probe", *(["--dry-run"] if args.dry_run else [])], min(90.0, left()), log)]
     for name, share in (("veegan-table2", 0.5), ("pacgan-table2", 1.0)):
@@ -125,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             command += ["--group-seeds", "--jobs", "4"]  # one process per row (4 rows), each row's seeds one grouped model
         parts.append(table_part(name, command, share * left(), log, work, args.out))
-    finish(parts, work, args.out, started, resumed_from_parts=resumed, device=device)
+    finish(parts, work, args.out, session.started, resumed_from_parts=session.resumed, device=device)
     return 0
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Training throughput in run-steps per second: S seeds trained as one grouped model through the loop's stepper
 (:mod:`trainers.stepper`: on CUDA staged inputs, with and without the CUDA graph) against today's path, one
-process per run (each an ungrouped, eager run), for GAN, VEEGAN, Unrolled and PacGAN4 at their paper defaults.
+process per run (each an ungrouped, eager run), for GAN, VEEGAN, Unrolled and PacGAN4 (issue 13) and the costliest rows of
+``mode-collapse-mini-family`` and ``bms-table1`` (issues 15 and 16) at their paper defaults.
 
     OMP_NUM_THREADS=1 PYTHONPATH=. python benchmarks/speed/train_throughput.py --device cpu --seconds 1 --json out.json
     PYTHONPATH=. python benchmarks/speed/train_throughput.py --device cuda --sizes 1,10,100 --datasets ring8,hd1200
@@ -28,8 +29,11 @@ from typing import Any
 
 import torch
 
-#: The methods of issue 13 with their paper defaults (PacGAN Table 1's PacGAN4 packs 4).
-METHODS = {"GAN": ("gan", {}), "VEEGAN": ("veegan", {}), "Unrolled": ("unrolled", {}), "PacGAN4": ("pacgan", {"pack": 4})}
+#: The methods of issue 13 with their paper defaults (PacGAN Table 1's PacGAN4 packs 4), then the rows of issues 15 and
+#: 16's tables (``mode-collapse-mini-family``, ``bms-table1``) that cost most per step on one CPU thread.
+METHODS = {"GAN": ("gan", {}), "VEEGAN": ("veegan", {}), "Unrolled": ("unrolled", {}), "PacGAN4": ("pacgan", {"pack": 4}),
+           "WGAN-GP": ("wgan-gp", {}), "BW-GAN": ("bwgan", {}), "SN-GAN": ("sngan", {}), "hinge": ("hinge", {}), "MMD-GAN": ("mmdgan", {}),
+           "LSGAN": ("lsgan", {}), "BMS-VAE-GAN": ("bms-vae-gan", {}), "alpha-GAN": ("alpha-gan", {}), "GDPP": ("gdpp", {})}
 
 
 def _group(method: str, params: dict, dataset: str, device: str, seeds: range):
@@ -119,7 +123,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--device", default="cpu", help="cpu or cuda[:N]")
     parser.add_argument("--sizes", default="1,10,100", help="Grouped seeds S per cell, comma-separated.")
     parser.add_argument("--seconds", type=float, default=2.0, help="Timed seconds per cell (at least one step).")
-    parser.add_argument("--methods", default=",".join(METHODS), help=f"Of {', '.join(METHODS)}.")
+    parser.add_argument("--methods", default="GAN,VEEGAN,Unrolled,PacGAN4", help=f"Of {', '.join(METHODS)} (default: issue 13's four).")
     parser.add_argument("--datasets", default="ring8", help="ring8 and/or hd1200 (the 1200-D mixture).")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="Most worker processes of the per-process path.")
     parser.add_argument("--json", type=Path, default=None, help="Write the cells and machine labels here.")

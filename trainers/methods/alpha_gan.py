@@ -8,11 +8,13 @@ E minimises ``lambda ||x - G(E(x))||_1`` plus C's generator term on its codes; G
 reconstruction plus D's generator term on reconstructions and samples (:mod:`trainers.methods.autoencoding`).
 No public code; defaults and the choices the paper leaves open:
 
-* the adversarial terms: cross-entropy for D and C, and E and G minimise the non-saturating ``-log D`` (``loss=ns``,
-  ``code_loss=ns``, as victor-shepardson/alpha-GAN ``alphagan/alphagan.py`` ``autoencoder_loss``, the unofficial
-  port whose README records the authors' confirmation that Algorithm 1 v1 swaps C's prior and posterior terms:
-  here the prior is C's real class). Algorithm 1 writes E's and G's terms as the density ratio
-  ``-log D / (1 - D)``; any loss of :mod:`trainers.losses` can be named;
+* the adversarial terms: cross-entropy for D and C, and E and G minimise the log density ratio
+  ``-log D / (1 - D) = -log D + log(1 - D)`` as Algorithm 1 writes them (E: on C's codes; G: on D's
+  reconstructions and samples): ``loss=log-ratio``, ``code_loss=log-ratio`` (:mod:`trainers.losses`; with
+  D = sigmoid(v) the term is ``-v``). ``ns`` is the non-saturating ``-log D`` of victor-shepardson/alpha-GAN
+  (``alphagan/alphagan.py`` ``autoencoder_loss``), the unofficial port whose README records the authors'
+  confirmation that Algorithm 1 v1 swaps C's prior and posterior terms (here the prior is C's real class); any
+  loss of :mod:`trainers.losses` can be named;
 * lambda = 1 (``reconstruction_weight``; the paper tunes it; victor-shepardson's default ``lambd=1``), the L1
   cost summed over a sample's features;
 * Adam lr 8e-4, betas (0.5, 0.9) for all four nets (``../shared/PROTOCOLS.md``, the alpha-GAN line);
@@ -32,8 +34,8 @@ from trainers.methods.base import register_method
 class AlphaGANParams(AutoencodingParams):
     """alpha-GAN's hyper-parameters: the family's plus the two discriminators'."""
 
-    loss: str = "ns"
-    code_loss: str = "ns"
+    loss: str = "log-ratio"
+    code_loss: str = "log-ratio"
     spectral_norm: bool = False
     latent_d_hidden: int = 750
     latent_d_layers: int = 3

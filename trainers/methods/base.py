@@ -74,6 +74,13 @@ def descend_together(*pairs: tuple[torch.Tensor, torch.optim.Optimizer]) -> None
         apply(opt, g)
 
 
+def staircase_lr(lr: float, step: int, every: int, factor: float) -> float:
+    """``lr * factor ** floor(step / every)``: a learning rate multiplied by ``factor`` every ``every`` steps (TF1's
+    ``exponential_decay(..., staircase=True)``; Dist-GAN's toy code, 0.9 every 10,000 optimizer steps; MD-GAN's halving
+    every 500 epochs). ``factor`` 1 keeps it constant."""
+    return lr if factor == 1.0 else lr * factor ** (step // every)
+
+
 UPDATES = ("simultaneous", "sequential")
 
 
@@ -229,6 +236,49 @@ class Method:
             return torch.cat([net(chunk.to(self.device)).float().cpu() for chunk in torch.split(z, batch_size)])
         finally:
             net.train(was_training)
+
+
+class CountingMethod(Method):
+    """A method whose step reads how many iterations it has taken (WGAN's critic schedule, a learning-rate schedule):
+    ``self.iterations``, 0 after :meth:`setup`, raised by the subclass's step and checkpointed with the run."""
+
+    def setup(self, generator: torch.Generator) -> None:
+        self.iterations = 0
+        super().setup(generator)
+
+    def extra_state(self) -> dict[str, torch.Tensor]:
+        count = torch.tensor(self.iterations)
+        return {"iterations": count.expand(self.nets["G"].group_size).clone() if self.grouped else count}
+
+    def load_extra_state(self, state: dict[str, torch.Tensor]) -> None:
+        self.iterations = int(state["iterations"].flatten()[0])
+
+
+class StaircaseLRMethod(CountingMethod):
+    """A method whose learning rates follow :func:`staircase_lr` (its ``lr``, ``lr_decay``, ``lr_decay_every``
+    hyper-parameters) over a step count its subclass defines from ``self.iterations``. The rate is a Python float set
+    before each optimizer step, so with a decay the method is not :attr:`graph_safe` (it trains eagerly)."""
+
+    def setup(self, generator: torch.Generator) -> None:
+        if self.params.lr_decay_every < 1:
+            raise GanEvalError(f"method {type(self).__name__}: lr_decay_every={self.params.lr_decay_every}; the rate changes every N >= 1 steps "
+                               "(--set lr_decay=1 keeps it constant)")
+        super().setup(generator)
+
+    @property
+    def graph_safe(self) -> bool:
+        return self.params.lr_decay == 1.0
+
+    def lr_at(self, step: int) -> float:
+        """The learning rate of step ``step`` (from 0) of the subclass's count."""
+        p = self.params
+        return staircase_lr(p.lr, step, p.lr_decay_every, p.lr_decay)
+
+    def schedule(self, name: str, step: int) -> None:
+        """Optimizer ``name`` takes the rate of ``step`` from its next step on."""
+        if not self.graph_safe:
+            for group in self.opt[name].param_groups:
+                group["lr"] = self.lr_at(step)
 
 
 def kind_defaults(params: Any, kind: str, defaults: Mapping[str, tuple[Any, Any]]) -> Any:

@@ -57,7 +57,7 @@ import torch
 from gan_eval.errors import GanEvalError
 from gan_eval.io.latent import LatentSpec
 from trainers.losses import LOSSES
-from trainers.methods.base import Method, Noise, RealBatch, adam, descend, descend_together, register_method
+from trainers.methods.base import CountingMethod, Noise, RealBatch, adam, descend, descend_together, register_method
 from trainers.methods.image import AUTO_NETS, generator_output, image_net
 from trainers.nets import build_nets
 from trainers.penalties import clip_weights_, dual_exponent, gradient_penalty, sobolev_norm
@@ -168,7 +168,7 @@ class FGANParams(OneStepParams):
     update: str = "simultaneous"
 
 
-class CriticGAN(Method):
+class CriticGAN(CountingMethod):
     """A GAN given by its loss, D constraint (clipping, gradient penalty, spectral norm), optimizer and n_critic."""
 
     default_steps = 100_000
@@ -214,8 +214,7 @@ class CriticGAN(Method):
 
     def setup(self, generator: torch.Generator) -> None:
         self.check()
-        self.iterations = 0  # G steps taken: WGAN's critic schedule reads it
-        super().setup(generator)
+        super().setup(generator)  # self.iterations: G steps taken, WGAN's critic schedule reads it
 
     def build(self, generator: torch.Generator) -> torch.nn.ModuleDict:
         p = self.params
@@ -302,13 +301,6 @@ class CriticGAN(Method):
             descend(g_loss, self.opt["G"])
         self.iterations += 1
         return {"d_loss": d_loss.detach(), "g_loss": g_loss.detach()}
-
-    def extra_state(self) -> dict[str, torch.Tensor]:
-        count = torch.tensor(self.iterations)
-        return {"iterations": count.expand(self.nets["G"].group_size).clone() if self.grouped else count}
-
-    def load_extra_state(self, state: dict[str, torch.Tensor]) -> None:
-        self.iterations = int(state["iterations"].flatten()[0])
 
 
 def _thin(name: str, params: type, doc: str, **attributes: object) -> type[CriticGAN]:

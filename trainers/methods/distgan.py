@@ -21,8 +21,18 @@ with weights N(0, 2 / fan_in) (``model_mlp.py`` ``xavier_init``), biases 0; batc
 ``0.5 (BCE(x, 1) + BCE(x_r, 0)) + BCE(G(z), 0)``; the reconstruction compared in data space. Deviations: the 2-D
 code's G ends in a sigmoid on data normalised to [0, 1] with a cross-entropy reconstruction; our mixtures are not
 normalised, so G is linear and the reconstruction is the squared error, the code's commented alternative
-(L80, ``tf.reduce_mean(tf.square(_Xr_prob - X))``). The reference decays every learning rate by 0.9 every 10,000
-optimizer steps (L39, L115; its ``global_step`` counts all seven steps of an iteration); here they stay constant.
+(L80, ``tf.reduce_mean(tf.square(_Xr_prob - X))``).
+
+Learning-rate schedule, mixtures (tntrung/gan at 6e67fe3, ``distgan_toy2d/distgan_toy2d.py`` L33-34 ``decay_niter =
+10000``, ``decay_base = 0.9``; L118-125: ``tf.train.exponential_decay(lr, global_step, decay_niter, decay_base,
+staircase=True)`` shared by the three Adam solvers, each ``minimize(..., global_step=global_step)``; L164-175: per
+iteration one R, ``n_critics`` D and one G step): ``global_step`` counts every optimizer step, so the s-th step (from
+0; the rate is read before the increment) takes ``lr * 0.9 ** (s // 10_000)``, where iteration i's steps are
+``s = i (n_critics + 2) + k``, k = 0 (R), 1..n_critics (D), n_critics + 1 (G): with 5 critics the rate first drops
+within iteration 1,428. ``lr_decay`` 0.9, ``lr_decay_every`` 10,000 optimizer steps; the iteration count is
+checkpointed, and a method that changes its rate is not CUDA-graph safe, so it trains eagerly. On images the
+reference keeps the rate constant (``distgan_image/distgan.py`` ``decay_rate = 1.0``, and its DCGAN-net solvers do
+not advance ``global_step``): ``lr_decay`` 1.
 ``default_steps``: 500 epochs of the reference's toy sets, which we do not have: 25,000 iterations, stated as ours.
 
 Images (``distgan_image/distgan.py`` L24-29, L186-236; None fields take these): z ~ U(-1, 1)^100, batch 64, Adam
@@ -40,7 +50,7 @@ import torch
 from torch import nn
 
 from gan_eval.io.latent import LatentSpec
-from trainers.methods.base import DataShape, Method, RealBatch, adam, descend, register_method
+from trainers.methods.base import DataShape, RealBatch, StaircaseLRMethod, adam, descend, register_method
 from trainers.methods.image import build_image_nets
 from trainers.nets import mlp
 from trainers.nets.mlp_pairs import FeatureSequential
@@ -82,6 +92,8 @@ class DistGANParams:
     lambda_r: float | None = None
     lambda_w: float | None = None
     n_critics: int | None = None
+    lr_decay: float | None = None
+    lr_decay_every: int = 10_000
     net: str = "auto"
     width: int | None = None
     output: str = "auto"
@@ -97,11 +109,12 @@ DEFAULTS_BY_KIND = {
     "lambda_r": (0.1, 1.0),
     "lambda_w": (1.0, 0.15625),
     "n_critics": (5, 1),
+    "lr_decay": (0.9, 1.0),
 }
 
 
 @register_method("distgan")
-class DistGAN(Method):
+class DistGAN(StaircaseLRMethod):
     Params = DistGANParams
     default_steps = 25_000
     data_kinds = ("vector", "image")
@@ -114,6 +127,12 @@ class DistGAN(Method):
 
     def latent_spec(self) -> LatentSpec:
         return LatentSpec(int(self.params.latent_dim), "uniform")
+
+    def descend(self, loss: torch.Tensor, name: str, optimizer_step: int) -> None:
+        """One step of optimizer ``name`` at the rate of the reference's ``optimizer_step``-th Adam step (from 0, counted
+        over all three optimizers)."""
+        self.schedule(name, optimizer_step)
+        descend(loss, self.opt[name])
 
     def build(self, generator: torch.Generator) -> torch.nn.ModuleDict:
         p = self.params
@@ -156,6 +175,8 @@ class DistGAN(Method):
         p, n = self.params, self.batch_size
         G, E, D = self.nets["G"], self.nets["E"], self.nets["D"]
         batch_dims = 1 + self.grouped
+        first = self.iterations * (p.n_critics + 2)  # the reference's global_step before this iteration's R step
+        self.iterations += 1
 
         x = real(n)
         z = self.noise(n, noise)
@@ -163,20 +184,20 @@ class DistGAN(Method):
         x_recon = G(z_encoded)
         distance = latent_data_distance(x_recon, G(z), z_encoded, z, p.lambda_w, batch_dims)
         reconstruction = self.reconstruction(x, x_recon)
-        descend(reconstruction + p.lambda_r * distance, self.opt["R"])
+        self.descend(reconstruction + p.lambda_r * distance, "R", first)
 
         w_real, w_recon, w_fake = self.d_weights
-        for _ in range(p.n_critics):
+        for k in range(p.n_critics):
             x_d, z_d = real(n), self.noise(n, noise)
             with torch.no_grad():
                 recon_d, fake_d = G(E(x_d)), G(z_d)
             d_loss = (w_real * self.bce(D(x_d), 1.0) + w_recon * self.bce(D(recon_d), self.recon_label) + w_fake * self.bce(D(fake_d), 0.0)
                       + p.lambda_p * self.gradient_penalty(x_d, fake_d, noise))
-            descend(d_loss, self.opt["D"])
+            self.descend(d_loss, "D", first + 1 + k)
 
         fake = G(self.noise(n, noise))
         with torch.no_grad():
             real_score = self.mean(torch.sigmoid(D(x)))
         g_loss = (real_score - self.mean(torch.sigmoid(D(fake)))).abs()
-        descend(g_loss, self.opt["G"])
+        self.descend(g_loss, "G", first + p.n_critics + 1)
         return {"d_loss": d_loss.detach(), "g_loss": g_loss.detach(), "reconstruction": reconstruction.detach(), "distance": distance.detach()}

@@ -22,11 +22,15 @@ Defaults, mixtures (``mdgan.ipynb`` cell 2 and 10, ``architectures.py`` L19-32):
 all weights N(0, 0.02^2), biases 0 (Lasagne's ``DenseLayer`` default); batch 500; Adam lr 1e-3 for both,
 beta1 0.5 (Lasagne's beta2 0.999, eps 1e-8); each iteration one D step, then one G step on fresh noise against the
 updated D (``update=sequential``); 2000 epochs of the reference's 10,000-point grid set = 40,000 iterations
-(``default_steps``). Deviations: the reference halves both learning rates every 500 epochs (10,000 iterations,
-``iterators.py`` L4-7); here they stay constant. Its data is a fixed 10,000-point set; here the table's (fresh
-samples unless ``train_size``). The reference has no ring configuration and no image code: on images G and D are
+(``default_steps``). Learning-rate schedule: the reference halves both learning rates at the start of every 500th
+epoch (``iterators.py`` L4-7, called once per epoch by ``mdgan.ipynb``'s ``for epoch in range(2000)`` loop, cell
+12), i.e. every 10,000 iterations of its 20-batch epochs: iteration i (from 0) trains D and G at
+``lr * 0.5 ** (i // 10_000)`` (``lr_decay`` 0.5, ``lr_decay_every`` 10,000 iterations; the iteration count is
+checkpointed, and a method that changes its rate is not CUDA-graph safe, so it trains eagerly). Its data is a fixed
+10,000-point set; here the table's (fresh samples unless ``train_size``). The reference has no ring configuration and no image code: on images G and D are
 this toolkit's DCGAN pair (:func:`trainers.methods.dcgan.build_image_nets`) with D's head widened to m and the same
-scaled sigmoid, z ~ U(-1, 1)^100, batch 64, Adam lr 2e-4, beta1 0.5 (the carpedm20 DCGAN settings of ``dcgan``).
+scaled sigmoid, z ~ U(-1, 1)^100, batch 64, Adam lr 2e-4, beta1 0.5, constant (the carpedm20 DCGAN settings of
+``dcgan``: ``lr_decay`` 1 on images).
 """
 from __future__ import annotations
 
@@ -37,7 +41,7 @@ import torch
 from torch import nn
 
 from gan_eval.io.latent import LatentSpec
-from trainers.methods.base import DataShape, Method, RealBatch, adam, descend, descend_together, register_method
+from trainers.methods.base import DataShape, RealBatch, StaircaseLRMethod, adam, descend, descend_together, register_method
 from trainers.methods.image import build_image_nets
 from trainers.nets import init_normal, mlp
 
@@ -110,16 +114,18 @@ class MDGANParams:
     beta1: float = 0.5
     beta2: float = 0.999
     update: str = "sequential"
+    lr_decay: float | None = None
+    lr_decay_every: int = 10_000
     net: str = "auto"
     width: int | None = None
     output: str = "auto"
 
 
-DEFAULTS_BY_KIND = {"latent_dim": (2, 100), "batch_size": (500, 64), "lr": (1e-3, 2e-4)}
+DEFAULTS_BY_KIND = {"latent_dim": (2, 100), "batch_size": (500, 64), "lr": (1e-3, 2e-4), "lr_decay": (0.5, 1.0)}
 
 
 @register_method("mdgan")
-class MDGAN(Method):
+class MDGAN(StaircaseLRMethod):
     Params = MDGANParams
     default_steps = 40_000
     data_kinds = ("vector", "image")
@@ -159,6 +165,9 @@ class MDGAN(Method):
 
     def train_step(self, real: RealBatch, noise: torch.Generator) -> dict[str, torch.Tensor]:
         n, G = self.batch_size, self.nets["G"]
+        for name in self.opt:  # D and G: the reference halves both every 500 epochs
+            self.schedule(name, self.iterations)
+        self.iterations += 1
         x = real(n)
         fake = G(self.noise(n, noise))
         if self.update == "simultaneous":
