@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import atexit
 import os
-from typing import Any, Iterator
+from typing import Any, Iterator, Protocol
 
 import numpy as np
 import torch
@@ -85,6 +85,24 @@ def all_sum(tensor: torch.Tensor) -> torch.Tensor:
     total = tensor.detach().to("cpu").clone()
     dist.all_reduce(total, op=dist.ReduceOp.SUM)
     return total.to(tensor.device)
+
+
+class SumStatistic(Protocol):
+    """A statistic reduced by ``sum``: its tensors (:meth:`state`) add up over batches, streams and ranks, and
+    :meth:`with_state` rebuilds it from summed tensors (Gaussian moments, mode histograms, counts)."""
+
+    def state(self) -> dict[str, torch.Tensor]: ...
+
+    def with_state(self, state: dict[str, torch.Tensor]) -> Any: ...
+
+    def merge(self, other: Any) -> Any: ...
+
+
+def sum_over_ranks(statistic: SumStatistic) -> Any:
+    """``statistic`` of every rank's share together: each of its tensors summed over ranks (itself outside a launch)."""
+    if world()[1] == 1:
+        return statistic
+    return statistic.with_state({name: all_sum(value) for name, value in statistic.state().items()})
 
 
 def _all_gather(rows: torch.Tensor) -> list[torch.Tensor]:
