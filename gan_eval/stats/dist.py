@@ -73,9 +73,12 @@ class StridedSource:
 
 
 def shard(source: Any) -> Any:
-    """This rank's share of ``source`` (the source itself outside a launch)."""
+    """This rank's share of ``source`` (the source itself outside a launch): a source that can make only its
+    share (a generator, which then runs on this rank's latents alone) makes it, any other is read strided."""
     rank, size = world()
-    return source if size == 1 else StridedSource(source, rank, size)
+    if size == 1:
+        return source
+    return source.share(rank, size) if hasattr(source, "share") else StridedSource(source, rank, size)
 
 
 def all_sum(tensor: torch.Tensor) -> torch.Tensor:
