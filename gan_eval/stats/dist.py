@@ -13,8 +13,11 @@ identity. Reductions travel on the CPU (gloo), so they work on any device; stati
 from __future__ import annotations
 
 import atexit
+import hashlib
+import json
 import os
-from typing import Any, Iterator, Protocol
+from pathlib import Path
+from typing import Any, Iterator, Mapping, Protocol
 
 import numpy as np
 import torch
@@ -45,6 +48,46 @@ def init_from_env() -> tuple[int, int]:
         except (RuntimeError, ValueError) as exc:
             raise GanEvalError(f"torchrun: cannot join the process group ({str(exc).splitlines()[0][:120]}); start the ranks with torchrun") from None
     return world()
+
+
+def _identity(value: Any) -> Any:
+    """What identifies an option's value across ranks: an existing file or folder by its absolute path (and a
+    file's size), anything else as given."""
+    if isinstance(value, (str, Path)) and str(value) and Path(value).exists():
+        path = Path(value).resolve()
+        return [str(path), path.stat().st_size if path.is_file() else None]
+    return value
+
+
+def _digest(value: Any) -> int:
+    text = json.dumps(_identity(value), sort_keys=True, default=lambda v: _identity(v) if isinstance(v, Path) else repr(v))
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big", signed=True)
+
+
+def check_ranks_agree(options: Mapping[str, Any]) -> None:
+    """Before any work under ``torchrun``: every rank's resolved options (by name, e.g. ``--seed``) are hashed
+    and the hashes all-gathered; when ranks differ, every rank raises the same one-line error naming the options
+    and the ranks that differ from rank 0 (a launch script that passes per-rank arguments would otherwise
+    reduce statistics of different experiments into one number). Nothing outside a launch."""
+    size = world()[1]
+    if size == 1:
+        return
+    names = sorted(options)
+    mine = torch.tensor([_digest(names), *(_digest(options[name]) for name in names)], dtype=torch.int64)
+    everyone = [torch.empty_like(mine) for _ in range(size)]
+    dist.all_gather(everyone, mine)
+    if any(int(theirs[0]) != int(everyone[0][0]) for theirs in everyone):
+        raise GanEvalError("torchrun: the ranks run different gan-eval versions (their options differ in name); install one on every rank")
+    differing = []
+    for i, name in enumerate(names, start=1):
+        ranks = [r for r in range(1, size) if int(everyone[r][i]) != int(everyone[0][i])]
+        if ranks:
+            differing.append(f"{name} (rank{'s' if len(ranks) > 1 else ''} {', '.join(map(str, ranks))})")
+    if differing:
+        raise GanEvalError(
+            f"torchrun: the ranks were given different options, {'; '.join(differing)} differ from rank 0;"
+            " start every rank with the same command"
+        )
 
 
 class StridedSource:
