@@ -277,6 +277,16 @@ def test_rank_shares_run_the_generator_on_their_latents_only(n):
     assert GeneratorSource(loaded, n, seed=4).share(1, 2).describe() == GeneratorSource(loaded, n, seed=4).describe()
 
 
+def test_shard_gives_a_generator_its_own_share(monkeypatch):
+    """What a metric reads on rank 1 of 2 (``ScoreRequest.batches`` through ``shard``) is the generator's share,
+    the same object on every read (so its held samples serve the next metric)."""
+    from gan_eval.stats import dist
+
+    source = GeneratorSource(load_generator(CountingAffine(), latent_dim=3), 9, seed=0)
+    monkeypatch.setattr(dist, "world", lambda: (1, 2))
+    assert dist.shard(source) is dist.shard(source) is source.share(1, 2) and len(dist.shard(source)) == 4
+
+
 def test_a_share_names_the_sample_index_of_a_non_finite_sample():
     loaded = load_generator(NaNAfter(), latent_dim=2)
     with pytest.raises(GanEvalError) as whole:
