@@ -241,3 +241,56 @@ def test_python_api_scores_a_module_on_the_fly():
     drawn = GeneratorSource(load_generator(module, latent_dim=4), 2500, seed=2).array()
     assert live.values == score(drawn, "modes", "grid25").values
     assert live.protocol["generator"]["latent_dim"] == 4 and module.scale.requires_grad
+
+
+class CountingAffine(nn.Module):
+    """Elementwise (so a sample does not depend on its batch's size, bit for bit), counting the rows it is run on."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows = 0
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        self.rows += len(z)
+        return z * 3 - 1
+
+
+@pytest.mark.parametrize("n", [LATENT_BLOCK * 2 + 37, 5])
+def test_rank_shares_run_the_generator_on_their_latents_only(n):
+    """Under torchrun rank r of 2 reads samples r, r + 2, ... (gan_eval.stats.dist.shard): its share of a
+    generator runs the generator on those rows only (counted), and the two shares, interleaved by sample index,
+    are the one-process draw exactly (the same seeded latents: a saved one-process result does not change)."""
+    net = CountingAffine()
+    loaded = load_generator(net, latent_dim=3)
+    whole = GeneratorSource(loaded, n, seed=4).array(100)
+    net.rows = 0
+    shares = [GeneratorSource(loaded, n, seed=4).share(r, 2) for r in range(2)]
+    parts = []
+    for share in shares:
+        before = net.rows
+        parts.append(np.concatenate([b.numpy() for b in share.batches(100)]))
+        assert net.rows - before == len(share) == len(range(share.rank, n, 2))
+        assert share.array() is share.held  # a second read is served from the held share
+    together = np.empty_like(whole)
+    together[0::2], together[1::2] = parts
+    np.testing.assert_array_equal(together, whole)
+    assert GeneratorSource(loaded, n, seed=4).share(1, 2).describe() == GeneratorSource(loaded, n, seed=4).describe()
+
+
+def test_shard_gives_a_generator_its_own_share(monkeypatch):
+    """What a metric reads on rank 1 of 2 (``ScoreRequest.batches`` through ``shard``) is the generator's share,
+    the same object on every read (so its held samples serve the next metric)."""
+    from gan_eval.stats import dist
+
+    source = GeneratorSource(load_generator(CountingAffine(), latent_dim=3), 9, seed=0)
+    monkeypatch.setattr(dist, "world", lambda: (1, 2))
+    assert dist.shard(source) is dist.shard(source) is source.share(1, 2) and len(dist.shard(source)) == 4
+
+
+def test_a_share_names_the_sample_index_of_a_non_finite_sample():
+    loaded = load_generator(NaNAfter(), latent_dim=2)
+    with pytest.raises(GanEvalError) as whole:
+        GeneratorSource(loaded, 5000, seed=0).array(64)
+    first = int(re.search(r"first: sample (\d+)", str(whole.value)).group(1))
+    with pytest.raises(GanEvalError, match=f"first: sample {first}\\)"):
+        GeneratorSource(loaded, 5000, seed=0).share(first % 2, 2).array(64)

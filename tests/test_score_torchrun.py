@@ -82,3 +82,23 @@ def test_two_gloo_ranks_write_the_one_process_statistics(tmp_path):
     assert two.stats.count == one.stats.count == 45
     assert np.array_equal(two.features.numpy(), one.features.numpy())
     assert np.allclose(two.stats.outer.numpy(), one.stats.outer.numpy(), rtol=1e-12, atol=0)
+
+
+def test_ranks_given_different_options_all_stop_with_the_same_line(tmp_path):
+    """Rank 1 is given another --seed and --set than rank 0: before any extraction both ranks print the same one
+    line naming those options and rank 1, exit 2, and ``stats`` writes nothing."""
+    rng = np.random.default_rng(2)
+    np.savez(tmp_path / "fake.npz", samples=rng.integers(0, 256, (20, 3, 8, 8), dtype=np.uint8))
+    run = torchrun("tests/cli_per_rank.py", "score", str(tmp_path / "fake.npz"), "-m", "kid", "-r", str(tmp_path / "fake.npz"),
+                   "--features", "pixels", "--seed", "@rank", "--set", "subsets=1@rank", "--set", "subset_size=10")
+    said = [line for line in run.stderr.splitlines() if line.startswith("error:")]
+    expected = "error: torchrun: the ranks were given different options, --seed (rank 1); --set (rank 1) differ from rank 0; start every rank with the same command"
+    assert said == [expected, expected], run.stderr[-3000:]
+    assert run.returncode != 0 and "exitcode  : 2" in run.stderr and "gan_eval/" not in run.stderr  # torchrun's report, none of ours
+    images = rng.integers(0, 256, (20, 3, 8, 8), dtype=np.uint8)
+    np.savez(tmp_path / "two.npz", samples0=images, samples1=images[::-1])
+    run = torchrun("tests/cli_per_rank.py", "stats", str(tmp_path / "two.npz"), "--key", "samples@rank", "--features", "pixels", "-o", str(tmp_path / "s.npz"))
+    assert [line for line in run.stderr.splitlines() if line.startswith("error:")] == [
+        "error: torchrun: the ranks were given different options, --key (rank 1) differ from rank 0; start every rank with the same command"
+    ] * 2, run.stderr[-3000:]
+    assert not (tmp_path / "s.npz").exists()

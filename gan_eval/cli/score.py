@@ -43,9 +43,16 @@ def score(
     # here, not at the top: --help needs no torch
     from gan_eval.api import score as score_samples
     from gan_eval.metrics import MetricResult
-    from gan_eval.stats.dist import init_from_env, speaks
+    from gan_eval.stats.dist import check_ranks_agree, init_from_env, speaks
 
     init_from_env()
+    metric_settings = parse_settings(settings)
+    check_ranks_agree({
+        "SAMPLES": samples, "--metric": [m.strip() for m in metric.split(",")], "--reference": reference, "--features": features,
+        "--weights": weights, "--key": key, "--seed": seed, "-n": n, "--set": metric_settings, "--latent-dim": latent_dim,
+        "--latent-distribution": latent_distribution, "--generator-weights": generator_weights, "--factory-arg": factory_args,
+        "--range": value_range, "--reference-range": reference_range, "--skip-unreadable": skip_unreadable,
+    })
     result = score_samples(
         samples,
         metric,
@@ -66,7 +73,7 @@ def score(
         reference_range=reference_range,
         weights=weights,
         skip_unreadable=skip_unreadable,
-        **parse_settings(settings),
+        **metric_settings,
     )
     if not speaks():
         return

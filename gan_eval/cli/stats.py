@@ -36,12 +36,16 @@ def stats(
     from gan_eval.io.stats_file import save_stats
     from gan_eval.references.given import named_path
     from gan_eval.stats.collect import collect_statistics
-    from gan_eval.stats.dist import init_from_env, speaks
+    from gan_eval.stats.dist import check_ranks_agree, init_from_env, speaks
 
     if (out is None) == (name is None):
         raise GanEvalError("gan-eval stats: give one of --out FILE.npz and --name NAME (a reference kept in the user cache)")
     out = out if out is not None else named_path(name)
     init_from_env()  # under torchrun each rank passes its share and the sums are reduced; rank 0 writes
+    check_ranks_agree({
+        "PATH": path, "--features": features, "--layer": layer, "--resize": resize, "--weights": weights,
+        "--range": value_range, "--key": key, "--keep-features": keep_features, "--skip-unreadable": skip_unreadable,
+    })
     dev = resolve_device(device)
     extractor = make_extractor(features, dev, weights, resize=resize)
     chosen = check_layer(extractor, layer) if layer else default_layer(extractor, ("pool",))

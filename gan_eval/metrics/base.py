@@ -30,7 +30,7 @@ from gan_eval.features.stage import FeatureStage
 from gan_eval.io.ranges import ValueRange, check_comparable, holds_images, resolve_range
 from gan_eval.io.samples import SampleSource
 from gan_eval.options import fill_options
-from gan_eval.stats.dist import shard
+from gan_eval.stats.dist import shard, sum_over_ranks
 from gan_eval.registry import Registry
 
 
@@ -108,6 +108,15 @@ class ScoreRequest:
         share = shard(self.samples)
         total = math.ceil(len(share) / self.batch_size)
         yield from self.progress(share.batches(self.batch_size), total=total, desc=desc)
+
+    def summed(self, metric: str, accumulate: Callable[["ScoreRequest", Any, Iterable[torch.Tensor]], Any], options: Any) -> Any:
+        """A metric's ``sum`` statistic of the samples (its ``accumulate`` over :meth:`batches`, summed over the
+        ranks), once per call; a stream (:mod:`gan_eval.streaming`) hands in the one it accumulated instead."""
+        return self.stage.memo(("summed", metric), lambda: sum_over_ranks(accumulate(self, options, self.batches())))
+
+    def hold_summed(self, metric: str, statistic: Any) -> None:
+        """The ``sum`` statistic :meth:`summed` returns for ``metric``, accumulated elsewhere (a stream)."""
+        self.stage.memo(("summed", metric), lambda: statistic)
 
 
 @dataclass
@@ -209,7 +218,9 @@ class MetricSpec:
 
     ``default_features``: the feature extractor (or classifier) it reads images with when ``--features`` is not
     given; None for metrics that use none. ``needs_generator``: it uses the generator itself (IvOM optimises
-    its latents), so a samples file is refused before any work."""
+    its latents), so a samples file is refused before any work. ``accumulate(request, options, batches)``: for a
+    ``sum`` statistic read from the samples themselves (not features), that statistic of some batches; what
+    :meth:`ScoreRequest.summed` and a stream add up."""
 
     name: str
     evaluate: Callable[[ScoreRequest, Any], MetricResult]
@@ -220,6 +231,7 @@ class MetricSpec:
     default_features: str | None = None
     needs_generator: bool = False
     needs: Needs = field(default_factory=Needs)
+    accumulate: Callable[[ScoreRequest, Any, Iterable[torch.Tensor]], Any] | None = None
 
     def make_options(self, overrides: Mapping[str, Any] | None = None) -> Any:
         """Build the options dataclass from ``key=value`` overrides, converting strings to field types."""
@@ -247,6 +259,7 @@ def register_metric(
     reference: str | None = None,
     statistic: str = "",
     reduction: str = "sum",
+    accumulate: Callable[[ScoreRequest, Any, Iterable[torch.Tensor]], Any] | None = None,
 ) -> Callable[[Callable[[ScoreRequest, Any], MetricResult]], Callable[[ScoreRequest, Any], MetricResult]]:
     """Decorator that registers a metric's ``evaluate(request, options)`` adapter under ``name``. ``images``:
     whether it can read images (so ``--range`` applies); False for metrics on vectors only. ``features``,
@@ -258,7 +271,7 @@ def register_metric(
 
     def decorate(fn: Callable[[ScoreRequest, Any], MetricResult]) -> Callable[[ScoreRequest, Any], MetricResult]:
         summary_line = summary or (fn.__doc__ or "").strip().split("\n")[0]
-        METRICS.add(name, MetricSpec(name, fn, options, needs_reference, summary_line, images, default_features, needs_generator, needs))
+        METRICS.add(name, MetricSpec(name, fn, options, needs_reference, summary_line, images, default_features, needs_generator, needs, accumulate))
         return fn
 
     return decorate

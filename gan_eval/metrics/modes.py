@@ -130,6 +130,13 @@ class ModeOptions:
     chunk_size: int = DEFAULT_CHUNK
 
 
+def mode_histogram(request: ScoreRequest, options: ModeOptions, batches: Iterable[torch.Tensor]) -> ModeHistogram:
+    """The ``sum`` statistic of modes: the histogram of ``batches`` against the request's reference."""
+    reference = get_reference(request.reference)
+    k = reference.default_threshold_std if options.threshold_std is None else options.threshold_std
+    return histogram_of(batches, reference, k, request.device, options.chunk_size, request.samples.name)
+
+
 @register_metric(
     "modes",
     options=ModeOptions,
@@ -139,13 +146,14 @@ class ModeOptions:
     reference="a known-mode mixture (gan-eval references)",
     statistic="mode histogram: samples and high-quality samples per nearest mode",
     reduction="sum",
+    accumulate=mode_histogram,
 )
 def evaluate(request: ScoreRequest, options: ModeOptions) -> MetricResult:
     if request.reference is None:
         raise GanEvalError("metric modes needs --reference; see `gan-eval references` for the known mixtures")
     reference = get_reference(request.reference)
     k = reference.default_threshold_std if options.threshold_std is None else options.threshold_std
-    hist = histogram_of(request.batches(), reference, k, request.device, options.chunk_size, request.samples.name).reduced_over_ranks()
+    hist = request.summed("modes", mode_histogram, options)
     cov = score_histogram(hist, reference, k)
     per_mode = {"nearest": hist.nearest.tolist(), "hq": hist.hq.tolist()}
     centres = reference.centres()

@@ -13,8 +13,11 @@ identity. Reductions travel on the CPU (gloo), so they work on any device; stati
 from __future__ import annotations
 
 import atexit
+import hashlib
+import json
 import os
-from typing import Any, Iterator
+from pathlib import Path
+from typing import Any, Iterator, Mapping, Protocol
 
 import numpy as np
 import torch
@@ -47,6 +50,46 @@ def init_from_env() -> tuple[int, int]:
     return world()
 
 
+def _identity(value: Any) -> Any:
+    """What identifies an option's value across ranks: an existing file or folder by its absolute path (and a
+    file's size), anything else as given."""
+    if isinstance(value, (str, Path)) and str(value) and Path(value).exists():
+        path = Path(value).resolve()
+        return [str(path), path.stat().st_size if path.is_file() else None]
+    return value
+
+
+def _digest(value: Any) -> int:
+    text = json.dumps(_identity(value), sort_keys=True, default=lambda v: _identity(v) if isinstance(v, Path) else repr(v))
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big", signed=True)
+
+
+def check_ranks_agree(options: Mapping[str, Any]) -> None:
+    """Before any work under ``torchrun``: every rank's resolved options (by name, e.g. ``--seed``) are hashed
+    and the hashes all-gathered; when ranks differ, every rank raises the same one-line error naming the options
+    and the ranks that differ from rank 0 (a launch script that passes per-rank arguments would otherwise
+    reduce statistics of different experiments into one number). Nothing outside a launch."""
+    size = world()[1]
+    if size == 1:
+        return
+    names = sorted(options)
+    mine = torch.tensor([_digest(names), *(_digest(options[name]) for name in names)], dtype=torch.int64)
+    everyone = [torch.empty_like(mine) for _ in range(size)]
+    dist.all_gather(everyone, mine)
+    if any(int(theirs[0]) != int(everyone[0][0]) for theirs in everyone):
+        raise GanEvalError("torchrun: the ranks run different gan-eval versions (their options differ in name); install one on every rank")
+    differing = []
+    for i, name in enumerate(names, start=1):
+        ranks = [r for r in range(1, size) if int(everyone[r][i]) != int(everyone[0][i])]
+        if ranks:
+            differing.append(f"{name} (rank{'s' if len(ranks) > 1 else ''} {', '.join(map(str, ranks))})")
+    if differing:
+        raise GanEvalError(
+            f"torchrun: the ranks were given different options, {'; '.join(differing)} differ from rank 0;"
+            " start every rank with the same command"
+        )
+
+
 class StridedSource:
     """The share of a sample source that one rank reads: samples i with i mod ``world`` = ``rank``, in order."""
 
@@ -73,9 +116,12 @@ class StridedSource:
 
 
 def shard(source: Any) -> Any:
-    """This rank's share of ``source`` (the source itself outside a launch)."""
+    """This rank's share of ``source`` (the source itself outside a launch): a source that can make only its
+    share (a generator, which then runs on this rank's latents alone) makes it, any other is read strided."""
     rank, size = world()
-    return source if size == 1 else StridedSource(source, rank, size)
+    if size == 1:
+        return source
+    return source.share(rank, size) if hasattr(source, "share") else StridedSource(source, rank, size)
 
 
 def all_sum(tensor: torch.Tensor) -> torch.Tensor:
@@ -85,6 +131,24 @@ def all_sum(tensor: torch.Tensor) -> torch.Tensor:
     total = tensor.detach().to("cpu").clone()
     dist.all_reduce(total, op=dist.ReduceOp.SUM)
     return total.to(tensor.device)
+
+
+class SumStatistic(Protocol):
+    """A statistic reduced by ``sum``: its tensors (:meth:`state`) add up over batches, streams and ranks, and
+    :meth:`with_state` rebuilds it from summed tensors (Gaussian moments, mode histograms, counts)."""
+
+    def state(self) -> dict[str, torch.Tensor]: ...
+
+    def with_state(self, state: dict[str, torch.Tensor]) -> Any: ...
+
+    def merge(self, other: Any) -> Any: ...
+
+
+def sum_over_ranks(statistic: SumStatistic) -> Any:
+    """``statistic`` of every rank's share together: each of its tensors summed over ranks (itself outside a launch)."""
+    if world()[1] == 1:
+        return statistic
+    return statistic.with_state({name: all_sum(value) for name, value in statistic.state().items()})
 
 
 def _all_gather(rows: torch.Tensor) -> list[torch.Tensor]:

@@ -73,12 +73,19 @@ class GaussianStats:
     #: how the statistics of ranks combine (:mod:`gan_eval.stats.dist`)
     reduction = "sum"
 
+    def state(self) -> dict[str, torch.Tensor]:
+        """The summed tensors (reduction ``sum``, :mod:`gan_eval.stats.dist`): count, total, outer."""
+        return {"count": torch.tensor(self.count, dtype=torch.int64), "total": self.total, "outer": self.outer}
+
+    def with_state(self, state: dict[str, torch.Tensor]) -> "GaussianStats":
+        """These statistics' feature space with the sums ``state`` (from :meth:`state`, e.g. summed over ranks)."""
+        return GaussianStats(int(state["count"]), state["total"], state["outer"], dict(self.meta))
+
     def reduced_over_ranks(self) -> "GaussianStats":
         """The statistics of every ``torchrun`` rank's share together (itself outside a launch)."""
-        from gan_eval.stats.dist import all_sum
+        from gan_eval.stats.dist import sum_over_ranks
 
-        count = int(all_sum(torch.tensor([self.count], dtype=torch.int64)))
-        return GaussianStats(count, all_sum(self.total), all_sum(self.outer), dict(self.meta))
+        return sum_over_ranks(self)
 
     def merge(self, other: "GaussianStats") -> "GaussianStats":
         """The statistics of both sets together (refused for different feature spaces)."""

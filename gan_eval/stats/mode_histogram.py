@@ -31,14 +31,18 @@ class ModeHistogram:
     def n(self) -> int:
         return int(self.nearest.sum())
 
-    #: how the histograms of ranks combine (:mod:`gan_eval.stats.dist`): integer counts, exactly
-    reduction = "sum"
+    def state(self) -> dict[str, torch.Tensor]:
+        """The summed tensors (reduction ``sum``, :mod:`gan_eval.stats.dist`)."""
+        return {"nearest": self.nearest, "hq": self.hq}
+
+    def with_state(self, state: dict[str, torch.Tensor]) -> "ModeHistogram":
+        return ModeHistogram(state["nearest"], state["hq"])
 
     def reduced_over_ranks(self) -> "ModeHistogram":
         """The histogram of every ``torchrun`` rank's share together (itself outside a launch)."""
-        from gan_eval.stats.dist import all_sum
+        from gan_eval.stats.dist import sum_over_ranks
 
-        return ModeHistogram(all_sum(self.nearest), all_sum(self.hq))
+        return sum_over_ranks(self)
 
     def merge(self, other: "ModeHistogram") -> "ModeHistogram":
         if len(self.nearest) != len(other.nearest):
