@@ -7,9 +7,10 @@ wall times of one run as ratios, checks that the numbers agree, and writes them 
         [--device cpu] [--batch-size 50] [--weights pt_inception-2015-12-05-6726825d.pth] [--no-peer]
 
 The issue asks for 10k vs 10k; Inception at 299 px costs ~0.1-0.2 core-s per image on a CPU, so ``--n`` is a
-flag and the figures printed are at that n (the lead's runs: n = 500 per side, see the JSON); the table ends
-with the 10k-vs-10k cost projected from the measured seconds per extracted image (the extraction dominates:
-the k-NN and kernel terms at 10k take well under a minute, ``diversity_speed.py``).
+flag and every figure printed is at that n. Times are wall and CPU seconds of this process (every side runs
+in-process; with OMP_NUM_THREADS=1 CPU equals wall on an idle machine, and on a loaded one the CPU columns are
+the comparison). The table ends with the 10k-vs-10k cost projected linearly from each side's CPU seconds per
+extracted image (the extraction dominates: PRDC's k-NN at 8k vs 8k takes ~1-2 CPU-minutes, ``diversity_speed.py``).
 
 Without ``--weights`` (or GAN_EVAL_INCEPTION_WEIGHTS) the Inception network has random weights in the published
 key format (the cost of a pass does not depend on the values), written once and given to gan-eval and to
@@ -73,10 +74,11 @@ class UInt8Images(torch.utils.data.Dataset):
         return self.array[i]
 
 
-def timed(run: Any) -> tuple[Any, float]:
-    start = time.perf_counter()
+def timed(run: Any) -> tuple[Any, dict[str, float]]:
+    """``run()``'s result and its wall and CPU seconds (this process, all threads: every side runs in-process)."""
+    wall, cpu = time.perf_counter(), time.process_time()
     out = run()
-    return out, time.perf_counter() - start
+    return out, {"wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu}
 
 
 def torch_fidelity_metrics(real: np.ndarray, fake: np.ndarray, weights: str, args: argparse.Namespace) -> dict:
@@ -162,32 +164,36 @@ def main() -> None:
     rows = value_rows(joint, alone, peer)
     check_agreement(rows, args.n)
 
-    per_image_s = joint_s / (2 * args.n)  # the extraction dominates: seconds per extracted image, one call
     seconds = {"one_call": joint_s, "three_calls": alone_s, "torch_fidelity": peer_s}
-    passes = {"one_call": joint.protocol["feature_passes"], "three_calls": 6, "torch_fidelity": None if peer is None else 2}
-    projected = {side: s / (2 * args.n) * 2 * PROJECTED_N for side, s in seconds.items() if s is not None}
+    seconds = {side: t for side, t in seconds.items() if t is not None}
+    passes = {"one_call": joint.protocol["feature_passes"], "three_calls": 6, "torch_fidelity": 2}
+    # the extraction dominates and is linear in n: CPU seconds per image of the 2n (one thread: wall on an idle machine)
+    projected = {side: t["cpu"] / (2 * args.n) * 2 * PROJECTED_N for side, t in seconds.items()}
+    load = os.getloadavg()
     print(f"\nn = {args.n} real vs {args.n} fake, {args.device}, torch threads {torch.get_num_threads()}, "
-          f"load average {os.getloadavg()[0]:.2f} (1 min) after the run")
+          f"load average {load[0]:.2f} / {load[1]:.2f} (1 / 5 min) after the run, {os.cpu_count()} cpus")
     print("\n| metric | value | one call | three calls | torch-fidelity | rel. diff to torch-fidelity |")
     print("|---|---|---:|---:|---:|---:|")
     for row in rows:
         theirs = "n/a" if row["torch_fidelity"] is None else f"{row['torch_fidelity']:.6g}"
         print(f"| {row['metric']} | {row['value']} | {row['one_call']:.6g} | {row['three_calls']:.6g} | {theirs} | "
               f"{relative(row['one_call'], row['torch_fidelity'])} |")
-    print(f"\n| run | extractor passes | wall s | / one call | projected {PROJECTED_N // 1000}k vs {PROJECTED_N // 1000}k (s) |")
-    print("|---|---:|---:|---:|---:|")
-    for side, s in seconds.items():
-        if s is not None:
-            print(f"| {side.replace('_', ' ')} | {passes[side]} | {s:.1f} | {s / joint_s:.2f} | {projected[side]:.0f} |")
+    tenk = f"{PROJECTED_N // 1000}k vs {PROJECTED_N // 1000}k"
+    print(f"\n| run | extractor passes | wall s | wall / one call | CPU s | CPU / one call | projected CPU s, {tenk} |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for side, t in seconds.items():
+        print(f"| {side.replace('_', ' ')} | {passes[side]} | {t['wall']:.1f} | {t['wall'] / joint_s['wall']:.2f} | "
+              f"{t['cpu']:.1f} | {t['cpu'] / joint_s['cpu']:.2f} | {projected[side]:.0f} |")
     print(f"\nagree: one call = three calls to 1e-6; FID and KID = torch-fidelity to {FID_KID_RTOL:g} relative "
-          f"(spread 1e-3); precision/recall to 1/n. {per_image_s:.3f} s per extracted image (one call, all its threads).")
+          f"(spread 1e-3); precision/recall to 1/n. On a loaded machine read the CPU columns: wall time there "
+          f"measures the other jobs too.")
     if args.json:
-        summary = {"n": args.n, "device": args.device, "torch_threads": torch.get_num_threads(),
+        summary = {"n": args.n, "device": args.device, "torch_threads": torch.get_num_threads(), "cpus": os.cpu_count(),
                    "omp_num_threads": os.environ.get("OMP_NUM_THREADS"), "weights": "random" if args.weights is None else args.weights,
                    "kid": kid, "k": K, "seed": SEED, "values": rows, "seconds": seconds, "extractor_passes": passes,
-                   "ratio_to_one_call": {side: s / joint_s for side, s in seconds.items() if s is not None},
-                   "seconds_per_extracted_image": per_image_s, "projected_seconds_10k_vs_10k": projected,
-                   "loadavg_after": os.getloadavg()}
+                   "wall_ratio_to_one_call": {side: t["wall"] / joint_s["wall"] for side, t in seconds.items()},
+                   "cpu_ratio_to_one_call": {side: t["cpu"] / joint_s["cpu"] for side, t in seconds.items()},
+                   "projected_cpu_seconds_10k_vs_10k": projected, "loadavg_after": load}
         args.json.write_text(json.dumps(summary, indent=2))
         print(f"wrote {args.json}")
 
