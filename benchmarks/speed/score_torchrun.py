@@ -11,7 +11,8 @@ format (the cost of a pass does not depend on the values) unless ``--weights``. 
 (``OMP_NUM_THREADS=1``): the one-process run uses one core, the two ranks (launched as
 ``tests/test_reproduce_torchrun.py`` does: ``python -m torch.distributed.run --nproc-per-node 2``, gloo on the
 CPU) one core each, so the ideal is a ratio of 1.00 to half the one-process time; start-up (imports, the
-Inception weights, the rendezvous) and the all-gather are the overhead it measures.
+Inception weights, the rendezvous) and the all-gather are the overhead it measures. Every figure printed is at
+the ``--n`` given; that overhead is fixed per process, so the ratio falls towards 1 as n grows.
 
 ``ratio = two-rank wall / (one-process wall / 2)``; the issue asks for <= 1.10. The machine's load average
 (1 minute) is sampled every 2 s during each run and the CPU seconds of each run's processes are read from
