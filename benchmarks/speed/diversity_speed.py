@@ -2,6 +2,14 @@
 
     PYTHONPATH=. python benchmarks/speed/diversity_speed.py [--n 10000] [--pairs-n 20000] [--dim 2048] [--device cpu]
 
+Memory growth (issue 14: k-NN metrics stay O(N * k), not O(N^2)): give several sizes and a JSON file,
+
+    OMP_NUM_THREADS=1 PYTHONPATH=. python benchmarks/speed/diversity_speed.py --n 2000,4000,8000,16000 \
+        --pairs-n 2000,4000,8000,16000 --json growth.json
+
+and a last table shows, per side, the peak RSS over the data at each size and the growth exponent between
+consecutive sizes (log of the memory ratio over log of the size ratio: 1 linear, 2 quadratic).
+
 * PRDC, n real vs n fake features of ``--dim`` dims, k = 5: gan-eval (exact k-NN radii by FAISS or torch,
   blockwise cross terms) vs the ``prdc`` package (``compute_prdc``: three dense n x n matrices by scikit-learn),
   given float64 features so that both compare exact distances.
@@ -19,11 +27,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import resource
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -46,65 +56,84 @@ def rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
+def gan_eval_side(task: str, arrays: tuple[np.ndarray, ...], device: str, backend: str) -> dict:
+    import torch
+
+    from gan_eval.metrics.prdc import prdc
+    from gan_eval.ops.knn import nearest_pairs
+
+    tensors = [torch.from_numpy(a).to(torch.device(device)) for a in arrays]
+    if task == "prdc":
+        return prdc(tensors[0], tensors[1], K, backend=backend).values()
+    p = nearest_pairs(tensors[0], PAIRS, backend=backend)
+    return {"first": p.first.tolist(), "second": p.second.tolist(), "distance": p.distances.tolist()}
+
+
+def prdc_package_side(real: np.ndarray, fake: np.ndarray) -> dict:
+    import contextlib
+    import io
+
+    from prdc import compute_prdc
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        ref = compute_prdc(real, fake, K)
+    return {k: float(v) for k, v in ref.items()}
+
+
+def numpy_pairs_side(x: np.ndarray) -> dict:
+    n = len(x)
+    sq = (x * x).sum(1)
+    d2 = x @ x.T  # the one n x n matrix, updated in place
+    d2 *= -2.0
+    d2 += sq[:, None]
+    d2 += sq[None, :]
+    rows, cols = [], []
+    for start in range(0, n, 1024):  # keep i < j, then the PAIRS smallest of each row block
+        block = d2[start : start + 1024]
+        for r in range(len(block)):
+            block[r, : start + r + 1] = np.inf
+        part = np.argpartition(block, PAIRS, axis=1)[:, :PAIRS]
+        rows.append(np.repeat(np.arange(start, start + len(block)), PAIRS))
+        cols.append(part.ravel())
+    rows, cols = np.concatenate(rows), np.concatenate(cols)
+    order = np.lexsort((cols, rows, d2[rows, cols]))[:PAIRS]
+    first, second = rows[order], cols[order]
+    dist = np.sqrt(np.maximum(d2[first, second], 0.0))
+    return {"first": first.tolist(), "second": second.tolist(), "distance": dist.tolist()}
+
+
 def worker(task: str, side: str, n: int, dim: int, device: str, backend: str) -> dict:
-    """Run one side on the seeded data; libraries are imported and the data made before the baseline memory."""
+    """Run one side on the seeded data (the peers' in float64, as they compute). Libraries are imported and the
+    data made before the baseline: the peak over it is what the computation holds (ru_maxrss is a high-water
+    mark, so a computation smaller than the import peak reads 0)."""
     out: dict = {"task": task, "side": side}
+    if side == "peer" and device.startswith("cuda"):
+        out.update(dense_torch_peer(task, data(task, n, dim), device))
+        return out
     if side == "gan-eval":
         import torch
 
-        from gan_eval.metrics.prdc import prdc
-        from gan_eval.ops.knn import nearest_pairs, resolve_backend
+        import gan_eval.metrics.prdc  # noqa: F401  (imported before the baseline)
+        from gan_eval.ops.knn import resolve_backend
 
         dev = torch.device(device)
-        tensors = [torch.from_numpy(a).to(dev) for a in data(task, n, dim)]
         out["backend"] = resolve_backend(backend, dev)
+        arrays = data(task, n, dim)
         if dev.type == "cuda":
             torch.cuda.synchronize()
             torch.cuda.reset_peak_memory_stats()
         base, t0 = rss_mib(), time.perf_counter()
-        if task == "prdc":
-            out["result"] = prdc(tensors[0], tensors[1], K, backend=backend).values()
-        else:
-            p = nearest_pairs(tensors[0], PAIRS, backend=backend)
-            out["result"] = {"first": p.first.tolist(), "second": p.second.tolist(), "distance": p.distances.tolist()}
+        out["result"] = gan_eval_side(task, arrays, device, backend)
         if dev.type == "cuda":
             torch.cuda.synchronize()
             out["gpu_peak_mib"] = torch.cuda.max_memory_allocated() / 2**20
-    elif device.startswith("cuda"):
-        out.update(dense_torch_peer(task, data(task, n, dim), device))
-        return out
-    elif task == "prdc":
-        import contextlib
-        import io
-
-        from prdc import compute_prdc
-
-        real, fake = (a.astype(np.float64) for a in data(task, n, dim))
-        base, t0 = rss_mib(), time.perf_counter()
-        with contextlib.redirect_stdout(io.StringIO()):
-            ref = compute_prdc(real, fake, K)
-        out["result"] = {k: float(v) for k, v in ref.items()}
     else:
-        x = data(task, n, dim)[0].astype(np.float64)
+        arrays = tuple(a.astype(np.float64) for a in data(task, n, dim))
+        if task == "prdc":
+            import prdc  # noqa: F401  (imported before the baseline)
+
         base, t0 = rss_mib(), time.perf_counter()
-        sq = (x * x).sum(1)
-        d2 = x @ x.T  # the one n x n matrix, updated in place
-        d2 *= -2.0
-        d2 += sq[:, None]
-        d2 += sq[None, :]
-        rows, cols = [], []
-        for start in range(0, n, 1024):  # keep i < j, then the PAIRS smallest of each row block
-            block = d2[start : start + 1024]
-            for r in range(len(block)):
-                block[r, : start + r + 1] = np.inf
-            part = np.argpartition(block, PAIRS, axis=1)[:, :PAIRS]
-            rows.append(np.repeat(np.arange(start, start + len(block)), PAIRS))
-            cols.append(part.ravel())
-        rows, cols = np.concatenate(rows), np.concatenate(cols)
-        order = np.lexsort((cols, rows, d2[rows, cols]))[:PAIRS]
-        first, second = rows[order], cols[order]
-        dist = np.sqrt(np.maximum(d2[first, second], 0.0))
-        out["result"] = {"first": first.tolist(), "second": second.tolist(), "distance": dist.tolist()}
+        out["result"] = prdc_package_side(*arrays) if task == "prdc" else numpy_pairs_side(*arrays)
     out["seconds"] = time.perf_counter() - t0
     out["peak_rss_mib"] = rss_mib()
     out["peak_rss_over_data_mib"] = rss_mib() - base
@@ -157,8 +186,7 @@ def dense_torch_peer(task: str, arrays: tuple[np.ndarray, ...], device: str) -> 
             "peak_rss_mib": rss_mib(), "peak_rss_over_data_mib": 0.0}
 
 
-def run_side(task: str, side: str, args: argparse.Namespace) -> dict:
-    n = args.n if task == "prdc" else args.pairs_n
+def run_side(task: str, side: str, args: argparse.Namespace, n: int) -> dict:
     cmd = [sys.executable, __file__, "--worker", task, side, "--n", str(n), "--pairs-n", str(n), "--dim", str(args.dim),
            "--device", args.device, "--backend", args.backend]
     env = {**os.environ, "PYTHONPATH": os.getcwd(), "PYTHONFAULTHANDLER": "1"}
@@ -183,13 +211,25 @@ def peer_skip_reason(task: str, n: int, device: str) -> str | None:
         except ImportError:
             return "prdc package not installed"
     dense = (3 if task == "prdc" else 1.2) * n * n * 8
-    try:
-        free = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError):
-        free = float("inf")
+    free = available_bytes()
     if dense > free / 2:
-        return f"its dense matrices need ~{dense / 2**30:.0f} GiB, more than half the free {free / 2**30:.0f} GiB"
+        return f"its dense matrices need ~{dense / 2**30:.0f} GiB, more than half the available {free / 2**30:.0f} GiB"
     return None
+
+
+def available_bytes() -> float:
+    """MemAvailable (free plus reclaimable page cache) where /proc/meminfo exists, else free pages, else unbounded."""
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024.0
+    except OSError:
+        pass
+    try:
+        return float(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError):
+        return float("inf")
 
 
 def check_equal(task: str, ours: dict, peer: dict) -> None:
@@ -202,43 +242,92 @@ def check_equal(task: str, ours: dict, peer: dict) -> None:
         np.testing.assert_allclose(ours["distance"], peer["distance"], rtol=1e-6, atol=1e-4)
 
 
+def sizes(text: str) -> list[int]:
+    try:
+        values = [int(v) for v in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of sizes, e.g. 2000,4000") from None
+    if not values or min(values) <= K:
+        raise argparse.ArgumentTypeError(f"{text!r}: every size must exceed k = {K}")
+    return values
+
+
+def compare(task: str, n: int, args: argparse.Namespace) -> dict:
+    """One size of one task: gan-eval, then the peer unless skipped; prints the lines and returns the record."""
+    what = f"PRDC {n} vs {n}, k={K}" if task == "prdc" else f"birthday top-{PAIRS} pairs of {n}"
+    ours = run_side(task, "gan-eval", args, n)
+    record = {"task": task, "n": n, "gan-eval": ours}
+    gpu = f", GPU peak {ours['gpu_peak_mib']:.0f} MiB" if "gpu_peak_mib" in ours else ""
+    print(f"\n{what}\n  gan-eval ({ours['backend']}): {ours['seconds']:.1f} s, peak RSS +{ours['peak_rss_over_data_mib']:.0f} MiB over the data{gpu}")
+    reason = peer_skip_reason(task, n, args.device)
+    if reason:
+        print(f"  peer skipped: {reason}")
+        print(f"  result: {ours['result'] if task == 'prdc' else ours['result']['distance'][:3]}")
+        record["peer_skipped"] = reason
+        return record
+    peer = run_side(task, "peer", args, n)
+    check_equal(task, ours["result"], peer["result"])
+    record["peer"] = peer
+    if "gpu_peak_mib" in peer:
+        memory, ratio = f"GPU peak {peer['gpu_peak_mib']:.0f} MiB", peer["gpu_peak_mib"] / max(ours["gpu_peak_mib"], 1)
+        name = "dense torch.cdist on GPU"
+    else:
+        memory = f"peak RSS +{peer['peak_rss_over_data_mib']:.0f} MiB over the data"
+        ratio = peer["peak_rss_over_data_mib"] / max(ours["peak_rss_over_data_mib"], 1)
+        name = "prdc.compute_prdc" if task == "prdc" else "numpy dense"
+    record["peer_name"] = name
+    print(f"  {name}: {peer['seconds']:.1f} s, {memory}")
+    print(f"  speed-up x{peer['seconds'] / ours['seconds']:.2f}, memory ratio x{ratio:.1f}; results equal")
+    if task == "prdc":
+        print(f"  values: {ours['result']}")
+    return record
+
+
+def memory_of(side: dict) -> float:
+    return side["gpu_peak_mib"] if "gpu_peak_mib" in side else side["peak_rss_over_data_mib"]
+
+
+def growth_table(records: list[dict]) -> list[str]:
+    """Per task and side: peak memory over the data at each size, and the exponent p in memory ~ N^p between
+    consecutive sizes."""
+    lines = ["| task | side | N | seconds | peak over data (MiB) | exponent vs previous N |", "|---|---|---:|---:|---:|---:|"]
+    for task in ("prdc", "birthday"):
+        for side in ("gan-eval", "peer"):
+            rows = [r for r in records if r["task"] == task and side in r]
+            previous = None
+            for r in rows:
+                mib = memory_of(r[side])
+                exponent = "" if previous is None or previous[1] <= 0 or mib <= 0 else f"{math.log(mib / previous[1]) / math.log(r['n'] / previous[0]):.2f}"
+                name = r.get("peer_name", "peer") if side == "peer" else "gan-eval"
+                lines.append(f"| {task} | {name} | {r['n']} | {r[side]['seconds']:.1f} | {mib:.0f} | {exponent} |")
+                previous = (r["n"], mib)
+    return lines
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--n", type=int, default=10_000, help="PRDC: real and fake samples each (the issue: 50000)")
-    parser.add_argument("--pairs-n", type=int, default=20_000, help="birthday: samples searched (the issue: 100000)")
+    parser.add_argument("--n", type=sizes, default=[10_000], help="PRDC: real and fake samples each, or a list 2000,4000 (the issue: 50000)")
+    parser.add_argument("--pairs-n", type=sizes, default=[20_000], help="birthday: samples searched, or a list (the issue: 100000)")
     parser.add_argument("--dim", type=int, default=2048)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--backend", default="auto", help="gan-eval k-NN backend: auto, faiss or torch")
+    parser.add_argument("--json", type=Path, default=None, help="write every record and the growth table here")
     parser.add_argument("--worker", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
         task, side = args.worker
-        print(json.dumps(worker(task, side, args.n, args.dim, args.device, args.backend)))
+        print(json.dumps(worker(task, side, args.n[0], args.dim, args.device, args.backend)))
         return
-    print(f"diversity speed: dim {args.dim}, device {args.device}, backend {args.backend}, cpus {os.cpu_count()}")
-    for task, n in (("prdc", args.n), ("birthday", args.pairs_n)):
-        what = f"PRDC {n} vs {n}, k={K}" if task == "prdc" else f"birthday top-{PAIRS} pairs of {n}"
-        ours = run_side(task, "gan-eval", args)
-        gpu = f", GPU peak {ours['gpu_peak_mib']:.0f} MiB" if "gpu_peak_mib" in ours else ""
-        print(f"\n{what}\n  gan-eval ({ours['backend']}): {ours['seconds']:.1f} s, peak RSS +{ours['peak_rss_over_data_mib']:.0f} MiB over the data{gpu}")
-        reason = peer_skip_reason(task, n, args.device)
-        if reason:
-            print(f"  peer skipped: {reason}")
-            print(f"  result: {ours['result'] if task == 'prdc' else ours['result']['distance'][:3]}")
-            continue
-        peer = run_side(task, "peer", args)
-        check_equal(task, ours["result"], peer["result"])
-        if "gpu_peak_mib" in peer:
-            memory, ratio = f"GPU peak {peer['gpu_peak_mib']:.0f} MiB", peer["gpu_peak_mib"] / max(ours["gpu_peak_mib"], 1)
-            name = "dense torch.cdist on GPU"
-        else:
-            memory = f"peak RSS +{peer['peak_rss_over_data_mib']:.0f} MiB over the data"
-            ratio = peer["peak_rss_over_data_mib"] / max(ours["peak_rss_over_data_mib"], 1)
-            name = "prdc.compute_prdc" if task == "prdc" else "numpy dense"
-        print(f"  {name}: {peer['seconds']:.1f} s, {memory}")
-        print(f"  speed-up x{peer['seconds'] / ours['seconds']:.2f}, memory ratio x{ratio:.1f}; results equal")
-        if task == "prdc":
-            print(f"  values: {ours['result']}")
+    print(f"diversity speed: dim {args.dim}, device {args.device}, backend {args.backend}, cpus {os.cpu_count()}, "
+          f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}")
+    records = [compare("prdc", n, args) for n in args.n] + [compare("birthday", n, args) for n in args.pairs_n]
+    table = growth_table(records)
+    print("\nPeak memory over the data by size\n" + "\n".join(table))
+    if args.json:
+        summary = {"dim": args.dim, "device": args.device, "backend": args.backend, "cpus": os.cpu_count(),
+                   "omp_num_threads": os.environ.get("OMP_NUM_THREADS"), "records": records, "growth_table": table}
+        args.json.write_text(json.dumps(summary, indent=2))
+        print(f"wrote {args.json}")
 
 
 if __name__ == "__main__":
