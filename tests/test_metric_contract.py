@@ -24,6 +24,7 @@ SMALL = {
     "ndb": {"k": 5, "n_init": 1},
     "ms-ssim": {"small_images": "upsample", "pairs": 6},
     "stacked-mnist": {"subset": "none"},
+    "c2st": {"n_permutations": 5},  # each permutation re-fits the logistic classifier
 }
 RNG = np.random.default_rng(0)
 IMAGES = RNG.random((48, 3, 28, 28), dtype=np.float32)
