@@ -90,3 +90,71 @@ def test_bad_k_is_a_one_line_error(points):
         knn(points, points, 600, exclude_self=True)
     with pytest.raises(GanEvalError, match="backend"):
         knn(points, points, 1, backend="annoy")
+
+
+# Row chunking (ROW_CHUNK): the float64 norms and means are computed per chunk of rows so that no N x d float64
+# copy exists. The sets here (600 rows) fit in one default chunk, so the chunk is forced down to 64 rows.
+SMALL_CHUNK = 64
+
+
+def offset_features(n: int, dtype: torch.dtype) -> torch.Tensor:
+    """Features far from the origin, as Inception's are (so a relative tolerance on their mean is meaningful)."""
+    g = torch.Generator().manual_seed(3)
+    return (3.0 + torch.randn(n, 48, generator=g, dtype=torch.float64)).to(dtype)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_row_sq_norms_in_chunks_are_bit_identical_to_the_whole_set_formula(monkeypatch, dtype):
+    z = offset_features(600, torch.float32)
+    shift = z.double().mean(0).to(dtype)
+    monkeypatch.setattr(knn_module, "ROW_CHUNK", SMALL_CHUNK)
+    # each row is reduced on its own, in the same order: chunking changes no bit
+    assert torch.equal(knn_module.row_sq_norms(z, dtype), z.to(dtype).pow(2).sum(1))
+    assert torch.equal(knn_module.row_sq_norms(z, dtype, shift), (z.to(dtype) - shift).pow(2).sum(1))
+
+
+def test_float64_mean_in_chunks_equals_the_correctly_rounded_mean(monkeypatch):
+    import math
+
+    # float64 data: sums of float32 values this size would be exact in float64 whatever the order
+    z = offset_features(600, torch.float64)
+    previous = z.to(torch.float64).mean(0)
+    assert torch.equal(knn_module.float64_mean(z), previous)  # one chunk: same sum, same division, same bits
+    monkeypatch.setattr(knn_module, "ROW_CHUNK", SMALL_CHUNK)
+    chunked = knn_module.float64_mean(z)
+    # ten chunk sums added in order: another summation order, so equal to 1e-12 relative (not bit for bit), both
+    # to the previous formula and to the correctly rounded mean (math.fsum, an exact sum)
+    exact = torch.tensor([math.fsum(col) / len(z) for col in z.T.tolist()], dtype=torch.float64)
+    assert torch.allclose(chunked, previous, rtol=1e-12, atol=0) and torch.allclose(chunked, exact, rtol=1e-12, atol=0)
+
+
+def test_centred_float32_in_chunks_is_the_float32_rounding_of_the_centred_set(monkeypatch):
+    x, y = offset_features(600, torch.float32), offset_features(300, torch.float64)
+    monkeypatch.setattr(knn_module, "ROW_CHUNK", SMALL_CHUNK)
+    mean = knn_module.float64_mean(x)
+    cx, cy = knn_module.centred_float32(x, y, x)
+    assert torch.equal(cx, (x.double() - mean).float()) and torch.equal(cy, (y - mean).float())
+    cx, cx_again = knn_module.centred_float32(x, x, x)
+    assert cx_again is cx
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_knn_pairs_radii_and_ball_counts_do_not_change_with_the_row_chunk(monkeypatch, points, backend):
+    # x: float64 (its chunked mean differs in the last bits, so the centring moves); y: float32 features, converted
+    # per chunk; x has a triple of exact duplicates (ties must resolve the same way)
+    x, y = points, offset_features(400, torch.float32) - 3.0
+    q = x[:150] + 0.01
+
+    def everything() -> list[torch.Tensor]:
+        nb, cross = knn(x, x, 7, exclude_self=True, backend=backend), knn(q, x, 5, backend=backend)
+        pairs = nearest_pairs(x, 25, backend=backend)
+        rx2, ry2 = kth_neighbour_sq_radii(x, 3, backend=backend), kth_neighbour_sq_radii(y, 3, backend=backend)
+        balls = ball_counts(x, y, rx2, ry2)
+        return [nb.indices, nb.sq_distances, cross.indices, cross.sq_distances, pairs.first, pairs.second,
+                pairs.distances, rx2, ry2, balls.y_in_x_balls, balls.x_ball_nonempty, balls.x_in_some_y_ball]
+
+    whole = everything()  # one chunk: the arithmetic of the unchunked formulas
+    monkeypatch.setattr(knn_module, "ROW_CHUNK", SMALL_CHUNK)
+    monkeypatch.setattr(knn_module, "BLOCK_ELEMENTS", 64 * 128)  # several base blocks per query chunk too
+    for before, after in zip(whole, everything(), strict=True):
+        assert torch.equal(before, after)  # exact results: the float32 search may move, the answers may not

@@ -33,6 +33,7 @@ MARGIN = 8  # extra float32 candidates per row, so that certification nearly nev
 BOUND_FACTOR = 4.0  # safety factor over the worst-case float32 round-off bound
 BLOCK_ELEMENTS = 1 << 24  # entries of one distance block (64 MiB in float32): memory, not results
 RECHECK_ELEMENTS = 1 << 23  # coordinates of the pairs recomputed in float64 at once (memory only)
+ROW_CHUNK = 4096  # rows per distance block and per float64 conversion: no N x d float64 copy (memory only)
 
 
 @dataclass
@@ -99,15 +100,35 @@ def exact_sq_distances(x: torch.Tensor, y: torch.Tensor, rows: torch.Tensor, col
     return out
 
 
+def float64_mean(z: torch.Tensor) -> torch.Tensor:
+    """Column means of ``z`` in float64, summed per chunk of ``ROW_CHUNK`` rows (no float64 copy of ``z``).
+    Bit-identical to ``z.to(float64).mean(0)`` (a sum, then a division by n) within one chunk; beyond, the
+    chunk sums are added in order, a different but equally accurate summation."""
+    total = z[:ROW_CHUNK].to(torch.float64).sum(0)
+    for start in range(ROW_CHUNK, len(z), ROW_CHUNK):
+        total += z[start : start + ROW_CHUNK].to(torch.float64).sum(0)
+    return total / len(z)
+
+
+def row_sq_norms(z: torch.Tensor, dtype: torch.dtype = torch.float64, shift: torch.Tensor | None = None) -> torch.Tensor:
+    """``|z_i - shift|^2`` of each row, computed in ``dtype`` per chunk of ``ROW_CHUNK`` rows: bit-identical to
+    ``(z.to(dtype) - shift).pow(2).sum(1)`` (each row is reduced on its own) without its N x d temporaries."""
+    out = torch.empty(len(z), dtype=dtype, device=z.device)
+    for start in range(0, len(z), ROW_CHUNK):
+        rows = z[start : start + ROW_CHUNK].to(dtype)
+        out[start : start + ROW_CHUNK] = (rows if shift is None else rows - shift).pow(2).sum(1)
+    return out
+
+
 def centred_float32(x: torch.Tensor, y: torch.Tensor, around: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """``x`` and ``y`` minus the mean of ``around``, as float32 (one copy when ``x is y``). Distances do not
     change; the norms in the round-off bound shrink (features such as Inception's are far from the origin)."""
-    mean = around.to(torch.float64).mean(0)
+    mean = float64_mean(around)
 
     def centred(z: torch.Tensor) -> torch.Tensor:
         out = torch.empty(z.shape, dtype=torch.float32, device=z.device)
-        for start in range(0, len(z), 4096):  # in row chunks: no float64 copy of the whole set
-            out[start : start + 4096] = z[start : start + 4096].to(torch.float64) - mean
+        for start in range(0, len(z), ROW_CHUNK):  # in row chunks: no float64 copy of the whole set
+            out[start : start + ROW_CHUNK] = z[start : start + ROW_CHUNK].to(torch.float64) - mean
         return out
 
     cx = centred(x)
@@ -125,8 +146,9 @@ def _sorted(d2: torch.Tensor, idx: torch.Tensor) -> tuple[torch.Tensor, torch.Te
 def _candidates_torch(q: torch.Tensor, b: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
     """float32 squared distances and indices of the k nearest rows of ``b`` for each row of ``q``."""
     nq, nb = len(q), len(b)
-    qn, bn = q.pow(2).sum(1), b.pow(2).sum(1)
-    q_step = max(1, min(nq, 4096))
+    qn = row_sq_norms(q, torch.float32)
+    bn = qn if b is q else row_sq_norms(b, torch.float32)
+    q_step = max(1, min(nq, ROW_CHUNK))
     b_step = max(k, BLOCK_ELEMENTS // q_step)
     out_d = torch.empty(nq, k, dtype=torch.float32, device=q.device)
     out_i = torch.empty(nq, k, dtype=torch.int64, device=q.device)
@@ -187,8 +209,9 @@ def knn(
     with exact_float32(device), torch.inference_mode():
         fl_d2, idx = (_candidates_faiss if backend == "faiss" else _candidates_torch)(q32, b32, k_search)
         fl = fl_d2.to(torch.float64)  # ascending along each row
-        bn_max = b32.to(torch.float64).pow(2).sum(1).max()
-        slack = (roundoff_bound(base.shape[1]) * (q32.to(torch.float64).pow(2).sum(1) + bn_max))[:, None]
+        qn = row_sq_norms(q32)
+        bn_max = (qn if b32 is q32 else row_sq_norms(b32)).max()
+        slack = (roundoff_bound(base.shape[1]) * (qn + bn_max))[:, None]
         # only candidates within the round-off of the k-th float32 value can be among the exact k nearest
         kk = min(k + extra, k_search)
         need = fl <= fl[:, kk - 1 : kk] + 2 * slack
@@ -252,19 +275,18 @@ def ball_counts(x: torch.Tensor, y: torch.Tensor, rx2: torch.Tensor, ry2: torch.
     are recomputed by direct differences, so every comparison is exact. Memory: one block, never N x M.
     """
     device = x.device
-    mean = x.to(torch.float64).mean(0)
+    mean = float64_mean(x)
 
     def centred(z: torch.Tensor, start: int, stop: int) -> torch.Tensor:
         return z[start:stop].to(torch.float64) - mean  # per block: no float64 copy of a whole set
 
-    xn = torch.cat([centred(x, s, s + 4096).pow(2).sum(1) for s in range(0, len(x), 4096)])
-    yn = torch.cat([centred(y, s, s + 4096).pow(2).sum(1) for s in range(0, len(y), 4096)])
+    xn, yn = row_sq_norms(x, shift=mean), row_sq_norms(y, shift=mean)
     rx2, ry2 = rx2.to(torch.float64), ry2.to(torch.float64)
     rel = roundoff_bound(x.shape[1], torch.float64)
     counts = torch.zeros(len(y), dtype=torch.int64, device=device)
     nonempty = torch.zeros(len(x), dtype=torch.bool, device=device)
     covered = torch.zeros(len(x), dtype=torch.bool, device=device)
-    x_step = max(1, min(len(x), 4096))
+    x_step = max(1, min(len(x), ROW_CHUNK))
     y_step = max(1, min(BLOCK_ELEMENTS // x_step, BLOCK_ELEMENTS // max(x.shape[1], 1)))
     with torch.inference_mode():
         for xs in range(0, len(x), x_step):
