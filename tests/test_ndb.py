@@ -13,7 +13,8 @@ from scipy.stats import chi2_contingency
 from typer.testing import CliRunner
 
 from gan_eval.cli import app
-from gan_eval.metrics.ndb import js_divergence, make_bins, ndb, two_proportion_z_test
+import gan_eval.ops.knn as knn_module
+from gan_eval.metrics.ndb import column_mean_and_std, js_divergence, make_bins, ndb, two_proportion_z_test
 from gan_eval.ops.kmeans import kmeans
 
 CENTRES = torch.randn(20, 8, generator=torch.Generator().manual_seed(0), dtype=torch.float64) * 3
@@ -66,6 +67,61 @@ def test_kmeans_reaches_sklearn_inertia_and_is_seeded():
     sk = SkKMeans(20, max_iter=100, n_init=10, random_state=0).fit(x.numpy())
     assert inertia <= sk.inertia_ * 1.02
     assert torch.equal(kmeans(x, 20, seed=5).labels, kmeans(x, 20, seed=5).labels)
+    assert ours.inertia == pytest.approx(inertia, rel=1e-12)
+
+
+# Row chunking (knn_module.ROW_CHUNK): k-means and NDB convert features to float64 chunk by chunk, never as a whole.
+# The sets below fit in one default chunk (the arithmetic of the unchunked formulas), so it is forced down to 64 rows.
+SMALL_CHUNK = 64
+
+
+def features32(n: int, d: int, seed: int) -> torch.Tensor:
+    """float32 features (as extractors give them) from a 20-component mixture in ``d`` dims, off the origin."""
+    g = torch.Generator().manual_seed(seed)
+    centres = torch.randn(20, d, generator=torch.Generator().manual_seed(0)) * 3 + 5
+    return (centres[torch.randint(20, (n,), generator=g)] + torch.randn(n, d, generator=g)).float()
+
+
+def test_kmeans_in_row_chunks_is_bit_identical_to_one_chunk_and_to_a_float64_copy(monkeypatch):
+    x = features32(700, 24, 4)
+    whole = kmeans(x, 12, seed=1, n_init=2)
+    # the former path: the whole set converted to float64 first (float32 -> float64 is exact)
+    as_float64 = kmeans(x.double(), 12, seed=1, n_init=2)
+    monkeypatch.setattr(knn_module, "ROW_CHUNK", SMALL_CHUNK)
+    chunked = kmeans(x, 12, seed=1, n_init=2)
+    for other in (as_float64, chunked):
+        assert torch.equal(other.centres, whole.centres) and torch.equal(other.labels, whole.labels)
+        assert other.iterations == whole.iterations and other.inertia == whole.inertia
+
+
+@pytest.mark.parametrize("whiten", [False, True])
+@pytest.mark.parametrize("dim", [16, 1200])  # 1200 > 1000: the reference code's random d // 6 dims
+def test_ndb_in_row_chunks_gives_bit_identical_results(monkeypatch, whiten, dim):
+    real, fake = features32(600, dim, 1), features32(300, dim, 2) * 1.02
+
+    def everything():
+        bins = make_bins(real, 10, whiten=whiten, seed=0, max_iter=30, n_init=2)
+        return bins, ndb(fake, bins)
+
+    whole_bins, whole = everything()
+    monkeypatch.setattr(knn_module, "ROW_CHUNK", SMALL_CHUNK)
+    bins, chunked = everything()
+    assert torch.equal(bins.dims, whole_bins.dims) and len(bins.dims) == (dim if dim <= 1000 else dim // 6)
+    for name in ("proportions", "reference_proportions", "z", "p_values", "different"):
+        assert torch.equal(getattr(chunked, name), getattr(whole, name)), name
+    assert chunked.ndb == whole.ndb and chunked.js == whole.js
+    if whiten:  # the chunked column means add ten chunk sums in order: last-bit differences in the centres only
+        assert torch.allclose(bins.centres, whole_bins.centres, rtol=1e-12, atol=1e-12)
+    else:
+        assert torch.equal(bins.centres, whole_bins.centres)
+
+
+def test_column_mean_and_std_in_chunks_equal_numpy(monkeypatch):
+    x = features32(700, 24, 5) * 50
+    monkeypatch.setattr(knn_module, "ROW_CHUNK", SMALL_CHUNK)
+    mean, std = column_mean_and_std(x)
+    np.testing.assert_allclose(mean.numpy(), x.double().numpy().mean(0), rtol=1e-13)
+    np.testing.assert_allclose(std.numpy(), x.double().numpy().std(0), rtol=1e-12)
 
 
 def test_cli_ndb_against_a_reference_file(tmp_path):

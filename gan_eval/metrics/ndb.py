@@ -26,6 +26,7 @@ from gan_eval.errors import GanEvalError
 from gan_eval.metrics.base import METRICS, FeatureNeed, MetricResult, ScoreRequest, register_metric
 from gan_eval.metrics.feature_inputs import ReferenceFeatureOptions, vector_pair
 from gan_eval.ops.kmeans import kmeans, nearest_centre
+from gan_eval.ops.knn import float64_mean, row_chunks
 
 DEFAULT_FEATURES = "pixels"
 WHITEN_EPS = 1e-6  # the reference code's ndb_eps
@@ -33,22 +34,46 @@ WHITEN_EPS = 1e-6  # the reference code's ndb_eps
 
 @dataclass
 class Bins:
-    """The K bins of a reference sample: centres (in the used, possibly whitened dims) and proportions."""
+    """The K bins of a reference sample: centres (in the used, possibly whitened dims) and proportions; ``mean``
+    and ``std`` of the reference's dims when whitening, else None."""
 
     centres: torch.Tensor
     proportions: torch.Tensor
     n: int
-    mean: torch.Tensor | float
-    std: torch.Tensor | float
+    mean: torch.Tensor | None
+    std: torch.Tensor | None
     dims: torch.Tensor
 
     def assign(self, x: torch.Tensor, backend: str = "auto") -> torch.Tensor:
         """Bin index of each row of ``x``."""
-        z = ((x.to(torch.float64) - self.mean) / self.std)[:, self.dims]
-        return nearest_centre(z, self.centres, backend)[0]
+        return nearest_centre(bin_coordinates(x, self.dims, self.mean, self.std), self.centres, backend)[0]
 
     def histogram(self, x: torch.Tensor, backend: str = "auto") -> torch.Tensor:
         return torch.bincount(self.assign(x, backend), minlength=len(self.centres)).to(torch.float64) / len(x)
+
+
+def bin_coordinates(x: torch.Tensor, dims: torch.Tensor, mean: torch.Tensor | None, std: torch.Tensor | None) -> torch.Tensor:
+    """The rows of ``x`` in the bins' space: dims ``dims``, whitened as ``(x - mean) / std`` unless ``mean`` is
+    None. Unwhitened they keep their dtype (k-means and k-NN convert chunk by chunk), and with all dims they are
+    ``x`` itself; whitened they are computed per chunk of rows. Either way no float64 copy of all of ``x``."""
+    if mean is None:
+        return x if len(dims) == x.shape[1] else x[:, dims]
+    mean, std = mean[dims], std[dims]
+    out = torch.empty(len(x), len(dims), dtype=torch.float64, device=x.device)
+    for rows, chunk in row_chunks(x):
+        out[rows] = (chunk[:, dims] - mean) / std
+    return out
+
+
+def column_mean_and_std(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """float64 mean and population std (correction 0) of each column, two passes over chunks of rows (no float64
+    copy of ``x``): the mean of :func:`gan_eval.ops.knn.float64_mean`, then the chunks' sums of squared
+    deviations from it, added in order."""
+    mean = float64_mean(x)
+    squares = torch.zeros_like(mean)
+    for _, chunk in row_chunks(x):
+        squares += (chunk - mean).pow(2).sum(0)
+    return mean, (squares / len(x)).sqrt()
 
 
 def make_bins(
@@ -63,16 +88,18 @@ def make_bins(
     backend: str = "auto",
 ) -> Bins:
     """K-means bins of the reference samples (n x d), ordered by size, as the reference code builds them."""
-    x = reference.to(torch.float64)
-    n, d = x.shape
-    mean, std = (x.mean(0), x.std(0, correction=0) + WHITEN_EPS) if whiten else (0.0, 1.0)
-    z = (x - mean) / std
+    n, d = reference.shape
+    mean, std = None, None
+    if whiten:
+        mean, std = column_mean_and_std(reference)
+        std = std + WHITEN_EPS
     gen = torch.Generator().manual_seed(seed)
     dims = torch.arange(d) if (all_dims or d <= 1000) else torch.randperm(d, generator=gen)[: d // 6].sort().values
-    dims = dims.to(x.device)
-    fit = kmeans(z[:, dims], k, max_iter=max_iter, seed=seed, n_init=n_init)
+    dims = dims.to(reference.device)
+    z = bin_coordinates(reference, dims, mean, std)
+    fit = kmeans(z, k, max_iter=max_iter, seed=seed, n_init=n_init)
     # reference proportions by the same exact assignment that the samples get
-    counts = torch.bincount(nearest_centre(z[:, dims], fit.centres, backend)[0], minlength=k)
+    counts = torch.bincount(nearest_centre(z, fit.centres, backend)[0], minlength=k)
     order = torch.sort(-counts, stable=True).indices
     return Bins(fit.centres[order], counts[order].to(torch.float64) / n, n, mean, std, dims)
 

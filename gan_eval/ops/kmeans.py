@@ -16,16 +16,18 @@ from dataclasses import dataclass
 import torch
 
 from gan_eval.errors import GanEvalError
-from gan_eval.ops.knn import knn
+from gan_eval.ops.knn import knn, row_chunks, row_sq_norms
 
 
 @dataclass
 class KMeans:
-    """``centres`` (k x d float64), ``labels`` (n int64) of the fitted points, ``iterations`` run."""
+    """``centres`` (k x d float64), ``labels`` (n int64) of the fitted points, ``iterations`` run, ``inertia``
+    (sum of squared distances of the points to their centres)."""
 
     centres: torch.Tensor
     labels: torch.Tensor
     iterations: int
+    inertia: float
 
 
 def nearest_centre(x: torch.Tensor, centres: torch.Tensor, backend: str = "auto") -> tuple[torch.Tensor, torch.Tensor]:
@@ -34,34 +36,34 @@ def nearest_centre(x: torch.Tensor, centres: torch.Tensor, backend: str = "auto"
     return nb.indices[:, 0], nb.distances[:, 0]
 
 
-def _lloyd_assign(x: torch.Tensor, centres: torch.Tensor, rows: int = 8192) -> tuple[torch.Tensor, torch.Tensor]:
-    """Nearest centre and squared distance of each row (float64 expansion, in chunks of rows)."""
+def _lloyd_assign(x: torch.Tensor, x_norms: torch.Tensor, centres: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Nearest centre and squared distance of each row (float64 expansion, per chunk of rows)."""
     cn = centres.pow(2).sum(1)
-    labels, dist = [], []
-    for chunk in torch.split(x, rows):
-        d2 = (chunk.pow(2).sum(1, keepdim=True) + cn).addmm_(chunk, centres.T, alpha=-2.0)
-        best, index = d2.min(1)
-        labels.append(index)
-        dist.append(best)
-    return torch.cat(labels), torch.cat(dist)
+    labels = torch.empty(len(x), dtype=torch.int64, device=x.device)
+    dist = torch.empty(len(x), dtype=torch.float64, device=x.device)
+    for rows, chunk in row_chunks(x):
+        dist[rows], labels[rows] = (x_norms[rows, None] + cn).addmm_(chunk, centres.T, alpha=-2.0).min(1)
+    return labels, dist
 
 
-def _plus_plus(x: torch.Tensor, k: int, gen: torch.Generator) -> torch.Tensor:
+def _plus_plus(x: torch.Tensor, x_norms: torch.Tensor, k: int, gen: torch.Generator) -> torch.Tensor:
     n = len(x)
     trials = 2 + int(math.log(k))
     first = int(torch.randint(n, (1,), generator=gen))
-    centres = [x[first]]
-    norms = x.pow(2).sum(1)
-    closest = (x - x[first]).pow(2).sum(1)
+    centres = [x[first].to(torch.float64)]
+    closest = row_sq_norms(x, shift=centres[0])
+    d2 = torch.empty(trials, n, dtype=torch.float64, device=x.device)
     for _ in range(1, k):
         total = closest.sum()
         if total <= 0:  # fewer distinct points than k: the rest are copies
             pick = torch.randint(n, (trials,), generator=gen).to(x.device)
         else:
             pick = torch.multinomial((closest / total).cpu(), trials, replacement=True, generator=gen).to(x.device)
-        cand = x[pick]
-        d2 = (cand.pow(2).sum(1, keepdim=True) + norms).addmm_(cand, x.T, alpha=-2.0).clamp_(min=0)
-        new_closest = torch.minimum(closest[None], d2)
+        cand = x[pick].to(torch.float64)
+        cand_norms = cand.pow(2).sum(1, keepdim=True)
+        for rows, chunk in row_chunks(x):
+            d2[:, rows] = (cand_norms + x_norms[rows]).addmm_(cand, chunk.T, alpha=-2.0)
+        new_closest = torch.minimum(closest[None], d2.clamp_(min=0))
         best = int(new_closest.sum(1).argmin())
         centres.append(cand[best])
         closest = new_closest[best]
@@ -70,23 +72,24 @@ def _plus_plus(x: torch.Tensor, k: int, gen: torch.Generator) -> torch.Tensor:
 
 def kmeans(x: torch.Tensor, k: int, *, max_iter: int = 100, seed: int = 0, n_init: int = 1) -> KMeans:
     """k-means of the rows of ``x`` (n x d, computed in float64) into ``k`` clusters: the run of least inertia
-    among ``n_init`` seeded runs (scikit-learn's ``n_init``)."""
+    among ``n_init`` seeded runs (scikit-learn's ``n_init``). ``x`` is converted to float64 per chunk of rows
+    (:func:`gan_eval.ops.knn.row_chunks`), never as a whole: memory O(n·d) in its own dtype plus one chunk."""
     if not 1 <= k <= len(x):
         raise GanEvalError(f"k-means: {k} clusters need at least {k} samples (got {len(x)})")
     if n_init < 1:
         raise GanEvalError(f"k-means: n_init={n_init} must be >= 1")
-    x = x.to(torch.float64)
+    x_norms = row_sq_norms(x)
     gen = torch.Generator().manual_seed(seed)
-    runs = [_lloyd(x, _plus_plus(x, k, gen), max_iter) for _ in range(n_init)]
-    return min(runs, key=lambda run: float((x - run.centres[run.labels]).pow(2).sum()))
+    runs = [_lloyd(x, x_norms, _plus_plus(x, x_norms, k, gen), max_iter) for _ in range(n_init)]
+    return min(runs, key=lambda run: run.inertia)
 
 
-def _lloyd(x: torch.Tensor, centres: torch.Tensor, max_iter: int) -> KMeans:
+def _lloyd(x: torch.Tensor, x_norms: torch.Tensor, centres: torch.Tensor, max_iter: int) -> KMeans:
     k = len(centres)
     labels = torch.full((len(x),), -1, dtype=torch.int64, device=x.device)
     iterations = 0
     for iterations in range(1, max_iter + 1):
-        new_labels, dist = _lloyd_assign(x, centres)
+        new_labels, dist = _lloyd_assign(x, x_norms, centres)
         if torch.equal(new_labels, labels):
             break
         labels = new_labels
@@ -96,5 +99,16 @@ def _lloyd(x: torch.Tensor, centres: torch.Tensor, max_iter: int) -> KMeans:
             dist[far] = -1.0
             labels[far] = empty
         counts = torch.bincount(labels, minlength=k).to(torch.float64)
-        centres = torch.zeros_like(centres).index_add_(0, labels, x) / counts[:, None]
-    return KMeans(centres, labels, iterations)
+        sums = torch.zeros_like(centres)
+        for rows, chunk in row_chunks(x):  # index_add_ adds the rows in order: the same sums as in one call
+            sums.index_add_(0, labels[rows], chunk)
+        centres = sums / counts[:, None]
+    return KMeans(centres, labels, iterations, _inertia(x, centres, labels))
+
+
+def _inertia(x: torch.Tensor, centres: torch.Tensor, labels: torch.Tensor) -> float:
+    """Sum of squared distances to the assigned centres, by direct differences row by row."""
+    per_row = torch.empty(len(x), dtype=torch.float64, device=x.device)
+    for rows, chunk in row_chunks(x):
+        per_row[rows] = (chunk - centres[labels[rows]]).pow(2).sum(1)
+    return float(per_row.sum())

@@ -100,6 +100,14 @@ def exact_sq_distances(x: torch.Tensor, y: torch.Tensor, rows: torch.Tensor, col
     return out
 
 
+def row_chunks(z: torch.Tensor, dtype: torch.dtype = torch.float64) -> Iterator[tuple[slice, torch.Tensor]]:
+    """``(rows, z[rows].to(dtype))`` for each chunk of ``ROW_CHUNK`` rows, in order: a conversion and the
+    temporaries computed from it stay one chunk in size (a no-op view when ``z`` is already ``dtype``)."""
+    for start in range(0, len(z), ROW_CHUNK):
+        rows = slice(start, start + ROW_CHUNK)
+        yield rows, z[rows].to(dtype)
+
+
 def float64_mean(z: torch.Tensor) -> torch.Tensor:
     """Column means of ``z`` in float64, summed per chunk of ``ROW_CHUNK`` rows (no float64 copy of ``z``).
     Bit-identical to ``z.to(float64).mean(0)`` (a sum, then a division by n) within one chunk; beyond, the
@@ -114,9 +122,8 @@ def row_sq_norms(z: torch.Tensor, dtype: torch.dtype = torch.float64, shift: tor
     """``|z_i - shift|^2`` of each row, computed in ``dtype`` per chunk of ``ROW_CHUNK`` rows: bit-identical to
     ``(z.to(dtype) - shift).pow(2).sum(1)`` (each row is reduced on its own) without its N x d temporaries."""
     out = torch.empty(len(z), dtype=dtype, device=z.device)
-    for start in range(0, len(z), ROW_CHUNK):
-        rows = z[start : start + ROW_CHUNK].to(dtype)
-        out[start : start + ROW_CHUNK] = (rows if shift is None else rows - shift).pow(2).sum(1)
+    for rows, chunk in row_chunks(z, dtype):
+        out[rows] = (chunk if shift is None else chunk - shift).pow(2).sum(1)
     return out
 
 
@@ -127,8 +134,8 @@ def centred_float32(x: torch.Tensor, y: torch.Tensor, around: torch.Tensor) -> t
 
     def centred(z: torch.Tensor) -> torch.Tensor:
         out = torch.empty(z.shape, dtype=torch.float32, device=z.device)
-        for start in range(0, len(z), ROW_CHUNK):  # in row chunks: no float64 copy of the whole set
-            out[start : start + ROW_CHUNK] = z[start : start + ROW_CHUNK].to(torch.float64) - mean
+        for rows, chunk in row_chunks(z):  # in row chunks: no float64 copy of the whole set
+            out[rows] = chunk - mean
         return out
 
     cx = centred(x)
