@@ -1,6 +1,8 @@
-"""Speed and peak memory of PRDC and birthday pairs against brute-force peers, from one run, results asserted equal.
+"""Speed and peak memory of PRDC and birthday pairs against brute-force peers, from one run, results asserted equal;
+and of NDB's k-means bins (no peer).
 
-    PYTHONPATH=. python benchmarks/speed/diversity_speed.py [--n 10000] [--pairs-n 20000] [--dim 2048] [--device cpu]
+    PYTHONPATH=. python benchmarks/speed/diversity_speed.py [--n 10000] [--pairs-n 20000] [--ndb-n N] [--dim 2048] \
+        [--device cpu] [--tasks prdc,birthday,ndb]
 
 Memory growth (issue 14: k-NN metrics stay O(N * k), not O(N^2)): give several sizes and a JSON file,
 
@@ -15,6 +17,10 @@ consecutive sizes (log of the memory ratio over log of the size ratio: 1 linear,
   given float64 features so that both compare exact distances.
 * Birthday, the 20 closest pairs among ``--pairs-n`` samples: gan-eval (``nearest_pairs``) vs a dense numpy brute
   force (float64 Gram-matrix distances, n x n, argpartition).
+* NDB, ``--ndb-n`` (default: the ``--n`` sizes) real features binned into K = 100 k-means bins (the metric's defaults,
+  but ``n_init`` = 1: each run holds the same memory, ten take ten times as long), then as many fake features
+  binned and tested. Its peer, the reference code's unseeded scikit-learn k-means, gives other bins: no equality to
+  assert, so only gan-eval's figures are printed (peak RSS is what issue-14-style memory checks need).
 
 Each side runs in its own subprocess on the same seeded data, so its peak memory (ru_maxrss, and on CUDA
 torch.cuda.max_memory_allocated) is its own. A peer is skipped, with a note, when it is not installed or its
@@ -39,11 +45,13 @@ import numpy as np
 
 K = 5
 PAIRS = 20
+NDB_K = 100
+TASKS = ("prdc", "birthday", "ndb")
 
 
 def data(kind: str, n: int, dim: int) -> tuple[np.ndarray, ...]:
     rng = np.random.default_rng(0)
-    if kind == "prdc":
+    if kind in ("prdc", "ndb"):
         real = rng.standard_normal((n, dim), dtype=np.float32)
         fake = (rng.standard_normal((n, dim), dtype=np.float32) * 1.05 + 0.02).astype(np.float32)
         return real, fake
@@ -59,12 +67,16 @@ def rss_mib() -> float:
 def gan_eval_side(task: str, arrays: tuple[np.ndarray, ...], device: str, backend: str) -> dict:
     import torch
 
+    from gan_eval.metrics.ndb import make_bins, ndb
     from gan_eval.metrics.prdc import prdc
     from gan_eval.ops.knn import nearest_pairs
 
     tensors = [torch.from_numpy(a).to(torch.device(device)) for a in arrays]
     if task == "prdc":
         return prdc(tensors[0], tensors[1], K, backend=backend).values()
+    if task == "ndb":
+        bins = make_bins(tensors[0], NDB_K, seed=0, n_init=1, backend=backend)
+        return ndb(tensors[1], bins, backend=backend).values()
     p = nearest_pairs(tensors[0], PAIRS, backend=backend)
     return {"first": p.first.tolist(), "second": p.second.tolist(), "distance": p.distances.tolist()}
 
@@ -113,7 +125,8 @@ def worker(task: str, side: str, n: int, dim: int, device: str, backend: str) ->
     if side == "gan-eval":
         import torch
 
-        import gan_eval.metrics.prdc  # noqa: F401  (imported before the baseline)
+        import gan_eval.metrics.ndb  # noqa: F401  (imported before the baseline)
+        import gan_eval.metrics.prdc  # noqa: F401
         from gan_eval.ops.knn import resolve_backend
 
         dev = torch.device(device)
@@ -197,6 +210,8 @@ def run_side(task: str, side: str, args: argparse.Namespace, n: int) -> dict:
 
 
 def peer_skip_reason(task: str, n: int, device: str) -> str | None:
+    if task == "ndb":
+        return "no peer computes the same seeded bins (the reference code's scikit-learn k-means is unseeded)"
     if device.startswith("cuda"):
         import torch
 
@@ -254,7 +269,8 @@ def sizes(text: str) -> list[int]:
 
 def compare(task: str, n: int, args: argparse.Namespace) -> dict:
     """One size of one task: gan-eval, then the peer unless skipped; prints the lines and returns the record."""
-    what = f"PRDC {n} vs {n}, k={K}" if task == "prdc" else f"birthday top-{PAIRS} pairs of {n}"
+    what = {"prdc": f"PRDC {n} vs {n}, k={K}", "birthday": f"birthday top-{PAIRS} pairs of {n}",
+            "ndb": f"NDB {n} vs {n}, K={NDB_K}, n_init=1"}[task]
     ours = run_side(task, "gan-eval", args, n)
     record = {"task": task, "n": n, "gan-eval": ours}
     gpu = f", GPU peak {ours['gpu_peak_mib']:.0f} MiB" if "gpu_peak_mib" in ours else ""
@@ -262,7 +278,7 @@ def compare(task: str, n: int, args: argparse.Namespace) -> dict:
     reason = peer_skip_reason(task, n, args.device)
     if reason:
         print(f"  peer skipped: {reason}")
-        print(f"  result: {ours['result'] if task == 'prdc' else ours['result']['distance'][:3]}")
+        print(f"  result: {ours['result']['distance'][:3] if task == 'birthday' else ours['result']}")
         record["peer_skipped"] = reason
         return record
     peer = run_side(task, "peer", args, n)
@@ -291,7 +307,7 @@ def growth_table(records: list[dict]) -> list[str]:
     """Per task and side: peak memory over the data at each size, and the exponent p in memory ~ N^p between
     consecutive sizes."""
     lines = ["| task | side | N | seconds | peak over data (MiB) | exponent vs previous N |", "|---|---|---:|---:|---:|---:|"]
-    for task in ("prdc", "birthday"):
+    for task in TASKS:
         for side in ("gan-eval", "peer"):
             rows = [r for r in records if r["task"] == task and side in r]
             previous = None
@@ -304,10 +320,27 @@ def growth_table(records: list[dict]) -> list[str]:
     return lines
 
 
+def machine_description() -> str:
+    """CPU model, core count, torch version and the nice value: what the figures depend on."""
+    import platform
+
+    import torch
+
+    model = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            model = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), model)
+    except OSError:
+        pass
+    return f"{model}, {os.cpu_count()} cpus, torch {torch.__version__}, nice {os.nice(0)}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=sizes, default=[10_000], help="PRDC: real and fake samples each, or a list 2000,4000 (the issue: 50000)")
     parser.add_argument("--pairs-n", type=sizes, default=[20_000], help="birthday: samples searched, or a list (the issue: 100000)")
+    parser.add_argument("--ndb-n", type=sizes, default=None, help="NDB: real and fake samples each, or a list (default: the --n sizes)")
+    parser.add_argument("--tasks", default=",".join(TASKS), help=f"comma-separated subset of {','.join(TASKS)}")
     parser.add_argument("--dim", type=int, default=2048)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--backend", default="auto", help="gan-eval k-NN backend: auto, faiss or torch")
@@ -318,13 +351,18 @@ def main() -> None:
         task, side = args.worker
         print(json.dumps(worker(task, side, args.n[0], args.dim, args.device, args.backend)))
         return
-    print(f"diversity speed: dim {args.dim}, device {args.device}, backend {args.backend}, cpus {os.cpu_count()}, "
+    machine = machine_description()
+    print(f"diversity speed: dim {args.dim}, device {args.device}, backend {args.backend}, {machine}, "
           f"OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', 'unset')}")
-    records = [compare("prdc", n, args) for n in args.n] + [compare("birthday", n, args) for n in args.pairs_n]
+    tasks = args.tasks.split(",")
+    if not set(tasks) <= set(TASKS):
+        parser.error(f"--tasks {args.tasks!r}: each must be one of {', '.join(TASKS)}")
+    size_lists = {"prdc": args.n, "birthday": args.pairs_n, "ndb": args.ndb_n or args.n}
+    records = [compare(task, n, args) for task in TASKS if task in tasks for n in size_lists[task]]
     table = growth_table(records)
     print("\nPeak memory over the data by size\n" + "\n".join(table))
     if args.json:
-        summary = {"dim": args.dim, "device": args.device, "backend": args.backend, "cpus": os.cpu_count(),
+        summary = {"dim": args.dim, "device": args.device, "backend": args.backend, "cpus": os.cpu_count(), "machine": machine,
                    "omp_num_threads": os.environ.get("OMP_NUM_THREADS"), "records": records, "growth_table": table}
         args.json.write_text(json.dumps(summary, indent=2))
         print(f"wrote {args.json}")
