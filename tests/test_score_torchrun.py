@@ -5,6 +5,7 @@ gathered features are the one-process matrix, in sample order), float64 sums to 
 from __future__ import annotations
 
 import json
+import os
 
 import numpy as np
 import pytest
@@ -14,7 +15,7 @@ from gan_eval.cli import app
 from gan_eval.io.stats_file import load_stats
 from gan_eval.stats.dist import StridedSource
 from gan_eval.io.samples import ArraySource
-from test_reproduce_torchrun import torchrun
+from test_reproduce_torchrun import in_two_ranks, torchrun
 
 runner = CliRunner()
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -40,6 +41,26 @@ def two_ranks(*args: str) -> dict:
     return json.loads(run.stdout)  # rank 0 alone prints: one JSON document
 
 
+def cli_said(args: list[str]) -> tuple[int, str]:
+    result = CliRunner().invoke(app, args)
+    return result.exit_code, result.stdout
+
+
+def cli_said_per_rank(args: list[str]) -> tuple[int, str]:
+    """``cli_said`` with every ``@rank`` replaced by this rank's number, as tests/cli_per_rank.py does under torchrun;
+    stdout and stderr together (the error line)."""
+    result = CliRunner().invoke(app, [a.replace("@rank", os.environ["RANK"]) for a in args])
+    return result.exit_code, result.output
+
+
+def two_forked_ranks(*args: str) -> dict:
+    """The CLI on two gloo ranks forked from this process with torchrun's environment (the ranks' code path, without
+    a torchrun agent and two fresh interpreters: one real launch above covers those): rank 0's JSON, rank 1 silent."""
+    said = in_two_ranks(cli_said, [*args, "--json", "--no-progress"])
+    assert said[0][0] == 0 and said[1] == (0, ""), said
+    return json.loads(said[0][1])
+
+
 def assert_same(one: dict, two: dict) -> None:
     for key, value in one.items():
         if isinstance(value, float):
@@ -63,10 +84,12 @@ def test_two_gloo_ranks_score_as_one_process(tmp_path):
         assert two["metrics"][metric]["protocol"]["world_size"] == 2
     assert two["metrics"]["ndb"]["details"] == one["metrics"]["ndb"]["details"]
     modes = ["score", str(tmp_path / "ring.npz"), "-m", "modes", "-r", "ring8"]
-    one, two = one_process(*modes), two_ranks(*modes)
+    one, two = one_process(*modes), two_forked_ranks(*modes)
     assert two["values"] == one["values"] and two["details"]["per_mode"] == one["details"]["per_mode"]
+    assert two["protocol"]["world_size"] == 2
     stacked = ["score", str(tmp_path / "stacked.npz"), "-m", "stacked-mnist", "--set", "subset=none"]
-    one, two = one_process(*stacked), two_ranks(*stacked)
+    one, two = one_process(*stacked), two_forked_ranks(*stacked)
+    assert two["protocol"]["world_size"] == 2
     assert two["values"] == one["values"] and two["details"]["triple_counts"] == one["details"]["triple_counts"]
 
 
@@ -75,9 +98,8 @@ def test_two_gloo_ranks_write_the_one_process_statistics(tmp_path):
     np.savez(tmp_path / "real.npz", samples=rng.integers(0, 256, (45, 3, 8, 8), dtype=np.uint8))
     args = ["stats", str(tmp_path / "real.npz"), "--features", "pixels", "--keep-features", "--no-progress"]
     assert runner.invoke(app, [*args, "-o", str(tmp_path / "one.npz")]).exit_code == 0
-    run = torchrun("-m", "gan_eval", *args, "-o", str(tmp_path / "two.npz"))
-    assert run.returncode == 0, run.stderr[-3000:]
-    assert run.stdout.count("wrote ") == 1  # rank 0 alone
+    said = in_two_ranks(cli_said, [*args, "-o", str(tmp_path / "two.npz")])
+    assert said[0][0] == 0 and said[0][1].count("wrote ") == 1 and said[1] == (0, ""), said  # rank 0 alone
     one, two = load_stats(tmp_path / "one.npz"), load_stats(tmp_path / "two.npz")
     assert two.stats.count == one.stats.count == 45
     assert np.array_equal(two.features.numpy(), one.features.numpy())
@@ -97,8 +119,7 @@ def test_ranks_given_different_options_all_stop_with_the_same_line(tmp_path):
     assert run.returncode != 0 and "exitcode  : 2" in run.stderr and "gan_eval/" not in run.stderr  # torchrun's report, none of ours
     images = rng.integers(0, 256, (20, 3, 8, 8), dtype=np.uint8)
     np.savez(tmp_path / "two.npz", samples0=images, samples1=images[::-1])
-    run = torchrun("tests/cli_per_rank.py", "stats", str(tmp_path / "two.npz"), "--key", "samples@rank", "--features", "pixels", "-o", str(tmp_path / "s.npz"))
-    assert [line for line in run.stderr.splitlines() if line.startswith("error:")] == [
-        "error: torchrun: the ranks were given different options, --key (rank 1) differ from rank 0; start every rank with the same command"
-    ] * 2, run.stderr[-3000:]
+    said = in_two_ranks(cli_said_per_rank, ["stats", str(tmp_path / "two.npz"), "--key", "samples@rank", "--features", "pixels", "-o", str(tmp_path / "s.npz")])
+    line = "error: torchrun: the ranks were given different options, --key (rank 1) differ from rank 0; start every rank with the same command\n"
+    assert said == {0: (2, line), 1: (2, line)}
     assert not (tmp_path / "s.npz").exists()
