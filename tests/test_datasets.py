@@ -101,11 +101,11 @@ def test_stacked_mnist_batches_are_deterministic_and_resume(mnist_dir):
     assert rows(fixed_a) == rows(fixed_b) != rows(fixed_c)  # one epoch is the whole set, drawn by set_seed only
 
 
-def test_mnist_folder_without_the_files_names_them(tmp_path, mnist_dir):
+def test_mnist_folder_without_the_files_names_them(tmp_path, mnist_dir, mnist_gz_dir):
     with pytest.raises(GanEvalError) as excinfo:
         build_dataset("mnist", tmp_path / "absent")
     one_line_error(excinfo, str(tmp_path / "absent"), "train-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz")
-    shutil.copy(mnist_dir / "t10k-images-idx3-ubyte.gz", tmp_path)
+    shutil.copy(mnist_gz_dir / "t10k-images-idx3-ubyte.gz", tmp_path)
     with pytest.raises(GanEvalError) as excinfo:
         build_dataset("stacked-mnist", tmp_path)
     message = one_line_error(excinfo, str(tmp_path), "train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-labels-idx1-ubyte")

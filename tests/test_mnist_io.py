@@ -19,9 +19,10 @@ def idx_bytes(magic: int, array: np.ndarray) -> bytes:
     return struct.pack(f">i{array.ndim}i", magic, *array.shape) + array.astype(np.uint8).tobytes()
 
 
-def test_test_split_matches_published_sha256_and_label_counts(mnist_dir):
-    """t10k labels: sha256 of the official decompressed file (README of the data folder) and LeCun's per-digit counts."""
-    images, labels = load_mnist(mnist_dir, "test")
+def test_test_split_matches_published_sha256_and_label_counts(mnist_gz_dir):
+    """t10k labels (the downloaded .gz): sha256 of the official decompressed file (README of the data folder) and
+    LeCun's per-digit counts."""
+    images, labels = load_mnist(mnist_gz_dir, "test")
     assert images.shape == (10_000, 28, 28) and images.dtype == np.uint8
     header = struct.pack(">ii", LABELS_MAGIC, 10_000)
     assert hashlib.sha256(header + labels.tobytes()).hexdigest() == "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2"
@@ -96,9 +97,9 @@ def test_stacked_builder_draws_channels_from_the_pool_deterministically(tmp_path
     assert not np.array_equal(build_stacked(pool, labels, 200, seed=4).images.numpy(), a.images.numpy())
 
 
-def test_stacked_pools_concatenate_the_named_splits(mnist_dir, tmp_path):
+def test_stacked_pools_concatenate_the_named_splits(mnist_gz_dir, tmp_path):
     for name in ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
-        shutil.copy(mnist_dir / name, tmp_path / name)
+        shutil.copy(mnist_gz_dir / name, tmp_path / name)
     images, labels = digit_pool(tmp_path, "test")
     assert len(images) == len(labels) == 10_000
     with pytest.raises(GanEvalError, match="no train-images"):
