@@ -16,6 +16,8 @@ from trainers.methods.distgan import latent_data_distance
 from trainers.methods.gdpp import SymmetricEigh, gdpp_loss
 from trainers.methods.mdgan import COVARIANCE_SCALE, mixture_density, mixture_maximum, simplex_vertices
 
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # small tensors: a second thread only spin-waits
+
 
 def features(seed: int, batch: int = 16, width: int = 24) -> torch.Tensor:
     return torch.randn(batch, width, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
