@@ -15,6 +15,17 @@ SHARED = ROOT.parent / "shared"
 MNIST_DIR = SHARED / "data" / "mnist"
 
 
+def pytest_configure(config):
+    """Under ``pytest -n N`` (the README's and CI's command) each worker is one core's job: a worker's second
+    intra-op thread, and its subprocesses' threads, only spin-wait against the other workers on the CI's 2 cores.
+    An ``OMP_NUM_THREADS`` set by the caller (a check under another thread count) is kept."""
+    if os.environ.get("PYTEST_XDIST_WORKER") and "OMP_NUM_THREADS" not in os.environ:
+        os.environ["OMP_NUM_THREADS"] = "1"
+        import torch
+
+        torch.set_num_threads(1)
+
+
 @pytest.fixture(scope="session")
 def mnist_gz_dir() -> Path:
     """``../shared/data/mnist``, the four ``.gz`` IDX files as users download them; skips only where that folder is
