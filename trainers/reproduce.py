@@ -42,6 +42,7 @@ from gan_eval.options import parse_settings
 from gan_eval.progress import Progress, clock_time
 from trainers import distributed
 from trainers.evaluators import FeatureDistanceEvaluator, IvomEvaluator, KidEvaluator, describe_values
+from trainers.host import configure_training_process
 from trainers.loop import (StepInfo, TrainConfig, check_method_builds, check_stored_config, evaluated_step, finished_result, read_metrics, resolve,
                            train_seeds)
 from trainers.tables import TABLES, Column, Row, Table
@@ -182,14 +183,12 @@ def run_jobs(
     cuda_graph: bool | None = None, snapshots: tuple[int, ...] = (),
 ) -> list[dict[str, Any]]:
     """Worker entry point: one run, or the seeds of one cell as one grouped model (:func:`trainers.loop.train_seeds`),
-    with ``threads`` torch threads; ``cuda_graph`` as :func:`trainers.loop.train_seeds` takes it.
+    in a process set up by :func:`trainers.host.configure_training_process` (``threads`` torch threads); ``cuda_graph`` as :func:`trainers.loop.train_seeds` takes it.
 
     With ``snapshots`` the runs train to each snapshot iteration in turn (a finished run is extended, and a resume
     is bit-identical to an uninterrupted run, so the end point is the one run's) and keep that stage's final
     evaluation samples as ``samples-STEP.npz``; a snapshot already kept is not trained again."""
-    import torch
-
-    torch.set_num_threads(threads)
+    configure_training_process(threads)
     distributed.use_local_gpu(configs[0].device)
     final = configs[0].steps or 0
     for stop in sorted(s for s in snapshots if s < final):
