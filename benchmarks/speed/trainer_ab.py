@@ -30,6 +30,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from train_throughput import device_label
+
 ROOT = Path(__file__).resolve().parents[2]
 #: Rows of ``mode-collapse-mini-family`` and ``bms-table1`` that cost most per step on one CPU thread, with their defaults.
 METHODS = {"BMS-VAE-GAN": ("bms-vae-gan", {}), "MMD-GAN": ("mmdgan", {}), "WGAN-GP": ("wgan-gp", {}), "BW-GAN": ("bwgan", {}),
@@ -83,13 +85,6 @@ def measure(tree: Path, method: str, params: dict, dataset: str, warmup: int, st
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def cpu_label() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").exists() else []:
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor() or platform.machine()
-
-
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--base", default="HEAD", help="The old revision (default HEAD: the working tree's changes against it).")
@@ -107,7 +102,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     revision = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", args.base], capture_output=True, text=True, check=True).stdout.strip()
     dirty = bool(subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "trainers", "gan_eval"], capture_output=True, text=True).stdout.strip())
     head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
-    summary: dict[str, Any] = {"base": revision, "new": f"working tree at {head}" + (" with changes" if dirty else ""), "cpu": cpu_label(),
+    summary: dict[str, Any] = {"base": revision, "new": f"working tree at {head}" + (" with changes" if dirty else ""), "cpu": device_label("cpu"),
                                "cpu_count": os.cpu_count(), "machine": platform.node(), "python": platform.python_version(),
                                "dataset": args.dataset, "warmup": args.warmup, "steps": args.steps, "rounds": args.rounds, "methods": {}}
     with tempfile.TemporaryDirectory(prefix="trainer-ab-") as tmp:

@@ -1,7 +1,8 @@
 """Per-iteration time of every training method on each mixture, on one CPU thread and (if present) CUDA,
 and the projected wall time of each ``reproduce`` table with its default budget and ``--jobs``.
 
-    PYTHONPATH=. python benchmarks/speed/trainer_steps.py [--jobs 16] [--steps 30] [--devices cpu,cuda]
+    PYTHONPATH=. python benchmarks/speed/trainer_steps.py [--jobs 16] [--steps 30] [--devices cpu,cuda] \
+        [--tables bms-table1,mode-collapse-mini-family] [--json benchmarks/speed/results/NAME.json]
 
 Needs only torch, numpy, scipy. CPU time is process time on one thread (what a single-threaded worker of
 ``reproduce --jobs N`` costs); CUDA time is wall time with synchronisation, one process alone on the GPU.
@@ -15,13 +16,17 @@ iterations, which take 100 critic steps each, overstates a whole run ~12x.
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import platform
 import tempfile
 import time
-
+from pathlib import Path
 from typing import Callable
 
 import torch
 
+from train_throughput import device_label
 from trainers.host import configure_training_process
 from trainers.loop import Run, TrainConfig
 from trainers.methods.base import Method
@@ -70,12 +75,19 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=16)
     parser.add_argument("--steps", type=int, default=30)
     parser.add_argument("--devices", default="cpu,cuda")
+    parser.add_argument("--tables", default=",".join(TABLES.names()), help="The reproduce tables to time (default all).")
+    parser.add_argument("--json", type=Path, default=None, help="Write ms/step per row and dataset, and the projections, here.")
     args = parser.parse_args()
+    names = args.tables.split(",")
+    for name in names:
+        TABLES.get(name)  # an unknown table is the registry's one-line error
     configure_training_process(1)
     devices = [d for d in args.devices.split(",") if d == "cpu" or torch.cuda.is_available()]
     cache: dict[tuple, float] = {}
     print(f"{'row':10s} {'dataset':10s} " + " ".join(f"{d + ' ms/step':>14s}" for d in devices))
-    for name in TABLES.names():
+    rows: list[dict] = []
+    projections: list[str] = []
+    for name in names:
         table = TABLES.get(name)
         for row in table.rows:
             for column in table.columns:
@@ -84,8 +96,9 @@ def main() -> None:
                     continue
                 times = [step_ms(row.method, dict(row.params), column.dataset, d, args.steps, row.steps or column.steps) for d in devices]
                 cache[key] = dict(zip(devices, times))
+                rows.append({"row": row.label, "method": row.method, "params": dict(row.params), "dataset": column.dataset, "ms_per_step": cache[key]})
                 print(f"{row.label:10s} {column.dataset:10s} " + " ".join(f"{t:14.2f}" for t in times), flush=True)
-    for name in TABLES.names():
+    for name in names:
         table = TABLES.get(name)
         for d in devices:
             costs = [
@@ -94,8 +107,13 @@ def main() -> None:
                 for column in table.columns
                 for _ in range(table.default_seeds)
             ]
-            print(f"{name} on {d}: {len(costs)} runs, summed {sum(costs):.0f} s, projected {sum(costs) / args.jobs:.0f} s with --jobs {args.jobs}"
-                  f" (longest run {max(costs):.0f} s)")
+            projections.append(f"{name} on {d}: {len(costs)} runs, summed {sum(costs):.0f} s, projected {sum(costs) / args.jobs:.0f} s with --jobs {args.jobs}"
+                               f" (longest run {max(costs):.0f} s)")
+            print(projections[-1])
+    if args.json is not None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({"cpu": device_label("cpu"), "machine": platform.node(), "cpu_count": os.cpu_count(), "torch": torch.__version__,
+                                         "timed_steps": args.steps, "rows": rows, "projections": projections}, indent=2))
 
 
 if __name__ == "__main__":
