@@ -49,10 +49,16 @@ from trainers.tables import TABLES, Column, Row, Table
 
 # ms per iteration on one core of the development machine (benchmarks/speed/trainer_steps.py), 2-D and
 # 1200-D data: used to start the longest runs first and for the rough wall-time estimates printed at the start.
-# gdpp, mdgan, distgan: 30 iterations of `gan-eval train` on ring8 (evaluation included) on the shared machine, not
-# the benchmark; their 1200-D figures are not measured (twice the 2-D one).
+# distgan: 30 iterations of `gan-eval train` on ring8 (evaluation included) on the shared machine, not the benchmark.
+# The rows of bms-table1 and mode-collapse-mini-family (gdpp and mdgan re-measured): the benchmark's
+# benchmarks/speed/results/trainer-steps-2d-tables.json (8 timed steps, mean of ring8 and grid25, rounded) on the crowded
+# development machine (GAN took 27 ms there); WGAN's and MMD-GAN's averaged over their critic schedules (100 critic
+# steps for the first 25 iterations and every 500th). The 1200-D figures of all these are not measured (twice the 2-D one).
 STEP_MS = {"gan": (22, 45), "ali": (24, 42), "pacgan": (33, 70), "unrolled": (51, 160), "veegan": (10, 46), "mini-gan": (2.5, 2.5),
-           "gdpp": (250, 500), "mdgan": (50, 100), "distgan": (180, 360)}
+           "distgan": (180, 360)}
+STEP_MS |= {"bms-vae-gan": (620, 1240), "alpha-gan": (110, 220), "wgan-gp": (310, 620), "bwgan": (260, 520), "wgan": (200, 400),
+            "sngan": (200, 400), "hinge": (160, 320), "lsgan": (50, 100), "fgan": (40, 80), "mmdgan": (38, 76), "gdpp": (56, 112),
+            "mdgan": (12, 24), "wae": (7, 14), "ebgan": (6, 12), "began": (5, 10)}
 # Stacked MNIST on the full-width DCGAN nets (both entries the image step): DCGAN ~0.3 s on one free core (issue 17);
 # the others scaled by their ratio to DCGAN measured side by side on the crowded development machine (ALI and VEEGAN
 # ~0.85x, PacDCGAN2 ~2x, Unrolled with 5 steps ~6x).
