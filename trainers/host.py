@@ -10,8 +10,8 @@ to 32 MiB (glibc's limit for the threshold on 64-bit) from the heap and never tr
 step are reused by every later one; the process keeps its peak heap until it exits.
 
 Numbers do not change: torch aligns every CPU tensor to 64 bytes whichever way ``malloc`` serves it, and the
-kernels' arithmetic does not depend on where a tensor lies (``tests/test_trainers.py`` trains the same steps
-before and after the switch and compares every parameter bit for bit). Elsewhere than glibc this does nothing.
+kernels' arithmetic does not depend on where a tensor lies (``tests/test_host.py`` trains the same steps both
+ways, on a heap first filled with NaN, and compares every parameter and optimizer moment bit for bit). Elsewhere than glibc this does nothing.
 """
 from __future__ import annotations
 
