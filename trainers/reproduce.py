@@ -42,16 +42,23 @@ from gan_eval.options import parse_settings
 from gan_eval.progress import Progress, clock_time
 from trainers import distributed
 from trainers.evaluators import FeatureDistanceEvaluator, IvomEvaluator, KidEvaluator, describe_values
+from trainers.host import configure_training_process
 from trainers.loop import (StepInfo, TrainConfig, check_method_builds, check_stored_config, evaluated_step, finished_result, read_metrics, resolve,
                            train_seeds)
 from trainers.tables import TABLES, Column, Row, Table
 
 # ms per iteration on one core of the development machine (benchmarks/speed/trainer_steps.py), 2-D and
 # 1200-D data: used to start the longest runs first and for the rough wall-time estimates printed at the start.
-# gdpp, mdgan, distgan: 30 iterations of `gan-eval train` on ring8 (evaluation included) on the shared machine, not
-# the benchmark; their 1200-D figures are not measured (twice the 2-D one).
+# distgan: 30 iterations of `gan-eval train` on ring8 (evaluation included) on the shared machine, not the benchmark.
+# The rows of bms-table1 and mode-collapse-mini-family (gdpp and mdgan re-measured): the benchmark's
+# benchmarks/speed/results/trainer-steps-2d-tables.json (8 timed steps, mean of ring8 and grid25, rounded) on the crowded
+# development machine (GAN took 27 ms there); WGAN's and MMD-GAN's averaged over their critic schedules (100 critic
+# steps for the first 25 iterations and every 500th). The 1200-D figures of all these are not measured (twice the 2-D one).
 STEP_MS = {"gan": (22, 45), "ali": (24, 42), "pacgan": (33, 70), "unrolled": (51, 160), "veegan": (10, 46), "mini-gan": (2.5, 2.5),
-           "gdpp": (250, 500), "mdgan": (50, 100), "distgan": (180, 360)}
+           "distgan": (180, 360)}
+STEP_MS |= {"bms-vae-gan": (620, 1240), "alpha-gan": (110, 220), "wgan-gp": (310, 620), "bwgan": (260, 520), "wgan": (200, 400),
+            "sngan": (200, 400), "hinge": (160, 320), "lsgan": (50, 100), "fgan": (40, 80), "mmdgan": (38, 76), "gdpp": (56, 112),
+            "mdgan": (12, 24), "wae": (7, 14), "ebgan": (6, 12), "began": (5, 10)}
 # Stacked MNIST on the full-width DCGAN nets (both entries the image step): DCGAN ~0.3 s on one free core (issue 17);
 # the others scaled by their ratio to DCGAN measured side by side on the crowded development machine (ALI and VEEGAN
 # ~0.85x, PacDCGAN2 ~2x, Unrolled with 5 steps ~6x).
@@ -182,14 +189,12 @@ def run_jobs(
     cuda_graph: bool | None = None, snapshots: tuple[int, ...] = (),
 ) -> list[dict[str, Any]]:
     """Worker entry point: one run, or the seeds of one cell as one grouped model (:func:`trainers.loop.train_seeds`),
-    with ``threads`` torch threads; ``cuda_graph`` as :func:`trainers.loop.train_seeds` takes it.
+    in a process set up by :func:`trainers.host.configure_training_process` (``threads`` torch threads); ``cuda_graph`` as :func:`trainers.loop.train_seeds` takes it.
 
     With ``snapshots`` the runs train to each snapshot iteration in turn (a finished run is extended, and a resume
     is bit-identical to an uninterrupted run, so the end point is the one run's) and keep that stage's final
     evaluation samples as ``samples-STEP.npz``; a snapshot already kept is not trained again."""
-    import torch
-
-    torch.set_num_threads(threads)
+    configure_training_process(threads)
     distributed.use_local_gpu(configs[0].device)
     final = configs[0].steps or 0
     for stop in sorted(s for s in snapshots if s < final):

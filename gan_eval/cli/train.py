@@ -40,14 +40,13 @@ def train(
     one stacked model (one process; on a GPU many times the throughput of ten runs), each seed in its own folder."""
     import dataclasses
 
-    import torch
-
     from trainers.curves import plot_curves
     from trainers.evaluators import describe_values
     from trainers.grouped import parse_seeds
+    from trainers.host import configure_training_process
     from trainers.loop import TrainConfig, train_seeds
 
-    torch.set_num_threads(threads)
+    configure_training_process(threads)
     if seeds is not None and seed != 0:
         raise GanEvalError(f"--seed {seed} and --seeds {seeds}: give one of them")
     seed_list = [seed] if seeds is None else parse_seeds(seeds)
