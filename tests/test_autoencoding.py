@@ -192,3 +192,33 @@ def test_bad_hyper_parameters_are_one_line_before_training(method, params, messa
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert result.output.strip().count("\n") == 0 and result.output.startswith("error: "), result.output
     assert message.split(":")[0] in result.output and not any(tmp_path.iterdir())
+
+
+def test_wae_mixtures_probe_trains_every_asked_setting_resumes_and_renders_mean_and_sd(tmp_path):
+    """benchmarks/reproduce/wae_mixtures_probe.py with 2 steps and 2 seeds: the JSON entry of the setting and dataset
+    holding each seed's modes and HQ %, a second run skips what is there, and the table prints mean ± sd (ddof 1)
+    of those per-seed numbers under each dataset."""
+    import argparse
+    import json
+
+    import numpy as np
+
+    from benchmarks.reproduce import wae_mixtures_probe as probe
+
+    out, runs = tmp_path / "probe.json", tmp_path / "runs"
+    args = argparse.Namespace(steps=2, seeds=[0, 1], datasets=["ring8"], only=["gaussian"], again=False, runs=str(runs), out=str(out))
+    probe.run(args)
+    record = json.loads(out.read_text())
+    assert list(record["settings"]) == ["gaussian"] and record["steps"] == 2
+    assert record["settings"]["gaussian"]["params"] == {"encoder_noise": "gaussian"}
+    seeds = record["settings"]["gaussian"]["datasets"]["ring8"]["seeds"]
+    assert [s["seed"] for s in seeds] == [0, 1] and all(0 <= s["hq_percent"] <= 100 for s in seeds)
+    stamp = {p: p.stat().st_mtime_ns for p in runs.rglob("result.json")}
+    probe.run(args)
+    assert {p: p.stat().st_mtime_ns for p in runs.rglob("result.json")} == stamp and len(stamp) == 2
+    probe.render(argparse.Namespace(files=[str(out)], out=str(tmp_path / "probe.md")))
+    md = (tmp_path / "probe.md").read_text()
+    modes = np.array([s["modes"] for s in seeds], dtype=float)
+    hq = np.array([s["hq_percent"] for s in seeds])
+    assert f"| gaussian | encoder_noise=gaussian | {modes.mean():.1f} ± {modes.std(ddof=1):.1f} / {hq.mean():.1f} ± {hq.std(ddof=1):.1f} |" in md
+    assert "| setting | overrides | ring8 |" in md and "torch " in md
