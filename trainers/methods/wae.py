@@ -16,14 +16,22 @@ TF's default 0.999), batch 100 (L75), prior N(0, I) with ``pz_scale`` 1 (L100-10
 The encoder (``encoder_noise``, the code's ``e_noise``; ``wae.py`` L52-71, ``models.py`` ``encoder`` L6-36):
 
 * ``deterministic`` (the default, as the paper's experiments): ``z = E(x)``;
-* ``add_noise`` (the MNIST and CelebA configs' ``e_noise``, ``configs.py`` L33 and L86; ``models.py`` L8-16): during
+* ``add_noise`` (the MNIST and CelebA configs' ``e_noise``, ``configs.py`` L86 and L34; ``models.py`` L8-16): during
   training E reads ``x + n`` with n truncated-normal, sd 0.01, cut at 2 sd (``tf.truncated_normal(shape, 0.0,
-  0.01)``); the reconstruction target stays the clean x (``wae.py`` L84-85 compares ``sample_points``);
-* ``gaussian`` (``wae.py`` L58-71): E outputs a mean m and a log-variance, clipped to [-50, 50]; the code is
+  0.01)``); the reconstruction target stays the clean x (``wae.py`` L86-87 compares ``sample_points``);
+* ``gaussian`` (``wae.py`` L58-71; the e_noise of the code's MLP "toy MNIST" config, ``configs.py`` L108-123, with a
+  4-D z and 3 x 256 MLPs): E outputs a mean m and a log-variance, clipped to [-50, 50]; the code is
   ``m + sqrt(1e-8 + exp(log s^2)) e``, e ~ N(0, I), one draw per data point; the penalties see these codes.
   Rubenstein, Schoelkopf & Tolstikhin ("On the latent space of Wasserstein auto-encoders", 2018) show why a
   deterministic encoder cannot match a prior of more dimensions than the data's: its codes lie on the image of
   the data manifold (here a 2-D image of near-discrete 2-D data in a 32-D latent).
+
+On the 2-D mixtures (the BMS paper's Table 1, which states no WAE settings) the deterministic default in a 32-D
+latent puts each mode's codes in a tight cluster the MMD does not spread, and prior samples decode between the modes;
+``benchmarks/reproduce/wae_mixtures_probe.py`` tries the encoders, latent sizes, weights and WAE-GAN
+(``benchmarks/reproduce/results/wae-mixtures-probe.md``): the Gaussian encoder in a 2-D latent covers the modes, but
+the weight of the cost it needs depends on the data's scale (0.05 on the grid, 1 on the ring), and none reaches the
+paper's HQ.
 
 Other choices the code leaves open or that differ here: the adversary's loss is not multiplied by lambda
 (``wae.py`` L326 does; Adam is invariant to that scale up to its epsilon); no encoder pre-training
