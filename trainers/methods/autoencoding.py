@@ -138,16 +138,25 @@ class AutoencodingMethod(Method):
         betas = (p.beta1, p.beta2)
         return {name: adam(self.nets[name].parameters(), p.lr if name in ("E", "G") else p.d_lr, betas) for name in self.nets}
 
+    def encoder_input(self, x: torch.Tensor, noise: torch.Generator) -> torch.Tensor:
+        """What E reads of the batch during training: the batch itself (WAE's ``add_noise`` perturbs it)."""
+        return x
+
+    def code_sd(self, log_variance: torch.Tensor) -> torch.Tensor:
+        """The Gaussian encoder's standard deviation from its log-variance output: ``exp(log s^2 / 2)``."""
+        return (0.5 * log_variance).exp()
+
     def encode(self, x: torch.Tensor, noise: torch.Generator) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """``(codes [*lead, T, B, d], KL per sample [*lead, B] or None)``: T reparametrised draws from the Gaussian
-        encoder (e ~ N(0, I) from the noise generator), or the deterministic code once."""
+        """``(codes [*lead, T, B, d], KL per sample [*lead, B] or None)``: T reparametrised draws
+        ``m + code_sd(log s^2) e`` from the Gaussian encoder (e ~ N(0, I) from the noise generator), or the
+        deterministic code once; E reads :meth:`encoder_input`."""
         lead = 1 if self.grouped else 0
-        out = self.nets["E"](x)
+        out = self.nets["E"](self.encoder_input(x, noise))
         if not self.gaussian_encoder:
             return out.unsqueeze(lead), None
         mean, log_variance = out.chunk(2, dim=-1)
         e = self.randn(self.samples * x.shape[lead], self.latent_dim, noise).unflatten(lead, (self.samples, x.shape[lead]))
-        codes = mean.unsqueeze(lead) + (0.5 * log_variance).exp().unsqueeze(lead) * e
+        codes = mean.unsqueeze(lead) + self.code_sd(log_variance).unsqueeze(lead) * e
         return codes, gaussian_kl(mean, log_variance)
 
     def train_step(self, real: RealBatch, noise: torch.Generator) -> dict[str, torch.Tensor]:
