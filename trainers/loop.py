@@ -49,7 +49,7 @@ from trainers.datasets.base import Dataset
 from trainers.evaluators import EvalInput, Evaluator, build_evaluators, headline
 from trainers.methods import METHODS, Method, make_params
 from trainers.grouped import merge_optimizer_states, split_optimizer_state
-from trainers.methods.base import DataShape, stack_methods
+from trainers.methods.base import DataShape, params_record, stack_methods
 from trainers.stepper import Stepper
 
 PURPOSES = ("init", "train_set", "data", "noise", "eval")
@@ -135,7 +135,7 @@ def resolve(config: TrainConfig) -> tuple[dict[str, Any], Dataset, list[Evaluato
         "eval_every": config.eval_every,
         "eval_samples": config.eval_samples,
         "device": str(torch.device(config.device)),
-        "params": dataclasses.asdict(params),
+        "params": params_record(params),
         "data": dataset.describe(),
         "data_dir": config.data_dir,
         "evaluators": [e.describe() for e in evaluators],

@@ -281,6 +281,23 @@ class StaircaseLRMethod(CountingMethod):
                 group["lr"] = self.lr_at(step)
 
 
+def added_option(default: Any) -> Any:
+    """A dataclass field for a hyper-parameter added to a method after runs of it were trained: a run's recorded
+    configuration (:func:`params_record`) names it only when it is set away from ``default``, so the runs trained
+    before it keep their configuration hash, folder and resume point (the same rule as ``--tf32``)."""
+    return dataclasses.field(default=default, metadata={"recorded_at_default": False})
+
+
+def params_record(params: Any) -> dict[str, Any]:
+    """``params`` as the plain dict a run's configuration records and hashes: every field, except an
+    :func:`added_option` at its default."""
+    record = dataclasses.asdict(params)
+    for f in dataclasses.fields(params):
+        if f.metadata.get("recorded_at_default") is False and getattr(params, f.name) == f.default:
+            del record[f.name]
+    return record
+
+
 def kind_defaults(params: Any, kind: str, defaults: Mapping[str, tuple[Any, Any]]) -> Any:
     """``params`` with each field of ``defaults`` that is None set to its ``(vector, image)`` default for the data's
     ``kind``: for methods whose reference codes set a hyper-parameter differently on the mixtures and on images."""

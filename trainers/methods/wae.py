@@ -46,7 +46,7 @@ import torch
 
 from gan_eval.errors import GanEvalError
 from trainers.methods.autoencoding import AutoencodingMethod, AutoencodingParams
-from trainers.methods.base import register_method
+from trainers.methods.base import added_option, register_method
 
 PENALTIES = {"mmd": "mmd", "gan": "adversarial"}
 ENCODER_NOISE = ("deterministic", "add_noise", "gaussian")
@@ -61,7 +61,7 @@ class WAEParams(AutoencodingParams):
     """WAE's hyper-parameters (tolstikhin/wae ``configs.py`` ``config_mnist``)."""
 
     penalty: str = "mmd"
-    encoder_noise: str = "deterministic"
+    encoder_noise: str = added_option("deterministic")
     batch_size: int | None = 100
     cost: str = "l2sq"
     reconstruction_weight: float = 0.05
