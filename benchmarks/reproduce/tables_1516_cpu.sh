@@ -3,8 +3,8 @@
 # model per cell, one thread: bms-table1's VEEGAN, MD-GAN and WAE rows at the paper's 25,000 iterations (the cheap rows:
 # 5-12 ms per seed-step), then the family's cheap objectives at the table's 10,000 (5-50 ms; MMD-GAN 38 ms over its
 # critic schedule), then GDPP (~56 ms), then the rest (alpha-GAN, SN-GAN, BMS-VAE-GAN, the critics: 110-620 ms per
-# seed-step, STEP_MS in trainers/reproduce.py; a GPU's job: benchmarks/gpu/ has the script). Resumable: run it again after a kill; finished runs are kept, killed ones resume
-# from their last evaluation's checkpoint. Status while it trains: benchmarks/reproduce/runs_status.py OUT/runs.
+# seed-step, STEP_MS in trainers/reproduce.py; a GPU's job: benchmarks/gpu/ has the script).
+# Resumable: run it again after a kill; finished runs are kept, killed ones resume from their last evaluation's checkpoint. Status while it trains: benchmarks/reproduce/runs_status.py OUT/runs.
 #   bash benchmarks/reproduce/tables_1516_cpu.sh OUT_DIR
 set -euo pipefail
 cd "$(dirname "$0")/../.."
