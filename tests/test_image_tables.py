@@ -69,7 +69,7 @@ def test_veegan_ivom_tiny_writes_the_papers_ivom_beside_ours_the_nearest_image_g
     md = (out / "veegan-ivom.md").read_text()
     assert "| DCGAN | 0." in md and "| 0.00844 ± 0.00200 |" in md
     assert "Set by --steps 2, not the table's default (cifar10: 39,062 iterations)." in md
-    assert "Settings of every run (not the paper's): width=4, ivom:n=2, ivom:steps=3." in md
+    assert "Settings of every run (not the paper's): width=4 (paper: 64), ivom:n=2, ivom:steps=3." in md
     data = summary_of(out, "veegan-ivom")
     (cell,) = data["cells"]
     assert cell["paper"] == {"mean": 0.00844, "spread": 0.002} and 0 < cell["ours"]["mean"] < 1

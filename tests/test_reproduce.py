@@ -27,6 +27,7 @@ def test_reproduce_tiny_budget_writes_table_json_figure_and_resumes(tmp_path):
     assert "\\*GAN row: our construction, not the paper's: VEEGAN's networks" in md
     assert "1.0 / 99.3" in md and "8.0 / 52.9" in md  # the paper's GAN and VEEGAN ring cells
     assert "2 iterations (paper: 100,000)" in md
+    assert "mean ± sd over 1 seeds, FEWER than the table's default 5." in md and "Samples scored per evaluation: 2,500, as the paper's." in md
     data = json.loads((tmp_path / "veegan-table1.json").read_text())
     assert len(data["cells"]) == len(table.rows) * len(table.columns) * len(table.metrics)
     assert all(c["ours"]["n"] == 1 for c in data["cells"])
@@ -202,6 +203,20 @@ def test_pacgan_table3_tiny_trains_both_columns_renders_images_and_resumes(tmp_p
     assert (tmp_path / "pacgan-table3.png").stat().st_size > 10_000 and (tmp_path / "pacgan-table3-curves.png").is_file()
     again = reproduce("pacgan-table3", tmp_path, seeds=1, steps=2, rows=rows, data_dir=mnist_dir, eval_samples=100)
     assert again["trained"] == 0 and again["cells"] == summary["cells"]
+
+
+def test_stacked_mnist_cpu_table_header_states_width_budget_seeds_and_samples_against_the_papers(tmp_path, mnist_dir):
+    """A CPU-sized VEEGAN Table 2 (narrower nets by --set width, 2 iterations, 1 seed, 100 samples) says each cut
+    beside the paper's value in its header: the width against carpedm20's gf_dim 64 (trainers.nets.dcgan.GF_DIM, the
+    papers' nets), the budget against 100,000, the seeds against the paper's 5 runs, the samples against 26,000."""
+    from trainers.nets.dcgan import GF_DIM
+
+    summary = reproduce("veegan-table2", tmp_path, seeds=1, steps=2, rows=["DCGAN"], data_dir=mnist_dir, eval_samples=100, overrides={"width": 4})
+    md = (tmp_path / "veegan-table2.md").read_text()
+    assert "Settings of every run (not the paper's): width=4 (paper: 64)." in md
+    assert "2 iterations (paper: 100,000), BELOW the paper's" in md and "mean ± sd over 1 seeds, FEWER than the table's default 5." in md
+    assert "Samples scored per evaluation: 100, not the paper's 26,000." in md
+    assert summary["paper_params"] == {"width": GF_DIM} and summary["overrides"] == {"width": 4} and summary["default_seeds"] == 5
 
 
 def test_a_table_asking_for_an_unregistered_method_is_one_line_before_training(tmp_path, monkeypatch):

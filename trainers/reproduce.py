@@ -501,6 +501,8 @@ def summarise(table: Table, plan_jobs: list[Job], results: dict[Path, dict[str, 
         "protocol": protocol(table, plan_jobs),
         "eval_samples": plan_jobs[0].config.eval_samples,
         "paper_eval_samples": table.eval_samples,
+        "default_seeds": table.default_seeds,
+        "paper_params": table.paper_params,
         "run_s": round(run_s, 1),
         "paper_spread": table.paper_spread,
         "data": table.data_note,
@@ -534,6 +536,11 @@ def _fmt(value: float | None, digits: int) -> str:
     return "–" if value is None else f"{value:.{digits}f}"
 
 
+def setting_text(key: str, value: Any, paper_params: dict[str, Any]) -> str:
+    """``width=8 (paper: 64)``: a ``--set`` override beside the paper's value where the table knows it."""
+    return f"{key}={value}" + (f" (paper: {paper_params[key]})" if key in paper_params else "")
+
+
 def render_markdown(table: Table, summary: dict[str, Any]) -> str:
     """The table: for every method and dataset our ``mean ± sd`` beside the paper's number."""
     cell = {(c["method"], c["dataset"], c["metric"]): c for c in summary["cells"]}
@@ -545,15 +552,18 @@ def render_markdown(table: Table, summary: dict[str, Any]) -> str:
     lines = [
         f"# {table.title}",
         "",
-        f"Cells: {names}. Ours: mean ± sd over {summary['seeds']} seeds. Paper: {summary['paper_spread']}.",
+        f"Cells: {names}. Ours: mean ± sd over {summary['seeds']} seeds"
+        + (f", FEWER than the table's default {summary['default_seeds']}" if summary["seeds"] < summary["default_seeds"] else "")
+        + f". Paper: {summary['paper_spread']}.",
         (f"Budget run: {budget}, BELOW the paper's (see trainers/tables.py)." if below else f"Budget: {budget}."),
         *([f"Rows with their own budget: {', '.join(f'{k}: {v:,} iterations' for k, v in summary['row_steps'].items())}."]
           if summary.get("row_steps") else []),
         *([f"Set by --steps {summary['steps_option']:,}, not the table's default ({budget_text(summary['table_steps'], {})})."]
           if summary.get("steps_option") and set(summary["table_steps"].values()) != {summary["steps_option"]} else []),
-        *([f"Samples scored per evaluation: {summary['eval_samples']:,}, not the paper's {summary['paper_eval_samples']:,}."]
-          if summary["eval_samples"] != summary["paper_eval_samples"] else []),
-        *([f"Settings of every run (not the paper's): {', '.join(f'{k}={v}' for k, v in overrides.items())}."] if overrides else []),
+        f"Samples scored per evaluation: {summary['eval_samples']:,}, "
+        + (f"not the paper's {summary['paper_eval_samples']:,}." if summary["eval_samples"] != summary["paper_eval_samples"] else "as the paper's."),
+        *([f"Settings of every run (not the paper's): {', '.join(setting_text(k, v, summary['paper_params']) for k, v in overrides.items())}."]
+          if overrides else []),
         f"Data: {summary['data']}.",
         *(f"\\*{label} row: {note}." for label, note in summary["row_notes"].items()),
         f"Wall time: {summary['wall_s']:.0f} s for {summary['trained']} runs trained here with --jobs {summary['jobs']}"

@@ -101,6 +101,9 @@ class Table:
     paper_spread: str
     data_note: str
     eval_samples: int = 2500
+    #: the papers' values of hyper-parameters a cheaper run may override with ``--set`` (e.g. the nets' width), stated
+    #: beside the override in the table's header
+    paper_params: dict[str, Any] = field(default_factory=dict)
 
     def row(self, label: str) -> Row:
         return next(r for r in self.rows if r.label == label)
@@ -330,6 +333,9 @@ TABLES.add(
 
 
 STACKED_KL = Metric("kl", "KL", 2)
+#: carpedm20's ``gf_dim = df_dim`` of the papers' DCGAN nets, which ``--set width=N`` narrows: trainers.nets.dcgan.GF_DIM
+#: (not imported: this module stays free of torch; tests/test_reproduce.py holds the two equal)
+DCGAN_WIDTH = {"width": 64}
 STACKED_MODES = Metric("modes", "modes", 1)
 VEEGAN_SETTING = "a fixed set of 128,000 triples drawn once per seed from MNIST train + test digits, values in [0, 1], " \
     "visited in shuffled epochs (PacGAN's VEEGAN-setting code); {n:,} samples scored by the bundled MNIST classifier " \
@@ -361,6 +367,7 @@ TABLES.add(
         paper_spread="means over 5 runs (no spread published)",
         data_note=VEEGAN_SETTING.format(n=26_000) + "; the paper's budget is our reading of its carpedm20 setting (50 epochs)",
         eval_samples=26_000,
+        paper_params=DCGAN_WIDTH,
     ),
 )
 
@@ -387,6 +394,7 @@ TABLES.add(
         paper_spread="PacGAN's ± as published (DCGAN row only; 10 trials, the count of its Table 1, is our reading)",
         data_note=VEEGAN_SETTING.format(n=26_000) + "; PacGAN's fork trains 50 epochs at batch 64, lr 2e-4",
         eval_samples=26_000,
+        paper_params=DCGAN_WIDTH,
     ),
 )
 
@@ -478,6 +486,7 @@ TABLES.add(
         f"{CIFAR_DCGAN_STEPS:,} iterations are carpedm20's 50 epochs at batch 64, the reading of its Stacked-MNIST setting",
         # IvOM inverts the generator itself; the evaluation samples only feed the table's sample figure
         eval_samples=64,
+        paper_params=DCGAN_WIDTH,
     ),
 )
 
