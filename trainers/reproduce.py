@@ -59,10 +59,11 @@ STEP_MS = {"gan": (22, 45), "ali": (24, 42), "pacgan": (33, 70), "unrolled": (51
 STEP_MS |= {"bms-vae-gan": (620, 1240), "alpha-gan": (110, 220), "wgan-gp": (310, 620), "bwgan": (260, 520), "wgan": (200, 400),
             "sngan": (200, 400), "hinge": (160, 320), "lsgan": (50, 100), "fgan": (40, 80), "mmdgan": (38, 76), "gdpp": (56, 112),
             "mdgan": (12, 24), "wae": (7, 14), "ebgan": (6, 12), "began": (5, 10)}
-# Stacked MNIST on the full-width DCGAN nets (both entries the image step): DCGAN ~0.3 s on one free core (issue 17);
-# the others scaled by their ratio to DCGAN measured side by side on the crowded development machine (ALI and VEEGAN
-# ~0.85x, PacDCGAN2 ~2x, Unrolled with 5 steps ~6x).
-STEP_MS |= {"dcgan": (300, 300), "ali-dcgan": (260, 260), "veegan-dcgan": (260, 260), "pacdcgan": (600, 600), "unrolled-dcgan": (1800, 1800)}
+# Stacked MNIST on the full-width DCGAN nets (both entries the image step): DCGAN 2.5 s on one core at load 3
+# (benchmarks/reproduce/stacked_mnist_step_time.py; stacked-mnist-cpu-status.md); the others scaled by their ratio to
+# DCGAN measured side by side at full width on the crowded development machine (ALI and VEEGAN ~0.85x, PacDCGAN2 ~2x,
+# Unrolled with 5 steps ~6x). ``--set width`` is not taken into account.
+STEP_MS |= {"dcgan": (2500, 2500), "ali-dcgan": (2150, 2150), "veegan-dcgan": (2150, 2150), "pacdcgan": (5000, 5000), "unrolled-dcgan": (15000, 15000)}
 #: Evaluators that take Inception weights (``--weights``).
 FEATURE_EVALUATORS = (FeatureDistanceEvaluator.name, KidEvaluator.name)
 #: What a run's IvOM evaluator keeps of its last evaluation (:meth:`trainers.evaluators.Evaluator.artefacts`).
