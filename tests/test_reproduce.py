@@ -36,6 +36,8 @@ def test_reproduce_tiny_budget_writes_table_json_figure_and_resumes(tmp_path):
     assert (tmp_path / "veegan-table1-curves.png").stat().st_size > 10_000
     again = reproduce("veegan-table1", tmp_path, seeds=1, steps=2)
     assert again["trained"] == 0 and again["cells"] == summary["cells"]
+    rewritten = (tmp_path / "veegan-table1.md").read_text()
+    assert "Every run was finished before this call (it only wrote the table)" in rewritten and "Wall time" not in rewritten
 
 
 def tree_bytes(folder):

@@ -567,8 +567,9 @@ def render_markdown(table: Table, summary: dict[str, Any]) -> str:
           if overrides else []),
         f"Data: {summary['data']}.",
         *(f"\\*{label} row: {note}." for label, note in summary["row_notes"].items()),
-        f"Wall time: {summary['wall_s']:.0f} s for {summary['trained']} runs trained here with --jobs {summary['jobs']}"
-        f" on {summary['device']}; summed run time {summary['run_s']:.0f} s.",
+        (f"Wall time: {summary['wall_s']:.0f} s for {summary['trained']} runs trained here with --jobs {summary['jobs']} on {summary['device']}"
+         if summary["trained"] else "Every run was finished before this call (it only wrote the table)")
+        + f"; summed run time {summary['run_s']:.0f} s.",
         "",
     ]
     header = ["method"]
