@@ -16,10 +16,11 @@ MNIST_DIR = SHARED / "data" / "mnist"
 
 
 def pytest_configure(config):
-    """Under ``pytest -n N`` (the README's and CI's command) each worker is one core's job: a worker's second
-    intra-op thread, and its subprocesses' threads, only spin-wait against the other workers on the CI's 2 cores.
-    An ``OMP_NUM_THREADS`` set by the caller (a check under another thread count) is kept."""
-    if os.environ.get("PYTEST_XDIST_WORKER") and "OMP_NUM_THREADS" not in os.environ:
+    """One torch thread per test process (each ``pytest -n`` worker is one core's job; the tests' tensors are small,
+    and a second intra-op thread only spin-waits against the other workers on the CI's 2 cores), passed on to the
+    subprocesses the tests start. An ``OMP_NUM_THREADS`` the caller sets is kept: that is how the suite is checked
+    under another thread count (``ATEN_CPU_CAPABILITY=default OMP_NUM_THREADS=2``)."""
+    if "OMP_NUM_THREADS" not in os.environ:  # torch itself takes a given one
         os.environ["OMP_NUM_THREADS"] = "1"
         import torch
 
@@ -89,18 +90,6 @@ def stub_torchvision() -> None:
     sys.modules["torchvision.models.inception"] = inception
     tv.__version__ = "0.0-stub"
     sys.modules["torchvision"] = tv
-
-
-@pytest.fixture(scope="module")
-def one_torch_thread():
-    """For modules of tiny-tensor tests: a second intra-op thread only adds spin-wait on a shared, loaded CPU
-    (25x slower here). Use with ``pytestmark = pytest.mark.usefixtures("one_torch_thread")``."""
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,6 @@ from trainers.autoencoding import IMQ_SCALES, best_of_many, gaussian_kl, mmd_imq
 from trainers.methods import METHODS, make_params
 from trainers.methods.base import DataShape, params_record
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_best_of_many_picks_the_minimum_over_t_of_the_cost_on_fixed_tensors():

@@ -19,7 +19,6 @@ from typer.testing import CliRunner
 from gan_eval.cli import app
 from gan_eval.metrics import METRICS, MetricSpec
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 N = 24  # samples per file: enough for every metric's minimum (k-NN, bins) at its --set values below
 SIZE = 16

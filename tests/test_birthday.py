@@ -14,7 +14,6 @@ from gan_eval.api import score
 from gan_eval.cli import app
 from gan_eval.metrics.birthday import birthday, collision_probability
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")  # small tensors: a second thread only spin-waits
 
 
 def images_with_duplicates(n: int = 400, seed: int = 0) -> tuple[np.ndarray, list[tuple[int, int]]]:

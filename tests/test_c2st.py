@@ -16,7 +16,6 @@ from gan_eval.metrics.c2st import c2st, c2st_split, default_k, fit_logistic, knn
 from gan_eval.ops.knn import knn
 from gan_eval.references import get_reference
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def gaussians(n_real: int, n_fake: int, dim: int, seed: int, shift: float = 0.1) -> tuple[torch.Tensor, torch.Tensor]:

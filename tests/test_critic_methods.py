@@ -15,9 +15,8 @@ from trainers.methods import METHODS
 from trainers.methods.base import DataShape, make_params
 from trainers.methods.critic import F_DIVERGENCES, CriticGAN
 from trainers.nets.spectral import SpectralNorm
-from trainers.penalties import dual_exponent, gradient_penalty, sobolev_filter
+from trainers.penalties import dual_exponent, sobolev_filter
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 FAMILY = ("wgan", "wgan-gp", "bwgan", "lsgan", "hinge", "sngan", "fgan")
 VECTORS = DataShape((2,), "vector")

@@ -29,7 +29,6 @@ from trainers.datasets.cifar10 import RECORD, read_binary
 from trainers.datasets.folder import centre_crop, decode_folder
 from trainers.datasets.stacked_mnist import FreshTriples
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 CIFAR_NAMES = [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]
 

@@ -16,7 +16,6 @@ from trainers.methods.distgan import latent_data_distance
 from trainers.methods.gdpp import SymmetricEigh, gdpp_loss
 from trainers.methods.mdgan import COVARIANCE_SCALE, mixture_density, mixture_maximum, simplex_vertices
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")  # small tensors: a second thread only spin-waits
 
 
 def features(seed: int, batch: int = 16, width: int = 24) -> torch.Tensor:

@@ -24,7 +24,6 @@ from trainers.datasets import build_dataset
 from trainers.evaluators import EvalInput, build_evaluators
 from trainers.loop import TrainConfig, resolve_config
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
 CPU = torch.device("cpu")
 SHAPE = (1, 4, 4)
 

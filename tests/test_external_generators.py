@@ -22,7 +22,6 @@ from gan_eval.io.generators import PROBE_ROWS, GeneratorSource, latent_batches, 
 from gan_eval.io.latent import LatentSpec
 
 runner = CliRunner()
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 SCRIPT = '''
 import argparse, os

@@ -20,7 +20,6 @@ from gan_eval.io.generators import LATENT_BLOCK, GeneratorSource, latent_batches
 from gan_eval.io.latent import LatentSpec, save_latent_spec
 
 runner = CliRunner()
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def invoke(*args):

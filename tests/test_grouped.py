@@ -15,7 +15,6 @@ from trainers.grouped import GroupedModule, merge_optimizer_states, parse_seeds,
 from trainers.methods.base import adam
 from trainers.nets import init_normal, init_orthogonal, maxout_mlp, mlp
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")  # small tensors: a second thread only spin-waits
 
 S, BATCH, STEPS = 3, 16, 20
 CLOSE = {"rtol": 1e-5, "atol": 1e-6}

@@ -16,7 +16,6 @@ from trainers.grouped import parse_seeds
 from trainers.loop import TrainConfig, train, train_seeds
 from trainers.methods import METHODS
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 STEPS = 50
 SEEDS = (0, 1, 2)

@@ -15,7 +15,6 @@ from trainers.host import M_MMAP_THRESHOLD, M_TRIM_THRESHOLD, keep_freed_memory
 from trainers.loop import Group, Run, TrainConfig
 
 pytestmark = [
-    pytest.mark.usefixtures("one_torch_thread"),
     pytest.mark.skipif(platform.system() != "Linux" or platform.libc_ver()[0] != "glibc", reason="glibc's allocator only"),
 ]
 

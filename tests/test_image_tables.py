@@ -18,7 +18,6 @@ from gan_eval.features.weights import load_inception_state
 from test_datasets import write_cifar
 from trainers.tables import TABLES
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 #: the smallest runs that exercise every stage: 2 steps, one evaluation, tiny nets, a few images per metric
 TINY = ["--steps", "2", "--seeds", "1", "--eval-every", "2", "--eval-samples", "4", "--set", "width=4", "--no-progress"]

@@ -17,7 +17,6 @@ from gan_eval.metrics.ivom import ivom, start_latents
 from gan_eval.ops.row_minimise import adam_rows, lbfgs_rows
 
 runner = CliRunner()
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
 SHAPE = (1, 6, 6)
 
 

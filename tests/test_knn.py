@@ -9,7 +9,6 @@ import gan_eval.ops.knn as knn_module
 from gan_eval.errors import GanEvalError
 from gan_eval.ops.knn import ball_counts, knn, kth_neighbour_sq_radii, nearest_pairs
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")  # small tensors: a second thread only spin-waits
 
 BACKENDS = ["faiss", "torch"]
 

@@ -23,7 +23,6 @@ from trainers.losses import LOSSES
 from trainers.nets.spectral import spectral_norm_all
 from trainers.penalties import clip_weights_, gradient_penalty, r1_penalty
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")  # small tensors: a second thread only spin-waits
 
 # Two distributions on four points (P = data, Q = model), all ratios moderate so every optimum is finite.
 P = np.array([0.1, 0.2, 0.3, 0.4])

@@ -19,7 +19,6 @@ from gan_eval.features.lpips_net import load_lpips
 from gan_eval.metrics.lpips_diversity import lpips_diversity
 from conftest import stub_torchvision
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 # torchvision's `features` stacks, written from torchvision/models/alexnet.py and vgg.py: ("C", in, out, kernel,
 # stride, padding), ("R",) ReLU, ("M", kernel, stride); the taps are lpips' pretrained_networks.py slices.

@@ -15,7 +15,6 @@ import gan_eval
 from gan_eval.features.mnist_classifier import WEIGHTS_PATH
 from gan_eval.metrics import METRICS
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 #: settings that let a metric run on 48 samples (its defaults suit thousands)
 SMALL = {

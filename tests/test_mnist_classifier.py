@@ -12,7 +12,6 @@ from gan_eval.features.weights import state_hash
 from gan_eval.features.train_mnist_classifier import TrainSettings, accuracy, random_shift, train_classifier
 from gan_eval.io.mnist import load_mnist
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

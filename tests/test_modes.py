@@ -14,7 +14,6 @@ from gan_eval.metrics import mode_coverage
 from gan_eval.metrics.modes import histogram_of
 from gan_eval.references import get_reference
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")  # small tensors: a second thread only spin-waits
 
 HQ_CLOSED_FORM = 1 - math.exp(-4.5)  # P(|N(0, I_2)| <= 3) = 98.89 %
 

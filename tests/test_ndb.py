@@ -17,7 +17,6 @@ import gan_eval.ops.knn as knn_module
 from gan_eval.metrics.ndb import column_mean_and_std, js_divergence, make_bins, ndb, two_proportion_z_test
 from gan_eval.ops.kmeans import kmeans
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")  # k-means of 8-d points: small ops a second thread only slows
 
 CENTRES = torch.randn(20, 8, generator=torch.Generator().manual_seed(0), dtype=torch.float64) * 3
 

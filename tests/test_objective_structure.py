@@ -13,7 +13,6 @@ from trainers.methods.began import convergence_measure, equilibrium_step
 from trainers.methods.ebgan import pull_away_term
 from trainers.methods.mmdgan import SIGMAS, mmd2
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def kernel(a: list[float], b: list[float]) -> float:

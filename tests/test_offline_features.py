@@ -20,7 +20,6 @@ from gan_eval.io.mnist import load_mnist
 from gan_eval.metrics import METRICS
 
 runner = CliRunner()
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 OFFLINE_ALTERNATIVES = ("--features mnist", "--features pixels", "--features pkg.module:factory", "--weights PATH", "GAN_EVAL_INCEPTION_WEIGHTS")
 

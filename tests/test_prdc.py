@@ -14,7 +14,6 @@ from gan_eval.cli import app
 from gan_eval.errors import GanEvalError
 from gan_eval.metrics.prdc import prdc
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")  # small tensors: a second thread only spin-waits
 
 
 def peer_prdc(real: np.ndarray, fake: np.ndarray, k: int) -> dict:

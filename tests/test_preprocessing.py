@@ -24,7 +24,6 @@ from gan_eval.metrics.birthday import suggested_threshold
 from gan_eval.metrics.prdc import prdc
 
 runner = CliRunner()
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def digits(n, size, seed=0):

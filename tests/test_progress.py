@@ -18,7 +18,6 @@ from gan_eval.io.generator_files import save_generator
 from gan_eval.io.latent import LatentSpec
 from gan_eval.progress import INTERVAL_ENV, Progress, line_interval
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
 runner = CliRunner()
 
 

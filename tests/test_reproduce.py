@@ -12,7 +12,6 @@ from gan_eval.cli import app
 from trainers.reproduce import plan, reproduce
 from trainers.tables import TABLES
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_reproduce_tiny_budget_writes_table_json_figure_and_resumes(tmp_path):

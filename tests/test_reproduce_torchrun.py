@@ -22,7 +22,6 @@ from trainers.distributed import Rank, cells_for_rank, coordinated, current, ran
 from trainers.reproduce import Job, plan, rank_share, reproduce
 from trainers.tables import TABLES
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT_S = 300  # a hang fails the test instead of stalling the suite (a loaded 2-core machine needs ~70 s)

@@ -18,7 +18,6 @@ from gan_eval.io.samples import ArraySource
 from test_reproduce_torchrun import in_two_ranks, torchrun
 
 runner = CliRunner()
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def test_strided_shares_partition_the_samples_in_order():

@@ -21,7 +21,6 @@ from gan_eval.io.mnist import load_mnist
 from gan_eval.metrics.stacked_mnist import expected_uniform_kl, kl_to_uniform, stacked_mnist_modes
 from gan_eval.references.stacked_mnist import build_stacked
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

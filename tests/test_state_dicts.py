@@ -13,7 +13,6 @@ from gan_eval.cli import app
 from gan_eval.io.state_dicts import generator_key, is_state_dict
 
 runner = CliRunner()
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def invoke(*args):

@@ -21,7 +21,6 @@ from trainers.loop import Group, Run, TrainConfig, train, train_seeds
 from trainers.methods import METHODS
 from trainers.stepper import Stepper, StagedInputs, tf32_matmuls
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 ROOT = Path(__file__).resolve().parents[1]
 STEPS = 4

@@ -14,7 +14,6 @@ import gan_eval
 from test_reproduce_torchrun import torchrun
 from torchmetrics_ranks import OPTIONS, data, import_torchmetrics
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
 torchmetrics = import_torchmetrics()
 
 

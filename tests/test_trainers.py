@@ -19,7 +19,6 @@ from trainers.methods import METHODS
 
 STEPS = 20
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def run_collecting(config: TrainConfig, run_dir, stop_after=None):

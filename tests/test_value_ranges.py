@@ -22,7 +22,7 @@ from gan_eval.io.latent import LatentSpec
 from gan_eval.metrics import METRICS
 
 runner = CliRunner()
-pytestmark = pytest.mark.usefixtures("one_torch_thread", "lpips_weights")
+pytestmark = pytest.mark.usefixtures("lpips_weights")
 
 
 IMAGE_METRICS = sorted(name for name in METRICS if METRICS.get(name).images)

@@ -10,7 +10,6 @@ from trainers.nets import NETS, build_nets, init_normal, init_orthogonal, maxout
 from trainers.nets.image_pair import ImagePair
 from trainers.nets.mlp_pairs import baseline_generator
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")  # small tensors: a second thread only spin-waits
 
 VECTOR_PAIRS = [name for name in NETS.names() if not isinstance(NETS.get(name), ImagePair)]
 

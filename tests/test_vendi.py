@@ -13,7 +13,6 @@ from gan_eval.cli import app
 from gan_eval.errors import GanEvalError
 from gan_eval.metrics.vendi import linear_spectrum, vendi_score
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def features(n: int, d: int, seed: int) -> torch.Tensor:
