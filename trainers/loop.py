@@ -14,7 +14,8 @@ A run directory holds
   network as TorchScript ``generator.pt`` (for tools that read only TorchScript), ``generator.json`` (their
   latent spec, with reference, method, seed, steps), ``samples.npz`` (the final evaluation samples),
   ``EVALUATOR.npz`` where an evaluator keeps arrays of its last evaluation (IvOM's nearest images) and
-  ``result.json``; see :func:`gan_eval.io.generator_files.save_generator`.
+  ``result.json``; see :func:`gan_eval.io.generator_files.save_generator`;
+* ``train.lock``: held by the process training the run (:mod:`trainers.run_lock`), so a second one is refused.
 
 Randomness: four CPU ``torch.Generator`` s seeded from (seed, purpose) by numpy's SeedSequence: model
 init, training-set draw, data batches, noise. Evaluation draws its latents from a fifth generator that is
@@ -50,6 +51,7 @@ from trainers.evaluators import EvalInput, Evaluator, build_evaluators, headline
 from trainers.methods import METHODS, Method, make_params
 from trainers.grouped import merge_optimizer_states, split_optimizer_state
 from trainers.methods.base import DataShape, params_record, stack_methods
+from trainers.run_lock import LOCK_NAME, training_lock
 from trainers.stepper import Stepper
 
 PURPOSES = ("init", "train_set", "data", "noise", "eval")
@@ -304,7 +306,7 @@ def check_stored_config(run_dir: Path, asked: dict[str, Any], resumable: tuple[s
     resolved configuration ``asked`` in every key but ``resumable``."""
     stored_path = run_dir / "config.json"
     if not stored_path.exists():
-        if run_dir.is_dir() and any(run_dir.iterdir()):
+        if run_dir.is_dir() and any(p.name != LOCK_NAME for p in run_dir.iterdir()):
             raise GanEvalError(f"{run_dir}: not empty but holds no config.json of a run; use another --out or move that folder away")
         return
     try:
@@ -477,32 +479,50 @@ def train_seeds(
 ) -> list[dict[str, Any] | None]:
     """Train the runs of several seeds of one configuration as one grouped model (:class:`Group`); each seed
     keeps its own run directory, checkpoints, export and result, as :func:`train` writes them. Finished runs
-    are returned as they are and not trained again."""
+    are returned as they are and not trained again. A run another process is training is a one-line
+    :class:`GanEvalError` before any file of these runs is read or written (:mod:`trainers.run_lock`)."""
     check_group(configs)
     results: list[dict[str, Any] | None] = [None] * len(configs)
-    runs = []
+    every: list[Run] = []
     first: Run | None = None
-    for i, (config, run_dir) in enumerate(zip(configs, run_dirs)):
-        run = first = Run(config, run_dir, like=first)
-        run.open_directory()
-        stored = evaluated_step(run.dir)
-        if stored > run.steps:
-            raise GanEvalError(f"{run.dir}: already trained {stored} steps, more than the {run.steps} asked; ask for at least {stored}")
-        done = finished_result(run.dir, run.config)
-        if done is not None and stored == run.steps:
-            results[i] = done
-        else:
-            runs.append((i, run))
-    if not runs:
-        return results
+    for config, run_dir in zip(configs, run_dirs):
+        first = Run(config, run_dir, like=first)
+        check_stored_config(first.dir, first.config, RESUMABLE_CHANGES)  # a foreign folder is refused untouched
+        every.append(first)
+    for run in every:
+        run.dir.mkdir(parents=True, exist_ok=True)
+    with training_lock(run.dir for run in every):  # before a file of the runs is read or written
+        runs = []
+        for i, run in enumerate(every):
+            run.open_directory()
+            stored = evaluated_step(run.dir)
+            if stored > run.steps:
+                raise GanEvalError(f"{run.dir}: already trained {stored} steps, more than the {run.steps} asked; ask for at least {stored}")
+            done = finished_result(run.dir, run.config)
+            if done is not None and stored == run.steps:
+                results[i] = done
+            else:
+                runs.append((i, run))
+        if not runs:
+            return results
+        group = Group([run for _, run in runs])
+        group.load_checkpoints()
+        if group.runs[0].step > group.runs[0].steps:  # metrics.jsonl lost but the checkpoint is further on
+            run = group.runs[0]
+            raise GanEvalError(f"{run.dir}: already trained {run.step} steps, more than the {run.steps} asked; ask for at least {run.step}")
+        stepper = Stepper(group.method, graph=cuda_graph, tf32=configs[0].tf32)
+        for (i, run), result in zip(runs, _train_group(group, stepper, callback, stop_after)):
+            results[i] = result
+    return results
     group = Group([run for _, run in runs])
-    group.load_checkpoints()
-    if group.runs[0].step > group.runs[0].steps:  # metrics.jsonl lost but the checkpoint is further on
-        run = group.runs[0]
-        raise GanEvalError(f"{run.dir}: already trained {run.step} steps, more than the {run.steps} asked; ask for at least {run.step}")
-    stepper = Stepper(group.method, graph=cuda_graph, tf32=configs[0].tf32)
-    for (i, run), result in zip(runs, _train_group(group, stepper, callback, stop_after)):
-        results[i] = result
+    with training_lock(run.dir for run in group.runs):
+        group.load_checkpoints()
+        if group.runs[0].step > group.runs[0].steps:  # metrics.jsonl lost but the checkpoint is further on
+            run = group.runs[0]
+            raise GanEvalError(f"{run.dir}: already trained {run.step} steps, more than the {run.steps} asked; ask for at least {run.step}")
+        stepper = Stepper(group.method, graph=cuda_graph, tf32=configs[0].tf32)
+        for (i, run), result in zip(runs, _train_group(group, stepper, callback, stop_after)):
+            results[i] = result
     return results
 
 
