@@ -32,7 +32,7 @@ import warnings
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
@@ -45,6 +45,7 @@ from trainers.evaluators import FeatureDistanceEvaluator, IvomEvaluator, KidEval
 from trainers.host import configure_training_process
 from trainers.loop import (StepInfo, TrainConfig, check_method_builds, check_stored_config, evaluated_step, finished_result, read_metrics, resolve,
                            train_seeds)
+from trainers.step_cost import STEP_TERMS, image_step_seconds, stacked_mnist_eval_seconds
 from trainers.tables import TABLES, Column, Row, Table
 
 # ms per iteration on one core of the development machine (benchmarks/speed/trainer_steps.py), 2-D and
@@ -59,11 +60,11 @@ STEP_MS = {"gan": (22, 45), "ali": (24, 42), "pacgan": (33, 70), "unrolled": (51
 STEP_MS |= {"bms-vae-gan": (620, 1240), "alpha-gan": (110, 220), "wgan-gp": (310, 620), "bwgan": (260, 520), "wgan": (200, 400),
             "sngan": (200, 400), "hinge": (160, 320), "lsgan": (50, 100), "fgan": (40, 80), "mmdgan": (38, 76), "gdpp": (56, 112),
             "mdgan": (12, 24), "wae": (7, 14), "ebgan": (6, 12), "began": (5, 10)}
-# Stacked MNIST on the full-width DCGAN nets (both entries the image step): DCGAN 2.5 s on one core at load 3
-# (benchmarks/reproduce/stacked_mnist_step_time.py; stacked-mnist-cpu-status.md); the others scaled by their ratio to
-# DCGAN measured side by side at full width on the crowded development machine (ALI and VEEGAN ~0.85x, PacDCGAN2 ~2x,
-# Unrolled with 5 steps ~6x). ``--set width`` is not taken into account.
-STEP_MS |= {"dcgan": (2500, 2500), "ali-dcgan": (2150, 2150), "veegan-dcgan": (2150, 2150), "pacdcgan": (5000, 5000), "unrolled-dcgan": (15000, 15000)}
+# Image methods are not in this table: trainers.step_cost counts their step from the nets they build (--set width,
+# net, d_scale, pack), calibrated on Stacked MNIST; an image method it does not count has no estimate.
+#: ms per iteration assumed, for the order of the runs only, of an image method trainers.step_cost does not count:
+#: a DCGAN step at the papers' width 64 (stacked-mnist-cpu-status.md)
+UNCOUNTED_IMAGE_STEP_MS = 2500.0
 #: Evaluators that take Inception weights (``--weights``).
 FEATURE_EVALUATORS = (FeatureDistanceEvaluator.name, KidEvaluator.name)
 #: What a run's IvOM evaluator keeps of its last evaluation (:meth:`trainers.evaluators.Evaluator.artefacts`).
@@ -73,16 +74,33 @@ POLL_S = 5.0
 
 
 def step_ms(method: str, high_dim: bool) -> float:
-    """ms per iteration of ``method`` on one core of the development machine (:data:`STEP_MS`)."""
+    """ms per iteration of ``method`` on vectors on one core of the development machine (:data:`STEP_MS`)."""
     low, high = STEP_MS.get(method, (30, 90))
     return high if high_dim else low
+
+
+def run_ms(method: str, params: Mapping[str, Any], shape: tuple[int, ...], dataset: str, done: int, steps: int, eval_every: int,
+           eval_samples: int) -> float | None:
+    """ms of iterations ``done + 1 .. steps`` on one core of the development machine. Vectors: :data:`STEP_MS` per
+    iteration. Images: :func:`trainers.step_cost.image_step_seconds` per iteration for the resolved ``params`` (every
+    field) and samples of ``shape``, plus, when ``dataset`` is Stacked MNIST, its evaluations (every ``eval_every``
+    and the last step, ``eval_samples`` each: :func:`trainers.step_cost.stacked_mnist_eval_seconds`; other image
+    datasets' evaluators are not counted); None for an image method the model does not count."""
+    if len(shape) != 3:
+        return step_ms(method, shape != (2,)) * (steps - done)
+    step_s = image_step_seconds(method, params, shape)
+    if step_s is None:
+        return None
+    evaluations = steps // eval_every - done // eval_every + (steps % eval_every != 0 and done < steps)
+    eval_s = stacked_mnist_eval_seconds(method, params, shape, eval_samples) if dataset == "stacked-mnist" else 0.0
+    return 1000 * (step_s * (steps - done) + eval_s * evaluations)
 
 
 def estimate_note(seconds: float, device: str, where: str = "on one CPU core") -> str:
     """How long, roughly, and where the number comes from."""
     if not device.startswith("cpu"):
         return f"no time estimate for {device} (the per-step table is for one CPU core)"
-    return f"about {clock_time(seconds)} {where} (per-step table of the development machine, STEP_MS; rough)"
+    return f"about {clock_time(seconds)} {where} (per-step costs of the development machine, trainers.step_cost and STEP_MS; rough)"
 
 
 def budget_text(steps: dict[str, int], paper_steps: dict[str, int | None]) -> str:
@@ -99,9 +117,17 @@ class Job:
     resolved: dict[str, Any]
     run_dir: Path
 
+    def estimated_ms(self, done: int = 0) -> float | None:
+        """ms of the iterations (and Stacked-MNIST evaluations) left after step ``done`` (:func:`run_ms`)."""
+        r, data = self.resolved, self.resolved["data"]
+        shape = tuple(data["shape"]) if "shape" in data else (data["dim"],)  # images and arrays; the mixtures
+        return run_ms(self.config.method, r["params"], shape, data["name"], done, self.config.steps or 0, r["eval_every"], r["eval_samples"])
+
     def cost(self, done: int = 0) -> float:
-        """ms of the iterations left after step ``done``, at :data:`STEP_MS`."""
-        return step_ms(self.config.method, self.column.dataset == "hd1200") * ((self.config.steps or 0) - done)
+        """:meth:`estimated_ms`, or for an image method without one :data:`UNCOUNTED_IMAGE_STEP_MS` per iteration left
+        (to start the longest runs first)."""
+        estimate = self.estimated_ms(done)
+        return UNCOUNTED_IMAGE_STEP_MS * ((self.config.steps or 0) - done) if estimate is None else estimate
 
 
 def slug(label: str) -> str:
@@ -386,8 +412,8 @@ def reproduce(
 
 def rank_share(pending: list[Job], first: dict[Path, int], rank: int, world: int) -> list[Job]:
     """The pending runs of the cells ``rank`` trains: whole cells (every seed of a method x dataset, so one
-    rank holds a cell's runs), balanced over the ranks by the iterations left after step ``first[run_dir]``
-    (:data:`STEP_MS`)."""
+    rank holds a cell's runs), balanced over the ranks by the cost of the iterations left after step ``first[run_dir]``
+    (:meth:`Job.cost`)."""
     costs: dict[tuple[str, str], float] = {}
     for job in pending:
         cell = (job.row.label, job.column.name)
@@ -406,17 +432,17 @@ def result_of(job: Job) -> dict[str, Any]:
 
 def plan_line(table: Table, all_jobs: list[Job], pending: list[Job], first: dict[Path, int], jobs: int, device: str, finished: int) -> str:
     """What this call will do and roughly how long it takes: the runs, the budget against the paper's, and the
-    makespan of the pending runs' remaining iterations (:data:`STEP_MS`) scheduled longest first on ``jobs``
+    makespan of the pending runs' remaining iterations (:meth:`Job.estimated_ms`) scheduled longest first on ``jobs``
     workers, as the process pool runs them (under torchrun: this rank's share)."""
     seeds = len({j.seed for j in all_jobs})
     loads = [0.0] * jobs
     for job in pending:  # already sorted longest first
         loads[loads.index(min(loads))] += job.cost(first[job.run_dir]) / 1000
     steps = {j.column.name: j.config.steps for j in all_jobs}
-    # an image method without a measured step: the default guess (a 2-D step's) would be 10-100x too short
-    unmeasured = sorted({j.config.method for j in pending if j.config.method not in STEP_MS and len(j.resolved["data"].get("shape", ())) == 3})
+    # an image method without a counted step: any guess could be 10-100x off
+    unmeasured = sorted({j.config.method for j in pending if j.estimated_ms(first[j.run_dir]) is None})
     if unmeasured:
-        estimate = f"no time estimate for {', '.join(unmeasured)} (not in the per-step table of the development machine, STEP_MS)"
+        estimate = f"no time estimate for {', '.join(unmeasured)} on images (trainers.step_cost counts {', '.join(STEP_TERMS)})"
     else:
         estimate = estimate_note(max(loads), device, f"with --jobs {jobs}, one CPU core per run")
     return (

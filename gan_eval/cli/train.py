@@ -169,16 +169,19 @@ def budget_line(config, start: int, steps: int, seeds: int = 1) -> str:  # noqa:
     """``train veegan on ring8 (seed 0): 100,000 iterations (the paper's budget; ...); about 0:16:40 ...``."""
     from trainers.datasets import build_dataset
     from trainers.methods import METHODS
-    from trainers.reproduce import STEP_MS, estimate_note, step_ms
+    from trainers.methods.base import make_params, params_record
+    from trainers.reproduce import estimate_note, run_ms
 
     paper = METHODS.get(config.method).default_steps
     budget = "the paper's budget; --steps N for a shorter run" if config.steps is None else f"paper: {paper:,}"
     resumed = f", resuming at step {start:,}" if start else ""
-    seconds = seeds * step_ms(config.method, build_dataset(config.dataset, config.data_dir).shape != (2,)) * (steps - start) / 1000
-    if config.method not in STEP_MS:
-        estimate = f"no time estimate for {config.method} (not in the per-step table of the development machine, STEP_MS)"
+    dataset = build_dataset(config.dataset, config.data_dir)
+    params = params_record(make_params(config.method, config.params))
+    ms = run_ms(config.method, params, tuple(dataset.shape), dataset.name, start, steps, config.eval_every, config.eval_samples)
+    if ms is None:
+        estimate = f"no time estimate for {config.method} on images (not counted by trainers.step_cost)"
     else:
-        estimate = estimate_note(seconds, config.device)
+        estimate = estimate_note(seeds * ms / 1000, config.device)
     who = f"seed {config.seed}" if seeds == 1 else f"{seeds} seeds grouped"
     return (
         f"train {config.method} on {config.dataset} ({who}): {steps:,} iterations ({budget}){resumed};"
