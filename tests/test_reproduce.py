@@ -187,6 +187,30 @@ def test_stacked_mnist_tables_plan_every_run_at_the_papers_budget_with_their_cel
         assert jobs[0].resolved["data"]["value_range"] == [-1.0, 1.0] and jobs[0].resolved["data"]["pool"] == "train"
 
 
+def test_run_folders_follow_the_data_files_content_not_their_path(tmp_path, mnist_dir, monkeypatch):
+    """The same MNIST files given by a relative path or through a link plan the same run folders (a moved data set
+    resumes its runs); a copy with one label changed plans new ones (other data never resume these runs)."""
+    import os
+    import shutil
+
+    table = TABLES.get("veegan-table2")
+    (tmp_path / "link").symlink_to(mnist_dir, target_is_directory=True)
+    monkeypatch.chdir(tmp_path)
+    changed = tmp_path / "changed"
+    shutil.copytree(mnist_dir, changed)
+    labels = changed / "t10k-labels-idx1-ubyte"
+    data = bytearray(labels.read_bytes())
+    data[-1] = (data[-1] + 1) % 10
+    labels.write_bytes(bytes(data))
+
+    def folders(data_dir: str) -> list[str]:
+        return [j.run_dir.name for j in plan(table, tmp_path / "out", seeds=2, steps=10, data_dir=data_dir)]
+
+    here = folders(str(mnist_dir))
+    assert folders("link") == folders(os.path.relpath(mnist_dir)) == here
+    assert set(folders(str(changed))).isdisjoint(here)
+
+
 def about_seconds(line: str) -> int:
     hours, minutes, seconds = re.search(r"about (\d+):(\d\d):(\d\d) with --jobs 1, .*; rough\)$", line).groups()
     return 3600 * int(hours) + 60 * int(minutes) + int(seconds)

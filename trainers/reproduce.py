@@ -137,8 +137,13 @@ def slug(label: str) -> str:
 def run_dir_name(label: str, resolved: dict[str, Any]) -> str:
     """``LABEL-DATASET-HASH-sSEED``: HASH is the first 10 hex digits of the SHA-256 of the resolved configuration
     without its seed (sorted-key JSON), so the seeds of one cell share it, and any change of method,
-    hyper-parameter, budget, training set, evaluation, device or reference definition gives another folder."""
-    cell = {k: v for k, v in resolved.items() if k != "seed"}
+    hyper-parameter, budget, training set, evaluation, device or reference definition gives another folder.
+
+    The data folder's path is hashed as None (its value for the mixtures, so their folders keep their names): the
+    data enter by content (``data.files``, :mod:`trainers.datasets.files`), so the same files under another path
+    (typed relative or absolute, moved, mounted elsewhere on another machine of a torchrun launch) resume the
+    same runs, and other files at the same path train new ones."""
+    cell = {k: v for k, v in resolved.items() if k != "seed"} | {"data_dir": None}
     digest = hashlib.sha256(json.dumps(cell, sort_keys=True).encode()).hexdigest()[:10]
     return f"{slug(label)}-{resolved['dataset']}-{digest}-s{resolved['seed']}"
 
