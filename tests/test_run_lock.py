@@ -10,7 +10,7 @@ import pytest
 
 from gan_eval.errors import GanEvalError
 from trainers.loop import TrainConfig, train, train_seeds
-from trainers.run_lock import LOCK_NAME, training_lock
+from trainers.run_lock import LOCK_NAME, training_lock, training_pid
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="no fcntl: no lock is taken")
 
@@ -61,11 +61,22 @@ def test_a_killed_holder_leaves_no_stale_lock(tmp_path):
     )
     try:
         assert holder.stdout.readline().strip() == "held"
+        assert training_pid(tmp_path) == holder.pid
         with pytest.raises(GanEvalError, match=rf"pid {holder.pid}\)"):
             with training_lock([tmp_path]):
                 pass
     finally:
         holder.send_signal(signal.SIGKILL)
         holder.wait()
+    assert training_pid(tmp_path) is None
     with training_lock([tmp_path]):
         assert (tmp_path / LOCK_NAME).read_text().strip() == str(os.getpid())
+
+
+def test_training_pid_names_the_holder_only_while_it_trains(tmp_path):
+    assert training_pid(tmp_path) is None  # never trained: no lock file
+    with training_lock([tmp_path]):
+        assert training_pid(tmp_path) == os.getpid()
+    assert training_pid(tmp_path) is None
+    with training_lock([tmp_path]):  # the probe took nothing with it
+        pass

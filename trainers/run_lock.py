@@ -59,6 +59,23 @@ def _locked(run_dir: Path) -> Iterator[None]:
         yield  # closing the file releases the lock
 
 
+def training_pid(run_dir: Path) -> int | None:
+    """The pid training the run in ``run_dir`` now (0 when its holder has not written it yet), or None when no
+    process does (never trained, finished or killed). The probe holds the lock for a few microseconds: a trainer
+    starting in exactly that window is refused and can be started again."""
+    path = Path(run_dir) / LOCK_NAME
+    if fcntl is None or not path.exists():
+        return None
+    with open(path, "a+", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            pid = handle.read().strip()
+            return int(pid) if pid.isdigit() else 0
+        return None  # closing the file releases the probe's lock
+
+
 def _holder(handle: IO[str]) -> str:
     handle.seek(0)
     pid = handle.read().strip()

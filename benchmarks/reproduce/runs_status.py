@@ -3,7 +3,8 @@
     PYTHONPATH=. python benchmarks/reproduce/runs_status.py /work/runs/veegan-100k/runs --keys modes hq_percent kl
 
 For runs that outlast a sitting (``reproduce`` writes the table itself only once every run finished): the same
-``metrics.jsonl`` lines ``reproduce`` will summarise, per run, with the step each one reached.
+``metrics.jsonl`` lines ``reproduce`` will summarise, per run, with the step each one reached, and whether it is
+finished, being trained now (by which process: :func:`trainers.run_lock.training_pid`) or waiting to be resumed.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import json
 from pathlib import Path
 
 from trainers.loop import evaluated_step, read_metrics
+from trainers.run_lock import training_pid
 
 
 def main() -> None:
@@ -23,12 +25,14 @@ def main() -> None:
     print("|" + " --- |" * (len(args.keys) + 4))
     for run in sorted(p for p in args.runs.iterdir() if p.is_dir()):
         asked = json.loads((run / "config.json").read_text())["steps"]
+        pid = training_pid(run)
+        state = f"training (pid {pid})" if pid is not None else "yes" if (run / "result.json").exists() else "no"
         if not evaluated_step(run):
-            print(f"| {run.name} | 0 | {asked:,} | " + " | ".join("–" for _ in args.keys) + " | no |")
+            print(f"| {run.name} | 0 | {asked:,} | " + " | ".join("–" for _ in args.keys) + f" | {state} |")
             continue
         line = read_metrics(run)[-1]
         values = " | ".join("–" if line.get(k) is None else (f"{line[k]:.3g}" if isinstance(line[k], float) else str(line[k])) for k in args.keys)
-        print(f"| {run.name} | {line['step']:,} | {asked:,} | {values} | {'yes' if (run / 'result.json').exists() else 'no'} |")
+        print(f"| {run.name} | {line['step']:,} | {asked:,} | {values} | {state} |")
 
 
 if __name__ == "__main__":
