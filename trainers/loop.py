@@ -514,16 +514,6 @@ def train_seeds(
         for (i, run), result in zip(runs, _train_group(group, stepper, callback, stop_after)):
             results[i] = result
     return results
-    group = Group([run for _, run in runs])
-    with training_lock(run.dir for run in group.runs):
-        group.load_checkpoints()
-        if group.runs[0].step > group.runs[0].steps:  # metrics.jsonl lost but the checkpoint is further on
-            run = group.runs[0]
-            raise GanEvalError(f"{run.dir}: already trained {run.step} steps, more than the {run.steps} asked; ask for at least {run.step}")
-        stepper = Stepper(group.method, graph=cuda_graph, tf32=configs[0].tf32)
-        for (i, run), result in zip(runs, _train_group(group, stepper, callback, stop_after)):
-            results[i] = result
-    return results
 
 
 def _train_group(group: Group, stepper: Stepper, callback: Callable[[StepInfo], None] | None, stop_after: int | None) -> list[dict[str, Any] | None]:
