@@ -189,6 +189,33 @@ def test_fresh_data_differs_every_batch_and_follows_the_reference():
     assert hq.float().mean() > 0.97  # 98.89 % in closed form
 
 
+def veegan_dcgan_reconstructor(**params):
+    """The reconstructor F of ``veegan-dcgan`` on Stacked-MNIST-shaped data, small nets, in training mode."""
+    from trainers.methods.base import DataShape
+
+    shape = DataShape((3, 28, 28), "image", (0.0, 1.0))
+    method = METHODS.get("veegan-dcgan")(METHODS.get("veegan-dcgan").Params(width=4, **params), shape, torch.device("cpu"))
+    method.setup(torch.Generator().manual_seed(0))
+    return method.nets["F"].train()
+
+
+def test_veegan_dcgan_reconstructor_codes_each_image_alone_in_training():
+    """VEEGAN's reconstructor is a per-sample map: p_theta(z | x) = N(F(x), I) and the noise-space loss
+    d(z_i, F(G(z_i))) (Srivastava et al. 2017, Sec. 3 and Algorithm 1; the 2-D notebook's and the MNIST notebook's F
+    are MLPs without BatchNorm). So in training mode F's code for an image must not change with the rest of its
+    batch. A BatchNorm F (``reconstructor_batchnorm=True``, the earlier construction) fails this: it codes each image
+    against its batch's mean and spread, which let it decode z from G's initial near-constant images and drove G by
+    the reconstruction term alone (the grey field; ``benchmarks/reproduce/results/stacked-mnist-cpu-status.md``)."""
+    x = 0.5 + 0.1 * torch.randn(8, 3, 28, 28, generator=torch.Generator().manual_seed(1))
+    F = veegan_dcgan_reconstructor()
+    assert not any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) for m in F.modules())
+    with torch.no_grad():
+        torch.testing.assert_close(F(x)[:3], F(x[:3]), rtol=1e-5, atol=1e-6)
+    F_bn = veegan_dcgan_reconstructor(reconstructor_batchnorm=True)
+    with torch.no_grad():
+        assert (F_bn(x)[:3] - F_bn(x[:3])).abs().max() > 1e-2
+
+
 CLAIM_SEEDS = 4
 CLAIM_STEPS = 1500
 CLAIM_EVAL_EVERY = 250

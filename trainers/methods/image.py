@@ -14,9 +14,13 @@ Encoders (ALI's E, VEEGAN's reconstructor F): the pair's discriminator body (for
 5x5 stride-2 convs, 64-512 channels, LeakyReLU 0.2, BN on all but the first) under a linear head to the code,
 as ALI's image encoders are convolution stacks shaped like its x-discriminator with a last layer of
 ``2 * NLAT`` units (IshmaelBelghazi/ALI ``experiments/ali_cifar10.py``, ``create_model_brick``, the encoder's
-``conv_brick(1, 1, 2 * NLAT)``). VEEGAN's authors released no image code (akashgit/VEEGAN holds the 2-D
-notebook only); their paper uses "the DCGAN architecture" for the Stacked-MNIST and CIFAR experiments, so the
-same construction is our reading of it. Pair discriminators D(x, z):
+``conv_brick(1, 1, 2 * NLAT)``). VEEGAN's authors released no Stacked-MNIST or CIFAR code (akashgit/VEEGAN holds
+the 2-D notebook and a contributed MNIST notebook, ``veegan_julia_mnist.ipynb``, both with MLP reconstructors);
+their paper uses "the DCGAN architecture" for those experiments, so the same construction is our reading of it,
+except that VEEGAN's F has no BatchNorm (``encoder(..., batchnorm=False)``), as neither reference reconstructor has:
+F's code enters a per-sample loss d(z, F(G(z))) whose gradient reaches G, and a BatchNorm in training mode scales
+each batch's spread to 1, so that F decodes z from a G whose images differ by 1 % and that loss's gradient at G
+grows as their spread shrinks (:mod:`trainers.methods.veegan`). Pair discriminators D(x, z):
 :class:`trainers.nets.image_pair.JointDiscriminator`.
 """
 from __future__ import annotations
@@ -98,6 +102,17 @@ class ImageCodeParams(ImageAdamParams):
     latent_distribution: str = "normal"
 
 
+def without_batchnorm(net: torch.nn.Module) -> torch.nn.Module:
+    """``net`` with every BatchNorm layer replaced by the identity (in place; the other layers and their weights
+    kept): a net whose output for one sample does not depend on the rest of its batch in training mode."""
+    for name, child in net.named_children():
+        if isinstance(child, torch.nn.modules.batchnorm._BatchNorm):
+            setattr(net, name, torch.nn.Identity())
+        else:
+            without_batchnorm(child)
+    return net
+
+
 class ImageNets:
     """Mixin for a :class:`trainers.methods.base.Method` on images (see the module docstring)."""
 
@@ -119,10 +134,12 @@ class ImageNets:
         sizes = {key: value for key, value in (("width", p.width), ("d_scale", p.d_scale)) if value is not None}
         return build_nets(self.net_name(), p.latent_dim, self.data.shape, generator, output=generator_output(p.output, self.data), **sizes, **options)
 
-    def encoder(self, outputs: int, generator: torch.Generator) -> Discriminator:
-        """A fresh discriminator body of the net (its own weights) under a linear head of ``outputs`` units."""
+    def encoder(self, outputs: int, generator: torch.Generator, *, batchnorm: bool = True) -> Discriminator:
+        """A fresh discriminator body of the net (its own weights) under a linear head of ``outputs`` units;
+        ``batchnorm=False`` drops the body's BatchNorm layers (:func:`without_batchnorm`), so that in training
+        too each image's code depends on that image alone."""
         _, body = self.image_pair(generator)
-        return reheaded(body, outputs, generator)
+        return reheaded(body if batchnorm else without_batchnorm(body), outputs, generator)
 
     def pair_discriminator(self, D: Discriminator, generator: torch.Generator) -> Discriminator:
         """``D``'s body under a head that also reads the code: D(x, z)."""
