@@ -381,3 +381,33 @@ def test_sigmoid_output_option_puts_images_in_unit_range():
     G, _ = build_nets("unrolled28x3", LATENT, image_shape("unrolled28x3"), seeded(0), output="sigmoid")
     x = G(torch.randn(BATCH, LATENT, generator=seeded(1)))
     assert G.output_range == (0.0, 1.0) and 0 <= x.min() and x.max() <= 1 and isinstance(G[-1], nn.Sigmoid)
+
+
+@pytest.mark.parametrize("method", ["ali-dcgan", "veegan-dcgan"])
+def test_pair_discriminator_sees_whether_image_and_code_match(method):
+    """Closed form: a linear head on [features(x), z] has logit a(x) + w.z + b, so the sum of its logits over a batch
+    of pairs equals the sum over the same images with their codes permuted (``joint_hidden=0``, the ablation). The
+    default head (a hidden layer on the concatenation, as VEEGAN's 2-D D and ALI's joint D) breaks that equality by
+    far more than round-off (float64)."""
+    from trainers.methods import METHODS
+    from trainers.methods.base import DataShape
+
+    shape = DataShape((3, 28, 28), "image", (0.0, 1.0))
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(16, 3, 28, 28, generator=g)
+    z = torch.randn(16, 100, generator=g)
+    shuffled = z[torch.randperm(16, generator=g)]
+
+    def pair_sums(**params):
+        cls = METHODS.get(method)
+        m = cls(cls.Params(width=4, **params), shape, torch.device("cpu"))
+        m.setup(torch.Generator().manual_seed(1))
+        D = m.nets["D"].eval().double()
+        with torch.no_grad():
+            return D(x.double(), z.double()).sum().item(), D(x.double(), shuffled.double()).sum().item(), D
+
+    matched, permuted, linear = pair_sums(joint_hidden=0)
+    assert matched == pytest.approx(permuted, rel=1e-12, abs=1e-12)
+    matched, permuted, D = pair_sums()
+    assert abs(matched - permuted) > 1e-9  # float64 round-off is ~1e-16 here; at DCGAN's N(0, 0.02^2) init the gap is ~1e-5
+    assert D.joint[0].out_features == D.joint[0].in_features - 100  # as wide as D's features of x

@@ -9,7 +9,8 @@ pieces) on the concatenation [x, z] -> Linear 1; N(0, 0.02^2) init, Adam 1e-4, b
 ``ali-dcgan``: the same game on images with the DCGAN nets of VEEGAN Table 2 (:mod:`trainers.methods.image`):
 G the net's generator; E the net's discriminator body under a linear head to (mu, log sigma) of the code,
 z_hat = mu + exp(log sigma) * e, e ~ N(0, I) (ALI's Gaussian conditional encoder, ``experiments/ali_cifar10.py``
-``conv_brick(1, 1, 2 * NLAT)``); D(x, z) the body's features of x concatenated with z -> linear 1. Prior
+``conv_brick(1, 1, 2 * NLAT)``); D(x, z) the body's features of x concatenated with z -> one hidden layer as wide as
+those features, LeakyReLU 0.2 -> linear 1 (:class:`trainers.nets.image_pair.JointDiscriminator`, ``joint_hidden``). Prior
 z ~ N(0, I_100) (ALI's); Adam 2e-4, beta1 0.5, batch 64 (the DCGAN rows' optimiser: VEEGAN trains every method
 of its Table 2 on the one architecture); one simultaneous update per iteration, as above.
 """

@@ -97,9 +97,13 @@ class ImageAdamParams(ImageNetParams):
 
 @dataclass
 class ImageCodeParams(ImageAdamParams):
-    """For the methods that infer a code (ALI, VEEGAN): their standard-normal prior, z ~ N(0, I_100)."""
+    """For the methods that infer a code (ALI, VEEGAN): their standard-normal prior, z ~ N(0, I_100), and
+    ``joint_hidden``, the units of D(x, z)'s hidden layer on [D's features of x, z]
+    (:class:`trainers.nets.image_pair.JointDiscriminator`): None as many as D's features (2048 at width 64, the
+    width of ALI's CIFAR-10 joint layers), 0 none (a linear head, which cannot tell whether x and z match)."""
 
     latent_distribution: str = "normal"
+    joint_hidden: int | None = None
 
 
 def without_batchnorm(net: torch.nn.Module) -> torch.nn.Module:
@@ -142,5 +146,8 @@ class ImageNets:
         return reheaded(body if batchnorm else without_batchnorm(body), outputs, generator)
 
     def pair_discriminator(self, D: Discriminator, generator: torch.Generator) -> Discriminator:
-        """``D``'s body under a head that also reads the code: D(x, z)."""
-        return reheaded(D, 1, generator, code_dim=int(self.params.latent_dim))
+        """``D``'s body under a head that also reads the code through a hidden layer: D(x, z)."""
+        hidden = D.head.in_features if self.params.joint_hidden is None else int(self.params.joint_hidden)
+        if hidden < 0:
+            raise GanEvalError(f"joint_hidden must be 0 (no hidden layer) or a positive number of units, got {hidden}")
+        return reheaded(D, 1, generator, code_dim=int(self.params.latent_dim), joint_hidden=hidden)

@@ -29,7 +29,8 @@ The reconstructor buys early coverage here, not a better end point at 20k.
 
 ``veegan-dcgan``: the same step on images with the DCGAN nets of VEEGAN Table 2 (:mod:`trainers.methods.image`):
 G the net's generator; F the net's discriminator body without its BatchNorm under a linear head to the 100-D code
-(the mean of F's N(F(x), I)); D(z, x) the body's features of x concatenated with z -> linear 1 (with ``reconstructor=False``
+(the mean of F's N(F(x), I)); D(z, x) the body's features of x concatenated with z -> one hidden layer as wide as those
+features, LeakyReLU 0.2 -> linear 1 (as the 2-D D's FC128-ReLU on [x, z]; ``joint_hidden``) (with ``reconstructor=False``
 the net's own D on x). z ~ N(0, I_100) (VEEGAN's standard-normal code), no extra noise input; Adam 2e-4,
 beta1 0.5, batch 64 (the DCGAN optimiser the table's rows share). The authors released no image code: this
 is our reading of the paper's "DCGAN architecture" for every method.

@@ -57,27 +57,41 @@ class Discriminator(nn.Module):
 
 class JointDiscriminator(Discriminator):
     """D on (image, code) pairs, as ALI and VEEGAN need: ``body(x)`` features [B, F] concatenated with the code
-    ``z`` [B, L], then one linear head -> logit [B, 1]. A simplification of ALI's ``x_discriminator`` +
-    ``z_discriminator`` + ``joint_discriminator`` (IshmaelBelghazi/ALI ``experiments/ali_cifar10.py``,
-    ``create_model_brick``): the code enters at the head, as in VEEGAN's 2-D D on ``[x, z]``."""
+    ``z`` [B, L], then ``joint`` (one hidden layer of ``hidden`` units, LeakyReLU 0.2) and a linear head -> logit
+    [B, 1]; ``features=True`` gives the hidden layer's activations. The hidden layer on the concatenation is what
+    lets D judge whether an image and a code belong together: VEEGAN's 2-D D is FC128-ReLU on [x, z] then the logit
+    (akashgit/VEEGAN's notebook; PROTOCOLS.md), ALI's ``joint_discriminator`` two 2048-unit layers on
+    [D_x(x), D_z(z)] (IshmaelBelghazi/ALI ``experiments/ali_cifar10.py``, ``create_model_brick``).
+
+    ``hidden`` 0 puts the linear head straight on the concatenation (before 2026-11-30): its logit a(x) + w.z + b is
+    additive in x and z, so it scores a batch of matched pairs and the same batch with its codes shuffled alike
+    and can only compare the two marginals. Kept as an ablation."""
+
+    def __init__(self, body: nn.Module, features: int, code_dim: int, hidden: int, outputs: int = 1) -> None:
+        nn.Module.__init__(self)
+        self.body = body
+        self.joint = nn.Sequential(nn.Linear(features + code_dim, hidden), nn.LeakyReLU(0.2)) if hidden else nn.Identity()
+        self.head = nn.Linear(hidden or features + code_dim, outputs)
 
     def forward(self, x: torch.Tensor, z: torch.Tensor, features: bool = False) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:  # type: ignore[override]
-        h = torch.cat([self.body(x), z], dim=-1)
+        h = self.joint(torch.cat([self.body(x), z], dim=-1))
         logits = self.head(h)
         return (logits, h) if features else logits
 
 
-def reheaded(D: Discriminator, outputs: int, generator: torch.Generator, *, code_dim: int = 0,
+def reheaded(D: Discriminator, outputs: int, generator: torch.Generator, *, code_dim: int = 0, joint_hidden: int = 0,
              init: Callable[[nn.Module, torch.Generator], nn.Module] | None = None) -> Discriminator:
-    """``D``'s body (its layers and weights, shared) under a new linear head of ``outputs`` units, initialised
-    from ``generator`` by ``init`` (default :func:`trainers.nets.image_init.init_dcgan`, N(0, 0.02^2)):
-    with ``code_dim`` 0 an encoder image -> code (ALI's and VEEGAN's inference nets), else a
-    :class:`JointDiscriminator` whose head also reads a ``code_dim`` code."""
+    """``D``'s body (its layers and weights, shared) under a new head of ``outputs`` units, initialised from
+    ``generator`` by ``init`` (default :func:`trainers.nets.image_init.init_dcgan`, N(0, 0.02^2)): with ``code_dim``
+    0 a linear head, an encoder image -> code (ALI's and VEEGAN's inference nets), else a
+    :class:`JointDiscriminator` whose head also reads a ``code_dim`` code through ``joint_hidden`` hidden units."""
     from trainers.nets.image_init import init_dcgan
 
     features = D.head.in_features
     with torch.device("meta"):
-        net = JointDiscriminator(D.body, features + code_dim, outputs) if code_dim else Discriminator(D.body, features, outputs)
+        net = JointDiscriminator(D.body, features, code_dim, joint_hidden, outputs) if code_dim else Discriminator(D.body, features, outputs)
+    if code_dim:
+        net.joint = (init or init_dcgan)(net.joint.to_empty(device="cpu"), generator)
     net.head = (init or init_dcgan)(net.head.to_empty(device="cpu"), generator)
     return net
 
