@@ -216,6 +216,36 @@ def test_veegan_dcgan_reconstructor_codes_each_image_alone_in_training():
         assert (F_bn(x)[:3] - F_bn(x[:3])).abs().max() > 1e-2
 
 
+def test_pacdcgan_draws_each_pack_slot_in_its_own_generator_pass():
+    """PacGAN's code feeds one z placeholder per pack slot to its own G call and concatenates the outputs along
+    channels (fjxmlzn/PacGAN ``stacked_MNIST_experiments/VEEGAN_experiment/model.py`` ``build_model``: ``G_sep``,
+    ``tf.concat(G_sep, 3)``), so in training mode G's BatchNorm normalises each slot over ``batch_size`` images, as
+    in the unpacked DCGAN. The fake packs D judges in a step must be those per-slot passes of G, packed as
+    ``discriminate`` packs (slot j of pack i is latent i * pack + j); ``generator_per_slot=False`` (one pass over
+    all ``batch_size * pack``, the construction before 2026-11-30) gives other packs."""
+    from trainers.methods.base import DataShape
+
+    shape = DataShape((3, 28, 28), "image", (0.0, 1.0))
+    pack, batch = 3, 4
+    method = METHODS.get("pacdcgan")(METHODS.get("pacdcgan").Params(width=4, batch_size=batch, pack=pack), shape, torch.device("cpu"))
+    method.setup(torch.Generator().manual_seed(0))
+    G, D = method.nets["G"], method.nets["D"]
+    G_before = copy.deepcopy(G).train()
+    seen = []
+    D.register_forward_pre_hook(lambda module, args: seen.append(args[0].detach().clone()))
+    noise = torch.Generator().manual_seed(3)
+    z = method.noise(batch * pack, torch.Generator().set_state(noise.get_state()))
+    real = torch.rand(batch * pack, 3, 28, 28, generator=torch.Generator().manual_seed(4))
+    method.train_step(lambda n: real[:n], noise)
+    with torch.no_grad():
+        slots = [G_before(z[j::pack]) for j in range(pack)]  # slot j's batch of latents, alone
+        per_slot = torch.stack(slots, dim=1).reshape(batch, pack * 3, 28, 28)
+        one_pass = G_before(z).reshape(batch, pack * 3, 28, 28)
+    fake_packs = seen[1]  # D's step: real packs, then fake packs
+    torch.testing.assert_close(fake_packs, per_slot, rtol=1e-5, atol=1e-6)
+    assert (one_pass - per_slot).abs().max() > 1e-3
+
+
 CLAIM_SEEDS = 4
 CLAIM_STEPS = 1500
 CLAIM_EVAL_EVERY = 250

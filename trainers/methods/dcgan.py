@@ -56,12 +56,11 @@ class DCGAN(ImageNets, GAN):
         if self.update == "simultaneous":
             return super().train_step(real, noise)
         n = self.batch_size * self.pack
-        G = self.nets["G"]
         x = real(n)
         z = self.noise(n, noise)
-        d_loss = self.d_loss(self.discriminate(x), self.discriminate(G(z).detach()))
+        d_loss = self.d_loss(self.discriminate(x), self.discriminate(self.generate(z).detach()))
         descend(d_loss, self.opt["D"])
         for _ in range(self.params.g_steps):
-            g_loss = self.g_loss(self.discriminate(G(z)))
+            g_loss = self.g_loss(self.discriminate(self.generate(z)))
             descend(g_loss, self.opt["G"])
         return {"d_loss": d_loss.detach(), "g_loss": g_loss.detach()}

@@ -67,6 +67,26 @@ class GAN(Method):
             for name in ("D", "G")
         }
 
+    @property
+    def generator_per_slot(self) -> bool:
+        """Whether :meth:`generate` runs G once per pack slot (PacDCGAN's ``generator_per_slot``); False here."""
+        return False
+
+    def generate(self, z: torch.Tensor) -> torch.Tensor:
+        """G's samples for ``batch_size * pack`` latents, in the order :meth:`discriminate` packs them. With
+        :attr:`generator_per_slot`, G runs once per slot j on the latents ``i * pack + j`` alone, so its BatchNorm
+        normalises over ``batch_size`` samples per pass, as in the unpacked baseline: PacGAN's code builds one G per
+        slot's own z placeholder and concatenates their outputs (fjxmlzn/PacGAN ``stacked_MNIST_experiments/
+        VEEGAN_experiment/model.py`` ``build_model``, ``G_sep``; ``synthetic_data_experiments/PacGAN/pacgan/bricks.py``
+        ``compute_losses``). Otherwise one pass over all of them."""
+        G = self.nets["G"]
+        if self.pack == 1 or not self.generator_per_slot:
+            return G(z)
+        slots = z.unflatten(-2, (-1, self.pack))  # [..., B, pack, d]
+        sample_dims = len(self.data.shape)
+        packed = torch.stack([G(slots[..., j, :]) for j in range(self.pack)], dim=-1 - sample_dims)
+        return packed.flatten(-2 - sample_dims, -1 - sample_dims)
+
     def discriminate(self, x: torch.Tensor) -> torch.Tensor:
         """D on packs: samples ``i*pack .. i*pack+pack-1`` of the batch are concatenated into one D input."""
         shape = self.data.shape
@@ -89,9 +109,8 @@ class GAN(Method):
 
     def train_step(self, real: RealBatch, noise: torch.Generator) -> dict[str, torch.Tensor]:
         n = self.batch_size * self.pack
-        G = self.nets["G"]
         x = real(n)
-        fake = G(self.noise(n, noise))
+        fake = self.generate(self.noise(n, noise))
         if self.update == "simultaneous":
             fake_logits = self.discriminate(fake)
             d_loss = self.d_loss(self.discriminate(x), fake_logits)
@@ -100,6 +119,6 @@ class GAN(Method):
         else:
             d_loss = self.d_loss(self.discriminate(x), self.discriminate(fake.detach()))
             descend(d_loss, self.opt["D"])
-            g_loss = self.g_loss(self.discriminate(G(self.noise(n, noise))))
+            g_loss = self.g_loss(self.discriminate(self.generate(self.noise(n, noise))))
             descend(g_loss, self.opt["G"])
         return {"d_loss": d_loss.detach(), "g_loss": g_loss.detach()}

@@ -49,7 +49,9 @@ def image_net(net: str, shape: tuple[int, ...], method: str, auto: dict[int, str
 
 def generator_output(output: str, data: DataShape) -> str:
     """G's output activation: ``auto`` follows the data's range (sigmoid for [0, 1], else tanh; the PacGAN fork kept
-    tanh on its [0, 1] Stacked MNIST, which we do not copy); any other value is passed to the net as given."""
+    tanh on its [0, 1] Stacked MNIST, which we do not copy: carpedm20's own MNIST generator, on ``X / 255.``, ends
+    in a sigmoid, ``model.py`` ``generator`` (``y_dim`` branch) and ``load_mnist``); any other value is passed to
+    the net as given."""
     if output != "auto":
         return output
     return "sigmoid" if data.value_range == (0.0, 1.0) else "tanh"
