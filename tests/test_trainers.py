@@ -246,6 +246,25 @@ def test_pacdcgan_draws_each_pack_slot_in_its_own_generator_pass():
     assert (one_pass - per_slot).abs().max() > 1e-3
 
 
+def test_pacgan_on_vectors_draws_each_pack_slot_in_its_own_generator_pass():
+    """The 2-D PacGAN code calls G once per slot's own latents and concatenates the outputs (fjxmlzn/PacGAN
+    ``synthetic_data_experiments/PacGAN/pacgan/bricks.py`` ``compute_losses``); the baseline G has BatchNorm
+    (PROTOCOLS.md: 4 x [FC400, BN, ReLU]), so a pass over all ``batch_size * pack`` latents gives other samples."""
+    from trainers.methods.base import DataShape
+
+    pack, batch = 3, 5
+    method = METHODS.get("pacgan")(METHODS.get("pacgan").Params(batch_size=batch, pack=pack), DataShape((2,)), torch.device("cpu"))
+    method.setup(torch.Generator().manual_seed(0))
+    G = method.nets["G"].train()
+    z = torch.randn(batch * pack, int(method.params.latent_dim), generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        per_slot = torch.stack([G(z[j::pack]) for j in range(pack)], dim=1).reshape(batch * pack, 2)
+        torch.testing.assert_close(method.generate(z), per_slot, rtol=1e-6, atol=1e-7)
+        assert (G(z) - per_slot).abs().max() > 1e-3
+        method.params.generator_per_slot = False
+        torch.testing.assert_close(method.generate(z), G(z))
+
+
 CLAIM_SEEDS = 4
 CLAIM_STEPS = 1500
 CLAIM_EVAL_EVERY = 250

@@ -69,7 +69,7 @@ class GAN(Method):
 
     @property
     def generator_per_slot(self) -> bool:
-        """Whether :meth:`generate` runs G once per pack slot (PacDCGAN's ``generator_per_slot``); False here."""
+        """Whether :meth:`generate` runs G once per pack slot (pacgan's and pacdcgan's ``generator_per_slot``); False here."""
         return False
 
     def generate(self, z: torch.Tensor) -> torch.Tensor:
