@@ -149,7 +149,5 @@ class ImageNets:
 
     def pair_discriminator(self, D: Discriminator, generator: torch.Generator) -> Discriminator:
         """``D``'s body under a head that also reads the code through a hidden layer: D(x, z)."""
-        hidden = D.head.in_features if self.params.joint_hidden is None else int(self.params.joint_hidden)
-        if hidden < 0:
-            raise GanEvalError(f"joint_hidden must be 0 (no hidden layer) or a positive number of units, got {hidden}")
+        hidden = D.head.in_features if self.params.joint_hidden is None else int(self.params.joint_hidden)  # >= 0: make_params
         return reheaded(D, 1, generator, code_dim=int(self.params.latent_dim), joint_hidden=hidden)
