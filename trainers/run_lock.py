@@ -46,12 +46,10 @@ def _locked(run_dir: Path) -> Iterator[None]:
         yield
         return
     with open(run_dir / LOCK_NAME, "a+", encoding="utf-8") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise GanEvalError(
-                f"{run_dir}: being trained by another process ({_holder(handle)}); let it finish or stop it, then run again"
-            ) from None
+        holder = _holder(handle)
+        if holder is not None:
+            shown = f"pid {holder}" if holder else "pid unknown"
+            raise GanEvalError(f"{run_dir}: being trained by another process ({shown}); let it finish or stop it, then run again")
         handle.seek(0)
         handle.truncate()
         handle.write(f"{os.getpid()}\n")
@@ -67,16 +65,16 @@ def training_pid(run_dir: Path) -> int | None:
     if fcntl is None or not path.exists():
         return None
     with open(path, "a+", encoding="utf-8") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            pid = handle.read().strip()
-            return int(pid) if pid.isdigit() else 0
-        return None  # closing the file releases the probe's lock
+        return _holder(handle)  # closing the file releases the probe's lock, if it got it
 
 
-def _holder(handle: IO[str]) -> str:
-    handle.seek(0)
-    pid = handle.read().strip()
-    return f"pid {pid}" if pid.isdigit() else "pid unknown"
+def _holder(handle: IO[str]) -> int | None:
+    """Take the exclusive lock on ``handle``'s file: None when it is taken (then held until the file is closed), else
+    the pid its holder wrote in it (0 before it has written it)."""
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        pid = handle.read().strip()
+        return int(pid) if pid.isdigit() else 0
+    return None
