@@ -157,7 +157,7 @@ def test_wgan_gp_penalty_of_a_linear_critic_is_lambda_times_norm_minus_one_squar
         total = method.d_loss(x, fake, real_logits, fake_logits, torch.Generator().manual_seed(1))
         assert float((total - plain).detach()) == pytest.approx(lam * expected, abs=1e-12)
     image_method = built("wgan-gp", IMAGES)
-    assert image_method.setting("gp_weight") == 10.0
+    assert image_method.params.gp_weight == 10.0
 
 
 def test_bwgan_dual_norm_penalty_of_a_linear_critic_on_vectors():

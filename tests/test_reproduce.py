@@ -211,6 +211,27 @@ def test_run_folders_follow_the_data_files_content_not_their_path(tmp_path, mnis
     assert set(folders(str(changed))).isdisjoint(here)
 
 
+def test_a_per_kind_default_is_recorded_so_changing_it_plans_new_run_folders(tmp_path, monkeypatch):
+    """A hyper-parameter whose reference default differs on vectors and images (``defaults_by_kind``) is recorded
+    resolved (gan_toy.py's z of 2 on the mixtures), not as None: so a change of that default in the code plans new
+    folders instead of resuming runs trained with the old value (their checkpoints would not even load)."""
+    from trainers.loop import TrainConfig, resolve_config
+    from trainers.methods import METHODS
+
+    table = TABLES.get("mode-collapse-mini-family")
+    recorded = resolve_config(TrainConfig("wgan-gp", "ring8"))["params"]
+    assert (recorded["latent_dim"], recorded["batch_size"], recorded["gp_weight"]) == (2, 256, 0.1)
+
+    def folders() -> list[str]:
+        return [j.run_dir.name for j in plan(table, tmp_path, seeds=1, steps=10) if j.run_dir.name.startswith("wgan-gp-")]
+
+    before = folders()
+    wgan_gp = METHODS.get("wgan-gp")
+    monkeypatch.setattr(wgan_gp, "defaults_by_kind", {**wgan_gp.defaults_by_kind, "latent_dim": (3, 100)})
+    after = folders()
+    assert len(before) == len(after) == 2 and set(before).isdisjoint(after)
+
+
 def about_seconds(line: str) -> int:
     hours, minutes, seconds = re.search(r"about (\d+):(\d\d):(\d\d) with --jobs 1, .*; rough\)$", line).groups()
     return 3600 * int(hours) + 60 * int(minutes) + int(seconds)

@@ -50,7 +50,7 @@ from trainers.datasets.base import Dataset
 from trainers.evaluators import EvalInput, Evaluator, build_evaluators, headline
 from trainers.methods import METHODS, Method, make_params
 from trainers.grouped import merge_optimizer_states, split_optimizer_state
-from trainers.methods.base import DataShape, params_record, stack_methods
+from trainers.methods.base import DataShape, params_record, resolved_params, stack_methods
 from trainers.run_lock import LOCK_NAME, training_lock
 from trainers.stepper import Stepper
 
@@ -112,8 +112,8 @@ def resolve_config(config: TrainConfig) -> dict[str, Any]:
 def resolve(config: TrainConfig) -> tuple[dict[str, Any], Dataset, list[Evaluator]]:
     """:func:`resolve_config` with the dataset and evaluators it built (a run uses them: built once)."""
     method_cls = METHODS.get(config.method)
-    params = make_params(config.method, config.params)
     dataset = build_dataset(config.dataset, config.data_dir)
+    params = resolved_params(config.method, config.params, dataset.kind)
     if dataset.kind not in method_cls.data_kinds:
         raise GanEvalError(
             f"method {config.method} trains on {' or '.join(method_cls.data_kinds)}s, but {config.dataset} holds {dataset.kind}s;"

@@ -169,14 +169,14 @@ def budget_line(config, start: int, steps: int, seeds: int = 1) -> str:  # noqa:
     """``train veegan on ring8 (seed 0): 100,000 iterations (the paper's budget; ...); about 0:16:40 ...``."""
     from trainers.datasets import build_dataset
     from trainers.methods import METHODS
-    from trainers.methods.base import make_params, params_record
+    from trainers.methods.base import params_record, resolved_params
     from trainers.reproduce import estimate_note, run_ms
 
     paper = METHODS.get(config.method).default_steps
     budget = "the paper's budget; --steps N for a shorter run" if config.steps is None else f"paper: {paper:,}"
     resumed = f", resuming at step {start:,}" if start else ""
     dataset = build_dataset(config.dataset, config.data_dir)
-    params = params_record(make_params(config.method, config.params))
+    params = params_record(resolved_params(config.method, config.params, dataset.kind))
     ms = run_ms(config.method, params, tuple(dataset.shape), dataset.name, start, steps, config.eval_every, config.eval_samples)
     if ms is None:
         estimate = f"no time estimate for {config.method} on images (not counted by trainers.step_cost)"

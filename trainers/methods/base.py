@@ -339,3 +339,10 @@ def make_params(method: str, overrides: Mapping[str, Any] | None = None) -> Any:
         if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
             raise GanEvalError(f"method {method}: {f.name}={value} must not be negative")
     return params
+
+
+def resolved_params(method: str, overrides: Mapping[str, Any] | None, kind: str) -> Any:
+    """:func:`make_params` with the method's data-kind defaults filled in (:func:`kind_defaults`): what a run
+    records and hashes, so a per-kind default changed in the code gives new run folders, as any other default does,
+    instead of resuming runs trained with the old value."""
+    return kind_defaults(make_params(method, overrides), kind, METHODS.get(method).defaults_by_kind)

@@ -50,7 +50,6 @@ penalised or spectrally normalised (both need a D that treats samples independen
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar
 
 import torch
 
@@ -173,23 +172,15 @@ class CriticGAN(CountingMethod):
 
     default_steps = 100_000
     data_kinds = ("vector", "image")
-    #: Defaults of the fields left None, by data kind (module docstring).
-    by_kind: ClassVar[dict[str, dict[str, float]]] = {
-        "vector": {"latent_dim": 2, "batch_size": 256, "gp_weight": 0.1},
-        "image": {"latent_dim": 100, "batch_size": 64, "gp_weight": 10.0},
-    }
-
-    def setting(self, name: str) -> float:
-        """Hyper-parameter ``name``, or where it is None the data kind's default."""
-        value = getattr(self.params, name)
-        return self.by_kind[self.data.kind][name] if value is None else value
+    #: ``{field: (vector, image)}`` for the fields left None (module docstring; :func:`trainers.methods.base.kind_defaults`).
+    defaults_by_kind = {"latent_dim": (2, 100), "batch_size": (256, 64), "gp_weight": (0.1, 10.0)}
 
     @property
     def batch_size(self) -> int:
-        return int(self.setting("batch_size"))
+        return int(self.params.batch_size)
 
     def latent_spec(self) -> LatentSpec:
-        return LatentSpec(int(self.setting("latent_dim")), "normal")
+        return LatentSpec(int(self.params.latent_dim), "normal")
 
     @property
     def loss_name(self) -> str:
@@ -198,7 +189,7 @@ class CriticGAN(CountingMethod):
     @property
     def penalised(self) -> bool:
         """Whether D's loss has a gradient penalty."""
-        return self.setting("gp_weight") > 0
+        return self.params.gp_weight > 0
 
     def check(self) -> None:
         """One-line errors for hyper-parameters no step could use."""
@@ -218,7 +209,7 @@ class CriticGAN(CountingMethod):
 
     def build(self, generator: torch.Generator) -> torch.nn.ModuleDict:
         p = self.params
-        latent = int(self.setting("latent_dim"))
+        latent = int(self.params.latent_dim)
         if self.data.kind == "vector":
             net = "relu-mlp" if p.net == "auto" else p.net
             options = {"hidden": p.hidden, "layers": p.layers, "spectral_norm": p.spectral_norm} if net == "relu-mlp" else {}
@@ -257,7 +248,7 @@ class CriticGAN(CountingMethod):
         loss = self.mean(real_term) + self.mean(fake_term)
         if self.penalised:
             eps = self.rand(x.shape[self.batch_dims - 1], (), noise)
-            loss = loss + self.setting("gp_weight") * self.mean(gradient_penalty(self.nets["D"], x, fake, eps, self.batch_dims))
+            loss = loss + self.params.gp_weight * self.mean(gradient_penalty(self.nets["D"], x, fake, eps, self.batch_dims))
         return loss
 
     def g_loss(self, fake_logits: torch.Tensor) -> torch.Tensor:
@@ -322,7 +313,7 @@ class SNGAN(CriticGAN):
 
     Params = SNGANParams
     default_steps = 50_000
-    by_kind = {"vector": CriticGAN.by_kind["vector"], "image": {**CriticGAN.by_kind["image"], "latent_dim": 128}}
+    defaults_by_kind = {**CriticGAN.defaults_by_kind, "latent_dim": (2, 128)}
 
     def image_nets(self) -> dict[int, str]:
         return {**AUTO_NETS, 32: "sn-cnn32"}
@@ -368,6 +359,9 @@ class BWGAN(CriticGAN):
 
     Params = BWGANParams
     loss_name = "wasserstein"
+    #: gp_weight stays None: the data-driven lambda.
+    defaults_by_kind = {k: v for k, v in CriticGAN.defaults_by_kind.items() if k != "gp_weight"}
+    penalised = True
 
     def check(self) -> None:
         super().check()
