@@ -182,6 +182,45 @@ def test_bwgan_dual_norm_penalty_of_a_linear_critic_on_vectors():
     assert float(method.g_loss(fake_logits)) == pytest.approx(-fake_logits.mean().item() / gamma, rel=1e-12)
 
 
+def reference_sobolev_filter(x: np.ndarray, s: float, c: float) -> np.ndarray:
+    """adler-j/bwgan ``sobolev_utils.py`` ``sobolev_filter`` transcribed to numpy for ``[B, C, H, W]``: the 2-D FFT
+    over H, W scaled by ``(1 + c (X^2 + Y^2))^(s/2)`` with ``X = min(k, n - k) / (n // 2)`` per axis, real part back."""
+    h, w = x.shape[-2:]
+    ky, kx = np.arange(h), np.arange(w)
+    Y = np.minimum(ky, h - ky) / (h // 2)
+    X = np.minimum(kx, w - kx) / (w // 2)
+    scale = (1 + c * (X[None, :] ** 2 + Y[:, None] ** 2)) ** (s / 2)
+    return np.real(np.fft.ifft2(scale * np.fft.fft2(x)))
+
+
+def test_bwgan_sobolev_penalty_of_a_linear_critic_on_images_equals_the_reference_graph():
+    """adler-j/bwgan ``cifar10_sobolev.py`` lines 195-220 written out with numpy for s = 1, p = 1.5 (q = 3) on 3 x 28 x 28
+    images: lamb = E||F_s x||_p, gamma = E||F_s x||_q (its ``gamma`` norms the +s-filtered data), penalty
+    (||F_{-s} w||_q / gamma - 1)^2 for D(x) = <w, x> (whose input gradient is w at every interpolate), d_loss =
+    (E D(G(z)) - E D(x)) / gamma + lamb * penalty + 1e-5 E D(x)^2 (our sign convention), g_loss = -E D(G(z)) / gamma."""
+    s, p, q, c = 1.0, 1.5, 3.0, 5.0
+    shape = IMAGES.shape
+    method = built("bwgan", IMAGES, sobolev_s=s, sobolev_p=p)
+    gen = torch.Generator().manual_seed(11)
+    w = torch.randn(math.prod(shape), generator=gen, dtype=torch.float64)
+    linear = linear_d(w)
+    method.nets["D"] = nn.Sequential(nn.Flatten(), linear)
+    x, fake = torch.rand(2, 6, *shape, generator=gen, dtype=torch.float64)
+    real_logits, fake_logits = method.nets["D"](x), method.nets["D"](fake)
+    loss = method.d_loss(x, fake, real_logits, fake_logits, torch.Generator().manual_seed(12))
+
+    def norms(a: np.ndarray, order: float) -> np.ndarray:
+        return np.sum(np.abs(a.reshape(len(a), -1)) ** order, 1) ** (1 / order)
+
+    filtered = reference_sobolev_filter(x.numpy(), s, c)
+    lamb, gamma = norms(filtered, p).mean(), norms(filtered, q).mean()
+    dual = norms(reference_sobolev_filter(w.numpy().reshape(1, *shape), -s, c), q)[0]
+    r, f = real_logits.detach().numpy(), fake_logits.detach().numpy()
+    expected = (f.mean() - r.mean()) / gamma + lamb * (dual / gamma - 1) ** 2 + 1e-5 * np.mean(r ** 2)
+    assert float(loss.detach()) == pytest.approx(expected, rel=1e-10)
+    assert float(method.g_loss(fake_logits)) == pytest.approx(-f.mean() / gamma, rel=1e-12)
+
+
 def test_sobolev_filter_scales_each_fourier_mode_by_its_weight():
     """adler-j/bwgan sobolev_filter: a cosine of frequency (kx, ky) on an n x n grid is multiplied by
     (1 + c (xi_x^2 + xi_y^2))^(s/2), xi = k / (n / 2); s = 0 is the identity."""

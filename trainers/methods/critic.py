@@ -22,20 +22,32 @@ Defaults, per registered name (vectors / images where they differ; "ref." is the
     ``--Diters 5``, RMSprop (torch defaults), ``--batchSize 64``, ``--nz 100`` (normal z); its loop's schedule
     "``if gen_iterations < 25 or gen_iterations % 500 == 0: Diters = 100``" (``n_critic_boost``, ``boost_first``,
     ``boost_every``). It clamps *before* each D step; here, as in the paper's Algorithm 1 (line 7) and
-    ``gan_toy.py``'s ``clip_disc_weights``, after it, so D is inside the box whenever G reads it.
+    ``gan_toy.py``'s ``clip_disc_weights``, after it, so D is inside the box whenever G reads it. On vectors there is
+    no WGAN authors' code: the nets and batch are ``gan_toy.py``'s (``MODE = 'wgan'``), whose loop has no boosted
+    schedule (a fixed ``CRITIC_ITERS = 5``) and uses TF's RMSProp (decay 0.9, epsilon 1e-10, lines 110-120); here
+    main.py's schedule and torch's RMSprop on both kinds.
 [2] igul222/improved_wgan_training ``gan_toy.py`` lines 18-27 (``DIM = 512``, ``LAMBDA = .1``, ``CRITIC_ITERS = 5``,
     ``BATCH_SIZE = 256``), ``Generator`` / ``Discriminator`` (3 x 512 ReLU, z ~ N(0, I_2): net ``relu-mlp``) and
     its ``AdamOptimizer(learning_rate=1e-4, beta1=0.5, beta2=0.9)``; on images ``gan_cifar.py`` (``LAMBDA = 10``,
     ``BATCH_SIZE = 64``). The WGAN row on vectors is ``gan_toy.py``'s ``MODE = 'wgan'`` on the same nets.
+    Not followed on images: both image scripts draw z ~ N(0, I_128) (``gan_cifar.py`` line 49, ``gan_64x64.py``
+    line 240; here ``latent_dim`` 100), and at 64 x 64 ``gan_64x64.py`` takes Adam betas (0, 0.9) (lines 542-545, the
+    paper's Algorithm 1 defaults; ``gan_cifar.py`` and ``gan_toy.py`` take (0.5, 0.9), as here) and layer-normalises
+    its critic's hidden layers (``Normalize``, lines 84-88; here the DCGAN critic has no normalisation).
 [3] adler-j/bwgan ``cifar10_sobolev.py`` (:class:`BWGAN`): ``EXPONENT = 2``, ``SOBOLEV_S = 0``, ``SOBOLEV_C = 5``,
-    ``num_d_train = 5``, ``AdamOptimizer(2e-4 * decay, beta1=0., beta2=0.9)``, ``BATCH_SIZE = 64``.
+    ``num_d_train = 5``, ``AdamOptimizer(2e-4 * decay, beta1=0., beta2=0.9)``, ``BATCH_SIZE = 64``; its z is
+    N(0, I_128) (line 185; here ``latent_dim`` 100 on images).
 [4] Mao et al. 2017 (LSGAN), eq. 9's 0-1 coding (``loss=least-squares``; ``loss=least-squares-pearson`` is eq. 8's
     (a, b, c) = (-1, 1, 0)); one D and one G step, Adam 2e-4, beta1 0.5: the DCGAN setting its networks build on
     (the paper's per-dataset learning rates are not transcribed here).
 [5] pfnet-research/sngan_projection ``configs/sn_cifar10_unconditional.yml``: ``adam: alpha 0.0002, beta1 0.0,
     beta2 0.9``, ``n_dis: 5``, ``loss_type: hinge``, ``batchsize: 64``, ``dim_z: 128`` (its ``updater.py`` steps G
-    first, then the n_dis D steps: the same alternation but for one G step at the start). The paper's
-    standard-CNN table (Miyato et al. 2018, Table 1, settings A-F) varies these; this is its authors' code's.
+    first, then the n_dis D steps: the same alternation but for one G step at the start). Not followed: the
+    config's ``iteration_decay_start: 0`` decays Adam's alpha linearly to 0 over its 50,000 iterations
+    (``train.py`` lines 120-123: ``LinearShift``; constant here), and its G loss reads ``n_gen_samples: 128``
+    samples (``updater.py`` line 81; ``batch_size`` here); ``hinge`` draws z of ``latent_dim`` 100 on images,
+    ``sngan`` the config's 128. The paper's standard-CNN table (Miyato et al. 2018, Table 1, settings A-F) varies
+    these; this is its authors' code's.
     Images: ``sn-cnn32`` (the paper's standard CNN) at 32 x 32, else the DCGAN pair with SN and without D's BN.
 [6] Nowozin et al. 2016 (f-GAN): the output activations and conjugates of Table 2 (:mod:`trainers.losses`),
     Algorithm 1's single step; Adam lr 2e-4, beta1 0.5 (the DCGAN setting; the authors released no code, and
