@@ -160,6 +160,16 @@ def test_wgan_gp_penalty_of_a_linear_critic_is_lambda_times_norm_minus_one_squar
     assert image_method.params.gp_weight == 10.0
 
 
+@pytest.mark.parametrize("name, z", [("wgan", 100), ("lsgan", 100), ("fgan", 100), ("wgan-gp", 128), ("bwgan", 128),
+                                     ("hinge", 128), ("sngan", 128)])
+def test_image_latent_size_is_the_reference_codes(name, z):
+    """z on images as the reference codes draw it: WGAN main.py ``--nz 100`` (LSGAN and f-GAN: the DCGAN setting);
+    gan_cifar.py line 49 and gan_64x64.py line 240 (WGAN-GP), cifar10_sobolev.py line 185 (BW-GAN), sngan_projection's
+    ``dim_z: 128`` (hinge, SN-GAN); gan_toy.py's 2 on vectors for all."""
+    assert built(name, IMAGES).latent_spec().latent_dim == z
+    assert built(name, VECTORS).latent_spec().latent_dim == 2
+
+
 def test_bwgan_dual_norm_penalty_of_a_linear_critic_on_vectors():
     """Adler & Lunz on vectors (s = 0): the penalty is (||w||_q / gamma - 1)^2 with q = p / (p - 1) and
     gamma = E||x||_q over the real batch, lambda = E||x||_p: here p = 1.5, q = 3, written with numpy."""

@@ -30,13 +30,13 @@ Defaults, per registered name (vectors / images where they differ; "ref." is the
     ``BATCH_SIZE = 256``), ``Generator`` / ``Discriminator`` (3 x 512 ReLU, z ~ N(0, I_2): net ``relu-mlp``) and
     its ``AdamOptimizer(learning_rate=1e-4, beta1=0.5, beta2=0.9)``; on images ``gan_cifar.py`` (``LAMBDA = 10``,
     ``BATCH_SIZE = 64``). The WGAN row on vectors is ``gan_toy.py``'s ``MODE = 'wgan'`` on the same nets.
-    Not followed on images: both image scripts draw z ~ N(0, I_128) (``gan_cifar.py`` line 49, ``gan_64x64.py``
-    line 240; here ``latent_dim`` 100), and at 64 x 64 ``gan_64x64.py`` takes Adam betas (0, 0.9) (lines 542-545, the
+    On images z ~ N(0, I_128), as both image scripts draw it (``gan_cifar.py`` line 49, ``gan_64x64.py`` line 240).
+    Not followed on images: at 64 x 64 ``gan_64x64.py`` takes Adam betas (0, 0.9) (lines 542-545, the
     paper's Algorithm 1 defaults; ``gan_cifar.py`` and ``gan_toy.py`` take (0.5, 0.9), as here) and layer-normalises
     its critic's hidden layers (``Normalize``, lines 84-88; here the DCGAN critic has no normalisation).
 [3] adler-j/bwgan ``cifar10_sobolev.py`` (:class:`BWGAN`): ``EXPONENT = 2``, ``SOBOLEV_S = 0``, ``SOBOLEV_C = 5``,
     ``num_d_train = 5``, ``AdamOptimizer(2e-4 * decay, beta1=0., beta2=0.9)``, ``BATCH_SIZE = 64``; its z is
-    N(0, I_128) (line 185; here ``latent_dim`` 100 on images).
+    N(0, I_128) on images (line 185).
 [4] Mao et al. 2017 (LSGAN), eq. 9's 0-1 coding (``loss=least-squares``; ``loss=least-squares-pearson`` is eq. 8's
     (a, b, c) = (-1, 1, 0)); one D and one G step, Adam 2e-4, beta1 0.5: the DCGAN setting its networks build on
     (the paper's per-dataset learning rates are not transcribed here).
@@ -45,8 +45,8 @@ Defaults, per registered name (vectors / images where they differ; "ref." is the
     first, then the n_dis D steps: the same alternation but for one G step at the start). Not followed: the
     config's ``iteration_decay_start: 0`` decays Adam's alpha linearly to 0 over its 50,000 iterations
     (``train.py`` lines 120-123: ``LinearShift``; constant here), and its G loss reads ``n_gen_samples: 128``
-    samples (``updater.py`` line 81; ``batch_size`` here); ``hinge`` draws z of ``latent_dim`` 100 on images,
-    ``sngan`` the config's 128. The paper's standard-CNN table (Miyato et al. 2018, Table 1, settings A-F) varies
+    samples (``updater.py`` line 81; ``batch_size`` here). ``hinge`` and ``sngan`` draw the config's z of 128 on
+    images. The paper's standard-CNN table (Miyato et al. 2018, Table 1, settings A-F) varies
     these; this is its authors' code's.
     Images: ``sn-cnn32`` (the paper's standard CNN) at 32 x 32, else the DCGAN pair with SN and without D's BN.
 [6] Nowozin et al. 2016 (f-GAN): the output activations and conjugates of Table 2 (:mod:`trainers.losses`),
@@ -54,8 +54,8 @@ Defaults, per registered name (vectors / images where they differ; "ref." is the
     their per-experiment settings are not transcribed here).
 
 Data-kind defaults (a field left None): ``latent_dim`` 2 on vectors (``gan_toy.py``), 100 on images (WGAN's
-``--nz``; SN-GAN 128); ``batch_size`` 256 / 64; the gradient penalty's ``gp_weight`` 0.1 / 10. Vectors use the
-``relu-mlp`` pair, images the DCGAN pair of their size (``net=auto``), without D's BatchNorm wherever D is
+``--nz``; LSGAN and f-GAN, the DCGAN setting; WGAN-GP, BW-GAN, hinge and SN-GAN 128, their codes' [2, 3, 5]);
+``batch_size`` 256 / 64; the gradient penalty's ``gp_weight`` 0.1 / 10. Vectors use the ``relu-mlp`` pair, images the DCGAN pair of their size (``net=auto``), without D's BatchNorm wherever D is
 penalised or spectrally normalised (both need a D that treats samples independently). ``default_steps`` is
 ``gan_toy.py``'s ``ITERS = 100000`` (SN-GAN and hinge: the config's ``iteration: 50000``).
 """
@@ -186,6 +186,8 @@ class CriticGAN(CountingMethod):
     data_kinds = ("vector", "image")
     #: ``{field: (vector, image)}`` for the fields left None (module docstring; :func:`trainers.methods.base.kind_defaults`).
     defaults_by_kind = {"latent_dim": (2, 100), "batch_size": (256, 64), "gp_weight": (0.1, 10.0)}
+    #: The same with z of 128 on images: the codes of [2], [3] and [5].
+    z128_defaults_by_kind = {**defaults_by_kind, "latent_dim": (2, 128)}
 
     @property
     def batch_size(self) -> int:
@@ -314,9 +316,10 @@ def _thin(name: str, params: type, doc: str, **attributes: object) -> type[Criti
 
 
 WGAN = _thin("wgan", WGANParams, "WGAN (Arjovsky, Chintala & Bottou 2017) [1].")
-WGANGP = _thin("wgan-gp", WGANGPParams, "WGAN-GP (Gulrajani et al. 2017) [2].")
+WGANGP = _thin("wgan-gp", WGANGPParams, "WGAN-GP (Gulrajani et al. 2017) [2].", defaults_by_kind=CriticGAN.z128_defaults_by_kind)
 LSGAN = _thin("lsgan", LSGANParams, "LSGAN (Mao et al. 2017) [4], either label coding.")
-HingeGAN = _thin("hinge", HingeParams, "The hinge GAN (Lim & Ye 2017; Miyato et al. 2018's loss) [5].", default_steps=50_000)
+HingeGAN = _thin("hinge", HingeParams, "The hinge GAN (Lim & Ye 2017; Miyato et al. 2018's loss) [5].", default_steps=50_000,
+                 defaults_by_kind=CriticGAN.z128_defaults_by_kind)
 
 
 @register_method("sngan")
@@ -325,7 +328,7 @@ class SNGAN(CriticGAN):
 
     Params = SNGANParams
     default_steps = 50_000
-    defaults_by_kind = {**CriticGAN.defaults_by_kind, "latent_dim": (2, 128)}
+    defaults_by_kind = CriticGAN.z128_defaults_by_kind
 
     def image_nets(self) -> dict[int, str]:
         return {**AUTO_NETS, 32: "sn-cnn32"}
@@ -372,7 +375,7 @@ class BWGAN(CriticGAN):
     Params = BWGANParams
     loss_name = "wasserstein"
     #: gp_weight stays None: the data-driven lambda.
-    defaults_by_kind = {k: v for k, v in CriticGAN.defaults_by_kind.items() if k != "gp_weight"}
+    defaults_by_kind = {k: v for k, v in CriticGAN.z128_defaults_by_kind.items() if k != "gp_weight"}
     penalised = True
 
     def check(self) -> None:
