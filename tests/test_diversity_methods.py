@@ -14,7 +14,7 @@ from trainers.methods import METHODS
 from trainers.methods.base import DataShape, make_params
 from trainers.methods.distgan import latent_data_distance
 from trainers.methods.gdpp import SymmetricEigh, gdpp_loss
-from trainers.methods.mdgan import COVARIANCE_SCALE, mixture_density, mixture_maximum, simplex_vertices
+from trainers.methods.mdgan import COVARIANCE_SCALE, mixture_density, mixture_maximum, reference_simplex_radius, simplex_vertices
 
 
 
@@ -96,17 +96,46 @@ def test_mdgan_mixture_likelihood_equals_scipys_on_fixed_embeddings():
     np.testing.assert_allclose(grouped.reshape(-1).numpy(), expected, rtol=1e-12)
 
 
-def test_mdgan_lambda_is_the_maximum_of_the_mixture_density():
+@pytest.mark.parametrize("radius", [1.0, reference_simplex_radius(9)])
+def test_mdgan_lambda_is_the_maximum_of_the_mixture_density(radius):
     """lambda (the reference trains a network to find it) is the density at the simplex's centre, in closed form
-    (2 pi 0.25)^(-9/2) exp(-1 / (2 * 0.25)) (every mean at distance 1), and no density at the means or at 20,000
-    random points around the means and the centre exceeds it."""
-    means = simplex_vertices(9)
+    (2 pi 0.25)^(-9/2) exp(-r^2 / (2 * 0.25)) (every mean at distance r: the unit simplex and the reference's), and no
+    density at the means or at 20,000 random points around the means and the centre exceeds it."""
+    means = simplex_vertices(9, radius)
     lam = mixture_maximum(means)
-    assert lam == pytest.approx((2 * np.pi * 0.25) ** -4.5 * np.exp(-2.0), rel=1e-12)
+    assert lam == pytest.approx((2 * np.pi * 0.25) ** -4.5 * np.exp(-2.0 * radius**2), rel=1e-12)
     centres = torch.cat([means, torch.zeros(1, 9, dtype=torch.float64)])
     cloud = centres[torch.randint(11, (20_000,), generator=torch.Generator().manual_seed(1))]
     cloud = cloud + 0.2 * torch.randn(20_000, 9, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
     assert lam >= mixture_density(means, means).max().item() and lam >= mixture_density(cloud, means).max().item()
+
+
+def reference_simplex_means(m: int) -> np.ndarray:
+    """eghbalz/mdgan ``utils.py`` ``simplex_params`` (L6-54) followed step by step with numpy, loops and all: a
+    [coordinate, vertex] array of unit basis vectors and a last column ``(1 - sqrt(m + 1)) / m``; each coordinate
+    centred over the vertices; every entry divided by ``s``, where ``s`` takes, for each coordinate of the first vertex
+    in turn, ``sqrt(s + that coordinate squared)`` (the square root inside the loop, as there); transposed to
+    [vertex, coordinate]."""
+    x = np.zeros((m, m + 1))
+    x[np.arange(m), np.arange(m)] = 1.0
+    x[:, m] = (1.0 - np.sqrt(m + 1.0)) / m
+    x -= x.sum(axis=1, keepdims=True) / (m + 1)
+    s = 0.0
+    for i in range(m):
+        s = np.sqrt(s + x[i, 0] ** 2)
+    return (x / s).T
+
+
+def test_mdgan_mixture_means_are_the_reference_codes_simplex():
+    """The means MD-GAN trains with by default equal eghbalz/mdgan's (utils.py, followed step by step above): 0.9436
+    from the centre, not 1 (the unit simplex, reachable as simplex_radius=1, is what this toolkit used before)."""
+    mdgan = METHODS.get("mdgan")(make_params("mdgan", {}), DataShape((2,)), torch.device("cpu"))
+    expected = reference_simplex_means(9)
+    np.testing.assert_allclose(mdgan.means.double().numpy(), expected, rtol=0, atol=1e-6)  # float32 on the method
+    assert np.linalg.norm(expected, axis=1) == pytest.approx(np.full(10, 0.94357), abs=1e-5)
+    unit = METHODS.get("mdgan")(make_params("mdgan", {"simplex_radius": "1"}), DataShape((2,)), torch.device("cpu"))
+    np.testing.assert_allclose(unit.means.double().numpy(), simplex_vertices(9).numpy(), rtol=0, atol=1e-6)
+    assert mdgan.lam == pytest.approx((2 * np.pi * 0.25) ** -4.5 * np.exp(-2.0 * 0.94356783**2), rel=1e-6)
 
 
 def test_distgan_distance_constraint_equals_its_formula_written_independently():
