@@ -139,7 +139,7 @@ def test_mdgan_mixture_means_are_the_reference_codes_simplex():
 
 
 def test_distgan_distance_constraint_equals_its_formula_written_independently():
-    """R_reg = (mean(x_r - G(z)) - lambda_w mean(E(x) - z))^2 (distgan.py L201-204), the means over the whole batch,
+    """R_reg = (mean(x_r - G(z)) - lambda_w mean(E(x) - z))^2 (distgan_toy2d.py L89-91), the means over the whole batch,
     by numpy loops; grouped, one value per seed; zero when the data and code gaps agree."""
     gen = np.random.default_rng(0)
     x_recon, x_fake = gen.normal(size=(2, 7, 3, 4, 4)), gen.normal(size=(2, 7, 3, 4, 4))
@@ -155,6 +155,41 @@ def test_distgan_distance_constraint_equals_its_formula_written_independently():
     shifted = torch.from_numpy(x_fake[0]) + 0.3
     code = torch.from_numpy(z[0])
     assert latent_data_distance(shifted, torch.from_numpy(x_fake[0]), code + 0.6, code, 0.5).item() == pytest.approx(0.0, abs=1e-20)
+
+
+def small_image_distgan(**params: object):
+    """A set-up Dist-GAN on 3 x 28 x 28 images with narrow nets (milliseconds a step)."""
+    m = METHODS.get("distgan")(make_params("distgan", {"width": 4, "latent_dim": 8, "batch_size": 6, **params}),
+                               DataShape((3, 28, 28), "image", (-1.0, 1.0)), torch.device("cpu"))
+    m.setup(torch.Generator().manual_seed(0))
+    return m
+
+
+def test_distgan_image_distance_is_taken_in_d_features_with_lambda_w_sqrt_d_over_feature_width():
+    """tntrung/gan distgan_image/distgan.py L192-195: on images R_reg's data gap is mean(f(x_r) - f(G(z))), f D's
+    flattened last hidden layer, and the mains set lambda_w = sqrt(noise_dim / feature_dim) (distgan_cifar.py,
+    distgan_celeba.py, distgan_mnist.py). Written out here from D's body and the nets; distance_space=data keeps the gap
+    on the images (before 2026-11-30), with lambda_w then sqrt(latent / pixels)."""
+    gen = torch.Generator().manual_seed(3)
+    x, z = torch.rand(6, 3, 28, 28, generator=gen) * 2 - 1, torch.rand(6, 8, generator=gen) * 2 - 1
+    for space in ("features", "data"):
+        m = small_image_distgan(distance_space=space)
+        G, E, D = m.nets["G"], m.nets["E"], m.nets["D"]
+        reconstruction, distance = m.autoencoder_loss(x, z)
+        with torch.no_grad():
+            code = E(x)
+            recon, fake = G(code), G(z)
+            f_real, f_recon, f_fake = D.body(x), D.body(recon), D.body(fake)
+            width = f_real.shape[1] if space == "features" else 3 * 28 * 28
+            gap = (f_recon - f_fake).mean() if space == "features" else (recon - fake).mean()
+            lambda_w = (8 / width) ** 0.5
+            expected = (gap - lambda_w * (code - z).mean()).square()
+        assert m.params.lambda_w == pytest.approx(lambda_w, rel=1e-12)
+        assert distance.item() == pytest.approx(expected.item(), rel=1e-4, abs=1e-9)
+        assert reconstruction.item() == pytest.approx((f_real - f_recon).square().mean().item(), rel=1e-5)
+    assert small_image_distgan().params.distance_space == "features"
+    with pytest.raises(GanEvalError, match="distance_space"):
+        small_image_distgan(distance_space="pixels")
 
 
 # --- the reference codes' learning-rate schedules -------------------------------------------------------------------
