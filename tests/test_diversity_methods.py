@@ -14,7 +14,7 @@ from trainers.methods import METHODS
 from trainers.methods.base import DataShape, make_params
 from trainers.methods.distgan import latent_data_distance
 from trainers.methods.gdpp import SymmetricEigh, gdpp_loss
-from trainers.methods.mdgan import COVARIANCE_SCALE, mixture_density, mixture_maximum, simplex_vertices
+from trainers.methods.mdgan import COVARIANCE_SCALE, mixture_density, mixture_maximum, reference_simplex_radius, simplex_vertices
 
 
 
@@ -96,21 +96,50 @@ def test_mdgan_mixture_likelihood_equals_scipys_on_fixed_embeddings():
     np.testing.assert_allclose(grouped.reshape(-1).numpy(), expected, rtol=1e-12)
 
 
-def test_mdgan_lambda_is_the_maximum_of_the_mixture_density():
+@pytest.mark.parametrize("radius", [1.0, reference_simplex_radius(9)])
+def test_mdgan_lambda_is_the_maximum_of_the_mixture_density(radius):
     """lambda (the reference trains a network to find it) is the density at the simplex's centre, in closed form
-    (2 pi 0.25)^(-9/2) exp(-1 / (2 * 0.25)) (every mean at distance 1), and no density at the means or at 20,000
-    random points around the means and the centre exceeds it."""
-    means = simplex_vertices(9)
+    (2 pi 0.25)^(-9/2) exp(-r^2 / (2 * 0.25)) (every mean at distance r: the unit simplex and the reference's), and no
+    density at the means or at 20,000 random points around the means and the centre exceeds it."""
+    means = simplex_vertices(9, radius)
     lam = mixture_maximum(means)
-    assert lam == pytest.approx((2 * np.pi * 0.25) ** -4.5 * np.exp(-2.0), rel=1e-12)
+    assert lam == pytest.approx((2 * np.pi * 0.25) ** -4.5 * np.exp(-2.0 * radius**2), rel=1e-12)
     centres = torch.cat([means, torch.zeros(1, 9, dtype=torch.float64)])
     cloud = centres[torch.randint(11, (20_000,), generator=torch.Generator().manual_seed(1))]
     cloud = cloud + 0.2 * torch.randn(20_000, 9, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
     assert lam >= mixture_density(means, means).max().item() and lam >= mixture_density(cloud, means).max().item()
 
 
+def reference_simplex_means(m: int) -> np.ndarray:
+    """eghbalz/mdgan ``utils.py`` ``simplex_params`` (L6-54) followed step by step with numpy, loops and all: a
+    [coordinate, vertex] array of unit basis vectors and a last column ``(1 - sqrt(m + 1)) / m``; each coordinate
+    centred over the vertices; every entry divided by ``s``, where ``s`` takes, for each coordinate of the first vertex
+    in turn, ``sqrt(s + that coordinate squared)`` (the square root inside the loop, as there); transposed to
+    [vertex, coordinate]."""
+    x = np.zeros((m, m + 1))
+    x[np.arange(m), np.arange(m)] = 1.0
+    x[:, m] = (1.0 - np.sqrt(m + 1.0)) / m
+    x -= x.sum(axis=1, keepdims=True) / (m + 1)
+    s = 0.0
+    for i in range(m):
+        s = np.sqrt(s + x[i, 0] ** 2)
+    return (x / s).T
+
+
+def test_mdgan_mixture_means_are_the_reference_codes_simplex():
+    """The means MD-GAN trains with by default equal eghbalz/mdgan's (utils.py, followed step by step above): 0.9436
+    from the centre, not 1 (the unit simplex, reachable as simplex_radius=1, is what this toolkit used before)."""
+    mdgan = METHODS.get("mdgan")(make_params("mdgan", {}), DataShape((2,)), torch.device("cpu"))
+    expected = reference_simplex_means(9)
+    np.testing.assert_allclose(mdgan.means.double().numpy(), expected, rtol=0, atol=1e-6)  # float32 on the method
+    assert np.linalg.norm(expected, axis=1) == pytest.approx(np.full(10, 0.94357), abs=1e-5)
+    unit = METHODS.get("mdgan")(make_params("mdgan", {"simplex_radius": "1"}), DataShape((2,)), torch.device("cpu"))
+    np.testing.assert_allclose(unit.means.double().numpy(), simplex_vertices(9).numpy(), rtol=0, atol=1e-6)
+    assert mdgan.lam == pytest.approx((2 * np.pi * 0.25) ** -4.5 * np.exp(-2.0 * 0.94356783**2), rel=1e-6)
+
+
 def test_distgan_distance_constraint_equals_its_formula_written_independently():
-    """R_reg = (mean(x_r - G(z)) - lambda_w mean(E(x) - z))^2 (distgan.py L201-204), the means over the whole batch,
+    """R_reg = (mean(x_r - G(z)) - lambda_w mean(E(x) - z))^2 (distgan_toy2d.py L89-91), the means over the whole batch,
     by numpy loops; grouped, one value per seed; zero when the data and code gaps agree."""
     gen = np.random.default_rng(0)
     x_recon, x_fake = gen.normal(size=(2, 7, 3, 4, 4)), gen.normal(size=(2, 7, 3, 4, 4))
@@ -126,6 +155,41 @@ def test_distgan_distance_constraint_equals_its_formula_written_independently():
     shifted = torch.from_numpy(x_fake[0]) + 0.3
     code = torch.from_numpy(z[0])
     assert latent_data_distance(shifted, torch.from_numpy(x_fake[0]), code + 0.6, code, 0.5).item() == pytest.approx(0.0, abs=1e-20)
+
+
+def small_image_distgan(**params: object):
+    """A set-up Dist-GAN on 3 x 28 x 28 images with narrow nets (milliseconds a step)."""
+    m = METHODS.get("distgan")(make_params("distgan", {"width": 4, "latent_dim": 8, "batch_size": 6, **params}),
+                               DataShape((3, 28, 28), "image", (-1.0, 1.0)), torch.device("cpu"))
+    m.setup(torch.Generator().manual_seed(0))
+    return m
+
+
+def test_distgan_image_distance_is_taken_in_d_features_with_lambda_w_sqrt_d_over_feature_width():
+    """tntrung/gan distgan_image/distgan.py L192-195: on images R_reg's data gap is mean(f(x_r) - f(G(z))), f D's
+    flattened last hidden layer, and the mains set lambda_w = sqrt(noise_dim / feature_dim) (distgan_cifar.py,
+    distgan_celeba.py, distgan_mnist.py). Written out here from D's body and the nets; distance_space=data keeps the gap
+    on the images (before 2026-11-30), with lambda_w then sqrt(latent / pixels)."""
+    gen = torch.Generator().manual_seed(3)
+    x, z = torch.rand(6, 3, 28, 28, generator=gen) * 2 - 1, torch.rand(6, 8, generator=gen) * 2 - 1
+    for space in ("features", "data"):
+        m = small_image_distgan(distance_space=space)
+        G, E, D = m.nets["G"], m.nets["E"], m.nets["D"]
+        reconstruction, distance = m.autoencoder_loss(x, z)
+        with torch.no_grad():
+            code = E(x)
+            recon, fake = G(code), G(z)
+            f_real, f_recon, f_fake = D.body(x), D.body(recon), D.body(fake)
+            width = f_real.shape[1] if space == "features" else 3 * 28 * 28
+            gap = (f_recon - f_fake).mean() if space == "features" else (recon - fake).mean()
+            lambda_w = (8 / width) ** 0.5
+            expected = (gap - lambda_w * (code - z).mean()).square()
+        assert m.params.lambda_w == pytest.approx(lambda_w, rel=1e-12)
+        assert distance.item() == pytest.approx(expected.item(), rel=1e-4, abs=1e-9)
+        assert reconstruction.item() == pytest.approx((f_real - f_recon).square().mean().item(), rel=1e-5)
+    assert small_image_distgan().params.distance_space == "features"
+    with pytest.raises(GanEvalError, match="distance_space"):
+        small_image_distgan(distance_space="pixels")
 
 
 # --- the reference codes' learning-rate schedules -------------------------------------------------------------------

@@ -2,12 +2,12 @@
 
 An encoder E and the generator G form an autoencoder ``x -> E(x) -> G(E(x)) = x_r``; its regulariser (the
 latent-data distance constraint) asks that the mean distance between reconstructions and samples in data space
-follow the mean distance between their codes (tntrung/gan ``distgan_toy2d/distgan_toy2d.py`` L82-87;
-``distgan_image/distgan.py`` L201-204, with ``lambda_w``)::
+follow the mean distance between their codes (tntrung/gan ``distgan_toy2d/distgan_toy2d.py`` L84-91;
+``distgan_image/distgan.py`` L191-195, with ``lambda_w``, and on D's features for ``x``: Images below)::
 
     R_reg = ( mean(x_r - G(z)) - lambda_w * mean(E(x) - z) )^2        (means over batch and every dimension)
 
-Three updates per iteration, each on its own batch and noise (L141-158): the autoencoder (E and G) minimises
+Three updates per iteration, each on its own noise (``distgan_toy2d.py`` L151-175): the autoencoder (E and G) minimises
 ``reconstruction + lambda_r * R_reg``; D then takes ``n_critics`` steps on the cross-entropy of real (1),
 reconstructed and generated samples, plus ``lambda_p`` times the gradient penalty
 ``mean((sqrt(mean_d (dD/dx_hat)^2) - 1)^2)`` at ``x_hat = (1 - b) x + b G(z)``, ``b ~ U(0, 1)`` per sample (the
@@ -35,20 +35,29 @@ reference keeps the rate constant (``distgan_image/distgan.py`` ``decay_rate = 1
 not advance ``global_step``): ``lr_decay`` 1.
 ``default_steps``: 500 epochs of the reference's toy sets, which we do not have: 25,000 iterations, stated as ours.
 
-Images (``distgan_image/distgan.py`` L24-29, L186-236; None fields take these): z ~ U(-1, 1)^100, batch 64, Adam
-lr 2e-4, betas (0.5, 0.9), lambda_p = lambda_r = 1, lambda_w = 0.15625, one critic step; the reconstruction is
-compared in D's feature space (``mean((f(x) - f(x_r))^2)``) and D labels reconstructions real with weight 0.05 (real
-0.95, fake 1: the paper's weights; the code's later linear schedule of the two is not implemented). G and D are
+Images (``distgan_image/distgan.py`` L22-35, L158-233; None fields take these): z ~ U(-1, 1)^100, batch 64, Adam
+lr 2e-4, betas (0.5, 0.9), lambda_p = lambda_r = 1, one critic step; the reconstruction and both gaps of ``R_reg``
+are compared in D's feature space ``f`` (its flattened last hidden layer): ``mean((f(x) - f(x_r))^2)`` and
+``(mean(f(x_r) - f(G(z))) - lambda_w mean(E(x) - z))^2`` (L192-195, ``md_x`` on ``f_recon - f_fake``;
+``distance_space`` ``features``, where before 2026-11-30 the gap was taken on the images: ``distance_space=data``);
+``lambda_w = sqrt(d / D)``, d the latent and D the feature width (``distgan_mnist.py``, ``distgan_cifar.py``,
+``distgan_celeba.py``: ``lambda_w = np.sqrt(noise_dim * 1.0 / feature_dim)``, "as in the paper"; 0.11 on this
+toolkit's dcgan64 and sn-cnn32 D, 8,192 features; before 2026-11-30 fixed at MNIST's 0.15625, which
+``--set distance_space=data --set lambda_w=0.15625`` restore); D labels reconstructions real with weight 0.05 (real 0.95,
+fake 1: the paper's weights; the code's later linear schedule of the two is not implemented). G and D are
 this toolkit's DCGAN pair, E is D's architecture with a linear head to z (our choice; the reference's
 ``encoder_dcgan_*`` are likewise D-shaped convolution stacks).
 """
 from __future__ import annotations
 
+import dataclasses
+import math
 from dataclasses import dataclass
 
 import torch
 from torch import nn
 
+from gan_eval.errors import GanEvalError
 from gan_eval.io.latent import LatentSpec
 from trainers.methods.base import DataShape, RealBatch, StaircaseLRMethod, adam, descend, register_method
 from trainers.methods.image import build_image_nets
@@ -90,7 +99,11 @@ class DistGANParams:
     beta2: float | None = None
     lambda_p: float | None = None
     lambda_r: float | None = None
+    #: None: 1 on the mixtures (the 2-D code has none), on images ``sqrt(latent_dim / width of the space the data gap
+    #: is taken in)`` (the image code's rule; module docstring)
     lambda_w: float | None = None
+    #: where ``R_reg`` takes its data gap: ``data`` (samples) or ``features`` (D's last hidden layer)
+    distance_space: str | None = None
     n_critics: int | None = None
     lr_decay: float | None = None
     lr_decay_every: int = 10_000
@@ -98,6 +111,9 @@ class DistGANParams:
     width: int | None = None
     output: str = "auto"
 
+
+#: Where ``R_reg`` may take its data gap (``distance_space``).
+DISTANCE_SPACES = ("data", "features")
 
 DEFAULTS_BY_KIND = {
     "latent_dim": (2, 100),
@@ -107,7 +123,8 @@ DEFAULTS_BY_KIND = {
     "beta2": (0.999, 0.9),
     "lambda_p": (0.1, 1.0),
     "lambda_r": (0.1, 1.0),
-    "lambda_w": (1.0, 0.15625),
+    "lambda_w": (1.0, None),
+    "distance_space": ("data", "features"),
     "n_critics": (5, 1),
     "lr_decay": (0.9, 1.0),
 }
@@ -127,6 +144,11 @@ class DistGAN(StaircaseLRMethod):
 
     def latent_spec(self) -> LatentSpec:
         return LatentSpec(int(self.params.latent_dim), "uniform")
+
+    def setup(self, generator: torch.Generator) -> None:
+        if self.params.distance_space not in DISTANCE_SPACES:
+            raise GanEvalError(f"method distgan: distance_space={self.params.distance_space!r}; use one of {', '.join(DISTANCE_SPACES)}")
+        super().setup(generator)
 
     def descend(self, loss: torch.Tensor, name: str, optimizer_step: int) -> None:
         """One step of optimizer ``name`` at the rate of the reference's ``optimizer_step``-th Adam step (from 0, counted
@@ -148,7 +170,17 @@ class DistGAN(StaircaseLRMethod):
             self.nets["G"] = init_he_normal(mlp([p.latent_dim, *hidden, self.data_dim], "relu"), generator)
             self.nets["E"] = init_he_normal(mlp([self.data_dim, *hidden, p.latent_dim], "relu"), generator)
             self.nets["D"] = init_he_normal(FeatureSequential(*mlp([self.data_dim, *hidden, 1], "relu")), generator)
+        if p.lambda_w is None:
+            self.params = dataclasses.replace(p, lambda_w=math.sqrt(p.latent_dim / self.gap_width()))
         return self.nets.to(self.device)
+
+    def gap_width(self) -> int:
+        """Width of the space ``R_reg`` takes its data gap in: the sample's, or D's features (the input of its last
+        layer)."""
+        if self.params.distance_space == "data":
+            return self.data_dim
+        D = self.nets["D"]
+        return int((D.head if self.data.kind == "image" else D[-1]).in_features)
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         p = self.params
@@ -156,13 +188,25 @@ class DistGAN(StaircaseLRMethod):
         autoencoder = [*self.nets["E"].parameters(), *self.nets["G"].parameters()]
         return {"R": adam(autoencoder, p.lr, betas), "D": adam(self.nets["D"].parameters(), p.lr, betas), "G": adam(self.nets["G"].parameters(), p.lr, betas)}
 
-    def reconstruction(self, x: torch.Tensor, x_recon: torch.Tensor) -> torch.Tensor:
-        """Squared error in data space (mixtures) or in D's feature space (images), averaged per seed."""
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """D's features of ``x`` (the input of its last layer)."""
+        return self.nets["D"](x, features=True)[1]
+
+    def autoencoder_loss(self, x: torch.Tensor, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The reconstruction (squared error in data space on the mixtures, in D's feature space on images, averaged
+        per seed) and ``R_reg`` (its data gap in ``distance_space``)."""
+        G, E = self.nets["G"], self.nets["E"]
+        z_encoded = E(x)
+        x_recon, fake = G(z_encoded), G(z)
         if self.data.kind == "image":
-            _, f_real = self.nets["D"](x, features=True)
-            _, f_recon = self.nets["D"](x_recon, features=True)
-            return self.mean((f_real - f_recon).square())
-        return self.mean((x - x_recon).square())
+            f_real, f_recon = self.features(x), self.features(x_recon)
+            reconstruction = self.mean((f_real - f_recon).square())
+        else:
+            reconstruction = self.mean((x - x_recon).square())
+        if self.params.distance_space == "features":
+            x_recon = f_recon if self.data.kind == "image" else self.features(x_recon)
+            fake = self.features(fake)
+        return reconstruction, latent_data_distance(x_recon, fake, z_encoded, z, self.params.lambda_w, 1 + self.grouped)
 
     def gradient_penalty(self, x: torch.Tensor, fake: torch.Tensor, noise: torch.Generator) -> torch.Tensor:
         """``mean((rms_d grad D(x_hat) - 1)^2)`` at ``x_hat = (1 - b) x + b G(z)``, one ``b ~ U(0, 1)`` per sample."""
@@ -174,16 +218,11 @@ class DistGAN(StaircaseLRMethod):
     def train_step(self, real: RealBatch, noise: torch.Generator) -> dict[str, torch.Tensor]:
         p, n = self.params, self.batch_size
         G, E, D = self.nets["G"], self.nets["E"], self.nets["D"]
-        batch_dims = 1 + self.grouped
         first = self.iterations * (p.n_critics + 2)  # the reference's global_step before this iteration's R step
         self.iterations += 1
 
         x = real(n)
-        z = self.noise(n, noise)
-        z_encoded = E(x)
-        x_recon = G(z_encoded)
-        distance = latent_data_distance(x_recon, G(z), z_encoded, z, p.lambda_w, batch_dims)
-        reconstruction = self.reconstruction(x, x_recon)
+        reconstruction, distance = self.autoencoder_loss(x, self.noise(n, noise))
         self.descend(reconstruction + p.lambda_r * distance, "R", first)
 
         w_real, w_recon, w_fake = self.d_weights

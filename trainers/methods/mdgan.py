@@ -1,20 +1,24 @@
 """MD-GAN (Eghbal-zadeh, Zellinger, Widmer 2019, "Mixture Density Generative Adversarial Networks").
 
 D embeds a sample into R^m (m = 9) and scores it by the density of a fixed Gaussian mixture there: m + 1
-components with means at the vertices of a regular simplex (unit distance from the origin), covariance
-0.25 I and weights 1 / (m + 1) (eghbalz/mdgan ``utils.py`` L6-49, ``simplex_params``). With
+components with means at the vertices of a regular simplex centred at the origin, covariance 0.25 I and weights
+1 / (m + 1) (eghbalz/mdgan ``utils.py`` L6-54, ``simplex_params``). The reference's vertices lie 0.9436 from the
+centre, not 1: its ``simplex_coordinates`` takes the square root inside the loop that sums the first vertex's squares
+(L29-31), so it divides by a nested root instead of that vertex's norm (:func:`reference_simplex_radius`;
+``simplex_radius`` None, the default; ``--set simplex_radius=1`` the unit simplex this toolkit used before). With
 ``p(e) = sum_k w_k N(e; mu_k, Sigma_k)`` (``losses.py`` L4-26, ``get_gaussian_likelihood``: ``det(2 pi S)^-1/2
 exp(-maha / 2) w``, summed over components in ``mdgan.ipynb``) and ``lambda = max_e p(e)``, the losses of
-``mdgan.ipynb`` (cell 8) are, with ``r = 1e-8`` against ``log 0``::
+``mdgan.ipynb`` (code cell 8; code cells counted from 1) are, with ``r = 1e-8`` against ``log 0``::
 
     D minimises  -mean[ log(r + p(D(x))) + log(r + lambda - p(D(G(z)))) ]
     G minimises   mean[ log(r + lambda - p(D(G(z)))) ]
 
 The reference finds ``lambda`` by training a one-layer network to maximise ``p`` (cell 4-6); we find the same
 maximum by the mean-shift fixed point ``e <- sum_k r_k(e) mu_k`` (r_k: the components' responsibilities) in float64
-(:func:`mixture_maximum`). The components overlap (std 0.5, means 1 from the centre and 1.49 apart), so the maximum is
-the centre of the simplex: ``p(0) = (pi / 2)^(-9/2) e^-2 = 0.0177`` exceeds ``p(mu_k) = 0.0145``. Proven without
-training in ``tests/test_diversity_methods.py``: the density against scipy's ``multivariate_normal``, the simplex and
+(:func:`mixture_maximum`). The components overlap (std 0.5, means 0.94 from the centre and 1.41 apart; 1 and 1.49
+on the unit simplex), so the maximum is the centre of the simplex: ``p(0) = (pi / 2)^(-9/2) e^(-2 r^2)`` (r the
+radius: 0.0221 at the reference's, 0.0177 at 1) exceeds ``p(mu_k)`` (0.0154, 0.0145). Proven without training in
+``tests/test_diversity_methods.py``: the density against scipy's ``multivariate_normal``, the simplex and
 ``lambda`` in closed form.
 
 Defaults, mixtures (``mdgan.ipynb`` cell 2 and 10, ``architectures.py`` L19-32): z ~ U(-1, 1)^2; G: 128 ReLU,
@@ -24,7 +28,7 @@ beta1 0.5 (Lasagne's beta2 0.999, eps 1e-8); each iteration one D step, then one
 updated D (``update=sequential``); 2000 epochs of the reference's 10,000-point grid set = 40,000 iterations
 (``default_steps``). Learning-rate schedule: the reference halves both learning rates at the start of every 500th
 epoch (``iterators.py`` L4-7, called once per epoch by ``mdgan.ipynb``'s ``for epoch in range(2000)`` loop, cell
-12), i.e. every 10,000 iterations of its 20-batch epochs: iteration i (from 0) trains D and G at
+10), i.e. every 10,000 iterations of its 20-batch epochs: iteration i (from 0) trains D and G at
 ``lr * 0.5 ** (i // 10_000)`` (``lr_decay`` 0.5, ``lr_decay_every`` 10,000 iterations; the iteration count is
 checkpointed, and a method that changes its rate is not CUDA-graph safe, so it trains eagerly). Its data is a fixed
 10,000-point set; here the table's (fresh samples unless ``train_size``). The reference has no ring configuration and no image code: on images G and D are
@@ -51,13 +55,30 @@ COVARIANCE_SCALE = 0.25
 REG = 1e-8
 
 
-def simplex_vertices(m: int) -> torch.Tensor:
-    """The m + 1 vertices of a regular simplex in R^m centred at 0, at distance 1 from it ([m + 1, m], float64):
-    ``simplex_coordinates`` of ``utils.py`` (unit basis vectors plus ``(1 - sqrt(m + 1)) / m`` on every axis,
-    centred, then scaled so that the first vertex has norm 1)."""
+def centred_simplex(m: int) -> torch.Tensor:
+    """The m + 1 vertices ([m + 1, m], float64) of ``simplex_coordinates`` of ``utils.py`` before its scaling: unit
+    basis vectors plus ``(1 - sqrt(m + 1)) / m`` on every axis, centred at 0."""
     x = torch.cat([torch.eye(m, dtype=torch.float64), torch.full((1, m), (1.0 - math.sqrt(m + 1)) / m, dtype=torch.float64)])
-    x = x - x.mean(0)
-    return x / x[0].norm()
+    return x - x.mean(0)
+
+
+def reference_simplex_radius(m: int) -> float:
+    """The distance from the centre at which ``simplex_coordinates`` (``utils.py`` L28-35) leaves the vertices. It
+    means to divide by the first vertex's norm, but its square root sits inside the summing loop: with ``c_i`` that
+    vertex's coordinates it divides by ``s_m``, ``s_i = sqrt(s_(i-1) + c_i^2)``, ``s_0 = 0``, so the radius is
+    ``|c| / s_m``: 0.9436 for m = 9."""
+    vertex = centred_simplex(m)[0]
+    nested = 0.0
+    for c in vertex.tolist():
+        nested = math.sqrt(nested + c * c)
+    return float(vertex.norm()) / nested
+
+
+def simplex_vertices(m: int, radius: float = 1.0) -> torch.Tensor:
+    """The m + 1 vertices of a regular simplex in R^m centred at 0, at distance ``radius`` from it ([m + 1, m],
+    float64)."""
+    x = centred_simplex(m)
+    return radius * x / x[0].norm()
 
 
 def mixture_density(embeddings: torch.Tensor, means: torch.Tensor, scale: float = COVARIANCE_SCALE) -> torch.Tensor:
@@ -107,6 +128,8 @@ class MDGANParams:
 
     latent_dim: int | None = None
     embedding_dim: int = 9
+    #: distance of the mixture's means from the centre; None: the reference's (:func:`reference_simplex_radius`)
+    simplex_radius: float | None = None
     hidden: int = 128
     init_std: float = 0.02
     batch_size: int | None = None
@@ -133,7 +156,9 @@ class MDGAN(StaircaseLRMethod):
 
     def __init__(self, params: MDGANParams, data: DataShape, device: torch.device) -> None:
         super().__init__(params, data, device)
-        means = simplex_vertices(self.params.embedding_dim)
+        p = self.params
+        radius = reference_simplex_radius(p.embedding_dim) if p.simplex_radius is None else p.simplex_radius
+        means = simplex_vertices(p.embedding_dim, radius)
         self.lam = mixture_maximum(means)
         self.means = means.to(device=self.device, dtype=torch.get_default_dtype())
 
