@@ -32,6 +32,19 @@ def test_gdpp_loss_is_zero_when_the_fake_batch_is_the_real_batch_and_positive_ot
     assert gdpp_loss(real.flip(0), real).item() > 1e-3
 
 
+def test_gdpp_updates_as_its_reference_code_on_each_data_kind():
+    """M-Elfeki/GDPP: gdppgan_Synthetic.py runs both train ops from one forward pass (simultaneous); the Stacked-MNIST
+    script (gdppgan_stackedMnist.py L150-160) steps D, then G on fresh noise (sequential); a set value wins."""
+    def update(kind: str, **params: object) -> str:
+        data = DataShape((2,), "vector") if kind == "vector" else DataShape((3, 28, 28), "image", (0.0, 1.0))
+        return METHODS.get("gdpp")(make_params("gdpp", params), data, torch.device("cpu")).update
+
+    assert (update("vector"), update("image")) == ("simultaneous", "sequential")
+    assert update("image", update="simultaneous") == "simultaneous"
+    with pytest.raises(GanEvalError, match="update='both'"):
+        make_params("gdpp", {"update": "both"})
+
+
 def test_gdpp_loss_of_grouped_seeds_is_each_seeds_own():
     fake, real = torch.stack([features(1), features(2)]), torch.stack([features(3), features(4)])
     grouped = gdpp_loss(fake, real)

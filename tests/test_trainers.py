@@ -16,6 +16,7 @@ from gan_eval.references import get_reference
 from trainers.datasets.mixture import TrainingData
 from trainers.loop import Run, TrainConfig, derive_seeds, train
 from trainers.methods import METHODS
+from trainers.methods.base import kind_defaults
 
 STEPS = 20
 
@@ -65,8 +66,16 @@ CONTRACT_CASES = [
     for kind in METHODS.get(name).data_kinds
 ]
 OTHER_UPDATE = {"simultaneous": "sequential", "sequential": "simultaneous"}
+
+
+def default_update(name: str, dataset: str) -> str:
+    """The method's update order on ``dataset``'s kind of data (GDPP's differs by kind)."""
+    kind = next(k for k, d in DATASET_OF_KIND.items() if d == dataset)
+    return kind_defaults(METHODS.get(name).Params(), kind, METHODS.get(name).defaults_by_kind).update
+
+
 CONTRACT_CASES += [
-    (name, dataset, {**params, "update": OTHER_UPDATE[METHODS.get(name).Params().update]})
+    (name, dataset, {**params, "update": OTHER_UPDATE[default_update(name, dataset)]})
     for name, dataset, params in list(CONTRACT_CASES)
     if "update" in METHODS.get(name).Params.__dataclass_fields__
 ]

@@ -27,8 +27,8 @@ Images (``gdppgan_stackedMnist.py`` L24-28, L131-160; the ``None`` defaults take
 Adam lr 1e-4 for both, betas (0.5, 0.9), one-sided label smoothing (D's real target 0.9, fake 0.1, G's 0.9), 15,000
 iterations. Deviations: the image nets are this toolkit's DCGAN pair (:func:`trainers.methods.dcgan.build_image_nets`,
 D's features its flattened last conv layer) rather than the reference's 3-conv D; z ~ N(0, I) without the reference's
-learnt per-sample affine reparameterisation of z; the Stacked-MNIST code steps D then G on fresh noise
-(``update=sequential``), while the default here is the mixtures' simultaneous update.
+learnt per-sample affine reparameterisation of z. The Stacked-MNIST code steps D then G on fresh noise
+(L150-160), so on images ``update`` is ``sequential``.
 """
 from __future__ import annotations
 
@@ -107,7 +107,7 @@ class GDPPParams:
     real_label: float | None = None
     fake_label: float | None = None
     gdpp_weight: float = 1.0
-    update: str = "simultaneous"
+    update: str | None = None
     net: str = "auto"
     width: int | None = None
     output: str = "auto"
@@ -122,6 +122,7 @@ DEFAULTS_BY_KIND = {
     "beta2": (0.999, 0.9),
     "real_label": (1.0, 0.9),
     "fake_label": (0.0, 0.1),
+    "update": ("simultaneous", "sequential"),
 }
 
 
