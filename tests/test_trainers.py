@@ -65,8 +65,17 @@ CONTRACT_CASES = [
     for kind in METHODS.get(name).data_kinds
 ]
 OTHER_UPDATE = {"simultaneous": "sequential", "sequential": "simultaneous"}
+KIND_OF_DATASET = {dataset: kind for kind, dataset in DATASET_OF_KIND.items()}
+
+
+def default_update(name: str, dataset: str) -> str:
+    """The method's update on the dataset: its ``Params`` default, or where that is None its data kind's (LSGAN)."""
+    method = METHODS.get(name)
+    return method.Params().update or method.by_kind[KIND_OF_DATASET[dataset]]["update"]
+
+
 CONTRACT_CASES += [
-    (name, dataset, {**params, "update": OTHER_UPDATE[METHODS.get(name).Params().update]})
+    (name, dataset, {**params, "update": OTHER_UPDATE[default_update(name, dataset)]})
     for name, dataset, params in list(CONTRACT_CASES)
     if "update" in METHODS.get(name).Params.__dataclass_fields__
 ]

@@ -330,7 +330,7 @@ def make_params(method: str, overrides: Mapping[str, Any] | None = None) -> Any:
     """The method's ``Params`` with ``key=value`` overrides (strings are converted to the field's type)."""
     cls = METHODS.get(method).Params
     params = fill_options(cls, overrides, f"method {method}", noun="hyper-parameter", label="--set")
-    if getattr(params, "update", UPDATES[0]) not in UPDATES:
+    if getattr(params, "update", UPDATES[0]) not in (*UPDATES, None):  # None: the data kind's (LSGAN)
         raise GanEvalError(f"method {method}: update={params.update!r}; use one of {', '.join(UPDATES)}")
     for f in dataclasses.fields(cls):
         value = getattr(params, f.name)

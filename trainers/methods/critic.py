@@ -13,7 +13,7 @@ Defaults, per registered name (vectors / images where they differ; "ref." is the
     wgan     wasserstein      weight clipping c = 0.01     5 (100)   RMSprop 5e-5               [1]
     wgan-gp  wasserstein      gradient penalty 0.1 / 10    5         Adam 1e-4 (0.5, 0.9)       [2]
     bwgan    wasserstein / g  GP in the dual Sobolev norm  5         Adam 2e-4 (0, 0.9)         [3]
-    lsgan    least-squares    -                            1         Adam 2e-4 (0.5, 0.999)     [4]
+    lsgan    least-squares    -                            1         Adam D 1e-4, G 1e-3 / 2e-4 (0.5, 0.999)  [4]
     hinge    hinge            -                            5         Adam 2e-4 (0, 0.9)         [5] without SN
     sngan    hinge            spectral norm on D           5         Adam 2e-4 (0, 0.9)         [5]
     fgan     divergence       -                            1 (simultaneous)  Adam 2e-4 (0.5, 0.999)  [6]
@@ -30,8 +30,16 @@ Defaults, per registered name (vectors / images where they differ; "ref." is the
 [3] adler-j/bwgan ``cifar10_sobolev.py`` (:class:`BWGAN`): ``EXPONENT = 2``, ``SOBOLEV_S = 0``, ``SOBOLEV_C = 5``,
     ``num_d_train = 5``, ``AdamOptimizer(2e-4 * decay, beta1=0., beta2=0.9)``, ``BATCH_SIZE = 64``.
 [4] Mao et al. 2017 (LSGAN), eq. 9's 0-1 coding (``loss=least-squares``; ``loss=least-squares-pearson`` is eq. 8's
-    (a, b, c) = (-1, 1, 0)); one D and one G step, Adam 2e-4, beta1 0.5: the DCGAN setting its networks build on
-    (the paper's per-dataset learning rates are not transcribed here).
+    (a, b, c) = (-1, 1, 0)). On vectors, the authors' own mixture-of-Gaussians code, xudonmao/LSGAN
+    ``stability_comparison/mixture_gaussian/ls.py`` (itself poolio/unrolled_gan's setting): G and D 2 x 128 tanh
+    (``n_hidden=128, n_layer=2``) with orthogonal init, gain 1.4 (net ``tanh-mlp``), z ~ N(0, I_256), batch 512,
+    Adam D 1e-4, G 1e-3, beta1 0.5, eps 1e-8 (its ``params``), both nets stepped from one forward pass (its
+    ``sess.run([..., g_train_op, d_train_op])``: ``update=simultaneous``); its losses sum over the batch with
+    ``tf.nn.l2_loss`` (0.5 * sum of squares, then 0.5 *): the paper's means times B / 2, the same Adam steps up
+    to Adam's epsilon. Before this, vectors took gan_toy.py's ReLU nets [2], z 2, batch 256, Adam 2e-4 for both
+    and sequential steps (``--net relu-mlp --hidden 512 --layers 3 --latent-dim 2 --batch-size 256 --lr 2e-4
+    --g-lr 2e-4 --update sequential``). On images: one D and one G step, Adam 2e-4, beta1 0.5: the DCGAN setting
+    its networks build on (the paper's per-dataset learning rates are not transcribed here).
 [5] pfnet-research/sngan_projection ``configs/sn_cifar10_unconditional.yml``: ``adam: alpha 0.0002, beta1 0.0,
     beta2 0.9``, ``n_dis: 5``, ``loss_type: hinge``, ``batchsize: 64``, ``dim_z: 128`` (its ``updater.py`` steps G
     first, then the n_dis D steps: the same alternation but for one G step at the start). The paper's
@@ -50,14 +58,15 @@ penalised or spectrally normalised (both need a D that treats samples independen
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import torch
 
 from gan_eval.errors import GanEvalError
 from gan_eval.io.latent import LatentSpec
 from trainers.losses import LOSSES
-from trainers.methods.base import CountingMethod, Noise, RealBatch, adam, descend, descend_together, register_method
+from trainers.methods.base import (CountingMethod, Noise, RealBatch, adam, added_option, descend, descend_together,
+                                   register_method)
 from trainers.methods.image import AUTO_NETS, generator_output, image_net
 from trainers.nets import build_nets
 from trainers.penalties import clip_weights_, dual_exponent, gradient_penalty, sobolev_norm
@@ -91,6 +100,7 @@ class CriticParams:
     layers: int = 3
     width: int | None = None
     update: str = "sequential"
+    g_lr: float | None = added_option(None)
 
 
 @dataclass
@@ -139,9 +149,14 @@ class OneStepParams(CriticParams):
 
 @dataclass
 class LSGANParams(OneStepParams):
-    """LSGAN [4]."""
+    """LSGAN [4]: ``lr``, ``update``, ``latent_dim``, ``batch_size`` None take the data kind's (the authors'
+    mixture code on vectors, DCGAN's on images); ``hidden`` and ``layers`` are the 2-D nets'."""
 
     loss: str = "least-squares"
+    lr: float | None = None
+    hidden: int = 128
+    layers: int = 2
+    update: str | None = None
 
 
 @dataclass
@@ -173,16 +188,29 @@ class CriticGAN(CountingMethod):
 
     default_steps = 100_000
     data_kinds = ("vector", "image")
-    #: Defaults of the fields left None, by data kind (module docstring).
-    by_kind: ClassVar[dict[str, dict[str, float]]] = {
+    #: Defaults of the fields left None, by data kind (module docstring); ``g_lr``: G's rate where ``lr`` is not.
+    by_kind: ClassVar[dict[str, dict[str, Any]]] = {
         "vector": {"latent_dim": 2, "batch_size": 256, "gp_weight": 0.1},
         "image": {"latent_dim": 100, "batch_size": 64, "gp_weight": 10.0},
     }
+    #: The pair ``net=auto`` builds on vectors.
+    vector_net: ClassVar[str] = "relu-mlp"
 
-    def setting(self, name: str) -> float:
+    def setting(self, name: str) -> Any:
         """Hyper-parameter ``name``, or where it is None the data kind's default."""
         value = getattr(self.params, name)
         return self.by_kind[self.data.kind][name] if value is None else value
+
+    @property
+    def update(self) -> str:
+        return str(self.setting("update"))
+
+    def learning_rate(self, net: str) -> float:
+        """``lr`` for D; for G ``g_lr`` where set, else the data kind's ``g_lr`` where ``lr`` too is left to the
+        data kind (LSGAN's 2-D code), else ``lr``."""
+        p = self.params
+        g_lr = p.g_lr if p.g_lr is not None or p.lr is not None else self.by_kind[self.data.kind].get("g_lr")
+        return float(g_lr if net == "G" and g_lr is not None else self.setting("lr"))
 
     @property
     def batch_size(self) -> int:
@@ -220,8 +248,12 @@ class CriticGAN(CountingMethod):
         p = self.params
         latent = int(self.setting("latent_dim"))
         if self.data.kind == "vector":
-            net = "relu-mlp" if p.net == "auto" else p.net
-            options = {"hidden": p.hidden, "layers": p.layers, "spectral_norm": p.spectral_norm} if net == "relu-mlp" else {}
+            net = self.vector_net if p.net == "auto" else p.net
+            if p.spectral_norm and net != "relu-mlp":
+                raise GanEvalError(f"method {type(self).__name__}: spectral_norm on vectors needs --net relu-mlp, "
+                                   f"got {net!r}")
+            options = {"relu-mlp": {"hidden": p.hidden, "layers": p.layers, "spectral_norm": p.spectral_norm},
+                       "tanh-mlp": {"hidden": p.hidden, "layers": p.layers}}.get(net, {})
         else:
             net = image_net(p.net, self.data.shape, type(self).__name__, self.image_nets())
             options = {"spectral_norm": p.spectral_norm, "output": generator_output("auto", self.data)}
@@ -237,13 +269,13 @@ class CriticGAN(CountingMethod):
         return AUTO_NETS
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        return {name: self.optimizer(self.nets[name].parameters()) for name in ("D", "G")}
+        return {name: self.optimizer(self.nets[name].parameters(), self.learning_rate(name)) for name in ("D", "G")}
 
-    def optimizer(self, params) -> torch.optim.Optimizer:  # noqa: ANN001 (an iterable of parameters)
+    def optimizer(self, params, lr: float) -> torch.optim.Optimizer:  # noqa: ANN001 (an iterable of parameters)
         p = self.params
         if p.optimizer == "rmsprop":  # torch's defaults (alpha 0.99, eps 1e-8), as WGAN's main.py
-            return torch.optim.RMSprop(params, lr=p.lr, capturable=self.device.type == "cuda")
-        return adam(params, p.lr, (p.beta1, p.beta2))
+            return torch.optim.RMSprop(params, lr=lr, capturable=self.device.type == "cuda")
+        return adam(params, lr, (p.beta1, p.beta2))
 
     # --- the losses -------------------------------------------------------------------------------------------
     @property
@@ -312,7 +344,10 @@ def _thin(name: str, params: type, doc: str, **attributes: object) -> type[Criti
 
 WGAN = _thin("wgan", WGANParams, "WGAN (Arjovsky, Chintala & Bottou 2017) [1].")
 WGANGP = _thin("wgan-gp", WGANGPParams, "WGAN-GP (Gulrajani et al. 2017) [2].")
-LSGAN = _thin("lsgan", LSGANParams, "LSGAN (Mao et al. 2017) [4], either label coding.")
+LSGAN = _thin("lsgan", LSGANParams, "LSGAN (Mao et al. 2017) [4], either label coding.", vector_net="tanh-mlp",
+              by_kind={"vector": {**CriticGAN.by_kind["vector"], "latent_dim": 256, "batch_size": 512, "lr": 1e-4,
+                                  "g_lr": 1e-3, "update": "simultaneous"},
+                       "image": {**CriticGAN.by_kind["image"], "lr": 2e-4, "update": "sequential"}})
 HingeGAN = _thin("hinge", HingeParams, "The hinge GAN (Lim & Ye 2017; Miyato et al. 2018's loss) [5].", default_steps=50_000)
 
 
