@@ -89,6 +89,29 @@ def test_dcgan_is_the_non_saturating_gan():
     torch.testing.assert_close(method.g_loss(fake), -torch.log(sigmoid(fake)).mean())
 
 
+def test_lsgan_on_vectors_is_the_authors_mixture_of_gaussians_code():
+    """Checked against xudonmao/LSGAN ``stability_comparison/mixture_gaussian/ls.py`` (the LSGAN authors' 2-D code):
+    G and D two hidden layers of 128 tanh units, orthogonal weights with gain 1.4 (W W^T = 1.96 I), z ~ N(0, I_256),
+    batch 512, Adam D 1e-4 and G 1e-3 with beta1 0.5, both nets stepped from one forward pass. Images keep DCGAN's
+    2e-4 for both and sequential steps; an explicit ``lr`` sets D's rate, ``g_lr`` G's (recorded resolved either way)."""
+    method = METHODS.get("lsgan")(make_params("lsgan", {}), VECTORS, torch.device("cpu"))
+    method.setup(torch.Generator().manual_seed(0))
+    for net, sizes in (("G", [(256, 128), (128, 128), (128, 2)]), ("D", [(2, 128), (128, 128), (128, 1)])):
+        layers = list(method.nets[net])
+        assert [(m.in_features, m.out_features) for m in layers if isinstance(m, nn.Linear)] == sizes
+        assert [type(m) for m in layers if not isinstance(m, nn.Linear)] == [nn.Tanh, nn.Tanh]
+        hidden = layers[2].weight.detach()
+        torch.testing.assert_close(hidden @ hidden.T, 1.4 ** 2 * torch.eye(128), atol=1e-5, rtol=0)
+    assert (method.batch_size, method.latent_spec().latent_dim, method.update) == (512, 256, "simultaneous")
+    rates = {name: (opt.param_groups[0]["lr"], opt.param_groups[0]["betas"]) for name, opt in method.opt.items()}
+    assert rates == {"D": (1e-4, (0.5, 0.999)), "G": (1e-3, (0.5, 0.999))}
+    images = built("lsgan", IMAGES)
+    assert {name: opt.param_groups[0]["lr"] for name, opt in images.opt.items()} == {"D": 2e-4, "G": 2e-4}
+    assert (images.update, images.latent_spec().latent_dim) == ("sequential", 100)
+    assert {name: opt.param_groups[0]["lr"] for name, opt in built("lsgan", lr=3e-4).opt.items()} == {"D": 3e-4, "G": 1e-3}
+    assert {name: opt.param_groups[0]["lr"] for name, opt in built("lsgan", lr=3e-4, g_lr=3e-4).opt.items()} == {"D": 3e-4, "G": 3e-4}
+
+
 # --- f-GAN -------------------------------------------------------------------------------------------------------
 
 # Nowozin et al. 2016 Table 1: the generator f of each divergence, and f'(1) (the optimal critic where P = Q).
@@ -165,9 +188,9 @@ def test_wgan_gp_penalty_of_a_linear_critic_is_lambda_times_norm_minus_one_squar
 def test_image_latent_size_is_the_reference_codes(name, z):
     """z on images as the reference codes draw it: WGAN main.py ``--nz 100`` (LSGAN and f-GAN: the DCGAN setting);
     gan_cifar.py line 49 and gan_64x64.py line 240 (WGAN-GP), cifar10_sobolev.py line 185 (BW-GAN), sngan_projection's
-    ``dim_z: 128`` (hinge, SN-GAN); gan_toy.py's 2 on vectors for all."""
+    ``dim_z: 128`` (hinge, SN-GAN); on vectors gan_toy.py's 2, LSGAN's ls.py 256."""
     assert built(name, IMAGES).latent_spec().latent_dim == z
-    assert built(name, VECTORS).latent_spec().latent_dim == 2
+    assert built(name, VECTORS).latent_spec().latent_dim == (256 if name == "lsgan" else 2)
 
 
 def test_bwgan_dual_norm_penalty_of_a_linear_critic_on_vectors():

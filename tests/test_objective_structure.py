@@ -107,6 +107,19 @@ def test_began_step_updates_k_from_the_losses_it_reports():
     assert losses["k"].item() == pytest.approx(expected, rel=1e-6) and method.extra_state()["k"].item() == losses["k"].item()
 
 
+def test_began_draws_z_uniform_on_the_cube_as_the_paper_and_carpedm20():
+    """BEGAN's z is uniform on [-1, 1]^64 (the paper's "z in [-1, 1]^N_z uniform random samples"; carpedm20/BEGAN-
+    tensorflow trainer.py L173-174): every coordinate within [-1, 1], variance 1/3 (closed form; the N(0, I) drawn
+    before has variance 1 and a third of its coordinates outside); ``latent_distribution=normal`` keeps the old draw."""
+    for distribution, variance in (("uniform", 1 / 3), ("normal", 1.0)):
+        params = {} if distribution == "uniform" else {"latent_distribution": "normal"}
+        run = Run(TrainConfig("began", "ring8", seed=0, params=params), "/nonexistent-not-created")
+        z = run.method.noise(256, run.generators["noise"])
+        assert z.shape == (256, 64) and run.method.latent_spec().latent_distribution == distribution
+        assert z.var().item() == pytest.approx(variance, abs=0.03)
+        assert (z.abs().max().item() <= 1.0) == (distribution == "uniform")
+
+
 def test_mmdgan_critic_schedule_is_the_codes():
     """``Diters = 100`` for the first 25 G iterations and every 500th, else 5 (mmd_gan.py), read from the counter."""
     run = Run(TrainConfig("mmdgan", "ring8", seed=0), "/nonexistent-not-created")

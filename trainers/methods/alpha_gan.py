@@ -15,8 +15,12 @@ No public code; defaults and the choices the paper leaves open:
   (``alphagan/alphagan.py`` ``autoencoder_loss``), the unofficial port whose README records the authors'
   confirmation that Algorithm 1 v1 swaps C's prior and posterior terms (here the prior is C's real class); any
   loss of :mod:`trainers.losses` can be named;
-* lambda = 1 (``reconstruction_weight``; the paper tunes it; victor-shepardson's default ``lambd=1``), the L1
-  cost summed over a sample's features;
+* lambda = 1 (``reconstruction_weight``; the paper tunes it), the L1 cost summed over a sample's features as
+  Algorithm 1's ``lambda ||x - x_rec||_1``. victor-shepardson's default ``lambd=1`` weights the per-feature *mean*
+  (its ``rec_loss``: ``(x_rec - x).abs().mean()``), i.e. this sum divided by the feature count: its scale on
+  3 x 32 x 32 images is ``reconstruction_weight = 1/3072``. That port also trains E and G on one optimizer with
+  the sum of all their terms (so E gets D's gradient through G(E(x))) and averages D's two fake terms; Algorithm 1,
+  followed here, gives E only the reconstruction and C's term, and D the sum of the two;
 * Adam lr 8e-4, betas (0.5, 0.9) for all four nets (``../shared/PROTOCOLS.md``, the alpha-GAN line);
 * one step of each net per iteration from one forward pass (Rosca et al. update the four nets separately);
 * ``default_steps`` 100k: the 2-D budget of VEEGAN's Table 1, which the BMS paper's Table 1 (with this method as

@@ -10,8 +10,15 @@ BEGAN-tensorflow code ``tf.reduce_mean(tf.abs(AE_x - x))``), the paper's eq. 4 a
 
 Defaults from the paper: gamma = 0.5 (its Figure 2 / experiments use 0.3-0.7), lambda_k = 0.001, k_0 = 0, batch 16,
 Adam lr 1e-4 (Sec. 4.1: "initial learning rate of 1e-4"), the embedding h = 64 = latent dimension (``z_num = 64``
-in carpedm20/BEGAN-tensorflow ``config.py``); beta1 0.5 is that code's. Kept out: the paper's halving of the
-learning rate when M_global stalls (not reproducible from the text: "when the measure of convergence stalls").
+in carpedm20/BEGAN-tensorflow ``config.py`` L21), and z ~ U(-1, 1)^64 (the paper's model-architecture section:
+"z in [-1, 1]^N_z uniform random samples"; carpedm20 ``trainer.py`` L173-174 ``tf.random_uniform(..., minval=-1.0,
+maxval=1.0)``; ``latent_distribution=normal`` is the N(0, I) these trainers drew before, an ablation).
+Adam's betas: the paper gives none; carpedm20's ``config.py`` L40-41 declares beta1 0.5, beta2 0.999, but
+``trainer.py`` L194 builds ``AdamOptimizer(self.g_lr)`` without them, so that code runs TF's beta1 0.9; here 0.5
+(the declared value; ``beta1=0.9`` for what the code runs). Kept out: the learning-rate decay. The paper halves
+the rate "when the measure of convergence stalls" (not reproducible from the text); carpedm20 instead halves both
+rates every ``lr_update_step`` = 100,000 steps, from 8e-5 down to 2e-5 (``config.py`` L36-39; ``trainer.py``
+L68-69, L163-164; its stall test is commented out).
 Nets: :mod:`trainers.methods.autoencoder_critic` (MLPs on vectors; on images the DCGAN pair as encoder / decoder, not
 the paper's ELU nets). One update of D, G and k_t per iteration from one forward pass on one z
 (``update=simultaneous``, as carpedm20's ``k_update`` runs with both optimisers in one ``session.run``);
@@ -27,6 +34,7 @@ from dataclasses import dataclass
 
 import torch
 
+from gan_eval.io.latent import LatentSpec
 from trainers.methods.autoencoder_critic import AutoencoderCriticMethod, AutoencoderCriticParams
 from trainers.methods.base import RealBatch, descend, descend_together, register_method
 
@@ -42,6 +50,7 @@ class BEGANParams(AutoencoderCriticParams):
     beta2: float = 0.999
     batch_size: int = 16
     update: str = "simultaneous"
+    latent_distribution: str = "uniform"
 
 
 def equilibrium_step(k: torch.Tensor, real_loss: torch.Tensor, fake_loss: torch.Tensor, gamma: float,
@@ -63,6 +72,9 @@ class BEGAN(AutoencoderCriticMethod):
     def setup(self, generator: torch.Generator) -> None:
         super().setup(generator)
         self.k = torch.tensor(float(self.params.k_0), device=self.device)
+
+    def latent_spec(self) -> LatentSpec:
+        return LatentSpec(int(self.params.latent_dim), self.params.latent_distribution)
 
     def reconstruction_loss(self, x: torch.Tensor) -> torch.Tensor:
         """L(x) of the batch: one value, or one per grouped seed."""

@@ -13,7 +13,7 @@ Defaults, per registered name (vectors / images where they differ; "ref." is the
     wgan     wasserstein      weight clipping c = 0.01     5 (100)   RMSprop 5e-5               [1]
     wgan-gp  wasserstein      gradient penalty 0.1 / 10    5         Adam 1e-4 (0.5, 0.9)       [2]
     bwgan    wasserstein / g  GP in the dual Sobolev norm  5         Adam 2e-4 (0, 0.9)         [3]
-    lsgan    least-squares    -                            1         Adam 2e-4 (0.5, 0.999)     [4]
+    lsgan    least-squares    -                            1         Adam D 1e-4, G 1e-3 / 2e-4 (0.5, 0.999)  [4]
     hinge    hinge            -                            5         Adam 2e-4 (0, 0.9)         [5] without SN
     sngan    hinge            spectral norm on D           5         Adam 2e-4 (0, 0.9)         [5]
     fgan     divergence       -                            1 (simultaneous)  Adam 2e-4 (0.5, 0.999)  [6]
@@ -38,8 +38,16 @@ Defaults, per registered name (vectors / images where they differ; "ref." is the
     ``num_d_train = 5``, ``AdamOptimizer(2e-4 * decay, beta1=0., beta2=0.9)``, ``BATCH_SIZE = 64``; its z is
     N(0, I_128) on images (line 185).
 [4] Mao et al. 2017 (LSGAN), eq. 9's 0-1 coding (``loss=least-squares``; ``loss=least-squares-pearson`` is eq. 8's
-    (a, b, c) = (-1, 1, 0)); one D and one G step, Adam 2e-4, beta1 0.5: the DCGAN setting its networks build on
-    (the paper's per-dataset learning rates are not transcribed here).
+    (a, b, c) = (-1, 1, 0)). On vectors, the authors' own mixture-of-Gaussians code, xudonmao/LSGAN
+    ``stability_comparison/mixture_gaussian/ls.py`` (itself poolio/unrolled_gan's setting): G and D 2 x 128 tanh
+    (``n_hidden=128, n_layer=2``) with orthogonal init, gain 1.4 (net ``tanh-mlp``), z ~ N(0, I_256), batch 512,
+    Adam D 1e-4, G 1e-3, beta1 0.5, eps 1e-8 (its ``params``), both nets stepped from one forward pass (its
+    ``sess.run([..., g_train_op, d_train_op])``: ``update=simultaneous``); its losses sum over the batch with
+    ``tf.nn.l2_loss`` (0.5 * sum of squares, then 0.5 *): the paper's means times B / 2, the same Adam steps up
+    to Adam's epsilon. Before this, vectors took gan_toy.py's ReLU nets [2], z 2, batch 256, Adam 2e-4 for both
+    and sequential steps (``--net relu-mlp --hidden 512 --layers 3 --latent-dim 2 --batch-size 256 --lr 2e-4
+    --g-lr 2e-4 --update sequential``). On images: one D and one G step, Adam 2e-4, beta1 0.5: the DCGAN setting
+    its networks build on (the paper's per-dataset learning rates are not transcribed here).
 [5] pfnet-research/sngan_projection ``configs/sn_cifar10_unconditional.yml``: ``adam: alpha 0.0002, beta1 0.0,
     beta2 0.9``, ``n_dis: 5``, ``loss_type: hinge``, ``batchsize: 64``, ``dim_z: 128`` (its ``updater.py`` steps G
     first, then the n_dis D steps: the same alternation but for one G step at the start). Not followed: the
@@ -62,13 +70,15 @@ penalised or spectrally normalised (both need a D that treats samples independen
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import torch
 
 from gan_eval.errors import GanEvalError
 from gan_eval.io.latent import LatentSpec
 from trainers.losses import LOSSES
-from trainers.methods.base import CountingMethod, Noise, RealBatch, adam, descend, descend_together, register_method
+from trainers.methods.base import (CountingMethod, Noise, RealBatch, adam, added_option, descend, descend_together,
+                                   register_method)
 from trainers.methods.image import AUTO_NETS, generator_output, image_net
 from trainers.nets import build_nets
 from trainers.penalties import clip_weights_, dual_exponent, gradient_penalty, sobolev_norm
@@ -102,6 +112,7 @@ class CriticParams:
     layers: int = 3
     width: int | None = None
     update: str = "sequential"
+    g_lr: float | None = added_option(None)
 
 
 @dataclass
@@ -150,9 +161,15 @@ class OneStepParams(CriticParams):
 
 @dataclass
 class LSGANParams(OneStepParams):
-    """LSGAN [4]."""
+    """LSGAN [4]: ``lr``, ``g_lr``, ``update``, ``latent_dim``, ``batch_size`` None take the data kind's (the
+    authors' mixture code on vectors: D 1e-4, G 1e-3; DCGAN's on images: both 2e-4); ``hidden`` and ``layers`` are
+    the 2-D nets'."""
 
     loss: str = "least-squares"
+    lr: float | None = None
+    hidden: int = 128
+    layers: int = 2
+    update: str | None = None
 
 
 @dataclass
@@ -188,6 +205,13 @@ class CriticGAN(CountingMethod):
     defaults_by_kind = {"latent_dim": (2, 100), "batch_size": (256, 64), "gp_weight": (0.1, 10.0)}
     #: The same with z of 128 on images: the codes of [2], [3] and [5].
     z128_defaults_by_kind = {**defaults_by_kind, "latent_dim": (2, 128)}
+    #: The pair ``net=auto`` builds on vectors.
+    vector_net: ClassVar[str] = "relu-mlp"
+
+    def learning_rate(self, net: str) -> float:
+        """``lr``; for G ``g_lr`` where that is set (LSGAN's 2-D code steps G at 1e-3, D at 1e-4)."""
+        p = self.params
+        return float(p.g_lr if net == "G" and p.g_lr is not None else p.lr)
 
     @property
     def batch_size(self) -> int:
@@ -225,8 +249,12 @@ class CriticGAN(CountingMethod):
         p = self.params
         latent = int(self.params.latent_dim)
         if self.data.kind == "vector":
-            net = "relu-mlp" if p.net == "auto" else p.net
-            options = {"hidden": p.hidden, "layers": p.layers, "spectral_norm": p.spectral_norm} if net == "relu-mlp" else {}
+            net = self.vector_net if p.net == "auto" else p.net
+            if p.spectral_norm and net != "relu-mlp":
+                raise GanEvalError(f"method {type(self).__name__}: spectral_norm on vectors needs --net relu-mlp, "
+                                   f"got {net!r}")
+            options = {"relu-mlp": {"hidden": p.hidden, "layers": p.layers, "spectral_norm": p.spectral_norm},
+                       "tanh-mlp": {"hidden": p.hidden, "layers": p.layers}}.get(net, {})
         else:
             net = image_net(p.net, self.data.shape, type(self).__name__, self.image_nets())
             options = {"spectral_norm": p.spectral_norm, "output": generator_output("auto", self.data)}
@@ -242,13 +270,13 @@ class CriticGAN(CountingMethod):
         return AUTO_NETS
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        return {name: self.optimizer(self.nets[name].parameters()) for name in ("D", "G")}
+        return {name: self.optimizer(self.nets[name].parameters(), self.learning_rate(name)) for name in ("D", "G")}
 
-    def optimizer(self, params) -> torch.optim.Optimizer:  # noqa: ANN001 (an iterable of parameters)
+    def optimizer(self, params, lr: float) -> torch.optim.Optimizer:  # noqa: ANN001 (an iterable of parameters)
         p = self.params
         if p.optimizer == "rmsprop":  # torch's defaults (alpha 0.99, eps 1e-8), as WGAN's main.py
-            return torch.optim.RMSprop(params, lr=p.lr, capturable=self.device.type == "cuda")
-        return adam(params, p.lr, (p.beta1, p.beta2))
+            return torch.optim.RMSprop(params, lr=lr, capturable=self.device.type == "cuda")
+        return adam(params, lr, (p.beta1, p.beta2))
 
     # --- the losses -------------------------------------------------------------------------------------------
     @property
@@ -317,7 +345,9 @@ def _thin(name: str, params: type, doc: str, **attributes: object) -> type[Criti
 
 WGAN = _thin("wgan", WGANParams, "WGAN (Arjovsky, Chintala & Bottou 2017) [1].")
 WGANGP = _thin("wgan-gp", WGANGPParams, "WGAN-GP (Gulrajani et al. 2017) [2].", defaults_by_kind=CriticGAN.z128_defaults_by_kind)
-LSGAN = _thin("lsgan", LSGANParams, "LSGAN (Mao et al. 2017) [4], either label coding.")
+LSGAN = _thin("lsgan", LSGANParams, "LSGAN (Mao et al. 2017) [4], either label coding.", vector_net="tanh-mlp",
+              defaults_by_kind={**CriticGAN.defaults_by_kind, "latent_dim": (256, 100), "batch_size": (512, 64),
+                                "lr": (1e-4, 2e-4), "g_lr": (1e-3, None), "update": ("simultaneous", "sequential")})
 HingeGAN = _thin("hinge", HingeParams, "The hinge GAN (Lim & Ye 2017; Miyato et al. 2018's loss) [5].", default_steps=50_000,
                  defaults_by_kind=CriticGAN.z128_defaults_by_kind)
 

@@ -11,10 +11,15 @@ ports compute it) and margin ``m`` (paper, eq. 1-2 and eq. 5)::
 Defaults from the widely used PyTorch port (eriklindernoren/PyTorch-GAN ``implementations/ebgan/ebgan.py``):
 ``lambda_pt = 0.1``, ``margin = max(1, batch_size / 64.)`` = 1 at its batch 64, Adam lr 2e-4, betas (0.5, 0.999),
 latent 62, a 32-D code. Deviations, stated: that port squares no cosine in its ``pullaway_loss`` and hinges the
-batch mean; we follow the paper's eq. 5 (squared cosines) and eq. 1 (per-sample hinge). The nets are this
-package's (:mod:`trainers.methods.autoencoder_critic`: MLPs on vectors, the DCGAN pair as encoder / decoder on images).
-One D and one G update per iteration from one forward pass (``update=simultaneous``); ``sequential`` steps D
-first, then G on fresh noise. Seeds group. Proof: ``tests/test_objective_structure.py`` (the pull-away term
+batch mean; we follow the paper's eq. 5 (squared cosines) and eq. 1 (per-sample hinge). The port's G loss also
+compares the reconstruction with ``gen_imgs.detach()``, so G's gradient reaches it only through D's
+reconstruction; here, as eq. 2's L_G = D(G(z)) with D(x) the reconstruction error of x, it flows through both the
+reconstruction and its target G(z). The paper writes the energy as the norm ``||Dec(Enc(x)) - x||``; the mean
+squared error is the port's (``nn.MSELoss``). The nets are this package's
+(:mod:`trainers.methods.autoencoder_critic`: MLPs on vectors, the DCGAN pair as encoder / decoder on images).
+One D and one G update per iteration from one forward pass (``update=simultaneous``: the port's order, a G step
+then a D step on the same, pre-update fakes, reads the same D and G); ``sequential`` steps D first, then G on
+fresh noise. Seeds group. Proof: ``tests/test_objective_structure.py`` (the pull-away term
 against its formula, 0 on orthogonal codes).
 """
 from __future__ import annotations

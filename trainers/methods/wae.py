@@ -34,8 +34,13 @@ the weight of the cost it needs depends on the data's scale (0.05 on the grid, 1
 paper's HQ.
 
 Other choices the code leaves open or that differ here: the adversary's loss is not multiplied by lambda
-(``wae.py`` L326 does; Adam is invariant to that scale up to its epsilon); no encoder pre-training
-(``e_pretrain``) and no lambda or learning-rate schedule; nets and latent sizes are the family's
+(``wae.py`` L326 does; Adam is invariant to that scale up to its epsilon); WAE-GAN's adversary steps from the
+same forward pass as E and G (the code runs ``ae_opt``, then ``z_adv_opt`` on the same batch and prior draw with
+the updated encoder's codes, ``wae.py`` L590-611); its weights are Glorot-uniform, not the code's N(0, 0.01^2)
+(``configs.py`` L77 ``init_std``, ``ops.py`` ``linear`` L69-72); no encoder pre-training
+(``e_pretrain``) and no lambda or learning-rate schedule (``config_mnist``'s ``lr_schedule='manual'`` halves both
+rates at epoch 30 and divides them by 5 more at epoch 50, ``wae.py`` L542-548, as the paper's MNIST setup; epochs
+have no meaning on the mixtures' fresh samples); nets and latent sizes are the family's
 (:mod:`trainers.methods.autoencoding`; the MNIST config's z is 8-D, use ``--latent-dim 8`` for it).
 """
 from __future__ import annotations
