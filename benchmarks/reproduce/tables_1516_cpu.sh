@@ -13,8 +13,10 @@ export OMP_NUM_THREADS=1 PYTHONPATH=$PWD
 bms="python -m trainers.reproduce bms-table1 --group-seeds --jobs 1 --out $out/bms-table1"
 family="python -m trainers.reproduce mode-collapse-mini-family --group-seeds --jobs 1 --out $out/family"
 $bms --rows VEEGAN MD-GAN WAE
-$family --rows GAN "LSGAN (0,1,1)" "LSGAN (-1,1,0)" "f-GAN kl" "f-GAN reverse-kl" "f-GAN js" "f-GAN pearson" \
-    "f-GAN squared-hellinger" EBGAN BEGAN MMD-GAN
+# cheapest first, so that a session's share of the CPU finishes whole cells (--jobs 1 starts a call's longest first)
+$family --rows BEGAN EBGAN "LSGAN (0,1,1)" "LSGAN (-1,1,0)"
+$family --rows GAN MMD-GAN
+$family --rows "f-GAN kl" "f-GAN reverse-kl" "f-GAN js" "f-GAN pearson" "f-GAN squared-hellinger"
 $bms --rows GDPP
 $bms --rows alpha-GAN SN-GAN BMS-VAE-GAN
 $family --rows hinge SN-GAN WGAN-GP BW-GAN WGAN
