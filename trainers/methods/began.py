@@ -22,14 +22,17 @@ L68-69, L163-164; its stall test is commented out).
 Nets: :mod:`trainers.methods.autoencoder_critic` (MLPs on vectors). On images (``net=began``, ``output=linear``) the
 authors' nets as carpedm20/BEGAN-tensorflow ``models.py`` builds them (:mod:`trainers.nets.began`: 3x3 ELU conv
 blocks, no BatchNorm, nearest-neighbour upsampling, n = ``width`` = 128, the embedding h = ``code_dim``, G's and the
-decoder's output linear, the data in [-1, 1] as its ``norm_img``); ``net=auto output=auto`` is the DCGAN pair ending
-in tanh / sigmoid that these trainers used before 2026-11-30, an ablation. One update of D, G and k_t per iteration from one forward pass on one z
+decoder's output linear in training, the samples clipped to the data's range as its ``denorm_img`` clips saved
+images; the data in [-1, 1] as its ``norm_img``); ``net=auto output=auto`` is the DCGAN pair ending in tanh /
+sigmoid that these trainers used before 2026-11-30, an ablation. Both are image defaults (``defaults_by_kind``), so
+the 2-D runs' settings read as before. One update of D, G and k_t per iteration from one forward pass on one z
 (``update=simultaneous``, as carpedm20's ``k_update`` runs with both optimisers in one ``session.run``);
 ``sequential`` steps D, then G on fresh noise, then k_t from the D step's L(x) and the G step's L(G(z)).
 
 k_t is the method's state beyond its networks (:meth:`extra_state`, one value per grouped seed), checkpointed so
 that a resume is bit-identical; ``m_global`` and ``k`` are reported with the losses at every evaluation.
-Proof: ``tests/test_objective_structure.py`` (k_t's update on fixed losses against the formula, clipping included).
+Proof: ``tests/test_objective_structure.py`` (k_t's update on fixed losses against the formula, clipping included;
+the image nets' structure), ``tests/test_image_nets.py`` (the nets' variables against ``models.py``).
 """
 from __future__ import annotations
 
