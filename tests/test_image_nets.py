@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import math
 
 import pytest
 import torch
@@ -147,6 +148,48 @@ def test_dcgan_has_the_tf_variables_of_carpedm20_model_py(name, s16):
     assert all(m.momentum == 0.1 and m.eps == 1e-5 for m in (*G.modules(), *D.modules())
                if isinstance(m, nn.BatchNorm2d))  # ops.py batch_norm(epsilon=1e-5, momentum=0.9) as TF decay
     assert isinstance(G[-1], nn.Tanh)
+
+
+@pytest.mark.parametrize("name, repeat, base", [("began28", 2, 14), ("began32", 3, 8), ("began64", 4, 8)])
+def test_began_pairs_have_the_tf_variables_of_carpedm20_began_models_py(name, repeat, base):
+    """carpedm20/BEGAN-tensorflow models.py (722b3f1): GeneratorCNN L5-20 (fully_connected to 8*8*n, repeat_num blocks
+    of two 3x3 ELU convs with nearest upscaling between, a linear 3x3 conv to the channels) and DiscriminatorCNN's
+    encoder L24-36 (3x3 conv n, blocks of two 3x3 convs of n(i+1) channels and a 3x3 stride-2 conv between, flattened
+    8*8*n*repeat_num); repeat_num = int(log2(size)) - 2 (trainer.py L86), n = conv_hidden_num 128 (config.py L19).
+    No BatchNorm anywhere (slim.conv2d without normalizer_fn), every activation ELU."""
+    n = 128
+    G, D = meta_pair(name, 64)
+    conv = lambda c_in, c_out: [(3, 3, c_in, c_out), (c_out,)]  # noqa: E731
+    g_blocks = [shape for _ in range(repeat) for shape in conv(n, n) + conv(n, n)]
+    assert tf_variable_shapes(G) == [(64, base * base * n), (base * base * n,), *g_blocks, *conv(n, 3)]
+    d_shapes = conv(3, n)
+    for i in range(repeat):
+        previous, block = n * max(i, 1), n * (i + 1)
+        d_shapes += conv(previous, block) + conv(block, block) + (conv(block, block) if i < repeat - 1 else [])
+    assert tf_variable_shapes(D) == [*d_shapes, (base * base * n * repeat, 1), (1,)]
+    strides = [m.stride for m in D.modules() if isinstance(m, nn.Conv2d)]
+    assert strides.count((2, 2)) == repeat - 1 and all(isinstance(m, SameConv2d) for m in D.modules() if getattr(m, "stride", None) == (2, 2))
+    ups = [m for m in G.modules() if isinstance(m, nn.Upsample)]
+    assert len(ups) == repeat - 1 and all(m.mode == "nearest" and m.scale_factor == 2 for m in ups)
+    assert not any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in (*G.modules(), *D.modules()))
+    nonlinear = (nn.ELU, nn.ReLU, nn.LeakyReLU, nn.Tanh, nn.Sigmoid)
+    assert {type(m) for m in (*list(G)[:-1], *D.modules()) if isinstance(m, nonlinear)} == {nn.ELU}
+
+
+def test_began_pair_weights_are_tf_slim_glorot_uniform_and_biases_zero():
+    """TF-slim's conv2d / fully_connected default, xavier_initializer(uniform=True): U(-a, a), a = sqrt(6 / (fan_in +
+    fan_out)), fans counting the kernel's taps; biases zeros_initializer. Closed form: every weight within a, the
+    variance a^2 / 3 (within 10 %: the smallest tensor here has 3 x 3 x 16 x 16 = 2,304 draws, sd of its variance
+    estimate ~3 %)."""
+    G, D = build_nets("began32", LATENT, (3, 32, 32), seeded(0), width=16)
+    for layer in (*G.modules(), *D.modules()):
+        if isinstance(layer, (nn.Conv2d, nn.Linear)):
+            w = layer.weight
+            receptive = w[0, 0].numel() if w.ndim == 4 else 1
+            a = math.sqrt(6.0 / (receptive * (w.shape[0] + w.shape[1])))
+            assert w.abs().max().item() <= a and torch.count_nonzero(layer.bias) == 0
+            if w.numel() >= 2304:
+                assert w.var().item() == pytest.approx(a * a / 3, rel=0.1)
 
 
 @pytest.mark.parametrize("d_scale, widths", [(0.25, (2, 4, 8)), (0.5, (4, 8, 16))])

@@ -143,6 +143,25 @@ def test_image_tables_declare_the_papers_rows_protocols_and_budgets():
     assert {label for (label, _), cells in celeba.paper.items() if "ivom_mse" in cells} == {"SN-GAN", "alpha-GAN + SN", "BMS-VAE-GAN"}
 
 
+def test_bms_celeba_wae_row_trains_the_authors_celeba_config():
+    """tolstikhin/wae configs.py ``config_celebA`` (6351565): zdim 64 (L47), lambda 100 (L53), cost l2sq (L49) weighted
+    0.05 (wae.py L339-342), batch 100 (L23), an MMD-IMQ penalty (L51-52); the method's own defaults (MNIST's lambda 10
+    and the family's 100-D image latent) stay its defaults elsewhere. BEGAN's row trains on its authors' nets."""
+    from trainers.methods import METHODS
+    from trainers.methods.base import DataShape, resolved_params
+
+    celeba = TABLES.get("bms-celeba")
+    shape = DataShape((3, 64, 64), "image", (-1.0, 1.0))
+    rows = {r.label: r for r in celeba.rows}
+    wae = METHODS.get("wae")(resolved_params("wae", rows["WAE"].params, "image"), shape, torch.device("cpu"))
+    p = wae.params
+    assert (wae.latent_dim, p.latent_weight, p.cost, p.reconstruction_weight, wae.batch_size, p.penalty) == (64, 100.0, "l2sq", 0.05, 100, "mmd")
+    default = METHODS.get("wae")(resolved_params("wae", {}, "image"), shape, torch.device("cpu"))
+    assert (default.latent_dim, default.params.latent_weight) == (100, 10.0)
+    assert TABLES.get("bms-cifar10").rows[0].params == {}
+    assert resolved_params("began", rows["BEGAN"].params, "image").net == "began"
+
+
 # --- bad input: one line, exit 2, nothing written ---------------------------------------------------------------------
 
 

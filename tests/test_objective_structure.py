@@ -120,6 +120,35 @@ def test_began_draws_z_uniform_on_the_cube_as_the_paper_and_carpedm20():
         assert (z.abs().max().item() <= 1.0) == (distribution == "uniform")
 
 
+def test_began_on_images_builds_its_authors_autoencoder_not_the_dcgan_pair():
+    """On CelebA-sized images BEGAN's D is carpedm20/BEGAN-tensorflow's (models.py DiscriminatorCNN L22-53): ELU
+    convs without BatchNorm, a linear map to the embedding h = 64 (config.py L21 z_num), a decoder that upsamples by
+    nearest neighbour and ends, as G does, in no activation (GeneratorCNN L17; data in [-1, 1], utils.py norm_img),
+    its samples clipped to the data's range only when drawn (eval mode), as denorm_img clips the saved images.
+    The DCGAN pair these trainers built before (BatchNorm, tanh) stays reachable as ``net=auto output=auto``, and the
+    2-D runs' recorded settings are unchanged (net and output resolve to auto on vectors)."""
+    from torch import nn
+
+    from trainers.methods import METHODS
+    from trainers.methods.base import DataShape, resolved_params
+    from trainers.nets.image_pair import ClipWhenSampling
+
+    celeba = DataShape((3, 64, 64), "image", (-1.0, 1.0))
+    for overrides, authors in (({}, True), ({"net": "auto", "output": "auto"}, False)):
+        method = METHODS.get("began")(resolved_params("began", {"width": 4, **overrides}, "image"), celeba, torch.device("cpu"))
+        nets = method.build(torch.Generator().manual_seed(0))
+        modules = [*nets["G"].modules(), *nets["D"].modules()]
+        has_batchnorm = any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in modules)
+        assert (not has_batchnorm, any(isinstance(m, nn.ELU) for m in modules)) == (authors, authors)
+        assert all(isinstance(net[-1], ClipWhenSampling if authors else nn.Tanh) for net in (nets["G"], nets["D"].decoder))
+        assert nets["D"].encoder[-1].out_features == 64
+        clip = nets["G"][-1] if authors else clip
+    v = torch.tensor([-3.0, 0.5, 3.0])
+    assert torch.equal(clip.train()(v), v) and torch.equal(clip.eval()(v), torch.tensor([-1.0, 0.5, 1.0]))
+    vector = resolved_params("began", {}, "vector")
+    assert (vector.net, vector.output) == ("auto", "auto")
+
+
 def test_mmdgan_critic_schedule_is_the_codes():
     """``Diters = 100`` for the first 25 G iterations and every 500th, else 5 (mmd_gan.py), read from the counter."""
     run = Run(TrainConfig("mmdgan", "ring8", seed=0), "/nonexistent-not-created")

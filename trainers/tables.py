@@ -539,13 +539,17 @@ TABLES.add(
 )
 
 CELEBA = "celeba64"
+#: WAE on CelebA as its authors' CelebA config (tolstikhin/wae ``configs.py`` L47 ``zdim`` 64, L53 ``lambda`` 100, at
+#: commit 6351565; the method's defaults are its MNIST config's lambda 10 and the family's 100-D image latent)
+WAE_CELEBA = {"latent_dim": 64, "latent_weight": 100.0}
 TABLES.add(
     "bms-celeba",
     Table(
         name="bms-celeba",
         title="BMS-VAE-GAN CelebA 64 x 64: FID (10k real / 10k generated) / IoVM (appendix)",
         rows=(
-            *BMS_FIRST_ROWS,
+            Row("WAE", "wae", WAE_CELEBA, note="tolstikhin/wae's CelebA config: 64-D latent, lambda 100 (WAE-MMD)"),
+            *BMS_FIRST_ROWS[1:],
             Row("WGAN-GP", "wgan-gp"),
             Row("BEGAN", "began"),
             Row("Dist-GAN", "distgan"),
@@ -574,7 +578,8 @@ TABLES.add(
         "[-1, 1] (DCGAN-tensorflow's preprocessing, trainers/datasets/folder.py); the last tenth of the sorted files held out "
         "(about CelebA's test split); FID of 10,000 samples against 10,000 held-out images, TF-faithful Inception pool_3 "
         "(TF1 bilinear resize to 299) with the user's weights (hash in the JSON); IoVM of 256 held-out images as "
-        "veegan-ivom's; every row on the DCGAN nets at 64 x 64 (net auto: dcgan64); 200,000 iterations as the paper",
+        "veegan-ivom's; every row on the DCGAN nets at 64 x 64 (net auto: dcgan64) but BEGAN's, on its authors' nets (net "
+        "began: began64, carpedm20/BEGAN-tensorflow); 200,000 iterations as the paper",
         eval_samples=10_000,
     ),
 )

@@ -4,9 +4,9 @@ per-sample reconstruction errors their losses are built from. Each method's modu
 
 Vectors: G ``latent_dim -> hidden x layers -> d`` (ReLU, Glorot-uniform: the 2-D setting of VEEGAN's notebooks,
 used here so the mixtures compare methods on one G); the critic as :func:`~trainers.nets.autoencoder_critic.vector_autoencoder`.
-Images: G is the image pair's generator (``net=auto``: as :class:`trainers.methods.dcgan.DCGAN` picks it), the critic
-:func:`~trainers.nets.autoencoder_critic.image_autoencoder` on the same pair; ``output=auto`` ends both in sigmoid for
-[0, 1] data and tanh for [-1, 1].
+Images: G is the image pair's generator (``net=auto``: as :class:`trainers.methods.dcgan.DCGAN` picks it; BEGAN's
+default ``net=began``: its authors' nets), the critic :func:`~trainers.nets.autoencoder_critic.image_autoencoder` on
+the same pair; ``output=auto`` ends both in sigmoid for [0, 1] data and tanh for [-1, 1].
 """
 from __future__ import annotations
 

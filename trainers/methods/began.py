@@ -19,14 +19,20 @@ Adam's betas: the paper gives none; carpedm20's ``config.py`` L40-41 declares be
 the rate "when the measure of convergence stalls" (not reproducible from the text); carpedm20 instead halves both
 rates every ``lr_update_step`` = 100,000 steps, from 8e-5 down to 2e-5 (``config.py`` L36-39; ``trainer.py``
 L68-69, L163-164; its stall test is commented out).
-Nets: :mod:`trainers.methods.autoencoder_critic` (MLPs on vectors; on images the DCGAN pair as encoder / decoder, not
-the paper's ELU nets). One update of D, G and k_t per iteration from one forward pass on one z
+Nets: :mod:`trainers.methods.autoencoder_critic` (MLPs on vectors). On images (``net=began``, ``output=linear``) the
+authors' nets as carpedm20/BEGAN-tensorflow ``models.py`` builds them (:mod:`trainers.nets.began`: 3x3 ELU conv
+blocks, no BatchNorm, nearest-neighbour upsampling, n = ``width`` = 128, the embedding h = ``code_dim``, G's and the
+decoder's output linear in training, the samples clipped to the data's range as its ``denorm_img`` clips saved
+images; the data in [-1, 1] as its ``norm_img``); ``net=auto output=auto`` is the DCGAN pair ending in tanh /
+sigmoid that these trainers used before 2026-11-30, an ablation. Both are image defaults (``defaults_by_kind``), so
+the 2-D runs' settings read as before. One update of D, G and k_t per iteration from one forward pass on one z
 (``update=simultaneous``, as carpedm20's ``k_update`` runs with both optimisers in one ``session.run``);
 ``sequential`` steps D, then G on fresh noise, then k_t from the D step's L(x) and the G step's L(G(z)).
 
 k_t is the method's state beyond its networks (:meth:`extra_state`, one value per grouped seed), checkpointed so
 that a resume is bit-identical; ``m_global`` and ``k`` are reported with the losses at every evaluation.
-Proof: ``tests/test_objective_structure.py`` (k_t's update on fixed losses against the formula, clipping included).
+Proof: ``tests/test_objective_structure.py`` (k_t's update on fixed losses against the formula, clipping included;
+the image nets' structure), ``tests/test_image_nets.py`` (the nets' variables against ``models.py``).
 """
 from __future__ import annotations
 
@@ -51,6 +57,8 @@ class BEGANParams(AutoencoderCriticParams):
     batch_size: int = 16
     update: str = "simultaneous"
     latent_distribution: str = "uniform"
+    net: str | None = None
+    output: str | None = None
 
 
 def equilibrium_step(k: torch.Tensor, real_loss: torch.Tensor, fake_loss: torch.Tensor, gamma: float,
@@ -68,6 +76,8 @@ def convergence_measure(real_loss: torch.Tensor, fake_loss: torch.Tensor, gamma:
 class BEGAN(AutoencoderCriticMethod):
     Params = BEGANParams
     default_steps = 50 * 70_000 // 16  # 50 epochs of Stacked MNIST's pool at the paper's batch 16
+    #: images: BEGAN's own nets with a linear output (module docstring); vectors: the family's MLPs, which read neither
+    defaults_by_kind = {"net": ("auto", "began"), "output": ("auto", "linear")}
 
     def setup(self, generator: torch.Generator) -> None:
         super().setup(generator)

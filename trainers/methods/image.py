@@ -37,24 +37,32 @@ from trainers.nets import build_nets
 from trainers.nets.image_pair import Discriminator, reheaded
 
 AUTO_NETS = {28: "dcgan28x3", 32: "dcgan32", 64: "dcgan64"}
+#: ``net=began``: carpedm20/BEGAN-tensorflow's nets at the images' size (:mod:`trainers.nets.began`)
+BEGAN_NETS = {28: "began28", 32: "began32", 64: "began64"}
+
+
 def image_net(net: str, shape: tuple[int, ...], method: str, auto: dict[int, str] = AUTO_NETS) -> str:
-    """The net pair ``net`` names, or for ``auto`` the one ``auto`` gives the images' size (a one-line error if none)."""
-    if net != "auto":
+    """The net pair ``net`` names; for ``auto`` the one ``auto`` gives the images' size, for ``began`` BEGAN's nets
+    of that size (a one-line error if there is none)."""
+    by_size = {"auto": auto, "began": BEGAN_NETS}.get(net)
+    if by_size is None:
         return net
     size = shape[-1]
-    if size not in auto:
-        raise GanEvalError(f"method {method}: no default net for {size} x {size} images; name one with --net ({', '.join(auto.values())})")
-    return auto[size]
+    if size not in by_size:
+        raise GanEvalError(f"method {method}: no {net} net for {size} x {size} images; name one with --net ({', '.join(by_size.values())})")
+    return by_size[size]
 
 
 def generator_output(output: str, data: DataShape) -> str:
     """G's output activation: ``auto`` follows the data's range (sigmoid for [0, 1], else tanh; the PacGAN fork kept
     tanh on its [0, 1] Stacked MNIST, which we do not copy: carpedm20's own MNIST generator, on ``X / 255.``, ends
-    in a sigmoid, ``model.py`` ``generator`` (``y_dim`` branch) and ``load_mnist``); any other value is passed to
-    the net as given."""
-    if output != "auto":
-        return output
-    return "sigmoid" if data.value_range == (0.0, 1.0) else "tanh"
+    in a sigmoid, ``model.py`` ``generator`` (``y_dim`` branch) and ``load_mnist``); ``linear`` (none, samples
+    clipped to the range: :data:`trainers.nets.image_pair.OUTPUTS`) is ``linear01`` on [0, 1] data; any other
+    value is passed to the net as given."""
+    unit = data.value_range == (0.0, 1.0)
+    if output == "auto":
+        return "sigmoid" if unit else "tanh"
+    return "linear01" if output == "linear" and unit else output
 
 
 def build_image_nets(method: str, net: str, latent_dim: int, data: DataShape, generator: torch.Generator, *, output: str = "auto",

@@ -7,16 +7,18 @@ that a stack of S copies runs under ``torch.func.vmap`` (grouped seeds, :mod:`tr
   with Glorot-uniform weights (:func:`trainers.nets.mlp.init_xavier`);
 * images: any registered image pair (:mod:`trainers.nets`, e.g. ``dcgan28x3``) built with ``latent_dim = code_dim``:
   its D's convolutional body followed by a linear map to the code is the encoder (the "DCGAN discriminator as
-  encoder" of MMD-GAN's ``base_module.Encoder`` and EBGAN's / BEGAN's conv encoders), its G is the decoder (ending
-  in the data's output activation), both initialised as the pair's reference code does.
+  encoder" of MMD-GAN's ``base_module.Encoder`` and EBGAN's conv encoder), its G is the decoder (ending in G's
+  output activation), both initialised as the pair's reference code does. On BEGAN's pair (``began64``, ...) this
+  is BEGAN's D exactly: encoder convs, a linear map to the embedding h, a decoder shaped as G
+  (carpedm20/BEGAN-tensorflow ``models.py`` ``DiscriminatorCNN``).
 """
 from __future__ import annotations
 
 import torch
 from torch import nn
 
-from trainers.nets.mlp import init_normal, init_xavier, mlp
-from trainers.nets.registry import build_nets
+from trainers.nets.mlp import init_xavier, mlp
+from trainers.nets.registry import NETS, build_nets
 
 
 class Autoencoder(nn.Module):
@@ -42,7 +44,8 @@ def vector_autoencoder(dim: int, code_dim: int, hidden: int, layers: int, genera
 def image_autoencoder(net: str, shape: tuple[int, ...], code_dim: int, generator: torch.Generator,
                       **options: object) -> Autoencoder:
     """The autoencoder of images of ``shape`` on the image pair ``net`` (module docstring); ``options`` go to the
-    pair (``output``, ``width``). The encoder's last linear map is initialised N(0, 0.02^2) like DCGAN's."""
+    pair (``output``, ``width``). The encoder's last linear map is initialised as the pair's layers (the DCGAN
+    pairs: N(0, 0.02^2); BEGAN's: Glorot-uniform)."""
     decoder, discriminator = build_nets(net, code_dim, shape, generator, **options)
-    to_code = init_normal(nn.Linear(discriminator.head.in_features, code_dim), 0.02, generator)
+    to_code = NETS.get(net).init(nn.Linear(discriminator.head.in_features, code_dim), generator)  # type: ignore[attr-defined]
     return Autoencoder(nn.Sequential(discriminator.body, to_code), decoder)

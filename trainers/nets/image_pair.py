@@ -10,13 +10,16 @@ Options common to every image pair:
 - ``pack`` (PacGAN, Lin et al. 2018): D judges ``pack`` images at once, concatenated along channels
   (PacGAN's ``tf.concat(G_sep, 3)`` in NHWC, i.e. dim -3 here), so its first layer takes ``C * pack`` channels.
 - ``spectral_norm``: spectral normalisation (Miyato et al. 2018) of every Conv2d / Linear weight of D.
-- ``output``: G's output activation, ``tanh`` (range [-1, 1], the default of every reference code here) or
-  ``sigmoid`` ([0, 1]).
+- ``output``: G's output activation, ``tanh`` (range [-1, 1], the default of every reference code here but
+  BEGAN's), ``sigmoid`` ([0, 1]), or ``linear`` / ``linear01``: none in training (carpedm20/BEGAN-tensorflow's G and
+  decoder end in a plain convolution) and, in eval mode, where samples are drawn and exported, a clip to [-1, 1] /
+  [0, 1], as that code's ``denorm_img`` clips the images it saves (:class:`ClipWhenSampling`).
 """
 from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass
+from functools import partial
 from typing import Callable
 
 import torch
@@ -25,9 +28,22 @@ from torch import nn
 from gan_eval.errors import GanEvalError
 from trainers.nets.spectral import spectral_norm_all
 
+class ClipWhenSampling(nn.Module):
+    """The identity in training mode; in eval mode (sampling, export) a clip to ``[low, high]``."""
+
+    def __init__(self, low: float, high: float) -> None:
+        super().__init__()
+        self.low, self.high = low, high
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x if self.training else x.clamp(self.low, self.high)
+
+
 OUTPUTS: dict[str, tuple[Callable[[], nn.Module], tuple[float, float]]] = {
     "tanh": (nn.Tanh, (-1.0, 1.0)),
     "sigmoid": (nn.Sigmoid, (0.0, 1.0)),
+    "linear": (partial(ClipWhenSampling, -1.0, 1.0), (-1.0, 1.0)),
+    "linear01": (partial(ClipWhenSampling, 0.0, 1.0), (0.0, 1.0)),
 }
 
 
