@@ -42,8 +42,6 @@ from trainers.methods.base import Method, RealBatch, adam, descend_together
 from trainers.methods.image import generator_output, image_net
 from trainers.nets.autoencoder import autoencoder_nets, latent_discriminator
 
-#: (latent_dim, batch_size) when the hyper-parameter is None, by data kind (module docstring).
-KIND_DEFAULTS = {"vector": (32, 500), "image": (100, 64)}
 LATENT_TERMS = ("kl", "mmd", "adversarial")
 
 
@@ -74,16 +72,16 @@ class AutoencodingMethod(Method):
     data_kinds = ("vector", "image")
     gaussian_encoder: ClassVar[bool] = False
     latent_term: ClassVar[str] = "adversarial"
+    #: ``{field: (vector, image)}`` for the fields left None (module docstring).
+    defaults_by_kind = {"latent_dim": (32, 100), "batch_size": (500, 64)}
 
     @property
     def latent_dim(self) -> int:
-        value = self.params.latent_dim
-        return KIND_DEFAULTS[self.data.kind][0] if value is None else int(value)
+        return int(self.params.latent_dim)
 
     @property
     def batch_size(self) -> int:
-        value = self.params.batch_size
-        return KIND_DEFAULTS[self.data.kind][1] if value is None else int(value)
+        return int(self.params.batch_size)
 
     @property
     def samples(self) -> int:
