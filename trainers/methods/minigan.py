@@ -11,9 +11,14 @@ Its latent-dimension study trains on the 32 noise-free points of ``make_moons(32
   (separates the moons, snapshots at 10k / 40k / 100k / 200k).
 
 Not in the text, so chosen and stated: G minimises the non-saturating ``-log D(G(z))`` (``loss=ns``; "cross-entropy"
-with the real label, as the PyTorch DCGAN tutorial the project's code follows) and D is stepped before G on fresh noise
-(``update=sequential``); ``loss`` and ``update`` switch both. Plain SGD is elementwise, so seeds group (a leading seed
-dimension on every tensor) exactly as with Adam.
+with the real label, the usual PyTorch recipe) and D is stepped before G on fresh noise (``update=sequential``);
+``loss`` and ``update`` switch both. These two, and z ~ N(0, I), are unverified: the project's notebooks ("Addressing
+mode collapse in GANs", C6.5 Theories of Deep Learning, Oxford) are indexed by their opening cell only, and no
+repository holding them could be found. No reading tried reproduces the paper's z=2 collapse (a seed-batched copy of
+these nets, 8-16 seeds): at 40k steps ``loss=minimax``, simultaneous updates and z ~ U[-1, 1] each leave 0-2 seeds in 8
+on one moon (>= 90 % of the high-quality samples), z=2 and z=4 alike; at 150k with these defaults 1 of 16 z=2 seeds and
+5 of 16 z=4 seeds sit on one moon. Plain SGD is elementwise, so seeds group (a leading seed dimension on every
+tensor) exactly as with Adam.
 """
 from __future__ import annotations
 
