@@ -54,8 +54,8 @@ Defaults, per registered name (vectors / images where they differ; "ref." is the
     config's ``iteration_decay_start: 0`` decays Adam's alpha linearly to 0 over its 50,000 iterations
     (``train.py`` lines 120-123: ``LinearShift``; constant here), and its G loss reads ``n_gen_samples: 128``
     samples (``updater.py`` line 81; ``batch_size`` here). ``hinge`` and ``sngan`` draw the config's z of 128 on
-    images. The paper's standard-CNN table (Miyato et al. 2018, Table 1, settings A-F) varies
-    these; this is its authors' code's.
+    images. The paper's standard-CNN table (Miyato et al. 2018, Table 1, settings A-F) varies these; this is its
+    authors' code's.
     Images: ``sn-cnn32`` (the paper's standard CNN) at 32 x 32, else the DCGAN pair with SN and without D's BN.
 [6] Nowozin et al. 2016 (f-GAN): the output activations and conjugates of Table 2 (:mod:`trainers.losses`),
     Algorithm 1's single step; Adam lr 2e-4, beta1 0.5 (the DCGAN setting; the authors released no code, and
@@ -63,7 +63,8 @@ Defaults, per registered name (vectors / images where they differ; "ref." is the
 
 Data-kind defaults (a field left None): ``latent_dim`` 2 on vectors (``gan_toy.py``), 100 on images (WGAN's
 ``--nz``; LSGAN and f-GAN, the DCGAN setting; WGAN-GP, BW-GAN, hinge and SN-GAN 128, their codes' [2, 3, 5]);
-``batch_size`` 256 / 64; the gradient penalty's ``gp_weight`` 0.1 / 10. Vectors use the ``relu-mlp`` pair, images the DCGAN pair of their size (``net=auto``), without D's BatchNorm wherever D is
+``batch_size`` 256 / 64; the gradient penalty's ``gp_weight`` 0.1 / 10. Vectors use the ``relu-mlp`` pair (LSGAN:
+``tanh-mlp``, [4]), images the DCGAN pair of their size (``net=auto``), without D's BatchNorm wherever D is
 penalised or spectrally normalised (both need a D that treats samples independently). ``default_steps`` is
 ``gan_toy.py``'s ``ITERS = 100000`` (SN-GAN and hinge: the config's ``iteration: 50000``).
 """
