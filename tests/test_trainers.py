@@ -16,7 +16,7 @@ from gan_eval.references import get_reference
 from trainers.datasets.mixture import TrainingData
 from trainers.loop import Run, TrainConfig, derive_seeds, train
 from trainers.methods import METHODS
-from trainers.methods.base import kind_defaults
+from trainers.methods.base import resolved_params
 
 STEPS = 20
 
@@ -71,7 +71,7 @@ OTHER_UPDATE = {"simultaneous": "sequential", "sequential": "simultaneous"}
 def default_update(name: str, dataset: str) -> str:
     """The method's update order on ``dataset``'s kind of data (GDPP's differs by kind)."""
     kind = next(k for k, d in DATASET_OF_KIND.items() if d == dataset)
-    return kind_defaults(METHODS.get(name).Params(), kind, METHODS.get(name).defaults_by_kind).update
+    return resolved_params(name, None, kind).update
 
 
 CONTRACT_CASES += [
