@@ -205,6 +205,31 @@ def test_distgan_image_distance_is_taken_in_d_features_with_lambda_w_sqrt_d_over
         small_image_distgan(distance_space="pixels")
 
 
+def autoencoder_step_moves(m, x: torch.Tensor, z: torch.Tensor) -> set[str]:
+    """The nets whose parameters one reconstruction step (``reconstruction + lambda_r R_reg``, optimizer R) changes."""
+    before = {name: [t.detach().clone() for t in net.parameters()] for name, net in m.nets.items()}
+    reconstruction, distance = m.autoencoder_loss(x, z)
+    m.descend(reconstruction + m.params.lambda_r * distance, "R", 0)
+    return {name for name, net in m.nets.items() if any(not torch.equal(a, b) for a, b in zip(before[name], net.parameters()))}
+
+
+def test_distgan_autoencoder_step_moves_the_encoder_alone_on_images_and_with_the_generator_on_mixtures():
+    """tntrung/gan at 6e67fe3: distgan_image/distgan.py L281-284 gives the reconstruction optimizer var_list=vars_e on
+    CIFAR-10 / CelebA / STL-10 (vars_e + vars_g only for MNIST), distgan_toy2d.py L123 theta_E + theta_G. Checked by
+    which nets one R step changes (D never: its features enter the image loss, but it is not R's to move); before
+    2026-11-30 images moved E and G, which autoencoder_updates=encoder+generator restores."""
+    gen = torch.Generator().manual_seed(5)
+    x, z = torch.rand(6, 3, 28, 28, generator=gen) * 2 - 1, torch.rand(6, 8, generator=gen) * 2 - 1
+    assert small_image_distgan().params.autoencoder_updates == "encoder"
+    assert autoencoder_step_moves(small_image_distgan(), x, z) == {"E"}
+    assert autoencoder_step_moves(small_image_distgan(autoencoder_updates="encoder+generator"), x, z) == {"E", "G"}
+    vector = scheduled("distgan")
+    assert vector.params.autoencoder_updates == "encoder+generator"
+    assert autoencoder_step_moves(vector, torch.randn(32, 2, generator=gen), torch.rand(32, 2, generator=gen) * 2 - 1) == {"E", "G"}
+    with pytest.raises(GanEvalError, match="autoencoder_updates='generator'; use one of encoder, encoder\\+generator"):
+        small_image_distgan(autoencoder_updates="generator")
+
+
 # --- the reference codes' learning-rate schedules -------------------------------------------------------------------
 
 def scheduled(method: str, **params: object):

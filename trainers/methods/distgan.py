@@ -7,8 +7,9 @@ follow the mean distance between their codes (tntrung/gan ``distgan_toy2d/distga
 
     R_reg = ( mean(x_r - G(z)) - lambda_w * mean(E(x) - z) )^2        (means over batch and every dimension)
 
-Three updates per iteration, each on its own noise (``distgan_toy2d.py`` L151-175): the autoencoder (E and G) minimises
-``reconstruction + lambda_r * R_reg``; D then takes ``n_critics`` steps on the cross-entropy of real (1),
+Three updates per iteration, each on its own noise (``distgan_toy2d.py`` L151-175): the autoencoder minimises
+``reconstruction + lambda_r * R_reg`` (stepping E and G on the mixtures, E alone on images: Autoencoder's optimiser
+below); D then takes ``n_critics`` steps on the cross-entropy of real (1),
 reconstructed and generated samples, plus ``lambda_p`` times the gradient penalty
 ``mean((sqrt(mean_d (dD/dx_hat)^2) - 1)^2)`` at ``x_hat = (1 - b) x + b G(z)``, ``b ~ U(0, 1)`` per sample (the
 root-MEAN square over dimensions, ``utils.py`` L9-14); G then minimises ``|mean sigmoid D(x) - mean sigmoid D(G(z))|``
@@ -47,6 +48,18 @@ toolkit's dcgan64 and sn-cnn32 D, 8,192 features; before 2026-11-30 fixed at MNI
 fake 1: the paper's weights; the code's later linear schedule of the two is not implemented). G and D are
 this toolkit's DCGAN pair, E is D's architecture with a linear head to z (our choice; the reference's
 ``encoder_dcgan_*`` are likewise D-shaped convolution stacks).
+
+Autoencoder's optimiser (``autoencoder_updates``): which nets the reconstruction step moves. The 2-D code steps E and
+G (``distgan_toy2d.py`` L123, ``var_list=theta_E + theta_G``); the image code steps E alone on CIFAR-10, CelebA and
+STL-10 and E and G only on MNIST (tntrung/gan at 6e67fe3, ``distgan_image/distgan.py`` L281-284: ``if self.db_name in
+['mnist']: ... self.vars_e + self.vars_g ... else: ... self.vars_e``; its ResNet branch, L257, steps E alone too), so
+there G learns only from the discriminator-score term and D's reconstructions. Defaults: ``encoder+generator`` on the
+mixtures, ``encoder`` on images (the branch of the datasets the image tables train, bms-cifar and bms-celeba); an
+MNIST-like run of the reference takes ``--set autoencoder_updates=encoder+generator``, which also restores this
+toolkit's image behaviour before 2026-11-30. The code's history shows the choice was deliberate and not constant:
+E only (2018-04-30), E + G as a "bug fix" (4d002f2, 2018-06-03), E only again (61f8096, 2018-07-17), E + G on MNIST and
+CelebA (d2b6de2, 2018-10-20), CelebA back to E only (385beee, 2019-04-05); the paper's Algorithm 1 does not say, and
+the code's current state is the reference here.
 """
 from __future__ import annotations
 
@@ -105,6 +118,8 @@ class DistGANParams:
     #: where ``R_reg`` takes its data gap: ``data`` (samples) or ``features`` (D's last hidden layer)
     distance_space: str | None = None
     n_critics: int | None = None
+    #: the nets the reconstruction step moves: ``encoder`` or ``encoder+generator`` (module docstring)
+    autoencoder_updates: str | None = None
     lr_decay: float | None = None
     lr_decay_every: int = 10_000
     net: str = "auto"
@@ -114,6 +129,8 @@ class DistGANParams:
 
 #: Where ``R_reg`` may take its data gap (``distance_space``).
 DISTANCE_SPACES = ("data", "features")
+#: The nets the autoencoder's optimiser may move (``autoencoder_updates``).
+AUTOENCODER_UPDATES = ("encoder", "encoder+generator")
 
 DEFAULTS_BY_KIND = {
     "latent_dim": (2, 100),
@@ -126,6 +143,7 @@ DEFAULTS_BY_KIND = {
     "lambda_w": (1.0, None),
     "distance_space": ("data", "features"),
     "n_critics": (5, 1),
+    "autoencoder_updates": ("encoder+generator", "encoder"),
     "lr_decay": (0.9, 1.0),
 }
 
@@ -148,6 +166,8 @@ class DistGAN(StaircaseLRMethod):
     def setup(self, generator: torch.Generator) -> None:
         if self.params.distance_space not in DISTANCE_SPACES:
             raise GanEvalError(f"method distgan: distance_space={self.params.distance_space!r}; use one of {', '.join(DISTANCE_SPACES)}")
+        if self.params.autoencoder_updates not in AUTOENCODER_UPDATES:
+            raise GanEvalError(f"method distgan: autoencoder_updates={self.params.autoencoder_updates!r}; use one of {', '.join(AUTOENCODER_UPDATES)}")
         super().setup(generator)
 
     def descend(self, loss: torch.Tensor, name: str, optimizer_step: int) -> None:
@@ -185,7 +205,9 @@ class DistGAN(StaircaseLRMethod):
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         p = self.params
         betas = (p.beta1, p.beta2)
-        autoencoder = [*self.nets["E"].parameters(), *self.nets["G"].parameters()]
+        autoencoder = [*self.nets["E"].parameters()]
+        if p.autoencoder_updates == "encoder+generator":
+            autoencoder += self.nets["G"].parameters()
         return {"R": adam(autoencoder, p.lr, betas), "D": adam(self.nets["D"].parameters(), p.lr, betas), "G": adam(self.nets["G"].parameters(), p.lr, betas)}
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
