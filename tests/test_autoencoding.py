@@ -160,6 +160,39 @@ def test_bms_vae_gan_synthetic_likelihood_is_spectrally_normalised_to_1e3_of_the
     assert hasattr(build("alpha-gan-sn").nets["D"][0], "parametrizations")
 
 
+def test_bms_vae_gan_step_is_alpha_gans_algorithm_1_with_the_best_of_t_on_the_three_open_choices(monkeypatch):
+    """The choices bms.py records as open (the BMS paper's Eq. 7 / Appendix B unread), pinned against alpha-GAN's
+    Algorithm 1 written out here: G's loss is w * mean_b min_t ||x_b - G(z_tb)||_1 (the choice on the cost alone)
+    + mean_tb(-D(G(z_tb))) (D on all T reconstructions, hinge G term on the raw output) + mean_b(-D(G(z_b))); E's loss
+    has no path from D's parameters. Nets in eval mode, so SN's power iteration leaves D fixed across its forwards."""
+    m = build("bms-vae-gan", samples=3, batch_size=5, hidden=16, latent_d_hidden=16, reconstruction_weight=0.7)
+    m.nets.eval()
+    seen: dict[str, torch.Tensor] = {}
+    encode, noise = m.encode, m.noise
+
+    def kept(name: str, draw):
+        def call(*args):
+            seen[name] = draw(*args)
+            return seen[name]
+        return call
+    monkeypatch.setattr(m, "encode", kept("encoded", encode))
+    monkeypatch.setattr(m, "noise", kept("z", noise))
+    steps: dict[int, torch.Tensor] = {}
+    monkeypatch.setattr("trainers.methods.autoencoding.descend_together", lambda *pairs: steps.update({id(o): loss for loss, o in pairs}))
+    x = torch.randn(5, 2, generator=torch.Generator().manual_seed(4))
+    m.train_step(lambda n: x, torch.Generator().manual_seed(9))
+    G, D = m.nets["G"], m.nets["D"]
+    codes, z = seen["encoded"][0], seen["z"]  # [T, B, d], [B, d]
+    with torch.no_grad():
+        recs = [G(codes[t]) for t in range(3)]
+        best = [min(float((x[b] - recs[t][b]).abs().sum()) for t in range(3)) for b in range(5)]
+        adversarial = -sum(float(D(recs[t]).sum()) for t in range(3)) / 15 - float(D(G(z)).mean())
+    assert steps[id(m.opt["G"])].item() == pytest.approx(0.7 * sum(best) / 5 + adversarial, rel=1e-5)
+    e_grads = torch.autograd.grad(steps[id(m.opt["E"])], list(D.parameters()), allow_unused=True, retain_graph=True)
+    assert all(g is None for g in e_grads)
+    assert any(g is not None for g in torch.autograd.grad(steps[id(m.opt["G"])], list(D.parameters()), allow_unused=True))
+
+
 def test_each_method_has_the_nets_of_its_objective():
     assert set(build("alpha-gan").nets) == {"G", "D", "E", "L"}
     assert set(build("bms-vae-gan").nets) == {"G", "D", "E", "L"}

@@ -22,9 +22,26 @@ reconstruction BMS replaces) with weight 1; the non-saturating cross-entropy for
 (``code_loss=ns``, as victor-shepardson's alpha-GAN port; alpha-GAN's own default is its Algorithm 1's
 ``log-ratio``); the 2-D nets 2 x 128 ReLU and batch 500 (VEEGAN's notebook, whose numbers the paper's Table 1
 quotes); Adam lr 8e-4, betas (0.5, 0.9) for all nets (alpha-GAN's; the paper's CIFAR and CelebA
-runs use TTUR-style rates, e.g. ``--lr 1e-4 --d-lr 4e-4``); the synthetic likelihood applied to every one of
-the T reconstructions, not only the best; ``default_steps`` 100k, VEEGAN's 2-D budget, whose Table 1 the paper's
-quotes (its CIFAR-10 runs take 100k-300k iterations, CelebA 200k).
+runs use TTUR-style rates, e.g. ``--lr 1e-4 --d-lr 4e-4``); ``default_steps`` 100k, VEEGAN's 2-D budget, whose
+Table 1 the paper's quotes (its CIFAR-10 runs take 100k-300k iterations, CelebA 200k).
+
+Three structural choices stay open, because the paper's Eq. 7 and Appendix B (Algorithm 1) could not be read here:
+no public code or re-implementation was found in this project's stored corpora, and the stored pages hold only its
+abstract (searched 2026-11-30). Each is alpha-GAN's Algorithm 1, from which the paper derives the method, with the
+best of T in place of the single reconstruction:
+
+* the best-of-many choice is made on the reconstruction cost alone (``min_t c(x, G(z_t))``), and D judges all T
+  reconstructions, not only the chosen one: D's term is a separate term of G's loss, as in alpha-GAN, not a part of
+  the likelihood inside the maximum;
+* E receives no gradient from D: its loss is the best-of-many term and the latent discriminator's (alpha-GAN's
+  Algorithm 1; victor-shepardson's port would add D's term through G(E(x)));
+* G's synthetic-likelihood term is the hinge loss's ``-v``, v = D(x_hat) the raw output. The abstract's "stable
+  direct estimate of the synthetic likelihood" replaces alpha-GAN's ratio ``log D / (1 - D)``; for a sigmoid D that
+  ratio is its raw output v, so alpha-GAN's G term is the same ``-v``, and the two differ in how D is trained (hinge
+  with SN against cross-entropy: what PROTOCOLS.md records), not in G's term.
+
+``tests/test_autoencoding.py::test_bms_vae_gan_step_is_alpha_gans_algorithm_1_with_the_best_of_t_on_the_three_open_choices``
+pins the three, so a change to any is deliberate.
 """
 from __future__ import annotations
 
