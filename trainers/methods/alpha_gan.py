@@ -15,10 +15,17 @@ No public code; defaults and the choices the paper leaves open:
   (``alphagan/alphagan.py`` ``autoencoder_loss``), the unofficial port whose README records the authors'
   confirmation that Algorithm 1 v1 swaps C's prior and posterior terms (here the prior is C's real class); any
   loss of :mod:`trainers.losses` can be named;
-* lambda = 1 (``reconstruction_weight``; the paper tunes it), the L1 cost summed over a sample's features as
-  Algorithm 1's ``lambda ||x - x_rec||_1``. victor-shepardson's default ``lambd=1`` weights the per-feature *mean*
-  (its ``rec_loss``: ``(x_rec - x).abs().mean()``), i.e. this sum divided by the feature count: its scale on
-  3 x 32 x 32 images is ``reconstruction_weight = 1/3072``. That port also trains E and G on one optimizer with
+* lambda = 1 (``reconstruction_weight``), the L1 cost summed over a sample's features as Algorithm 1's
+  ``lambda ||x - x_rec||_1``. victor-shepardson's ``lambd`` weights the per-feature *mean* (its ``rec_loss``:
+  ``(x_rec - x).abs().mean()``), i.e. this sum divided by the feature count, and its CIFAR notebook sets 40
+  (``alphagan/examples/CIFAR.ipynb``: ``AlphaGAN(E, G, D, C, latent_dim, lambd=40, z_lambd=0)``): 40/3072 = 0.013 here
+  on 3 x 32 x 32 images, 40/12288 = 0.0033 on CelebA's 3 x 64 x 64, so our lambda = 1 pulls about 77x (CIFAR) and 307x
+  (CelebA) harder toward reconstruction than that port (on the 2-D mixtures the sum is twice the mean: immaterial).
+  Decision (2026-11-30), left at 1 until a primary text says otherwise: Algorithm 1 writes the norm and leaves lambda
+  open; the paper's appendix and the BMS paper's account of its alpha-GAN baseline (the bms-cifar and bms-celeba
+  rows) could not be read here, and 40 is a third party's tuning for its own nets, not the authors' value. Adopting it
+  would trade one unsourced number for another; ``--set reconstruction_weight=0.013`` (CIFAR) or ``0.0033`` (CelebA)
+  runs the port's scale as an ablation. That port also trains E and G on one optimizer with
   the sum of all their terms (so E gets D's gradient through G(E(x))) and averages D's two fake terms; Algorithm 1,
   followed here, gives E only the reconstruction and C's term, and D the sum of the two;
 * Adam lr 8e-4, betas (0.5, 0.9) for all four nets (``../shared/PROTOCOLS.md``, the alpha-GAN line);
