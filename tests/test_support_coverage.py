@@ -100,6 +100,13 @@ def test_streamed_in_chunks_and_merged_equals_one_score():
         assert got.values == expected.values and got.details == expected.details
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device on this machine")
+def test_same_counts_on_cuda():
+    x = torch.from_numpy(np.random.default_rng(3).normal(0.5, 0.6, (20_000, 2)))
+    support = MOONS.support_points(M)
+    assert torch.equal(support_hits([x], support, TOL, "cpu").hits, support_hits([x], support, TOL, "cuda").hits)
+
+
 @pytest.mark.parametrize("k", [1, 3, 8])
 def test_on_point_mixtures_coverage_is_the_share_of_modes_captured(k):
     """A Gaussian mode's noise-free support is its mean: coverage = 100 x modes / n_modes, the modes count."""
@@ -115,6 +122,11 @@ def test_on_point_mixtures_coverage_is_the_share_of_modes_captured(k):
 def test_python_api_refuses_empty_non_finite_and_wrong_shape(bad):
     with pytest.raises(GanEvalError):
         support_coverage(bad, MOONS)
+
+
+def test_a_support_of_no_points_is_refused_with_the_option_named():
+    with pytest.raises(GanEvalError, match="points_per_mode"):
+        support_coverage(np.zeros((3, 2)), MOONS, points_per_mode=0)
 
 
 def invoke(*args):

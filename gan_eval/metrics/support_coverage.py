@@ -37,7 +37,7 @@ import torch
 from gan_eval.errors import GanEvalError
 from gan_eval.metrics.base import MetricResult, ScoreRequest, register_metric
 from gan_eval.metrics.modes import check_shape
-from gan_eval.references import Reference, get_reference, hq_radius
+from gan_eval.references import Reference, get_reference
 
 DEFAULT_POINTS = 1000
 #: samples per distance pass: chunk x (n_modes x points) float64 distances (64 MB at the defaults on the moons)
@@ -118,10 +118,11 @@ def score_hits(hits: SupportHits, tolerance: float) -> SupportCoverage:
     return SupportCoverage(per_mode, float(np.mean(per_mode)), float(min(per_mode)), n, tolerance, hits.hits.shape[1])
 
 
-def tolerance_of(reference: Reference, threshold_std: float | None) -> tuple[float, float]:
-    """The HQ rule's ``k`` (the reference's default when None) and its distance, ``hq_radius(k, support_dim) * std``."""
-    k = reference.default_threshold_std if threshold_std is None else threshold_std
-    return k, hq_radius(k, reference.support_dim) * reference.std
+def support_of(reference: Reference, points_per_mode: int) -> torch.Tensor:
+    """The reference's support points (:meth:`Reference.support_points`), refusing a resolution below one point."""
+    if points_per_mode < 1:
+        raise GanEvalError(f"support-coverage: points_per_mode={points_per_mode} must be at least 1 (--set points_per_mode=1000)")
+    return reference.support_points(points_per_mode)
 
 
 def support_coverage(
@@ -144,8 +145,8 @@ def support_coverage(
     reference = get_reference(reference)
     x = torch.as_tensor(samples)
     check_shape(x, reference, "samples")
-    _, tolerance = tolerance_of(reference, threshold_std)
-    support = reference.support_points(points_per_mode)
+    tolerance = reference.hq_distance(threshold_std)
+    support = support_of(reference, points_per_mode)
     return score_hits(support_hits([x], support, tolerance, device or x.device, chunk_size), tolerance)
 
 
@@ -163,9 +164,7 @@ class SupportCoverageOptions:
 def hits_of_request(request: ScoreRequest, options: SupportCoverageOptions, batches: Iterable[torch.Tensor]) -> SupportHits:
     """The ``sum`` statistic of support-coverage: hit counts of ``batches`` on the request's reference's support."""
     reference = get_reference(request.reference)
-    if options.points_per_mode < 1:
-        raise GanEvalError(f"support-coverage: --set points_per_mode={options.points_per_mode} must be at least 1")
-    _, tolerance = tolerance_of(reference, options.threshold_std)
+    tolerance = reference.hq_distance(options.threshold_std)
     name = request.samples.name
 
     def checked() -> Iterable[torch.Tensor]:
@@ -173,7 +172,7 @@ def hits_of_request(request: ScoreRequest, options: SupportCoverageOptions, batc
             check_shape(batch, reference, name)
             yield batch
 
-    support = reference.support_points(options.points_per_mode)
+    support = support_of(reference, options.points_per_mode)
     return support_hits(checked(), support, tolerance, request.device, options.chunk_size, name)
 
 
@@ -189,10 +188,8 @@ def hits_of_request(request: ScoreRequest, options: SupportCoverageOptions, batc
     accumulate=hits_of_request,
 )
 def evaluate(request: ScoreRequest, options: SupportCoverageOptions) -> MetricResult:
-    if request.reference is None:
-        raise GanEvalError("metric support-coverage needs --reference; see `gan-eval references` for the known mixtures")
-    reference = get_reference(request.reference)
-    k, tolerance = tolerance_of(reference, options.threshold_std)
+    reference = get_reference(request.reference)  # the API refuses a call without one (needs_reference)
+    tolerance = reference.hq_distance(options.threshold_std)
     hits = request.summed("support-coverage", hits_of_request, options)
     cov = score_hits(hits, tolerance)
     return MetricResult(
@@ -201,7 +198,7 @@ def evaluate(request: ScoreRequest, options: SupportCoverageOptions) -> MetricRe
         details={"per_mode": {"coverage_percent": cov.per_mode_percent, "support_points": [cov.points_per_mode] * reference.n_modes}},
         protocol={
             "reference": reference.describe(),
-            "threshold_std": k,
+            "threshold_std": reference.threshold(options.threshold_std),
             "tolerance": tolerance,
             "points_per_mode": cov.points_per_mode,
             "rule": "a support point is covered when a sample lies within tolerance = hq_radius(k, support_dim) * std of it;"

@@ -71,13 +71,18 @@ class Reference(ABC):
         of its mode's support: the centre of a point mode (m = 1), or ``points_per_mode`` points evenly spaced in
         length along a curve mode (the midpoints of equal pieces)."""
 
+    def threshold(self, threshold_std: float | None = None) -> float:
+        """``k`` of the HQ rule: ``threshold_std``, or this reference's default when None."""
+        return self.default_threshold_std if threshold_std is None else threshold_std
+
+    def hq_distance(self, threshold_std: float | None = None) -> float:
+        """The distance to a mode within which a sample is HQ at ``k`` (:meth:`threshold`): hq_radius(k, support_dim) * std."""
+        return hq_radius(self.threshold(threshold_std), self.support_dim) * self.std
+
     def assign(self, x: torch.Tensor, threshold_std: float | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Nearest mode index (int64) and HQ flag (bool) of each row of ``x``, on ``x``'s device."""
-        k = self.default_threshold_std if threshold_std is None else threshold_std
-        dist = self.distances(x)
-        nearest, index = dist.min(dim=1)
-        radius = hq_radius(k, self.support_dim) * self.std
-        return index, nearest <= radius
+        nearest, index = self.distances(x).min(dim=1)
+        return index, nearest <= self.hq_distance(threshold_std)
 
     def centres(self) -> np.ndarray | None:
         """Mode centres (n_modes, dim) for plotting, or None for modes that are not points."""
