@@ -217,7 +217,7 @@ def test_a_staged_table_stopped_between_snapshots_resumes(tiny_snapshot_table, t
 def test_snapshots_of_a_staged_run_are_the_samples_of_runs_stopped_there(tiny_snapshot_table, tmp_path):
     """The table trains each row in stages to its snapshot iterations (grouped seeds) and keeps each stage's samples;
     a run trained straight to a snapshot's iteration draws exactly those samples (resume is bit-identical), the
-    markdown lists every seed's modes at every snapshot and the snapshot figure is drawn."""
+    markdown lists every seed's modes and arc coverage at every snapshot and the snapshot figure is drawn."""
     import numpy as np
 
     from trainers.loop import train
@@ -226,12 +226,15 @@ def test_snapshots_of_a_staged_run_are_the_samples_of_runs_stopped_there(tiny_sn
     summary = reproduce(tiny_snapshot_table, tmp_path / "t", seeds=2, group_seeds=True)
     assert {(e["method"], e["step"]) for e in summary["snapshots"]} == {("GAN z=2", 2), ("GAN z=2", 4), ("GAN z=2", 6), ("GAN z=4", 2), ("GAN z=4", 6)}
     assert len(summary["snapshots"]) == 10 and all(len(e["hq_per_mode"]) == 2 for e in summary["snapshots"])
+    for e in summary["snapshots"]:  # each arc's covered share and their mean; an arc is covered only where a sample is HQ on it
+        assert len(e["support_percent_per_mode"]) == 2 and e["support_percent"] == sum(e["support_percent_per_mode"]) / 2
+        assert all(0 <= p <= 100 and (p == 0 or hq > 0) for p, hq in zip(e["support_percent_per_mode"], e["hq_per_mode"]))
     (run_dir,) = (tmp_path / "t" / "runs").glob("gan-z-2-*-s1")
     config = TrainConfig("mini-gan", "moons-mini", seed=1, steps=4, train_size=32, eval_every=1, eval_samples=500, params={"latent_dim": 2})
     train(config, tmp_path / "straight")
     np.testing.assert_array_equal(np.load(run_dir / "samples-4.npz")["samples"], np.load(tmp_path / "straight" / "samples.npz")["samples"])
     markdown = (tmp_path / "t" / "tiny-mini.md").read_text()
-    assert "## Snapshots" in markdown and "| GAN z=4 | moons-mini | 6 |" in markdown
+    assert "## Snapshots" in markdown and "| GAN z=4 | moons-mini | 6 |" in markdown and "support covered % per mode" in markdown
     assert (tmp_path / "t" / "tiny-mini-snapshots.png").stat().st_size > 0
 
 

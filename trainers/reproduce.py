@@ -413,7 +413,7 @@ def reproduce(
     for job, path in grids.values():
         plot_nearest_images(job, path)
     if "snapshots" in files:
-        plot_snapshots(table, all_jobs, files["snapshots"])
+        plot_snapshots(table, all_jobs, summary["snapshots"], files["snapshots"])
     return summary
 
 
@@ -732,43 +732,52 @@ def plot_table_curves(table: Table, jobs: list[Job], path: Path) -> Path:
 
 
 def snapshot_coverage(table: Table, jobs: list[Job]) -> list[dict[str, Any]]:
-    """For every row with snapshots, every snapshot iteration and every seed: the modes covered and the high-quality
-    samples of each mode (for the moons: outer, inner), from the run's ``samples-STEP.npz``."""
+    """For every row with snapshots, every snapshot iteration and every seed: the modes covered, the high-quality
+    samples of each mode (for the moons: outer, inner) and the share of each mode's support within the HQ tolerance of
+    a sample (:mod:`gan_eval.metrics.support_coverage`: for the moons, of each arc's length), from the run's
+    ``samples-STEP.npz``."""
     from gan_eval.metrics.modes import mode_coverage
+    from gan_eval.metrics.support_coverage import support_coverage
     from gan_eval.references import get_reference
 
     rows = []
     for job in sorted(jobs, key=lambda j: (table.rows.index(j.row), j.column.dataset, j.seed)):
         reference = get_reference(job.column.dataset)
         for step in kept_snapshots(job):
-            cov = mode_coverage(np.load(snapshot_path(job.run_dir, step))["samples"].astype(np.float64), reference)
+            samples = np.load(snapshot_path(job.run_dir, step))["samples"].astype(np.float64)
+            cov, support = mode_coverage(samples, reference), support_coverage(samples, reference)
             rows.append({"method": job.row.label, "dataset": job.column.dataset, "seed": job.seed, "step": step,
-                         "modes": cov.modes, "hq_percent": cov.hq_percent, "hq_per_mode": cov.histogram.hq.tolist()})
+                         "modes": cov.modes, "hq_percent": cov.hq_percent, "hq_per_mode": cov.histogram.hq.tolist(),
+                         "support_percent": support.coverage_percent, "support_percent_per_mode": support.per_mode_percent})
     return rows
 
 
 def render_snapshots(summary: dict[str, Any]) -> str:
     """The snapshot section of the markdown: per row and snapshot, the modes covered by each seed and, per seed, the
-    high-quality samples of each mode."""
+    high-quality samples of each mode and the share (%) of each mode's support within the HQ tolerance of a sample."""
     lines = ["", "## Snapshots (the paper's figure iterations)", "",
-             "| method | dataset | iteration | modes per seed | HQ samples per mode, per seed |", "| --- | --- | --- | --- | --- |"]
+             "Support covered: the share of each mode's support (for the moons: of each arc's length, outer/inner) within the HQ "
+             "tolerance of at least one sample (gan-eval's `support-coverage`); `modes` counts a mode from one HQ sample.", "",
+             "| method | dataset | iteration | modes per seed | HQ samples per mode, per seed | support covered % per mode, per seed |",
+             "| --- | --- | --- | --- | --- | --- |"]
     cells: dict[tuple[str, str, int], list[dict[str, Any]]] = {}
     for entry in summary["snapshots"]:
         cells.setdefault((entry["method"], entry["dataset"], entry["step"]), []).append(entry)
     for (method, dataset, step), seeds in cells.items():
         modes = ", ".join(str(e["modes"]) for e in seeds)
         per_mode = "; ".join("/".join(str(c) for c in e["hq_per_mode"]) for e in seeds)
-        lines.append(f"| {method} | {dataset} | {step:,} | {modes} | {per_mode} |")
+        support = "; ".join("/".join(f"{p:.0f}" for p in e["support_percent_per_mode"]) for e in seeds)
+        lines.append(f"| {method} | {dataset} | {step:,} | {modes} | {per_mode} | {support} |")
     return "\n".join(lines) + "\n"
 
 
-def plot_snapshots(table: Table, jobs: list[Job], path: Path) -> Path:
+def plot_snapshots(table: Table, jobs: list[Job], entries: list[dict[str, Any]], path: Path) -> Path:
     """The samples of seed 0 at each snapshot iteration: one row of panels per table row and dataset (the layout of
-    the mode-collapse mini-project's Figures 1 and 2)."""
-    from gan_eval.metrics.modes import mode_coverage
+    the mode-collapse mini-project's Figures 1 and 2), titled with their :func:`snapshot_coverage` ``entries``."""
     from gan_eval.plotting import draw_samples, new_figure
     from gan_eval.references import get_reference
 
+    scores = {(e["method"], e["dataset"], e["seed"], e["step"]): e for e in entries}
     panels = [j for j in jobs if j.seed == 0 and kept_snapshots(j)]
     width = max(len(kept_snapshots(j)) for j in panels)
     plt, fig, axes = new_figure(width, width=3.2, nrows=len(panels))
@@ -782,10 +791,13 @@ def plot_snapshots(table: Table, jobs: list[Job], path: Path) -> Path:
                 continue
             step = kept_snapshots(job)[k]
             samples = np.load(snapshot_path(job.run_dir, step))["samples"].astype(np.float64)
-            cov = mode_coverage(samples, reference)
             draw_samples(ax, samples, reference, reference.default_threshold_std)
             ax.get_legend().remove()
-            ax.set_title(f"{job.row.label} · {step:,} it.\n{cov.modes}/{cov.n_modes} modes, {cov.hq_percent:.1f}% HQ", fontsize=9)
+            e = scores[(job.row.label, job.column.dataset, job.seed, step)]
+            per_mode = e["support_percent_per_mode"]
+            covered = "/".join(f"{p:.0f}" for p in per_mode) if len(per_mode) <= 4 else f"{e['support_percent']:.0f}"
+            ax.set_title(f"{job.row.label} · {step:,} it.\n{e['modes']}/{reference.n_modes} modes, {e['hq_percent']:.1f}% HQ, "
+                         f"{covered}% support", fontsize=9)
     fig.tight_layout()
     write_with(path, lambda tmp: fig.savefig(tmp, dpi=80))
     plt.close(fig)

@@ -4,6 +4,7 @@ from gan_eval.metrics.modes import ModeCoverage, mode_coverage
 
 # One line per metric module: importing it registers it.
 from gan_eval.metrics import modes  # noqa: F401,E402  (registers "modes")
+from gan_eval.metrics import support_coverage  # noqa: F401,E402  (registers "support-coverage")
 from gan_eval.metrics import ivom  # noqa: F401,E402  (registers "ivom")
 from gan_eval.metrics import stacked_mnist  # noqa: F401,E402  (registers "stacked-mnist")
 from gan_eval.metrics import prdc  # noqa: F401,E402  (registers "prdc")

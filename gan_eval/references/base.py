@@ -39,7 +39,7 @@ class Reference(ABC):
 
     Subclasses give ``dim``, ``n_modes``, ``weights`` (mode probabilities), ``std`` (the scale for the HQ
     rule), ``support_dim`` (dimension of each mode's noise), ``default_threshold_std``, a seeded
-    :meth:`sample` and :meth:`distances` to every mode.
+    :meth:`sample`, :meth:`distances` to every mode and :meth:`support_points` (each mode's noise-free support).
     """
 
     name: str
@@ -65,13 +65,24 @@ class Reference(ABC):
     def distances(self, x: torch.Tensor) -> torch.Tensor:
         """Euclidean distance (float64) from each row of ``x`` (n, dim) to each mode: shape (n, n_modes)."""
 
+    @abstractmethod
+    def support_points(self, points_per_mode: int) -> torch.Tensor:
+        """Each mode's noise-free support as points, float64 (n_modes, m, dim), each point standing for an equal share
+        of its mode's support: the centre of a point mode (m = 1), or ``points_per_mode`` points evenly spaced in
+        length along a curve mode (the midpoints of equal pieces)."""
+
+    def threshold(self, threshold_std: float | None = None) -> float:
+        """``k`` of the HQ rule: ``threshold_std``, or this reference's default when None."""
+        return self.default_threshold_std if threshold_std is None else threshold_std
+
+    def hq_distance(self, threshold_std: float | None = None) -> float:
+        """The distance to a mode within which a sample is HQ at ``k`` (:meth:`threshold`): hq_radius(k, support_dim) * std."""
+        return hq_radius(self.threshold(threshold_std), self.support_dim) * self.std
+
     def assign(self, x: torch.Tensor, threshold_std: float | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """Nearest mode index (int64) and HQ flag (bool) of each row of ``x``, on ``x``'s device."""
-        k = self.default_threshold_std if threshold_std is None else threshold_std
-        dist = self.distances(x)
-        nearest, index = dist.min(dim=1)
-        radius = hq_radius(k, self.support_dim) * self.std
-        return index, nearest <= radius
+        nearest, index = self.distances(x).min(dim=1)
+        return index, nearest <= self.hq_distance(threshold_std)
 
     def centres(self) -> np.ndarray | None:
         """Mode centres (n_modes, dim) for plotting, or None for modes that are not points."""

@@ -88,6 +88,10 @@ class GaussianMixture(Reference):
         # and its per-row result does not depend on how rows are chunked.
         return torch.cdist(x, means, compute_mode="donot_use_mm_for_euclid_dist")
 
+    def support_points(self, points_per_mode: int) -> torch.Tensor:
+        """The means: a Gaussian mode's noise-free support is its centre, whatever ``points_per_mode``."""
+        return self.means[:, None, :].clone()
+
     def centres(self) -> np.ndarray:
         return self.means.numpy()
 

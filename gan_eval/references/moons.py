@@ -75,5 +75,17 @@ class Moons(Reference):
             columns.append(torch.where(on_arc, (r - 1.0).abs(), to_end))
         return torch.stack(columns, dim=1)
 
+    def support_points(self, points_per_mode: int) -> torch.Tensor:
+        """The midpoints of ``points_per_mode`` equal pieces of each arc (equal angles on a unit circle are equal
+        lengths), outer arc first."""
+        if points_per_mode < 1:
+            raise ValueError(f"points_per_mode must be positive, got {points_per_mode}")
+        share = (torch.arange(points_per_mode, dtype=torch.float64) + 0.5) / points_per_mode
+        arcs = []
+        for (cx, cy), (lo, hi) in _ARCS:
+            angle = lo + share * (hi - lo)
+            arcs.append(torch.stack([cx + torch.cos(angle), cy + torch.sin(angle)], dim=1))
+        return torch.stack(arcs)
+
     def describe(self) -> dict[str, Any]:
         return {**super().describe(), "noise": self.noise}
