@@ -62,6 +62,25 @@ def test_isolated_samples_cover_four_asin_half_tolerance_each():
     assert cov.per_mode_percent[1] == 0.0
 
 
+def test_min_hits_discounts_arcs_held_by_fewer_samples():
+    """Closed form: the isolated samples above, doubled on the outer arc and single on the inner one; with
+    ``min_hits=2`` the outer arc keeps its 4 asin(TOL / 2) per sample and the inner arc's single samples count for
+    nothing; with ``min_hits=3``, nothing is covered."""
+    angles = np.array([math.pi / 4, math.pi / 2, 3 * math.pi / 4])
+    outer = outer_arc_points(angles)
+    inner = np.stack([1 - np.cos(angles), 0.5 - np.sin(angles)], axis=1)  # the inner arc's parametrisation
+    samples = np.concatenate([outer, outer, inner])
+    once = support_coverage(samples, MOONS, points_per_mode=M)
+    twice = support_coverage(samples, MOONS, points_per_mode=M, min_hits=2)
+    expected = 100 * len(angles) * 2 * HALF_WINDOW / math.pi
+    assert once.per_mode_percent[1] == pytest.approx(expected, abs=100 * len(angles) / M)
+    assert twice.per_mode_percent[0] == once.per_mode_percent[0] == pytest.approx(expected, abs=100 * len(angles) / M)
+    assert twice.per_mode_percent[1] == 0.0
+    assert support_coverage(samples, MOONS, points_per_mode=M, min_hits=3).coverage_percent == 0.0
+    with pytest.raises(GanEvalError, match="min_hits"):
+        support_coverage(samples, MOONS, min_hits=0)
+
+
 def test_a_line_crossing_both_arcs_covers_a_small_closed_form_share():
     """A dense vertical line x = c crosses both moons (the smears of a collapsed GAN look like this) yet covers only
     the points of each arc within TOL of it: on the outer arc |cos t - c| <= TOL, on the inner |1 + cos s - c| <= TOL,

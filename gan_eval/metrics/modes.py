@@ -116,7 +116,7 @@ def mode_coverage(
     """
     reference = get_reference(reference)
     x = torch.as_tensor(samples)
-    k = reference.default_threshold_std if threshold_std is None else threshold_std
+    k = reference.threshold(threshold_std)
     hist = histogram_of([x], reference, k, device or x.device, chunk_size)
     return score_histogram(hist, reference, k)
 
@@ -133,8 +133,7 @@ class ModeOptions:
 def mode_histogram(request: ScoreRequest, options: ModeOptions, batches: Iterable[torch.Tensor]) -> ModeHistogram:
     """The ``sum`` statistic of modes: the histogram of ``batches`` against the request's reference."""
     reference = get_reference(request.reference)
-    k = reference.default_threshold_std if options.threshold_std is None else options.threshold_std
-    return histogram_of(batches, reference, k, request.device, options.chunk_size, request.samples.name)
+    return histogram_of(batches, reference, options.threshold_std, request.device, options.chunk_size, request.samples.name)
 
 
 @register_metric(
@@ -149,10 +148,8 @@ def mode_histogram(request: ScoreRequest, options: ModeOptions, batches: Iterabl
     accumulate=mode_histogram,
 )
 def evaluate(request: ScoreRequest, options: ModeOptions) -> MetricResult:
-    if request.reference is None:
-        raise GanEvalError("metric modes needs --reference; see `gan-eval references` for the known mixtures")
-    reference = get_reference(request.reference)
-    k = reference.default_threshold_std if options.threshold_std is None else options.threshold_std
+    reference = get_reference(request.reference)  # the API refuses a call without one (needs_reference)
+    k = reference.threshold(options.threshold_std)
     hist = request.summed("modes", mode_histogram, options)
     cov = score_histogram(hist, reference, k)
     per_mode = {"nearest": hist.nearest.tolist(), "hq": hist.hq.tolist()}

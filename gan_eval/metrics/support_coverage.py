@@ -5,7 +5,7 @@
 
 * each mode's support is discretised into points of equal share (:meth:`Reference.support_points`): for the
   moons, the midpoints of ``points_per_mode`` equal pieces of each arc (evenly in arc length);
-* a support point is *covered* when at least one sample lies within the HQ tolerance of it, the distance the
+* a support point is *covered* when at least ``min_hits`` samples (default 1) lie within the HQ tolerance of it, the distance the
   ``modes`` HQ rule allows (``hq_radius(k, support_dim) * std``: 3 x 0.05 for ``moons-mini``; see
   :mod:`gan_eval.references.base`);
 * coverage of a mode = 100 x (covered points) / (points): the covered share of its support, to within one
@@ -109,12 +109,15 @@ def support_hits(
     return total
 
 
-def score_hits(hits: SupportHits, tolerance: float) -> SupportCoverage:
-    """The coverage figures as pure functions of the hit counts (formulas in the module docstring)."""
+def score_hits(hits: SupportHits, tolerance: float, min_hits: int = 1) -> SupportCoverage:
+    """The coverage figures as pure functions of the hit counts (formulas in the module docstring); a point is
+    covered from ``min_hits`` samples within the tolerance, so that sparse stray samples can be discounted."""
     n = int(hits.rows)
     if n == 0:
         raise GanEvalError("support-coverage: no samples to cover the support with; pass at least one sample")
-    per_mode = ((hits.hits > 0).to(torch.float64).mean(dim=1) * 100.0).tolist()
+    if min_hits < 1:
+        raise GanEvalError(f"support-coverage: min_hits={min_hits} must be at least 1 (--set min_hits=1)")
+    per_mode = ((hits.hits >= min_hits).to(torch.float64).mean(dim=1) * 100.0).tolist()
     return SupportCoverage(per_mode, float(np.mean(per_mode)), float(min(per_mode)), n, tolerance, hits.hits.shape[1])
 
 
@@ -131,6 +134,7 @@ def support_coverage(
     *,
     threshold_std: float | None = None,
     points_per_mode: int = DEFAULT_POINTS,
+    min_hits: int = 1,
     device: torch.device | str | None = None,
     chunk_size: int = DEFAULT_CHUNK,
 ) -> SupportCoverage:
@@ -147,17 +151,19 @@ def support_coverage(
     check_shape(x, reference, "samples")
     tolerance = reference.hq_distance(threshold_std)
     support = support_of(reference, points_per_mode)
-    return score_hits(support_hits([x], support, tolerance, device or x.device, chunk_size), tolerance)
+    return score_hits(support_hits([x], support, tolerance, device or x.device, chunk_size), tolerance, min_hits)
 
 
 @dataclass
 class SupportCoverageOptions:
     """``threshold_std``: k of the HQ rule whose distance is the tolerance (default: the reference's, 3 in 2-D).
     ``points_per_mode``: points each curve mode's support is cut into (point modes have one).
+    ``min_hits``: samples within the tolerance that cover a point (1: any sample; more discounts sparse strays).
     ``chunk_size``: samples per distance pass (memory only; results do not depend on it)."""
 
     threshold_std: float | None = None
     points_per_mode: int = DEFAULT_POINTS
+    min_hits: int = 1
     chunk_size: int = DEFAULT_CHUNK
 
 
@@ -191,7 +197,7 @@ def evaluate(request: ScoreRequest, options: SupportCoverageOptions) -> MetricRe
     reference = get_reference(request.reference)  # the API refuses a call without one (needs_reference)
     tolerance = reference.hq_distance(options.threshold_std)
     hits = request.summed("support-coverage", hits_of_request, options)
-    cov = score_hits(hits, tolerance)
+    cov = score_hits(hits, tolerance, options.min_hits)
     return MetricResult(
         metric="support-coverage",
         values=cov.values(),
@@ -201,7 +207,8 @@ def evaluate(request: ScoreRequest, options: SupportCoverageOptions) -> MetricRe
             "threshold_std": reference.threshold(options.threshold_std),
             "tolerance": tolerance,
             "points_per_mode": cov.points_per_mode,
-            "rule": "a support point is covered when a sample lies within tolerance = hq_radius(k, support_dim) * std of it;"
+            "min_hits": options.min_hits,
+            "rule": "a support point is covered when min_hits samples lie within tolerance = hq_radius(k, support_dim) * std of it;"
             " coverage of a mode = covered points / points",
             "samples": request.samples.name,
         },
