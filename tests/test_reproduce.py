@@ -132,6 +132,22 @@ def test_cli_hyper_parameters_as_flags_equal_set_and_methods_lists_them(tmp_path
     assert listed.exit_code == 0 and "reconstructor=True (bool)" in listed.output and "pack=2 (int)" in listed.output
 
 
+def test_datasets_command_lists_every_dataset_evaluator_and_loss():
+    """`gan-eval datasets`, which the README points to, lists every registered dataset, evaluator (fid's headline
+    keys are chosen per instance by its options, so it has no class-level ``keys``) and loss, and exits 0."""
+    from trainers.datasets import DATASETS
+    from trainers.evaluators import EVALUATORS
+    from trainers.losses import LOSSES
+
+    listed = CliRunner().invoke(app, ["datasets"])
+    assert listed.exit_code == 0, listed.output
+    lines = listed.output.splitlines()
+    for name in [*DATASETS, *EVALUATORS]:
+        assert any(line.startswith(f"  {name}: ") for line in lines), name
+    assert all(loss in listed.output for loss in LOSSES.names())
+    assert "  modes: modes, hq_percent, kl" in lines
+
+
 def test_cli_import_does_not_load_trainers():
     """``gan-eval --help`` stays fast: the trainers are imported only when a training command runs."""
     code = "import sys, gan_eval.cli; print('trainers' in sys.modules)"

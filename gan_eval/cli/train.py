@@ -1,6 +1,7 @@
 """``gan-eval train`` and ``gan-eval reproduce``: the reference trainers (imported lazily, so ``--help`` stays fast)."""
 from __future__ import annotations
 
+import dataclasses
 import textwrap
 from pathlib import Path
 from typing import List, Optional
@@ -119,9 +120,13 @@ def datasets() -> None:
         doc = " ".join((sys.modules[DATASETS.get(name).__module__].__doc__ or "").strip().split("\n\n")[0].split())
         typer.echo(f"  {name}: {doc.removeprefix(f'``{name}``: ').split(';')[0].rstrip('.:')}")
     typer.echo("  any known mixture (`gan-eval references`): ring8, grid25, hd1200, moons, ring:n=6,... (no --data-dir)")
-    typer.echo("evaluators (--eval NAME, repeatable):")
+    typer.echo("evaluators (--eval NAME[:key=value,...], repeatable):")
     for name in EVALUATORS:
-        typer.echo(f"  {name}: {', '.join(EVALUATORS.get(name).keys)}")
+        evaluator = EVALUATORS.get(name)
+        # fid's keys are set per instance (fid and/or kid, as its options ask), so a class may have none
+        keys = getattr(evaluator, "keys", None) or ("chosen by its options",)
+        options = [f.name for f in dataclasses.fields(evaluator.Options)]
+        typer.echo(f"  {name}: {', '.join(keys)}" + (f" (options: {', '.join(options)})" if options else ""))
     typer.echo(f"losses (--loss NAME, methods gan/pacgan/dcgan): {', '.join(LOSSES.names())}")
 
 
