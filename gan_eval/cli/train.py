@@ -196,7 +196,7 @@ def budget_line(config, start: int, steps: int, seeds: int = 1) -> str:  # noqa:
 
 @app.command()
 def reproduce(
-    table: str = typer.Argument(..., help="A table of `gan-eval reproduce --help`'s list, e.g. veegan-table1, veegan-table2, pacgan-table1, pacgan-table2, pacgan-table3, bms-table1, veegan-ivom, bms-cifar10, bms-celeba or mode-collapse-mini."),
+    table: str = typer.Argument(..., help="One of veegan-table1, veegan-table2, veegan-ivom, pacgan-table1, pacgan-table2, pacgan-table3, bms-table1, bms-cifar10, bms-celeba, moons-latent-dim, mode-collapse-mini or mode-collapse-mini-family."),
     seeds: Optional[int] = typer.Option(None, "--seeds", help="Seeds per cell (default: the paper's: 5 or 10)."),
     jobs: int = typer.Option(1, "--jobs", "-j", help="Runs in parallel (one process each; per rank under torchrun)."),
     out: Path = typer.Option(Path("results"), "--out", "-o", help="Folder for runs/, TABLE.md, TABLE.json, TABLE.png."),
