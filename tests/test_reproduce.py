@@ -40,6 +40,18 @@ def test_reproduce_tiny_budget_writes_table_json_figure_and_resumes(tmp_path):
     assert "Every run was finished before this call (it only wrote the table)" in rewritten and "Wall time" not in rewritten
 
 
+def test_a_run_at_its_budget_without_its_result_is_not_counted_as_trained_here(tmp_path):
+    """A run stopped after its last checkpoint but before result.json is completed by the next call without a
+    training step: the table must not say it was trained in that call (bms-table1-cpu.md once read "3 s for 10 runs
+    trained here" for runs that had taken 2,676 s)."""
+    first = reproduce("moons-latent-dim", tmp_path, seeds=1, steps=2)
+    assert first["trained"] == 2
+    (next((tmp_path / "runs").iterdir()) / "result.json").unlink()
+    again = reproduce("moons-latent-dim", tmp_path, seeds=1, steps=2)
+    assert again["trained"] == 0 and again["cells"] == first["cells"]
+    assert "Every run was finished before this call" in (tmp_path / "moons-latent-dim.md").read_text()
+
+
 def tree_bytes(folder):
     return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
