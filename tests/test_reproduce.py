@@ -40,6 +40,18 @@ def test_reproduce_tiny_budget_writes_table_json_figure_and_resumes(tmp_path):
     assert "Every run was finished before this call (it only wrote the table)" in rewritten and "Wall time" not in rewritten
 
 
+def test_a_run_at_its_budget_without_its_result_is_not_counted_as_trained_here(tmp_path):
+    """A run stopped after its last checkpoint but before result.json is completed by the next call without a
+    training step: the table must not say it was trained in that call (bms-table1-cpu.md once read "3 s for 10 runs
+    trained here" for runs that had taken 2,676 s)."""
+    first = reproduce("moons-latent-dim", tmp_path, seeds=1, steps=2)
+    assert first["trained"] == 2
+    (next((tmp_path / "runs").iterdir()) / "result.json").unlink()
+    again = reproduce("moons-latent-dim", tmp_path, seeds=1, steps=2)
+    assert again["trained"] == 0 and again["cells"] == first["cells"]
+    assert "Every run was finished before this call" in (tmp_path / "moons-latent-dim.md").read_text()
+
+
 def tree_bytes(folder):
     return {p.relative_to(folder): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
@@ -130,6 +142,31 @@ def test_cli_hyper_parameters_as_flags_equal_set_and_methods_lists_them(tmp_path
     assert missing.exit_code == 2 and "--pack needs a value" in missing.output
     listed = runner.invoke(app, ["methods"])
     assert listed.exit_code == 0 and "reconstructor=True (bool)" in listed.output and "pack=2 (int)" in listed.output
+
+
+def test_datasets_command_lists_every_dataset_evaluator_and_loss():
+    """`gan-eval datasets`, which the README points to, lists every registered dataset, evaluator (fid's headline
+    keys are chosen per instance by its options, so it has no class-level ``keys``) and loss, and exits 0."""
+    from trainers.datasets import DATASETS
+    from trainers.evaluators import EVALUATORS
+    from trainers.losses import LOSSES
+
+    listed = CliRunner().invoke(app, ["datasets"])
+    assert listed.exit_code == 0, listed.output
+    lines = listed.output.splitlines()
+    for name in [*DATASETS, *EVALUATORS]:
+        assert any(line.startswith(f"  {name}: ") for line in lines), name
+    assert all(loss in listed.output for loss in LOSSES.names())
+    assert "  modes: modes, hq_percent, kl" in lines
+
+
+def test_reproduce_help_names_every_registered_table():
+    """The table argument's help is static (the CLI must not import trainers to print it), so it is checked
+    against the registry here."""
+    shown = CliRunner().invoke(app, ["reproduce", "--help"], terminal_width=400)
+    assert shown.exit_code == 0, shown.output
+    text = " ".join(shown.output.replace("│", " ").split())
+    assert [name for name in TABLES.names() if name not in text] == []
 
 
 def test_cli_import_does_not_load_trainers():

@@ -344,14 +344,16 @@ def reproduce(
             pending.append(job)
     pending.sort(key=Job.cost, reverse=True)  # longest first: shortest makespan with a process pool
     first = {job.run_dir: evaluated_step(job.run_dir) for job in pending}  # killed runs resume from there
-    trained_here = len(pending)
+    # a run already at its budget without a matching result.json (killed after its last checkpoint, or moved)
+    # only has its result written: not a run trained here
+    trained_here = sum(first[job.run_dir] < job.config.steps for job in pending)
     group = distributed.current()
     if group is not None:
         group.wait("planned")  # every rank read the runs' state (so computes the same shares) before any trains
         pending = rank_share(pending, first, group.rank.rank, group.rank.world)
     if on_start:
         where = f"rank {group.rank.rank} of {group.rank.world}, " if group else ""
-        on_start(where + plan_line(table, all_jobs, pending, first, jobs, device, len(all_jobs) - trained_here), sum(j.config.steps - first[j.run_dir] for j in pending))
+        on_start(where + plan_line(table, all_jobs, pending, first, jobs, device, len(all_jobs) - len(pending)), sum(j.config.steps - first[j.run_dir] for j in pending))
     started = time.perf_counter()
     total = len(all_jobs)
     if group_seeds is None:

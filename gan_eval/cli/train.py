@@ -1,6 +1,7 @@
 """``gan-eval train`` and ``gan-eval reproduce``: the reference trainers (imported lazily, so ``--help`` stays fast)."""
 from __future__ import annotations
 
+import dataclasses
 import textwrap
 from pathlib import Path
 from typing import List, Optional
@@ -119,9 +120,13 @@ def datasets() -> None:
         doc = " ".join((sys.modules[DATASETS.get(name).__module__].__doc__ or "").strip().split("\n\n")[0].split())
         typer.echo(f"  {name}: {doc.removeprefix(f'``{name}``: ').split(';')[0].rstrip('.:')}")
     typer.echo("  any known mixture (`gan-eval references`): ring8, grid25, hd1200, moons, ring:n=6,... (no --data-dir)")
-    typer.echo("evaluators (--eval NAME, repeatable):")
+    typer.echo("evaluators (--eval NAME[:key=value,...], repeatable):")
     for name in EVALUATORS:
-        typer.echo(f"  {name}: {', '.join(EVALUATORS.get(name).keys)}")
+        evaluator = EVALUATORS.get(name)
+        # fid's keys are set per instance (fid and/or kid, as its options ask), so a class may have none
+        keys = getattr(evaluator, "keys", None) or ("chosen by its options",)
+        options = [f.name for f in dataclasses.fields(evaluator.Options)]
+        typer.echo(f"  {name}: {', '.join(keys)}" + (f" (options: {', '.join(options)})" if options else ""))
     typer.echo(f"losses (--loss NAME, methods gan/pacgan/dcgan): {', '.join(LOSSES.names())}")
 
 
@@ -191,7 +196,7 @@ def budget_line(config, start: int, steps: int, seeds: int = 1) -> str:  # noqa:
 
 @app.command()
 def reproduce(
-    table: str = typer.Argument(..., help="A table of `gan-eval reproduce --help`'s list, e.g. veegan-table1, veegan-table2, pacgan-table1, pacgan-table2, pacgan-table3, bms-table1, veegan-ivom, bms-cifar10, bms-celeba or mode-collapse-mini."),
+    table: str = typer.Argument(..., help="One of veegan-table1, veegan-table2, veegan-ivom, pacgan-table1, pacgan-table2, pacgan-table3, bms-table1, bms-cifar10, bms-celeba, moons-latent-dim, mode-collapse-mini or mode-collapse-mini-family."),
     seeds: Optional[int] = typer.Option(None, "--seeds", help="Seeds per cell (default: the paper's: 5 or 10)."),
     jobs: int = typer.Option(1, "--jobs", "-j", help="Runs in parallel (one process each; per rank under torchrun)."),
     out: Path = typer.Option(Path("results"), "--out", "-o", help="Folder for runs/, TABLE.md, TABLE.json, TABLE.png."),

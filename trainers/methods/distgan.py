@@ -16,13 +16,13 @@ root-MEAN square over dimensions, ``utils.py`` L9-14); G then minimises ``|mean 
 on the autoencoder step's data batch. ``tests/test_diversity_methods.py`` checks ``R_reg`` against the formula
 written out with loops.
 
-Defaults, mixtures (``distgan_toy2d.py`` L27-39, L55-60, L89-110): z ~ U(-1, 1)^2; G, E and D 3 x 128 ReLU MLPs
+Defaults, mixtures (``distgan_toy2d.py`` L27-39, L55-63, L89-110): z ~ U(-1, 1)^2; G, E and D 3 x 128 ReLU MLPs
 with weights N(0, 2 / fan_in) (``model_mlp.py`` ``xavier_init``), biases 0; batch 128; Adam lr 1e-3, betas (0.8,
 0.999); lambda_p = lambda_r = 0.1, lambda_w = 1 (the 2-D code has no lambda_w), 5 critic steps; D's loss
 ``0.5 (BCE(x, 1) + BCE(x_r, 0)) + BCE(G(z), 0)``; the reconstruction compared in data space. Deviations: the 2-D
 code's G ends in a sigmoid on data normalised to [0, 1] with a cross-entropy reconstruction; our mixtures are not
 normalised, so G is linear and the reconstruction is the squared error, the code's commented alternative
-(L80, ``tf.reduce_mean(tf.square(_Xr_prob - X))``).
+(L87, ``tf.reduce_mean(tf.square(_Xr_prob - X))``).
 
 Learning-rate schedule, mixtures (tntrung/gan at 6e67fe3, ``distgan_toy2d/distgan_toy2d.py`` L33-34 ``decay_niter =
 10000``, ``decay_base = 0.9``; L118-125: ``tf.train.exponential_decay(lr, global_step, decay_niter, decay_base,

@@ -3,14 +3,14 @@
 G's loss adds the GDPP loss: the eigen-structure of the DPP kernel ``L = phi phi^T`` of the fake batch's features
 (D's last hidden layer, each row L2-normalised; ``L`` is B x B) is pulled towards that of the real batch. With
 ``(lambda_i, v_i)`` the eigenpairs of the real kernel and ``(mu_i, u_i)`` of the fake one, both in ascending order
-(M-Elfeki/GDPP ``gdppgan_Synthetic.py`` L113-129, ``compute_diversity_loss``)::
+(M-Elfeki/GDPP ``gdppgan_Synthetic.py`` L120-140, ``compute_diversity_loss``)::
 
     L_GDPP = 1e-4 * mean_i (mu_i - lambda_i)^2  +  sum_i lhat_i (1 - <u_i, v_i>),
     lhat = (lambda - min lambda) / (max lambda - min lambda)          (min-max normalised real eigenvalues)
 
 The reference's structure term is ``-sum_i lhat_i <u_i, v_i>``; we add the constant ``sum_i lhat_i`` (real data
 only: G's gradient is unchanged) so that the loss is 0 when the fake batch equals the real one and positive
-otherwise (``tests/test_diversity_methods.py``). G minimises ``0.5 * (ns + L_GDPP)`` (L161); D is the plain
+otherwise (``tests/test_diversity_methods.py``). G minimises ``0.5 * (ns + L_GDPP)`` (L172); D is the plain
 cross-entropy GAN's. Eigenvector gradients use TensorFlow's ``self_adjoint_eig`` backward, whose
 ``1 / (lambda_j - lambda_i)`` factors are computed as safe reciprocals: with B > F the kernel has B - F zero
 eigenvalues, where torch's ``linalg.eigh`` backward divides by zero. Like the reference's, the loss pairs eigenvectors
@@ -18,7 +18,7 @@ by eigenvalue order and compares them with their signs, so it jumps where two ei
 sign: trajectories are chaotic beyond the usual GAN's (grouped and separate seeds part after ~10 steps,
 ``tests/test_grouped_training.py``).
 
-Defaults, mixtures (``gdppgan_Synthetic.py`` L20-31, L51-66, L142-170): G and D 2 x 128 tanh MLPs (D's features:
+Defaults, mixtures (``gdppgan_Synthetic.py`` L22-34, L62-76, L143-190): G and D 2 x 128 tanh MLPs (D's features:
 its second tanh layer), orthogonal init with gain 1.4 (``build_nets("tanh-mlp")``), z ~ N(0, I_256), batch 512,
 Adam G lr 1e-3, D lr 1e-4, beta1 0.5, eps 1e-8; both updates from one forward pass (``sess.run([g_train_op,
 d_train_op])``, ``update=simultaneous``); 25,000 iterations (``default_steps``).

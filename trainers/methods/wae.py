@@ -10,7 +10,7 @@ reconstruction cost, and a latent penalty matching the aggregate posterior Q_Z t
 E and G minimise ``0.05 ||x - G(E(x))||^2 + lambda * penalty`` (``wae.py`` L84-89 and ``reconstruction_loss``
 L339-342: ``cost='l2sq'`` weighted 0.05), lambda = 10 (``configs.py`` L105, MNIST; the code keeps the one lambda
 for both penalties; the paper's text uses 1 for WAE-GAN, set ``--latent-weight 1`` for that). Adam with beta1 0.5,
-lr 1e-3 for E and G and 5e-4 for the adversary (``configs.py`` L70-73; ``wae.py`` ``optimizer`` L365-372; beta2:
+lr 1e-3 for E and G and 5e-4 for the adversary (``configs.py`` L70-73; ``wae.py`` ``optimizer`` L367-373; beta2:
 TF's default 0.999), batch 100 (L75), prior N(0, I) with ``pz_scale`` 1 (L100-102).
 
 The encoder (``encoder_noise``, the code's ``e_noise``; ``wae.py`` L52-71, ``models.py`` ``encoder`` L6-36):
