@@ -223,3 +223,19 @@ def test_evaluator_settings_and_weights_for_a_table_that_does_not_score_them_are
     line = refused(tmp_path, *table, "--set", "fid:reference_n=8")
     assert "--set fid:reference_n=8: column cifar10 has no evaluator 'fid'; its evaluators are ivom" in line
     assert "veegan-ivom scores no Inception features (ivom); drop --weights" in refused(tmp_path, *table, "--weights", inception_weights)
+
+
+def test_sngan_rows_decay_their_rate_over_their_own_budget():
+    """sngan_projection decays Adam's alpha linearly to 0 over its run (train.py L120-123); the method's default
+    horizon is its CIFAR-10 config's 50,000 iterations, which the BMS tables' longer runs (100,000 and 200,000) would
+    overrun (refused): their SN-GAN rows decay over their own budget."""
+    from trainers.methods import METHODS
+    from trainers.methods.base import resolved_params
+
+    for name in ("bms-cifar10", "bms-celeba"):
+        table = TABLES.get(name)
+        (column,) = table.columns
+        row = next(r for r in table.rows if r.method == "sngan")
+        assert row.params["lr_decay_steps"] == (row.steps or column.steps) > 50_000
+    # a plain image run takes the method's budget, which the default horizon covers exactly
+    assert resolved_params("sngan", None, "image", (3, 32, 32)).lr_decay_steps == METHODS.get("sngan").default_steps
