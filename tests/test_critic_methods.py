@@ -429,17 +429,19 @@ def test_linear_decay_is_chainers_linear_shift_to_zero(name, params, d_lr, g_lr)
     assert constant.graph_safe and not constant.lr_scheduled
 
 
-def test_sngan_decays_over_the_configs_50000_iterations_on_images_only():
+@pytest.mark.parametrize("name, horizon", [("sngan", 50_000), ("hinge", 50_000), ("bwgan", 100_000)])
+def test_linear_decay_horizon_on_images_is_the_reference_runs_and_vectors_stay_constant(name, horizon):
     """On images SN-GAN and hinge take sn_cifar10_unconditional.yml's ``iteration: 50000`` with
-    ``iteration_decay_start: 0``; on vectors the rate stays constant (no 2-D config exists; gan_toy.py's is constant),
+    ``iteration_decay_start: 0``, BW-GAN cifar10_sobolev.py's ``MAX_ITERS = 100000`` (L19, L225-227): half-way the
+    rate is half of 2e-4. On vectors it stays constant (neither code has a 2-D setting; gan_toy.py's is constant),
     and the 2-D runs' recorded configuration has no new key."""
     from trainers.methods.base import params_record, resolved_params
 
-    for name in ("sngan", "hinge"):
-        assert built(name, IMAGES).params.lr_decay_steps == 50_000
-        assert built(name, IMAGES).lr_at("G", 25_000) == pytest.approx(1e-4, rel=1e-12)
-        assert not built(name, VECTORS).lr_scheduled
-        assert "lr_decay_steps" not in params_record(resolved_params(name, None, "vector", (2,)))
+    on_images = built(name, IMAGES)
+    assert on_images.params.lr_decay_steps == horizon
+    assert on_images.lr_at("G", horizon // 2) == pytest.approx(1e-4, rel=1e-12) and on_images.lr_at("D", horizon) == 0.0
+    assert not built(name, VECTORS).lr_scheduled
+    assert "lr_decay_steps" not in params_record(resolved_params(name, None, "vector", (2,)))
 
 
 def test_a_run_longer_than_its_decay_is_refused_in_one_line():

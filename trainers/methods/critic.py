@@ -14,6 +14,7 @@ Defaults, per registered name (vectors / images where they differ; "ref." is the
     wgan-gp  wasserstein      gradient penalty 0.1 / 10    5         Adam 1e-4 (0.5, 0.9)       [2]
                                                                      64 x 64: (0, 0.9), D layer-normalised
     bwgan    wasserstein / g  GP in the dual Sobolev norm  5         Adam 2e-4 (0, 0.9)         [3]
+                                                                     images: lr linearly to 0 over 100,000
     lsgan    least-squares    -                            1         Adam D 1e-4, G 1e-3 / 2e-4 (0.5, 0.999)  [4]
     hinge    hinge            -                            5         Adam 2e-4 (0, 0.9)         [5] without SN
     sngan    hinge            spectral norm on D           5         Adam 2e-4 (0, 0.9)         [5]
@@ -45,7 +46,10 @@ Defaults, per registered name (vectors / images where they differ; "ref." is the
     trained before 2026-11-30 (an ablation).
 [3] adler-j/bwgan ``cifar10_sobolev.py`` (:class:`BWGAN`): ``EXPONENT = 2``, ``SOBOLEV_S = 0``, ``SOBOLEV_C = 5``,
     ``num_d_train = 5``, ``AdamOptimizer(2e-4 * decay, beta1=0., beta2=0.9)``, ``BATCH_SIZE = 64``; its z is
-    N(0, I_128) on images (line 185).
+    N(0, I_128) on images (line 185). Its ``decay = max(0, 1 - global_step / MAX_ITERS)`` (L225-227, ``MAX_ITERS =
+    100000``, the step counting G steps) is :func:`~trainers.methods.base.linear_lr` over 100,000 iterations: on
+    images ``lr_decay_steps`` = 100,000 (constant on vectors, where there is no BW-GAN code; ``--set
+    lr_decay_steps=0``: the constant rate trained before 2026-11-30).
 [4] Mao et al. 2017 (LSGAN), eq. 9's 0-1 coding (``loss=least-squares``; ``loss=least-squares-pearson`` is eq. 8's
     (a, b, c) = (-1, 1, 0)). On vectors, the authors' own mixture-of-Gaussians code, xudonmao/LSGAN
     ``stability_comparison/mixture_gaussian/ls.py`` (itself poolio/unrolled_gan's setting): G and D 2 x 128 tanh
@@ -443,15 +447,15 @@ class BWGAN(CriticGAN):
     penalty's norm l^q, its target gamma = E||x||_q, and weight lambda = E||x||_p: at the default p = 2 the
     Euclidean gradient penalty with target and weight E||x||_2.
 
-    Deviations: the code decays the learning rate linearly to 0 over ``MAX_ITERS`` (its ``decay``) and keeps an
-    EMA of G for evaluation; neither is here. Its G loss reads ``2 * BATCH_SIZE`` fresh samples; here ``batch_size``,
+    Deviations: the code keeps an EMA of G for evaluation; it is not here. Its G loss reads ``2 * BATCH_SIZE`` fresh samples; here ``batch_size``,
     and ``gamma`` of the iteration's last critic batch (the code's G step draws a real batch of its own for it).
     """
 
     Params = BWGANParams
     loss_name = "wasserstein"
-    #: gp_weight stays None: the data-driven lambda.
-    defaults_by_kind = {k: v for k, v in CriticGAN.z128_defaults_by_kind.items() if k != "gp_weight"}
+    #: gp_weight stays None: the data-driven lambda; on images the code's linear decay over its MAX_ITERS [3].
+    defaults_by_kind = {**{k: v for k, v in CriticGAN.z128_defaults_by_kind.items() if k != "gp_weight"},
+                        "lr_decay_steps": (None, 100_000)}
     penalised = True
 
     def check(self) -> None:
