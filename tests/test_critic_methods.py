@@ -342,3 +342,125 @@ def test_n_critic_counts_d_optimizer_steps_per_g_step(name, params, expected):
         assert counts["G"] - before["G"] == 1
         seen.append(counts["D"] - before["D"])
     assert seen == expected
+
+
+# --- optimisers, schedules and normalisation as the reference codes set them ----------------------------------
+
+@pytest.mark.parametrize("side, betas, norm", [(28, (0.5, 0.9), None), (32, (0.5, 0.9), None), (64, (0.0, 0.9), nn.GroupNorm)])
+def test_wgan_gp_on_images_takes_the_reference_script_of_its_size(side, betas, norm):
+    """igul222/improved_wgan_training: gan_mnist.py (L150-158) and gan_cifar.py (L137-138) step both nets with Adam
+    1e-4, betas (0.5, 0.9), and their critic has no normalisation in wgan-gp mode (gan_cifar.py L73-80); gan_64x64.py
+    takes betas (0, 0.9) (L541-545) and layer-normalises the DCGAN critic's 2nd-4th convolutions (Normalize, L84-90).
+    At 64 x 64 the settings trained before (``beta1=0.5 d_norm=off``) stay reachable."""
+    data = DataShape((3, side, side), "image", (-1.0, 1.0))
+    method = built("wgan-gp", data)
+    assert all(method.opt[name].param_groups[0]["betas"] == betas and method.opt[name].param_groups[0]["lr"] == 1e-4
+               for name in ("D", "G"))
+    norms = [type(m) for m in method.nets["D"].modules() if isinstance(m, (nn.GroupNorm, nn.modules.batchnorm._BatchNorm))]
+    assert norms == ([] if norm is None else [norm] * 3)
+    old = built("wgan-gp", data, beta1=0.5, d_norm="off")
+    assert old.opt["D"].param_groups[0]["betas"] == (0.5, 0.9)
+    assert not any(isinstance(m, (nn.GroupNorm, nn.modules.batchnorm._BatchNorm)) for m in old.nets["D"].modules())
+
+
+def test_the_64x64_critics_layer_norm_is_tflibs_layernorm_over_channels_and_pixels():
+    """tflib/ops/layernorm.py: ``tf.nn.moments`` of each sample over (C, H, W), then ``batch_normalization`` with a
+    per-channel offset and scale and eps 1e-5, written out here on a random activation (scale and offset away from
+    their 1 and 0, so that a per-pixel affine or a per-channel statistic would differ)."""
+    method = built("wgan-gp", DataShape((3, 64, 64), "image", (-1.0, 1.0)))
+    layer = next(m for m in method.nets["D"].modules() if isinstance(m, nn.GroupNorm))
+    gen = torch.Generator().manual_seed(3)
+    with torch.no_grad():
+        layer.weight.copy_(torch.rand(layer.num_channels, generator=gen) + 0.5)
+        layer.bias.copy_(torch.randn(layer.num_channels, generator=gen))
+    h = torch.randn(4, layer.num_channels, 5, 5, generator=gen, dtype=torch.float64) * 3 + 1
+    mean = h.mean((1, 2, 3), keepdim=True)
+    var = h.var((1, 2, 3), unbiased=False, keepdim=True)
+    expected = (h - mean) / torch.sqrt(var + 1e-5) * layer.weight.double().view(1, -1, 1, 1) + layer.bias.double().view(1, -1, 1, 1)
+    assert torch.allclose(layer.double()(h), expected, atol=1e-12)
+
+
+def test_wgan_gp_2d_runs_keep_their_recorded_configuration():
+    """The per-size image defaults leave the 2-D runs' recorded settings as they were (beta1 0.5, no new keys), so
+    their configuration hash and folders are unchanged; at 64 x 64 the record names the new settings."""
+    from trainers.methods.base import params_record, resolved_params
+
+    vector = params_record(resolved_params("wgan-gp", None, "vector", (2,)))
+    assert vector["beta1"] == 0.5 and "d_norm" not in vector and "lr_decay_steps" not in vector
+    image = params_record(resolved_params("wgan-gp", None, "image", (3, 64, 64)))
+    assert (image["beta1"], image["d_norm"]) == (0.0, "layer")
+
+
+def applied_rates(method: CriticGAN) -> dict[str, list[float]]:
+    """The learning rate of every optimizer step each of D and G takes, recorded as the step runs."""
+    rates: dict[str, list[float]] = {"D": [], "G": []}
+    for name, opt in method.opt.items():
+        step = opt.step
+
+        def recording(*args, _name=name, _opt=opt, _step=step, **kwargs):
+            rates[_name].append(_opt.param_groups[0]["lr"])
+            return _step(*args, **kwargs)
+        opt.step = recording
+    return rates
+
+
+@pytest.mark.parametrize("name, params, d_lr, g_lr", [
+    ("sngan", {"n_critic": 2}, 2e-4, 2e-4),
+    ("hinge", {"n_critic": 1}, 2e-4, 2e-4),
+    ("lsgan", {}, 1e-4, 1e-3),  # per net: D's lr and G's g_lr each fall to 0
+])
+def test_linear_decay_is_chainers_linear_shift_to_zero(name, params, d_lr, g_lr):
+    """sngan_projection train.py L120-123: ``LinearShift('alpha', (alpha, 0.), (0, iteration))`` on both Adams; chainer
+    sets iteration t's (from 0) alpha to ``alpha + t / iteration * (0 - alpha)``, so over T = 4 iterations every D
+    and G step of iteration t takes ``lr * (1 - t / 4)`` and iteration 4 on takes 0. A decaying method is never
+    captured in a CUDA graph (its rate is a Python float set per step); ``lr_decay_steps=0`` is constant."""
+    method = built(name, lr_decay_steps=4, **params)
+    assert not method.graph_safe
+    rates = applied_rates(method)
+    gen = torch.Generator().manual_seed(7)
+    iterations = 6
+    for _ in range(iterations):
+        method.train_step(lambda n: torch.randn(n, 2, generator=gen), torch.Generator().manual_seed(8))
+    factors = [max(0.0, 1 - t / 4) for t in range(iterations)]
+    d_steps = len(rates["D"]) // iterations
+    assert rates["D"] == pytest.approx([d_lr * f for f in factors for _ in range(d_steps)], rel=1e-12, abs=0)
+    assert rates["G"] == pytest.approx([g_lr * f for f in factors], rel=1e-12, abs=0)
+    constant = built(name, lr_decay_steps=0, **params)
+    assert constant.graph_safe and not constant.lr_scheduled
+
+
+@pytest.mark.parametrize("name, horizon", [("sngan", 50_000), ("hinge", 50_000), ("bwgan", 100_000)])
+def test_linear_decay_horizon_on_images_is_the_reference_runs_and_vectors_stay_constant(name, horizon):
+    """On images SN-GAN and hinge take sn_cifar10_unconditional.yml's ``iteration: 50000`` with
+    ``iteration_decay_start: 0``, BW-GAN cifar10_sobolev.py's ``MAX_ITERS = 100000`` (L19, L225-227): half-way the
+    rate is half of 2e-4. On vectors it stays constant (neither code has a 2-D setting; gan_toy.py's is constant),
+    and the 2-D runs' recorded configuration has no new key."""
+    from trainers.methods.base import params_record, resolved_params
+
+    on_images = built(name, IMAGES)
+    assert on_images.params.lr_decay_steps == horizon
+    assert on_images.lr_at("G", horizon // 2) == pytest.approx(1e-4, rel=1e-12) and on_images.lr_at("D", horizon) == 0.0
+    assert not built(name, VECTORS).lr_scheduled
+    assert "lr_decay_steps" not in params_record(resolved_params(name, None, "vector", (2,)))
+
+
+def test_a_run_longer_than_its_decay_is_refused_in_one_line():
+    """A rate that reaches 0 before the run ends would train the rest at lr 0: refused before any training, naming
+    the fix (decay over the run, as the reference; or 0 for a constant rate)."""
+    from gan_eval.errors import GanEvalError
+    from trainers.loop import TrainConfig, resolve_config
+
+    with pytest.raises(GanEvalError, match=r"lr_decay_steps=1,000.*--set lr_decay_steps=2000"):
+        resolve_config(TrainConfig("sngan", "ring8", steps=2000, params={"lr_decay_steps": 1000}))
+    assert resolve_config(TrainConfig("sngan", "ring8", steps=1000, params={"lr_decay_steps": 1000}))["params"]["lr_decay_steps"] == 1000
+
+
+def test_d_norm_is_refused_on_vectors_and_checked_on_images():
+    """The critic's normalisation is an option of the DCGAN critic: on vectors (MLPs without any) and with an unknown
+    value it is one line naming the option."""
+    from gan_eval.errors import GanEvalError
+
+    with pytest.raises(GanEvalError, match="d_norm='layer' sets the DCGAN critic's normalisation on images"):
+        built("wgan-gp", d_norm="layer")
+    with pytest.raises(GanEvalError, match="option d_norm must be one of batch, layer, off, got 'group'"):
+        built("wgan-gp", IMAGES, d_norm="group")

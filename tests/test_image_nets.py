@@ -408,7 +408,7 @@ def test_three_stacked_copies_under_vmap_equal_three_separate_nets(spectral_norm
     ("dcgan28x3", (3, 28, 28), {"pack": 0}, "option pack must be a positive integer"),
     ("dcgan28x3", (3, 28, 28), {"output": "relu"}, "option output must be one of tanh, sigmoid"),
     ("sn-cnn32", (3, 32, 32), {"spectral_norm": "no"}, "option spectral_norm must be true or false, got 'no'"),
-    ("dcgan28x3", (3, 28, 28), {"d_scale": 0.5}, "net 'dcgan28x3' has no option 'd_scale': its options are d_batchnorm, output"),
+    ("dcgan28x3", (3, 28, 28), {"d_scale": 0.5}, "net 'dcgan28x3' has no option 'd_scale': its options are d_norm, output"),
     ("unrolled28x3", (3, 28, 28), {"d_scale": 0.3}, "option d_scale=0.3 must make whole D widths"),
     ("unrolled28x3", (3, 28, 28), {"d_scale": "0.5"}, "option d_scale='0.5' must make whole D widths"),
     ("dcgan23", (3, 28, 28), {}, "unknown net 'dcgan23': did you mean"),

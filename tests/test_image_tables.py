@@ -223,3 +223,23 @@ def test_evaluator_settings_and_weights_for_a_table_that_does_not_score_them_are
     line = refused(tmp_path, *table, "--set", "fid:reference_n=8")
     assert "--set fid:reference_n=8: column cifar10 has no evaluator 'fid'; its evaluators are ivom" in line
     assert "veegan-ivom scores no Inception features (ivom); drop --weights" in refused(tmp_path, *table, "--weights", inception_weights)
+
+
+def test_decaying_rows_decay_their_rate_over_their_own_budget():
+    """sngan_projection (train.py L120-123) and adler-j/bwgan (cifar10_sobolev.py L225-227) decay Adam's rate
+    linearly to 0 over their run; the methods' default horizons are those codes' 50,000 and 100,000 iterations, which
+    the BMS tables' SN-GAN runs (100,000 and 200,000) would overrun (refused): every decaying row of the image tables
+    decays over exactly its own budget."""
+    from trainers.methods.base import resolved_params
+
+    decaying = 0
+    for name in ("bms-cifar10", "bms-celeba"):
+        table = TABLES.get(name)
+        (column,) = table.columns
+        for row in table.rows:
+            params = resolved_params(row.method, row.params, "image", (3, 32, 32) if name == "bms-cifar10" else (3, 64, 64))
+            horizon = getattr(params, "lr_decay_steps", None)
+            if horizon:
+                decaying += 1
+                assert horizon == (row.steps or column.steps), (name, row.label)
+    assert decaying == 3  # SN-GAN twice, BW-GAN once

@@ -275,3 +275,40 @@ def test_ebgan_refuses_a_batch_without_pairs_in_one_line():
     with pytest.raises(GanEvalError, match=r"method ebgan: batch_size=1: .* 2 or more") as info:
         Run(TrainConfig("ebgan", "ring8", params={"batch_size": 1}), "/nonexistent-not-created")
     assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("data", ["vector", "image"])
+def test_began_steps_adam_with_the_betas_its_paper_and_port_run(data):
+    """The BEGAN paper (Sec. 4.1) names Adam and a learning rate only, i.e. Adam's default betas (0.9, 0.999), and
+    carpedm20/BEGAN-tensorflow trainer.py L194 builds ``tf.train.AdamOptimizer(lr)``, whose beta1 is TF's 0.9 (its
+    config.py's beta1 0.5 is never passed): both nets step with (0.9, 0.999); ``beta1=0.5`` is the old setting."""
+    from trainers.methods import METHODS
+    from trainers.methods.base import DataShape, resolved_params
+
+    shape = DataShape((2,), "vector") if data == "vector" else DataShape((3, 32, 32), "image", (-1.0, 1.0))
+    for overrides, betas in (({}, (0.9, 0.999)), ({"beta1": 0.5}, (0.5, 0.999))):
+        params = resolved_params("began", {"width": 2, "hidden": 8, **overrides}, shape.kind, shape.shape)
+        method = METHODS.get("began")(params, shape, torch.device("cpu"))
+        method.setup(torch.Generator().manual_seed(0))
+        assert all(method.opt[name].param_groups[0]["betas"] == betas for name in ("D", "G"))
+
+
+@pytest.mark.parametrize("shape, nz", [((2,), 10), ((3, 28, 28), 10), ((3, 32, 32), 128), ((3, 64, 64), 64)])
+def test_mmdgan_latent_and_code_size_are_run_exp_shs_for_the_data(shape, nz):
+    """OctoberChang/MMD-GAN run_exp.sh: ``NZ=10`` for MNIST, 128 for CIFAR-10 (32 x 32), 64 for CelebA (64 x 64);
+    mmd_gan.py L102-105 ties the critic's code (``hidden_dim``) to it. The mixtures keep MNIST's 10 (their recorded
+    configuration unchanged); ``latent_dim=10 code_dim=10`` on images is the setting trained before."""
+    from trainers.methods import METHODS
+    from trainers.methods.base import DataShape, params_record, resolved_params
+
+    kind = "vector" if len(shape) == 1 else "image"
+    params = resolved_params("mmdgan", {"width": 2, "hidden": 8}, kind, shape)
+    assert (params.latent_dim, params.code_dim) == (nz, nz)
+    method = METHODS.get("mmdgan")(params, DataShape(shape, kind, None if kind == "vector" else (-1.0, 1.0)), torch.device("cpu"))
+    method.setup(torch.Generator().manual_seed(0))
+    x = torch.zeros(2, *shape)
+    assert method.nets["D"](x)[1].shape == (2, nz) and method.noise(2, torch.Generator()).shape == (2, nz)
+    if kind == "vector":
+        assert params_record(params)["latent_dim"] == 10
+    old = resolved_params("mmdgan", {"latent_dim": 10, "code_dim": 10}, kind, shape)
+    assert (old.latent_dim, old.code_dim) == (10, 10)

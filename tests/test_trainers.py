@@ -42,6 +42,7 @@ def metric_lines(run_dir):
 # Every registered method on the data of each kind it declares, with its defaults (small image nets), plus
 # variants that take another code path.
 DATASET_OF_KIND = {"vector": "ring8", "image": "stacked-mnist"}
+SHAPE_OF_KIND = {"vector": (2,), "image": (3, 28, 28)}
 SMALL = {"image": {"width": 4, "batch_size": 16}}
 # The critic family (trainers.methods.critic): narrow nets on vectors and, for WGAN, a critic schedule short enough
 # that its boosted iterations straddle the checkpoint at step 10 (the resume must restore the iteration count).
@@ -49,6 +50,9 @@ CRITIC_FAMILY = ("wgan", "wgan-gp", "bwgan", "lsgan", "hinge", "sngan", "fgan")
 SMALL_OF_METHOD = {name: {"vector": {"hidden": 32, "batch_size": 64, "n_critic": 2}, "image": {"n_critic": 2}} for name in CRITIC_FAMILY}
 for kind in DATASET_OF_KIND:
     SMALL_OF_METHOD["wgan"][kind].update(n_critic_boost=3, boost_first=2, boost_every=4)
+# SN-GAN's linear rate decay (on images over 50,000 iterations) over the contract's 20 steps, so that the rate
+# changes across the checkpoint at step 10 (the resume must restore the iteration count it reads).
+SMALL_OF_METHOD["sngan"]["vector"]["lr_decay_steps"] = STEPS
 # MMD-GAN's schedule (100 critic iterations for its first 25 G iterations) cut so that both of its branches run in
 # the 20 steps within seconds.
 SMALL_OF_METHOD["mmdgan"] = {kind: {"critic_iters": 1, "warmup_critic_iters": 2, "warmup_g_iters": 3} for kind in DATASET_OF_KIND}
@@ -71,7 +75,7 @@ OTHER_UPDATE = {"simultaneous": "sequential", "sequential": "simultaneous"}
 def default_update(name: str, dataset: str) -> str:
     """The method's update order on ``dataset``'s kind of data (GDPP's differs by kind)."""
     kind = next(k for k, d in DATASET_OF_KIND.items() if d == dataset)
-    return resolved_params(name, None, kind).update
+    return resolved_params(name, None, kind, SHAPE_OF_KIND[kind]).update
 
 
 CONTRACT_CASES += [

@@ -181,7 +181,7 @@ def budget_line(config, start: int, steps: int, seeds: int = 1) -> str:  # noqa:
     budget = "the paper's budget; --steps N for a shorter run" if config.steps is None else f"paper: {paper:,}"
     resumed = f", resuming at step {start:,}" if start else ""
     dataset = build_dataset(config.dataset, config.data_dir)
-    params = params_record(resolved_params(config.method, config.params, dataset.kind))
+    params = params_record(resolved_params(config.method, config.params, dataset.kind, tuple(dataset.shape)))
     ms = run_ms(config.method, params, tuple(dataset.shape), dataset.name, start, steps, config.eval_every, config.eval_samples)
     if ms is None:
         estimate = f"no time estimate for {config.method} on images (not counted by trainers.step_cost)"

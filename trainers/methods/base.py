@@ -81,6 +81,14 @@ def staircase_lr(lr: float, step: int, every: int, factor: float) -> float:
     return lr if factor == 1.0 else lr * factor ** (step // every)
 
 
+def linear_lr(lr: float, step: int, steps: int) -> float:
+    """``lr * max(0, 1 - step / steps)``: a learning rate falling linearly from ``lr`` at step 0 to 0 at step ``steps``
+    (chainer's ``LinearShift('alpha', (lr, 0.), (0, steps))``, which pfnet-research/sngan_projection ``train.py``
+    L120-123 applies to both Adams with its config's ``iteration_decay_start: 0``: the extension sets the value of
+    iteration t, counted from 0, to ``lr + t / steps * (0 - lr)``). ``steps`` 0 keeps it constant."""
+    return lr if steps == 0 else lr * max(0.0, 1.0 - step / steps)
+
+
 UPDATES = ("simultaneous", "sequential")
 
 
@@ -115,7 +123,7 @@ class Method:
     inputs: Any = None
 
     def __init__(self, params: Any, data: DataShape, device: torch.device) -> None:
-        self.params = kind_defaults(params, data.kind, self.defaults_by_kind)
+        self.params = kind_defaults(params, data.kind, self.defaults_by_kind, data.shape)
         self.data = data
         self.device = torch.device(device)
         self.nets = nn.ModuleDict()
@@ -254,10 +262,34 @@ class CountingMethod(Method):
         self.iterations = int(state["iterations"].flatten()[0])
 
 
-class StaircaseLRMethod(CountingMethod):
+class ScheduledLRMethod(CountingMethod):
+    """A method whose optimizers' learning rates follow a schedule (:meth:`lr_at`) over a step count its subclass
+    defines from ``self.iterations``: :meth:`schedule` sets the rate before each optimizer step. The rate is a Python
+    float, so while a schedule is on (:attr:`lr_scheduled`) the method is not :attr:`graph_safe` (it trains eagerly)."""
+
+    @property
+    def lr_scheduled(self) -> bool:
+        """Whether the rates change during training (False: :meth:`schedule` leaves the optimizers alone)."""
+        raise NotImplementedError
+
+    def lr_at(self, name: str, step: int) -> float:
+        """The learning rate of optimizer ``name`` at step ``step`` (from 0) of the subclass's count."""
+        raise NotImplementedError
+
+    @property
+    def graph_safe(self) -> bool:
+        return not self.lr_scheduled
+
+    def schedule(self, name: str, step: int) -> None:
+        """Optimizer ``name`` takes the rate of ``step`` from its next step on."""
+        if self.lr_scheduled:
+            for group in self.opt[name].param_groups:
+                group["lr"] = self.lr_at(name, step)
+
+
+class StaircaseLRMethod(ScheduledLRMethod):
     """A method whose learning rates follow :func:`staircase_lr` (its ``lr``, ``lr_decay``, ``lr_decay_every``
-    hyper-parameters) over a step count its subclass defines from ``self.iterations``. The rate is a Python float set
-    before each optimizer step, so with a decay the method is not :attr:`graph_safe` (it trains eagerly)."""
+    hyper-parameters; ``lr_decay`` 1 keeps them constant)."""
 
     def setup(self, generator: torch.Generator) -> None:
         if self.params.lr_decay_every < 1:
@@ -266,19 +298,12 @@ class StaircaseLRMethod(CountingMethod):
         super().setup(generator)
 
     @property
-    def graph_safe(self) -> bool:
-        return self.params.lr_decay == 1.0
+    def lr_scheduled(self) -> bool:
+        return self.params.lr_decay != 1.0
 
-    def lr_at(self, step: int) -> float:
-        """The learning rate of step ``step`` (from 0) of the subclass's count."""
+    def lr_at(self, name: str, step: int) -> float:
         p = self.params
         return staircase_lr(p.lr, step, p.lr_decay_every, p.lr_decay)
-
-    def schedule(self, name: str, step: int) -> None:
-        """Optimizer ``name`` takes the rate of ``step`` from its next step on."""
-        if not self.graph_safe:
-            for group in self.opt[name].param_groups:
-                group["lr"] = self.lr_at(step)
 
 
 def added_option(default: Any) -> Any:
@@ -298,10 +323,31 @@ def params_record(params: Any) -> dict[str, Any]:
     return record
 
 
-def kind_defaults(params: Any, kind: str, defaults: Mapping[str, tuple[Any, Any]]) -> Any:
+@dataclass(frozen=True)
+class BySize:
+    """An image default of :attr:`Method.defaults_by_kind` that depends on the images' side: ``sizes[side]``, else
+    ``other`` (WGAN-GP's reference takes other betas at 64 x 64 than at 32 x 32)."""
+
+    other: Any
+    sizes: tuple[tuple[int, Any], ...]
+
+    def at(self, size: int) -> Any:
+        return dict(self.sizes).get(size, self.other)
+
+    def __str__(self) -> str:
+        return ", ".join(f"{value} at {side}x{side}" for side, value in self.sizes) + f", else {self.other}"
+
+
+def kind_defaults(params: Any, kind: str, defaults: Mapping[str, tuple[Any, Any]], shape: tuple[int, ...] | None = None) -> Any:
     """``params`` with each field of ``defaults`` that is None set to its ``(vector, image)`` default for the data's
-    ``kind``: for methods whose reference codes set a hyper-parameter differently on the mixtures and on images."""
+    ``kind``: for methods whose reference codes set a hyper-parameter differently on the mixtures and on images. An
+    image default that is a :class:`BySize` takes the side of the images of ``shape`` (C, H, W), which it then needs."""
     missing = {k: pair[kind == "image"] for k, pair in defaults.items() if getattr(params, k) is None}
+    for k, value in missing.items():
+        if isinstance(value, BySize):
+            if shape is None:
+                raise ValueError(f"the image default of {k} depends on the image size: pass the data's shape")
+            missing[k] = value.at(shape[-1])
     return dataclasses.replace(params, **missing) if missing else params
 
 
@@ -341,8 +387,8 @@ def make_params(method: str, overrides: Mapping[str, Any] | None = None) -> Any:
     return params
 
 
-def resolved_params(method: str, overrides: Mapping[str, Any] | None, kind: str) -> Any:
-    """:func:`make_params` with the method's data-kind defaults filled in (:func:`kind_defaults`): what a run
-    records and hashes, so a per-kind default changed in the code gives new run folders, as any other default does,
-    instead of resuming runs trained with the old value."""
-    return kind_defaults(make_params(method, overrides), kind, METHODS.get(method).defaults_by_kind)
+def resolved_params(method: str, overrides: Mapping[str, Any] | None, kind: str, shape: tuple[int, ...] | None = None) -> Any:
+    """:func:`make_params` with the method's data-kind defaults filled in (:func:`kind_defaults`; ``shape`` a sample's):
+    what a run records and hashes, so a per-kind default changed in the code gives new run folders, as any other
+    default does, instead of resuming runs trained with the old value."""
+    return kind_defaults(make_params(method, overrides), kind, METHODS.get(method).defaults_by_kind, shape)

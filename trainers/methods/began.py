@@ -13,9 +13,11 @@ Adam lr 1e-4 (Sec. 4.1: "initial learning rate of 1e-4"), the embedding h = 64 =
 in carpedm20/BEGAN-tensorflow ``config.py`` L21), and z ~ U(-1, 1)^64 (the paper's model-architecture section:
 "z in [-1, 1]^N_z uniform random samples"; carpedm20 ``trainer.py`` L173-174 ``tf.random_uniform(..., minval=-1.0,
 maxval=1.0)``; ``latent_distribution=normal`` is the N(0, I) these trainers drew before, an ablation).
-Adam's betas: the paper gives none; carpedm20's ``config.py`` L40-41 declares beta1 0.5, beta2 0.999, but
-``trainer.py`` L194 builds ``AdamOptimizer(self.g_lr)`` without them, so that code runs TF's beta1 0.9; here 0.5
-(the declared value; ``beta1=0.9`` for what the code runs). Kept out: the learning-rate decay. The paper halves
+Adam's betas: the paper (Sec. 4.1) names Adam and its learning rate only, i.e. Adam's own defaults (0.9, 0.999: Kingma
+& Ba's, and TF's ``AdamOptimizer``'s); carpedm20's ``config.py`` L40-41 declares beta1 0.5, beta2 0.999, but
+``trainer.py`` L194 builds ``AdamOptimizer(self.g_lr)`` without them, so that code too runs beta1 0.9. Here 0.9, what
+both the paper's text and the port's running code give (the authors released no code); ``--set beta1=0.5`` is the
+port's unused flag and these trainers' default before 2026-11-30 (an ablation). Kept out: the learning-rate decay. The paper halves
 the rate "when the measure of convergence stalls" (not reproducible from the text); carpedm20 instead halves both
 rates every ``lr_update_step`` = 100,000 steps, from 8e-5 down to 2e-5 (``config.py`` L36-39; ``trainer.py``
 L68-69, L163-164; its stall test is commented out).
@@ -52,7 +54,7 @@ class BEGANParams(AutoencoderCriticParams):
     gamma: float = 0.5
     lambda_k: float = 0.001
     k_0: float = 0.0
-    beta1: float = 0.5
+    beta1: float = 0.9
     beta2: float = 0.999
     batch_size: int = 16
     update: str = "simultaneous"

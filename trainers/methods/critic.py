@@ -12,10 +12,13 @@ Defaults, per registered name (vectors / images where they differ; "ref." is the
     name     loss             D constraint                 n_critic  optimizer, lr, betas       ref.
     wgan     wasserstein      weight clipping c = 0.01     5 (100)   RMSprop 5e-5               [1]
     wgan-gp  wasserstein      gradient penalty 0.1 / 10    5         Adam 1e-4 (0.5, 0.9)       [2]
+                                                                     64 x 64: (0, 0.9), D layer-normalised
     bwgan    wasserstein / g  GP in the dual Sobolev norm  5         Adam 2e-4 (0, 0.9)         [3]
+                                                                     images: lr linearly to 0 over 100,000
     lsgan    least-squares    -                            1         Adam D 1e-4, G 1e-3 / 2e-4 (0.5, 0.999)  [4]
     hinge    hinge            -                            5         Adam 2e-4 (0, 0.9)         [5] without SN
     sngan    hinge            spectral norm on D           5         Adam 2e-4 (0, 0.9)         [5]
+                                                                     images: lr linearly to 0 over 50,000
     fgan     divergence       -                            1 (simultaneous)  Adam 2e-4 (0.5, 0.999)  [6]
 
 [1] martinarjovsky/WassersteinGAN ``main.py``: ``--lrD/--lrG 0.00005``, ``--clamp_lower/upper -0.01/0.01``,
@@ -31,12 +34,22 @@ Defaults, per registered name (vectors / images where they differ; "ref." is the
     its ``AdamOptimizer(learning_rate=1e-4, beta1=0.5, beta2=0.9)``; on images ``gan_cifar.py`` (``LAMBDA = 10``,
     ``BATCH_SIZE = 64``). The WGAN row on vectors is ``gan_toy.py``'s ``MODE = 'wgan'`` on the same nets.
     On images z ~ N(0, I_128), as both image scripts draw it (``gan_cifar.py`` line 49, ``gan_64x64.py`` line 240).
-    Not followed on images: at 64 x 64 ``gan_64x64.py`` takes Adam betas (0, 0.9) (lines 542-545, the
-    paper's Algorithm 1 defaults; ``gan_cifar.py`` and ``gan_toy.py`` take (0.5, 0.9), as here) and layer-normalises
-    its critic's hidden layers (``Normalize``, lines 84-88; here the DCGAN critic has no normalisation).
+    The image scripts differ by size, and each size takes its own script's settings (``BySize`` defaults): at 28 x 28
+    and 32 x 32 ``gan_mnist.py`` (L150-158) and ``gan_cifar.py`` (L137-138) take Adam 1e-4 (0.5, 0.9) and a critic
+    without normalisation (``gan_cifar.py`` L73-80: no BatchNorm in wgan-gp mode; ``d_norm`` off); at 64 x 64
+    ``gan_64x64.py`` takes Adam 1e-4 (0, 0.9) (L541-545, the paper's Algorithm 1 defaults: ``beta1`` 0.0) and
+    layer-normalises the critic's hidden convolutions (``Normalize``, L84-90: a ``Discriminator`` layer in wgan-gp
+    mode gets ``Layernorm`` over (C, H, W), which the DCGAN critic ``DCGANDiscriminator``, L428-460, calls after its
+    2nd, 3rd and 4th convolutions: ``d_norm`` layer, the DCGAN net's option). The script's default pair is its ResNet
+    (``GoodGenerator`` / ``GoodDiscriminator``, L45); its DCGAN pair (L48, "Baseline") is the one here, as every row of
+    the tables on 64 x 64 images trains on it. ``--set beta1=0.5 --set d_norm=off`` at 64 x 64 is the setting
+    trained before 2026-11-30 (an ablation).
 [3] adler-j/bwgan ``cifar10_sobolev.py`` (:class:`BWGAN`): ``EXPONENT = 2``, ``SOBOLEV_S = 0``, ``SOBOLEV_C = 5``,
     ``num_d_train = 5``, ``AdamOptimizer(2e-4 * decay, beta1=0., beta2=0.9)``, ``BATCH_SIZE = 64``; its z is
-    N(0, I_128) on images (line 185).
+    N(0, I_128) on images (line 185). Its ``decay = max(0, 1 - global_step / MAX_ITERS)`` (L225-227, ``MAX_ITERS =
+    100000``, the step counting G steps) is :func:`~trainers.methods.base.linear_lr` over 100,000 iterations: on
+    images ``lr_decay_steps`` = 100,000 (constant on vectors, where there is no BW-GAN code; ``--set
+    lr_decay_steps=0``: the constant rate trained before 2026-11-30).
 [4] Mao et al. 2017 (LSGAN), eq. 9's 0-1 coding (``loss=least-squares``; ``loss=least-squares-pearson`` is eq. 8's
     (a, b, c) = (-1, 1, 0)). On vectors, the authors' own mixture-of-Gaussians code, xudonmao/LSGAN
     ``stability_comparison/mixture_gaussian/ls.py`` (itself poolio/unrolled_gan's setting): G and D 2 x 128 tanh
@@ -50,9 +63,16 @@ Defaults, per registered name (vectors / images where they differ; "ref." is the
     its networks build on (the paper's per-dataset learning rates are not transcribed here).
 [5] pfnet-research/sngan_projection ``configs/sn_cifar10_unconditional.yml``: ``adam: alpha 0.0002, beta1 0.0,
     beta2 0.9``, ``n_dis: 5``, ``loss_type: hinge``, ``batchsize: 64``, ``dim_z: 128`` (its ``updater.py`` steps G
-    first, then the n_dis D steps: the same alternation but for one G step at the start). Not followed: the
-    config's ``iteration_decay_start: 0`` decays Adam's alpha linearly to 0 over its 50,000 iterations
-    (``train.py`` lines 120-123: ``LinearShift``; constant here), and its G loss reads ``n_gen_samples: 128``
+    first, then the n_dis D steps: the same alternation but for one G step at the start). Its ``train.py``
+    (L120-123) decays both Adams' alpha linearly to 0 over the run (chainer's ``LinearShift``, from
+    ``iteration_decay_start``: 0 in the CIFAR-10 configs, 50,000 before the end in the ImageNet ones): on images
+    ``lr_decay_steps`` = 50,000, the config's ``iteration``, so that iteration t (from 0, one G step and its
+    ``n_critic`` D steps, the updater's iteration) takes ``lr * (1 - t / 50,000)`` (:func:`~trainers.methods.base.linear_lr`);
+    a run longer than ``lr_decay_steps`` is refused (its rate would be 0), so a table training longer sets its own
+    (``bms-cifar10``: 100,000, ``bms-celeba``: 200,000); ``--set lr_decay_steps=0`` is the constant rate of the runs
+    before 2026-11-30 (an ablation). On vectors the rate stays constant: the authors' code has no 2-D setting (the
+    2-D nets, batch and budget here are ``gan_toy.py``'s, whose rate is constant) and the BMS paper, whose Table 1
+    has the SN-GAN row on the mixtures, states no schedule. Not followed: its G loss reads ``n_gen_samples: 128``
     samples (``updater.py`` line 81; ``batch_size`` here). ``hinge`` and ``sngan`` draw the config's z of 128 on
     images. The paper's standard-CNN table (Miyato et al. 2018, Table 1, settings A-F) varies these; this is its
     authors' code's.
@@ -78,8 +98,8 @@ import torch
 from gan_eval.errors import GanEvalError
 from gan_eval.io.latent import LatentSpec
 from trainers.losses import LOSSES
-from trainers.methods.base import (CountingMethod, Noise, RealBatch, adam, added_option, descend, descend_together,
-                                   register_method)
+from trainers.methods.base import (BySize, Noise, RealBatch, ScheduledLRMethod, adam, added_option, descend,
+                                   descend_together, linear_lr, register_method)
 from trainers.methods.image import AUTO_NETS, generator_output, image_net
 from trainers.nets import build_nets
 from trainers.penalties import clip_weights_, dual_exponent, gradient_penalty, sobolev_norm
@@ -114,6 +134,11 @@ class CriticParams:
     width: int | None = None
     update: str = "sequential"
     g_lr: float | None = added_option(None)
+    #: the DCGAN critic's normalisation (``batch``, ``layer``, ``off``); None: BatchNorm, off where D is penalised or
+    #: spectrally normalised (the module docstring; WGAN-GP at 64 x 64: ``layer``)
+    d_norm: str | None = added_option(None)
+    #: iterations over which both rates fall linearly to 0 (:func:`~trainers.methods.base.linear_lr`); None or 0: constant
+    lr_decay_steps: int | None = added_option(None)
 
 
 @dataclass
@@ -131,10 +156,12 @@ class WGANParams(CriticParams):
 
 @dataclass
 class WGANGPParams(CriticParams):
-    """WGAN-GP [2]: lambda None = 0.1 on vectors (gan_toy.py), 10 on images (gan_cifar.py)."""
+    """WGAN-GP [2]: lambda None = 0.1 on vectors (gan_toy.py), 10 on images (gan_cifar.py); beta1 None = 0.5, but 0 at
+    64 x 64 (gan_64x64.py)."""
 
     loss: str = "wasserstein"
     gp_weight: float | None = None
+    beta1: float | None = None
 
 
 @dataclass
@@ -197,7 +224,7 @@ class FGANParams(OneStepParams):
     update: str = "simultaneous"
 
 
-class CriticGAN(CountingMethod):
+class CriticGAN(ScheduledLRMethod):
     """A GAN given by its loss, D constraint (clipping, gradient penalty, spectral norm), optimizer and n_critic."""
 
     default_steps = 100_000
@@ -206,6 +233,11 @@ class CriticGAN(CountingMethod):
     defaults_by_kind = {"latent_dim": (2, 100), "batch_size": (256, 64), "gp_weight": (0.1, 10.0)}
     #: The same with z of 128 on images: the codes of [2], [3] and [5].
     z128_defaults_by_kind = {**defaults_by_kind, "latent_dim": (2, 128)}
+    #: WGAN-GP's [2]: by image size, gan_cifar.py's (and gan_mnist.py's) settings, or gan_64x64.py's at 64 x 64.
+    wgan_gp_defaults_by_kind = {**z128_defaults_by_kind, "beta1": (0.5, BySize(0.5, ((64, 0.0),))),
+                                "d_norm": (None, BySize(None, ((64, "layer"),)))}
+    #: SN-GAN's updater [5]: on images the config's linear decay over its 50,000 iterations.
+    sngan_defaults_by_kind = {**z128_defaults_by_kind, "lr_decay_steps": (None, 50_000)}
     #: The pair ``net=auto`` builds on vectors.
     vector_net: ClassVar[str] = "relu-mlp"
 
@@ -213,6 +245,15 @@ class CriticGAN(CountingMethod):
         """``lr``; for G ``g_lr`` where that is set (LSGAN's 2-D code steps G at 1e-3, D at 1e-4)."""
         p = self.params
         return float(p.g_lr if net == "G" and p.g_lr is not None else p.lr)
+
+    @property
+    def lr_scheduled(self) -> bool:
+        return bool(self.params.lr_decay_steps)
+
+    def lr_at(self, name: str, step: int) -> float:
+        """The rate of net ``name`` at iteration ``step``: :meth:`learning_rate` falling linearly to 0 over
+        ``lr_decay_steps`` iterations (SN-GAN's ``LinearShift`` [5])."""
+        return linear_lr(self.learning_rate(name), step, int(self.params.lr_decay_steps))
 
     @property
     def batch_size(self) -> int:
@@ -240,11 +281,14 @@ class CriticGAN(CountingMethod):
         if getattr(p, "n_critic_boost", 0) and min(p.boost_first, p.boost_every) < 1:
             raise GanEvalError(f"method {name}: the critic schedule needs boost_first and boost_every >= 1 "
                                f"(main.py: 25, 500), got {p.boost_first}, {p.boost_every}; --n-critic-boost 0 turns it off")
+        if p.d_norm is not None and self.data.kind == "vector":
+            raise GanEvalError(f"method {name}: d_norm={p.d_norm!r} sets the DCGAN critic's normalisation on images; "
+                               "the 2-D nets have none (drop --set d_norm)")
         LOSSES.get(self.loss_name)
 
     def setup(self, generator: torch.Generator) -> None:
         self.check()
-        super().setup(generator)  # self.iterations: G steps taken, WGAN's critic schedule reads it
+        super().setup(generator)  # self.iterations: G steps taken, WGAN's critic schedule and the rate schedule read it
 
     def build(self, generator: torch.Generator) -> torch.nn.ModuleDict:
         p = self.params
@@ -261,8 +305,11 @@ class CriticGAN(CountingMethod):
             options = {"spectral_norm": p.spectral_norm, "output": generator_output("auto", self.data)}
             if p.width is not None:
                 options["width"] = p.width
-            if net in AUTO_NETS.values() and (self.penalised or p.spectral_norm):
-                options["d_batchnorm"] = False
+            norm = p.d_norm
+            if norm is None and net in AUTO_NETS.values() and (self.penalised or p.spectral_norm):
+                norm = "off"
+            if norm is not None:  # a net without the option refuses it in one line
+                options["d_norm"] = norm
         self.nets["G"], self.nets["D"] = build_nets(net, latent, self.data.shape, generator, **options)
         return self.nets.to(self.device)
 
@@ -308,13 +355,15 @@ class CriticGAN(CountingMethod):
 
     @property
     def graph_safe(self) -> bool:
-        return not getattr(self.params, "n_critic_boost", 0)
+        return not getattr(self.params, "n_critic_boost", 0) and not self.lr_scheduled
 
     def train_step(self, real: RealBatch, noise: Noise) -> dict[str, torch.Tensor]:
         n = self.batch_size
         G, D = self.nets["G"], self.nets["D"]
         steps = self.critic_steps()
         simultaneous = self.update == "simultaneous"
+        for name in ("D", "G"):
+            self.schedule(name, self.iterations)
         for i in range(steps):
             x = real(n)
             joint = simultaneous and i == steps - 1
@@ -345,12 +394,12 @@ def _thin(name: str, params: type, doc: str, **attributes: object) -> type[Criti
 
 
 WGAN = _thin("wgan", WGANParams, "WGAN (Arjovsky, Chintala & Bottou 2017) [1].")
-WGANGP = _thin("wgan-gp", WGANGPParams, "WGAN-GP (Gulrajani et al. 2017) [2].", defaults_by_kind=CriticGAN.z128_defaults_by_kind)
+WGANGP = _thin("wgan-gp", WGANGPParams, "WGAN-GP (Gulrajani et al. 2017) [2].", defaults_by_kind=CriticGAN.wgan_gp_defaults_by_kind)
 LSGAN = _thin("lsgan", LSGANParams, "LSGAN (Mao et al. 2017) [4], either label coding.", vector_net="tanh-mlp",
               defaults_by_kind={**CriticGAN.defaults_by_kind, "latent_dim": (256, 100), "batch_size": (512, 64),
                                 "lr": (1e-4, 2e-4), "g_lr": (1e-3, None), "update": ("simultaneous", "sequential")})
 HingeGAN = _thin("hinge", HingeParams, "The hinge GAN (Lim & Ye 2017; Miyato et al. 2018's loss) [5].", default_steps=50_000,
-                 defaults_by_kind=CriticGAN.z128_defaults_by_kind)
+                 defaults_by_kind=CriticGAN.sngan_defaults_by_kind)
 
 
 @register_method("sngan")
@@ -359,7 +408,7 @@ class SNGAN(CriticGAN):
 
     Params = SNGANParams
     default_steps = 50_000
-    defaults_by_kind = CriticGAN.z128_defaults_by_kind
+    defaults_by_kind = CriticGAN.sngan_defaults_by_kind
 
     def image_nets(self) -> dict[int, str]:
         return {**AUTO_NETS, 32: "sn-cnn32"}
@@ -398,15 +447,15 @@ class BWGAN(CriticGAN):
     penalty's norm l^q, its target gamma = E||x||_q, and weight lambda = E||x||_p: at the default p = 2 the
     Euclidean gradient penalty with target and weight E||x||_2.
 
-    Deviations: the code decays the learning rate linearly to 0 over ``MAX_ITERS`` (its ``decay``) and keeps an
-    EMA of G for evaluation; neither is here. Its G loss reads ``2 * BATCH_SIZE`` fresh samples; here ``batch_size``,
+    Deviations: the code keeps an EMA of G for evaluation; it is not here. Its G loss reads ``2 * BATCH_SIZE`` fresh samples; here ``batch_size``,
     and ``gamma`` of the iteration's last critic batch (the code's G step draws a real batch of its own for it).
     """
 
     Params = BWGANParams
     loss_name = "wasserstein"
-    #: gp_weight stays None: the data-driven lambda.
-    defaults_by_kind = {k: v for k, v in CriticGAN.z128_defaults_by_kind.items() if k != "gp_weight"}
+    #: gp_weight stays None: the data-driven lambda; on images the code's linear decay over its MAX_ITERS [3].
+    defaults_by_kind = {**{k: v for k, v in CriticGAN.z128_defaults_by_kind.items() if k != "gp_weight"},
+                        "lr_decay_steps": (None, 100_000)}
     penalised = True
 
     def check(self) -> None:

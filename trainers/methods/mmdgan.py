@@ -17,8 +17,11 @@ and before every D iteration the ENCODER's parameters (not the decoder's) are cl
 (kept as in the code): each G iteration follows ``Diters`` D iterations, each on a fresh real batch, with
 ``Diters = 100`` for the first 25 G iterations and every 500th, else 5 (l. 155-160; ``critic_iters``, ``warmup_critic_iters``,
 ``warmup_g_iters``, ``slow_every``); the G-iteration counter is the method's checkpointed state. RMSprop lr 5e-5
-for both (l. 134-135; ``util.get_args``), batch 64, the latent and code dimension ``nz`` = 10 (``run_exp.sh``'s MNIST setting;
-the code ties the code dimension to ``nz``). One ``train_step`` is one G iteration with its D iterations.
+for both (l. 134-135; ``util.get_args``), batch 64, and the latent and code dimension ``nz`` of ``run_exp.sh`` for the
+data set (the code ties the code dimension to ``nz``, ``mmd_gan.py`` l. 102-105): 10 on the mixtures and at 28 x 28
+(its MNIST setting, ``NZ=10``), 128 at 32 x 32 (its CIFAR-10 setting) and 64 at 64 x 64 (its CelebA setting; its
+LSUN setting, also 64 x 64, takes 128: ``--set latent_dim=128 --set code_dim=128``). Before 2026-11-30 every kind
+took 10 (``--set latent_dim=10 --set code_dim=10`` on images, an ablation). One ``train_step`` is one G iteration with its D iterations.
 
 Deviations, stated: ``sqrt`` is taken of ``max(MMD2, 1e-12)`` rather than ``relu(MMD2)``, since ``sqrt'(0)`` times
 relu's zero gradient is NaN in autograd; the code's epoch boundary (which cuts a D loop short when the loader ends)
@@ -34,19 +37,21 @@ import torch
 from torch.nn import functional as F
 
 from trainers.methods.autoencoder_critic import AutoencoderCriticMethod, AutoencoderCriticParams
-from trainers.methods.base import RealBatch, descend, register_method
+from trainers.methods.base import BySize, RealBatch, descend, register_method
 from trainers.methods.critic import boosted_critic_steps
 from trainers.penalties import clip_weights_
 
 SIGMAS = (1.0, 2.0, 4.0, 8.0, 16.0)
+#: run_exp.sh's ``NZ`` by data set: MNIST 10 (and the mixtures), CIFAR-10 (32 x 32) 128, CelebA (64 x 64) 64
+NZ = (10, BySize(10, ((32, 128), (64, 64))))
 
 
 @dataclass
 class MMDGANParams(AutoencoderCriticParams):
     """Hyper-parameters of MMD-GAN (``mmd_gan.py``, ``util.py``, ``run_exp.sh``; module docstring)."""
 
-    latent_dim: int = 10
-    code_dim: int = 10
+    latent_dim: int | None = None
+    code_dim: int | None = None
     lambda_ae_x: float = 8.0
     lambda_ae_y: float = 8.0
     lambda_rg: float = 16.0
@@ -92,6 +97,7 @@ def one_sided(difference: torch.Tensor) -> torch.Tensor:
 class MMDGAN(AutoencoderCriticMethod):
     Params = MMDGANParams
     default_steps = 50 * 70_000 // 64
+    defaults_by_kind = {"latent_dim": NZ, "code_dim": NZ}
     graph_safe = False  # 100 critic iterations' batches at some steps, 5 at others (see Method.graph_safe)
 
     def setup(self, generator: torch.Generator) -> None:

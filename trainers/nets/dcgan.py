@@ -19,6 +19,7 @@ import math
 
 from torch import nn
 
+from gan_eval.errors import GanEvalError
 from trainers.nets.image_init import init_carpedm20
 from trainers.nets.image_pair import Discriminator, Generator, ImagePair
 from trainers.nets.registry import NETS
@@ -27,13 +28,20 @@ from trainers.nets.tf_same import SameConv2d, SameConvTranspose2d
 GF_DIM = 64  # carpedm20 main.py's gf_dim = df_dim, kept by both forks
 KERNEL = 5
 TF_BN = {"eps": 1e-5, "momentum": 0.1}  # tf.contrib.layers.batch_norm(decay=0.9, epsilon=1e-5)
+D_NORMS = ("batch", "layer", "off")
 
 
 def carpedm20_dcgan(latent_dim: int, shape: tuple[int, int, int], d_channels: int,
-                    output: str, *, width: int = GF_DIM, d_batchnorm: bool = True) -> tuple[Generator, Discriminator]:
+                    output: str, *, width: int = GF_DIM, d_norm: str = "batch") -> tuple[Generator, Discriminator]:
     """``width``: carpedm20's ``gf_dim = df_dim`` (64); smaller widths make the same net cheaper (tests).
-    ``d_batchnorm=False`` drops D's BatchNorm, as the WGAN-GP and SN-GAN critics do (a gradient penalty is per
-    sample, which a D that normalises over the batch is not: Gulrajani et al. 2017, Sec. 4)."""
+    ``d_norm``: what normalises D's hidden convolutions (all but the first), one of :data:`D_NORMS`: ``batch``
+    (carpedm20's BatchNorm), ``off`` (none: the WGAN-GP critic of ``gan_cifar.py`` and the SN-GAN one; a gradient
+    penalty is per sample, which a D that normalises over the batch is not: Gulrajani et al. 2017, Sec. 4), or
+    ``layer``: igul222/improved_wgan_training ``gan_64x64.py``'s ``Normalize`` (L84-90) in wgan-gp mode, its
+    ``Layernorm`` (``tflib/ops/layernorm.py``) of each sample over (C, H, W) with a per-channel scale and offset and
+    eps 1e-5, which is ``GroupNorm`` with one group."""
+    if d_norm not in D_NORMS:
+        raise GanEvalError(f"net dcgan: option d_norm must be one of {', '.join(D_NORMS)}, got {d_norm!r}")
     channels, size = shape[0], shape[1]
     sizes = [size]
     for _ in range(4):
@@ -52,7 +60,7 @@ def carpedm20_dcgan(latent_dim: int, shape: tuple[int, int, int], d_channels: in
     d_widths = [width, width * 2, width * 4, width * 8]
     d_layers: list[nn.Module] = [SameConv2d(d_channels, d_widths[0], KERNEL, 2), nn.LeakyReLU(0.2)]
     for c_in, c_out in zip(d_widths, d_widths[1:]):
-        norm = [nn.BatchNorm2d(c_out, **TF_BN)] if d_batchnorm else []
+        norm = {"batch": [nn.BatchNorm2d(c_out, **TF_BN)], "layer": [nn.GroupNorm(1, c_out, eps=1e-5)], "off": []}[d_norm]
         d_layers += [SameConv2d(c_in, c_out, KERNEL, 2), *norm, nn.LeakyReLU(0.2)]
     d_layers.append(nn.Flatten())
 

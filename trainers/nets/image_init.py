@@ -42,17 +42,19 @@ def init_glorot(module: nn.Module, generator: torch.Generator) -> nn.Module:
 
 def _init_layers(module: nn.Module, weight: Callable[[nn.Module], None], initialiser: str) -> nn.Module:
     """``weight(layer)`` for each Conv2d, ConvTranspose2d and Linear in ``modules()`` order, their biases 0;
-    BatchNorm gamma 1, beta 0, statistics reset; a one-line TypeError naming any parameter or buffer left unset."""
+    BatchNorm (statistics reset) and GroupNorm gamma 1, beta 0 (tflib's ``Layernorm``: scale ones, offset zeros); a
+    one-line TypeError naming any parameter or buffer left unset."""
     done: set[int] = set()
     for layer in module.modules():
         if isinstance(layer, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
             weight(layer)
             if layer.bias is not None:
                 layer.bias.zero_()
-        elif isinstance(layer, nn.modules.batchnorm._BatchNorm):
+        elif isinstance(layer, (nn.modules.batchnorm._BatchNorm, nn.GroupNorm)):
             layer.weight.fill_(1.0)
             layer.bias.zero_()
-            layer.reset_running_stats()
+            if isinstance(layer, nn.modules.batchnorm._BatchNorm):
+                layer.reset_running_stats()
         else:
             continue
         done.update(id(t) for t in (*layer.parameters(recurse=False), *layer.buffers(recurse=False)))
