@@ -259,7 +259,7 @@ def test_mdgan_learning_rate_halves_every_500_epochs_as_the_reference_iterator()
     defaults on vectors are the reference's, and images keep the rate constant (graph-safe)."""
     defaults = scheduled("mdgan")
     assert (defaults.params.lr_decay, defaults.params.lr_decay_every, defaults.params.lr) == (0.5, 10_000, 1e-3)
-    assert [defaults.lr_at(i) for i in (0, 9_999, 10_000, 19_999, 20_000, 39_999)] == [1e-3, 1e-3, 5e-4, 5e-4, 2.5e-4, 1.25e-4]
+    assert [defaults.lr_at("D", i) for i in (0, 9_999, 10_000, 19_999, 20_000, 39_999)] == [1e-3, 1e-3, 5e-4, 5e-4, 2.5e-4, 1.25e-4]
     assert not defaults.graph_safe
     image = METHODS.get("mdgan")(make_params("mdgan", {}), DataShape((3, 32, 32), "image"), torch.device("cpu"))
     assert image.params.lr_decay == 1.0 and image.graph_safe
@@ -275,8 +275,8 @@ def test_distgan_learning_rate_decays_by_the_reference_global_step_over_all_opti
     1e-3 * 0.9 ** (s // every): here every = 5 with 2 critics, so the rate changes within iterations."""
     defaults = scheduled("distgan")
     assert (defaults.params.lr_decay, defaults.params.lr_decay_every, defaults.params.lr) == (0.9, 10_000, 1e-3)
-    assert defaults.lr_at(9_999) == 1e-3 and defaults.lr_at(10_000) == pytest.approx(9e-4, rel=1e-15)
-    assert defaults.lr_at(70_000) == pytest.approx(1e-3 * 0.9 ** 7, rel=1e-15) and not defaults.graph_safe
+    assert defaults.lr_at("D", 9_999) == 1e-3 and defaults.lr_at("D", 10_000) == pytest.approx(9e-4, rel=1e-15)
+    assert defaults.lr_at("D", 70_000) == pytest.approx(1e-3 * 0.9 ** 7, rel=1e-15) and not defaults.graph_safe
     seen = rates_of_steps(scheduled("distgan", n_critics=2, lr_decay_every=5), 6)
     assert [name for name, _ in seen] == ["R", "D", "D", "G"] * 6
     assert [lr for _, lr in seen] == [1e-3 * 0.9 ** (s // 5) for s in range(24)]
