@@ -188,6 +188,7 @@ class Run:
         params = make_params(config.method, config.params)
         shape = DataShape(self.dataset.shape, self.dataset.kind, self.dataset.value_range)
         self.method: Method = METHODS.get(config.method)(params, shape, self.device)
+        self.method.run_steps = self.steps
         self.method.setup(self.generators["init"])
         #: This run's seed in ``self.method`` once :class:`Group` stacks several runs into one grouped method.
         self.index = 0

@@ -113,6 +113,9 @@ class Method:
     #: Where the step's random inputs come from: None draws each one when asked; :class:`trainers.stepper.Stepper`
     #: sets its staged inputs (drawn beforehand from the same generators in the same order, on the device).
     inputs: Any = None
+    #: The run's iteration budget (its ``steps``), set by the loop before :meth:`setup`; None outside a run. A
+    #: schedule over the whole run (Dist-GAN's image D weights) reads it, :attr:`default_steps` where it is None.
+    run_steps: int | None = None
 
     def __init__(self, params: Any, data: DataShape, device: torch.device) -> None:
         self.params = kind_defaults(params, data.kind, self.defaults_by_kind)
