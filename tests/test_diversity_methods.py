@@ -9,7 +9,7 @@ import torch
 from scipy.stats import multivariate_normal
 
 from gan_eval.errors import GanEvalError
-from trainers.loop import TrainConfig, train
+from trainers.loop import Run, TrainConfig, train
 from trainers.methods import METHODS
 from trainers.methods.base import DataShape, make_params
 from trainers.methods.distgan import latent_data_distance
@@ -228,6 +228,62 @@ def test_distgan_autoencoder_step_moves_the_encoder_alone_on_images_and_with_the
     assert autoencoder_step_moves(vector, torch.randn(32, 2, generator=gen), torch.rand(32, 2, generator=gen) * 2 - 1) == {"E", "G"}
     with pytest.raises(GanEvalError, match="autoencoder_updates='generator'; use one of encoder, encoder\\+generator"):
         small_image_distgan(autoencoder_updates="generator")
+
+
+def test_distgan_image_d_weights_follow_the_reference_linear_schedule_over_the_run():
+    """tntrung/gan at 6e67fe3, distgan_image/distgan.py L197-204: with t = i / n_steps, mu = max(min((t * 0.1 - 0.05) * 2,
+    0.05), 0), D's weights are (0.95 + mu, 0.05 - mu, 1): the closed form is written out here at iterations before, on and
+    after the ramp from t = 0.5 to t = 0.75, with n_steps the run's steps. d_weight_schedule=fixed keeps (0.95, 0.05, 1),
+    the weights of every image run before 2026-11-30; the mixtures keep the 2-D code's (0.5, 0.5, 1)."""
+    def closed_form(i: int, n: int) -> tuple[float, float, float]:
+        t = i / n
+        w_recon = 0.05 if t <= 0.5 else 0.0 if t >= 0.75 else 0.05 - 0.2 * (t - 0.5)
+        return 1.0 - w_recon, w_recon, 1.0
+
+    m = METHODS.get("distgan")(make_params("distgan", {"width": 4, "latent_dim": 8, "batch_size": 6}),
+                               DataShape((3, 28, 28), "image", (-1.0, 1.0)), torch.device("cpu"))
+    m.run_steps = 1000
+    m.setup(torch.Generator().manual_seed(0))
+    assert m.params.d_weight_schedule == "linear" and m.d_weight_steps == 1000 and not m.graph_safe
+    for i in (0, 1, 499, 500, 501, 600, 625, 700, 749, 750, 751, 1000, 5000):
+        assert m.d_weights(i) == pytest.approx(closed_form(i, 1000), abs=1e-12), i
+    assert m.d_weights(600) == pytest.approx((0.97, 0.03, 1.0), abs=1e-12)
+    assert small_image_distgan().d_weight_steps == 25_000  # outside a run: the method's default budget
+    fixed = small_image_distgan(d_weight_schedule="fixed")
+    assert all(fixed.d_weights(i) == pytest.approx((0.95, 0.05, 1.0), abs=1e-15) for i in (0, 20_000, 25_000)) and fixed.graph_safe
+    assert all(scheduled("distgan").d_weights(i) == (0.5, 0.5, 1.0) for i in (0, 25_000))
+    with pytest.raises(GanEvalError, match="d_weight_schedule='linear'"):
+        scheduled("distgan", d_weight_schedule="linear")
+    with pytest.raises(GanEvalError, match="d_weight_schedule='cosine'"):
+        small_image_distgan(d_weight_schedule="cosine")
+
+
+def test_distgan_train_step_reads_its_iteration_weights_and_a_resume_keeps_the_runs_schedule():
+    """Each training step asks for the weights of the reference's iteration index (0, 1, ...); the schedule's N is
+    checkpointed, so a run extended to more steps goes on with the N it started with (reference: one n_steps per run)."""
+    m = small_image_distgan()
+    asked: list[int] = []
+    weights = m.d_weights
+    m.d_weights = lambda i: asked.append(i) or weights(i)
+    data = torch.Generator().manual_seed(1)
+    for _ in range(3):
+        m.train_step(lambda n: torch.rand(n, 3, 28, 28, generator=data) * 2 - 1, torch.Generator().manual_seed(2))
+    assert asked == [0, 1, 2]
+    state = m.extra_state()
+    assert int(state["iterations"]) == 3 and int(state["d_weight_steps"]) == 25_000
+    extended = METHODS.get("distgan")(m.params, m.data, torch.device("cpu"))
+    extended.run_steps = 50_000
+    extended.setup(torch.Generator().manual_seed(0))
+    assert extended.d_weight_steps == 50_000
+    extended.load_extra_state(state)
+    assert extended.d_weight_steps == 25_000 and extended.iterations == 3
+    assert "d_weight_steps" not in small_image_distgan(d_weight_schedule="fixed").extra_state()
+
+
+def test_a_run_gives_its_method_its_steps_which_distgan_schedules_over(tmp_path):
+    """The loop sets Method.run_steps to the run's configured steps before setup (what Dist-GAN's schedule spans)."""
+    run = Run(TrainConfig("distgan", "ring8", steps=123, params={"hidden": 16}), tmp_path / "run")
+    assert run.method.run_steps == 123 and run.method.d_weight_steps == 123
 
 
 # --- the reference codes' learning-rate schedules -------------------------------------------------------------------

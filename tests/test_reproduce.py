@@ -221,7 +221,12 @@ def test_stacked_mnist_tables_plan_every_run_at_the_papers_budget_with_their_cel
         scales = {(j.row.label, j.column.name): j.resolved["params"]["d_scale"] for j in jobs}
         assert scales[("Unrolled 10", "D=1/4G")] == 0.25 and scales[("Unrolled 10", "D=1/2G")] == 0.5
         assert {j.resolved["params"]["net"] for j in jobs} == {"unrolled28x3"}
+        # PacGAN's unrolled-setting sampler normalises by batch statistics (DCGAN and PacDCGAN rows, their fork)
+        assert {j.row.label: j.resolved["params"].get("sample_batchnorm") for j in jobs} == {
+            "DCGAN": "batch", "Unrolled 1": None, "Unrolled 5": None, "Unrolled 10": None, "PacDCGAN2": "batch", "PacDCGAN3": "batch", "PacDCGAN4": "batch"}
         assert jobs[0].resolved["data"]["value_range"] == [-1.0, 1.0] and jobs[0].resolved["data"]["pool"] == "train"
+    else:  # the VEEGAN setting's sampler: running statistics, the configuration of before
+        assert all("sample_batchnorm" not in j.resolved["params"] for j in jobs)
 
 
 def test_run_folders_follow_the_data_files_content_not_their_path(tmp_path, mnist_dir, monkeypatch):

@@ -31,10 +31,11 @@ TINY = {**VECTOR_TINY, **{name: IMAGE_TINY for name in ("dcgan", "pacdcgan", "al
         **{name: {**VECTOR_TINY[name], **IMAGE_TINY} for name in VECTOR_TINY
            if name in METHODS.names() and "image" in METHODS.get(name).data_kinds}}
 TINY["wgan"] = {**TINY["wgan"], "n_critic_boost": 0}
-# MD-GAN and Dist-GAN without their learning-rate schedules, which set a Python float each step and so train eagerly;
-# so do SN-GAN's, hinge's and BW-GAN's linear decay on images.
+# MD-GAN and Dist-GAN without their learning-rate schedules (and Dist-GAN's D-weight schedule on images), and SN-GAN,
+# hinge and BW-GAN without their linear decay on images: each sets a Python float each step and so trains eagerly.
 for _name in ("mdgan", "distgan"):
     TINY[_name] = {**TINY[_name], "lr_decay": 1.0}
+TINY["distgan"]["d_weight_schedule"] = "fixed"
 for _name in ("sngan", "hinge", "bwgan"):
     TINY[_name] = {**TINY[_name], "lr_decay_steps": 0}
 DATASET_OF_KIND = {"vector": "ring8", "image": "stacked-mnist"}

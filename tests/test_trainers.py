@@ -259,6 +259,48 @@ def test_pacdcgan_draws_each_pack_slot_in_its_own_generator_pass():
     assert (one_pass - per_slot).abs().max() > 1e-3
 
 
+def test_pacdcgan_samples_table3_with_batch_statistics_as_the_reference_sampler():
+    """fjxmlzn/PacGAN ``unrolled_GAN_experiment/D=0.25G/model.py`` (and ``D=0.5G``) ``sampler`` calls ``g_bn*(h)`` with
+    ``ops.py``'s default ``train=True`` (``is_training=True``) and ``log_metrics`` feeds it ``batch_size`` latents at a
+    time, so on that setting's net (unrolled28x3) a sample depends on the other latents of its batch of ``batch_size``;
+    the VEEGAN-setting sampler (``VEEGAN_experiment/model.py``, ``train=False``) and ``sample_batchnorm=running`` (this
+    toolkit's Table 3 before 2026-11-30) use the running statistics, so a sample is its latent's alone. Structural
+    check: G's output for the first latents with other batch members, sampled in batches of ``batch_size``, and the
+    training G's statistics left untouched by sampling."""
+    from trainers.methods.base import DataShape
+
+    shape = DataShape((3, 28, 28), "image", (-1.0, 1.0))
+
+    def method(**params):
+        m = METHODS.get("pacdcgan")(resolved_params("pacdcgan", {"batch_size": 4, "latent_dim": 8, **params}, "image"), shape, torch.device("cpu"))
+        m.setup(torch.Generator().manual_seed(0))
+        m.train_step(lambda n: torch.rand(n, *shape.shape, generator=torch.Generator().manual_seed(1)) * 2 - 1, torch.Generator().manual_seed(2))
+        return m  # one step: running statistics away from their initial 0 / 1
+
+    z = torch.rand(8, 8, generator=torch.Generator().manual_seed(3)) * 2 - 1
+    mates = torch.cat([z[:2], z[4:6]])  # the first two latents in another batch
+
+    table3 = method(net="unrolled28x3")
+    assert table3.params.sample_batchnorm == "batch" and table3.sample_batch_statistics
+    buffers = [b.clone() for b in table3.nets["G"].buffers()]
+    with torch.no_grad():
+        G = table3.eval_generator()
+        assert (G(z[:4])[:2] - G(mates)[:2]).abs().max() > 1e-3
+        samples = table3.sample(10, torch.Generator().manual_seed(5))
+        z_drawn = table3.latent_spec().sample(10, torch.Generator().manual_seed(5))
+        torch.testing.assert_close(samples, torch.cat([G(c) for c in torch.split(z_drawn, 4)]))
+    assert all(torch.equal(a, b) for a, b in zip(buffers, table3.nets["G"].buffers())) and table3.nets["G"].training
+
+    for running in (method(net="unrolled28x3", sample_batchnorm="running"), method()):
+        assert not running.sample_batch_statistics
+        with torch.no_grad():
+            G = running.eval_generator()
+            torch.testing.assert_close(G(z[:4])[:2], G(mates)[:2])
+    assert method().params.sample_batchnorm is None  # the VEEGAN setting's net: running statistics, configuration unchanged
+    with pytest.raises(GanEvalError, match="sample_batchnorm='train'; use one of running, batch"):
+        method(sample_batchnorm="train")
+
+
 def test_pacgan_on_vectors_draws_each_pack_slot_in_its_own_generator_pass():
     """The 2-D PacGAN code calls G once per slot's own latents and concatenates the outputs (fjxmlzn/PacGAN
     ``synthetic_data_experiments/PacGAN/pacgan/bricks.py`` ``compute_losses``); the baseline G has BatchNorm

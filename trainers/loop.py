@@ -193,6 +193,7 @@ class Run:
         params = make_params(config.method, config.params)
         shape = DataShape(self.dataset.shape, self.dataset.kind, self.dataset.value_range)
         self.method: Method = METHODS.get(config.method)(params, shape, self.device)
+        self.method.run_steps = self.steps
         self.method.setup(self.generators["init"])
         #: This run's seed in ``self.method`` once :class:`Group` stacks several runs into one grouped method.
         self.index = 0
@@ -276,6 +277,13 @@ class Run:
         line = {"step": self.step, "elapsed_s": round(self.elapsed, 3), **losses, **values, "finite": finite}
         return line, samples
 
+    def batch_statistics_note(self) -> str:
+        """What the sidecar of a generator whose evaluation sampled with batch statistics says: the exported file runs
+        its BatchNorm on the running statistics, as every generator file does (each sample its latent's alone,
+        :mod:`gan_eval.io.generators`), so its samples are not those of ``samples.npz``."""
+        return (f"batch statistics of batches of {self.method.batch_size} latents (samples.npz); this file uses the running "
+                "statistics, one sample per latent")
+
     def export(self, samples: torch.Tensor, line: dict[str, Any]) -> dict[str, Any]:
         """Write generator.pt2 (+ .pt, .json), samples.npz and result.json (the run is then finished)."""
         spec = self.method.latent_spec()
@@ -285,7 +293,8 @@ class Run:
             spec.latent_dim,
             spec.latent_distribution,
             value_range=None if value_range is None else "{:g},{:g}".format(*value_range),
-            extra={"dataset": cfg["dataset"], "method": cfg["method"], "seed": cfg["seed"], "steps": self.step},
+            extra={"dataset": cfg["dataset"], "method": cfg["method"], "seed": cfg["seed"], "steps": self.step,
+                   **({"evaluation_batchnorm": self.batch_statistics_note()} if self.method.sample_batch_statistics else {})},
         )
         written = save_generator(self.method.generator_of(self.index), sidecar, self.path("generator.pt2"))
         save_npz(self.path("samples.npz"), samples=samples.numpy())

@@ -121,13 +121,23 @@ class Method:
     #: Where the step's random inputs come from: None draws each one when asked; :class:`trainers.stepper.Stepper`
     #: sets its staged inputs (drawn beforehand from the same generators in the same order, on the device).
     inputs: Any = None
+    #: The run's iteration budget (its ``steps``), set by the loop before :meth:`setup`; None outside a run. A
+    #: schedule over the whole run (Dist-GAN's image D weights) reads it, :attr:`default_steps` where it is None.
+    run_steps: int | None = None
 
     def __init__(self, params: Any, data: DataShape, device: torch.device) -> None:
-        self.params = kind_defaults(params, data.kind, self.defaults_by_kind, data.shape)
+        self.params = self.filled_params(params, data.kind, data.shape)
         self.data = data
         self.device = torch.device(device)
         self.nets = nn.ModuleDict()
         self.opt: dict[str, torch.optim.Optimizer] = {}
+
+    @classmethod
+    def filled_params(cls, params: Any, kind: str, shape: tuple[int, ...] | None = None) -> Any:
+        """``params`` with the defaults that depend on the data (:func:`kind_defaults` of :attr:`defaults_by_kind`; an
+        image default by size needs ``shape``, a sample's) or, in a subclass, on other hyper-parameters filled in where
+        None: what the method trains with and a run records."""
+        return kind_defaults(params, kind, cls.defaults_by_kind, shape)
 
     @property
     def data_dim(self) -> int:
@@ -224,19 +234,33 @@ class Method:
         net = self.generator()
         return net.unstack(seed_index) if self.grouped else net  # type: ignore[operator]
 
+    @property
+    def sample_batch_statistics(self) -> bool:
+        """Whether G's BatchNorm normalises each sampling batch of :attr:`batch_size` by that batch's own statistics
+        (a reference whose sampler runs its batch norm in training mode) rather than by its running statistics."""
+        return False
+
     def eval_generator(self, seed_index: int = 0) -> nn.Module:
-        """One seed's generator as a copy in eval mode (what evaluations sample and read; training goes on
-        unchanged). A grouped seed's :meth:`generator_of` is already a copy."""
+        """One seed's generator as a copy in eval mode (what evaluations sample and read; training goes on unchanged),
+        its BatchNorm on batch statistics where :attr:`sample_batch_statistics` (:func:`with_batch_statistics`; the
+        exported file keeps the running statistics: ``Run.export``). A grouped seed's :meth:`generator_of` is already a
+        copy."""
         net = self.generator_of(seed_index)
-        return (net if self.grouped else copy.deepcopy(net)).eval()
+        net = (net if self.grouped else copy.deepcopy(net)).eval()
+        return with_batch_statistics(net) if self.sample_batch_statistics else net
 
     @torch.no_grad()
     def sample(
-        self, n: int, generator: torch.Generator, batch_size: int = 10_000, seed_index: int = 0, net: nn.Module | None = None
+        self, n: int, generator: torch.Generator, batch_size: int | None = None, seed_index: int = 0, net: nn.Module | None = None
     ) -> torch.Tensor:
         """``n`` samples (CPU, float32) with the generator (``net``, default the seed's own) in eval mode (BatchNorm
-        uses its running statistics, as the exported generator files do); training mode is restored afterwards."""
-        net = self.generator_of(seed_index) if net is None else net
+        uses its running statistics, as the exported generator files do; or, where :attr:`sample_batch_statistics`,
+        each batch's own, default net :meth:`eval_generator`); training mode is restored afterwards. ``batch_size``
+        None: 10,000 a batch, or the training batch size where the statistics are the batch's."""
+        if net is None:
+            net = self.eval_generator(seed_index) if self.sample_batch_statistics else self.generator_of(seed_index)
+        if batch_size is None:
+            batch_size = self.batch_size if self.sample_batch_statistics else 10_000
         was_training = net.training
         net.eval()
         try:
@@ -244,6 +268,17 @@ class Method:
             return torch.cat([net(chunk.to(self.device)).float().cpu() for chunk in torch.split(z, batch_size)])
         finally:
             net.train(was_training)
+
+
+def with_batch_statistics(net: nn.Module) -> nn.Module:
+    """``net`` (in place) with every BatchNorm layer normalising by the statistics of the batch it is given, in eval
+    mode too, and keeping no running statistics (so sampling changes nothing): TF's ``batch_norm(is_training=True)``
+    at sampling time, without its moving-average update."""
+    for layer in net.modules():
+        if isinstance(layer, nn.modules.batchnorm._BatchNorm):
+            layer.track_running_stats = False
+            layer.running_mean = layer.running_var = layer.num_batches_tracked = None
+    return net
 
 
 class CountingMethod(Method):
@@ -388,7 +423,7 @@ def make_params(method: str, overrides: Mapping[str, Any] | None = None) -> Any:
 
 
 def resolved_params(method: str, overrides: Mapping[str, Any] | None, kind: str, shape: tuple[int, ...] | None = None) -> Any:
-    """:func:`make_params` with the method's data-kind defaults filled in (:func:`kind_defaults`; ``shape`` a sample's):
-    what a run records and hashes, so a per-kind default changed in the code gives new run folders, as any other
-    default does, instead of resuming runs trained with the old value."""
-    return kind_defaults(make_params(method, overrides), kind, METHODS.get(method).defaults_by_kind, shape)
+    """:func:`make_params` with the method's data-dependent defaults filled in (:meth:`Method.filled_params`;
+    ``shape`` a sample's): what a run records and hashes, so a per-kind default changed in the code gives new run
+    folders, as any other default does, instead of resuming runs trained with the old value."""
+    return METHODS.get(method).filled_params(make_params(method, overrides), kind, shape)

@@ -44,8 +44,7 @@ are compared in D's feature space ``f`` (its flattened last hidden layer): ``mea
 ``lambda_w = sqrt(d / D)``, d the latent and D the feature width (``distgan_mnist.py``, ``distgan_cifar.py``,
 ``distgan_celeba.py``: ``lambda_w = np.sqrt(noise_dim * 1.0 / feature_dim)``, "as in the paper"; 0.11 on this
 toolkit's dcgan64 and sn-cnn32 D, 8,192 features; before 2026-11-30 fixed at MNIST's 0.15625, which
-``--set distance_space=data --set lambda_w=0.15625`` restore); D labels reconstructions real with weight 0.05 (real 0.95,
-fake 1: the paper's weights; the code's later linear schedule of the two is not implemented). G and D are
+``--set distance_space=data --set lambda_w=0.15625`` restore); D labels reconstructions real. G and D are
 this toolkit's DCGAN pair, E is D's architecture with a linear head to z (our choice; the reference's
 ``encoder_dcgan_*`` are likewise D-shaped convolution stacks).
 
@@ -60,6 +59,20 @@ toolkit's image behaviour before 2026-11-30. The code's history shows the choice
 E only (2018-04-30), E + G as a "bug fix" (4d002f2, 2018-06-03), E only again (61f8096, 2018-07-17), E + G on MNIST and
 CelebA (d2b6de2, 2018-10-20), CelebA back to E only (385beee, 2019-04-05); the paper's Algorithm 1 does not say, and
 the code's current state is the reference here.
+
+D's weights on images (``d_weight_schedule``): D's loss is ``w_real BCE(x, 1) + w_recon BCE(x_r, 1) + BCE(G(z), 0)``.
+The image code moves the weight from the reconstructions to the real samples over the run (tntrung/gan at 6e67fe3,
+``distgan_image/distgan.py`` L197-214, since 385beee, 2019-04-05, for every net and both losses): with ``t = i / N``,
+``i`` the iteration (0 to ``n_steps``, fed as ``self.iteration``) and ``N`` the run's ``n_steps`` (300,000 CIFAR-10,
+200,000 CelebA, 100,000 MNIST), ``mu = max(min((0.1 t - 0.05) * 2, 0.05), 0)``, ``w_real = 0.95 + mu``,
+``w_recon = 0.05 - mu``: (0.95, 0.05) up to ``t = 0.5``, linear to (1, 0) at ``t = 0.75`` (the code's comment says
+3N/2; its formula ends at 3N/4), then D no longer sees the reconstructions. ``linear`` (default on images) does this
+with ``N`` the run's ``steps`` as it started (kept in the checkpoint, so extending a finished run continues at (1, 0));
+``fixed`` keeps (0.95, 0.05), the code from 2018-05-02 (bc4b148, "lower weights for d_recon to achieve sharper
+generated images, slightly improved from the original paper", replacing ``(d_real + d_recon) * 0.5``) to 2019-04-05,
+and this toolkit's image runs before 2026-11-30 (the paper's own text was not checked here). The weights are Python
+floats set each iteration, so with ``linear`` the method trains eagerly (no CUDA graph), as a decaying learning rate
+does. The mixtures keep the 2-D code's fixed weights (0.5, 0.5, 1 above); ``linear`` is refused there.
 """
 from __future__ import annotations
 
@@ -72,7 +85,7 @@ from torch import nn
 
 from gan_eval.errors import GanEvalError
 from gan_eval.io.latent import LatentSpec
-from trainers.methods.base import DataShape, RealBatch, StaircaseLRMethod, adam, descend, register_method
+from trainers.methods.base import DataShape, RealBatch, StaircaseLRMethod, adam, added_option, descend, register_method
 from trainers.methods.image import build_image_nets
 from trainers.nets import mlp
 from trainers.nets.mlp_pairs import FeatureSequential
@@ -122,6 +135,9 @@ class DistGANParams:
     autoencoder_updates: str | None = None
     lr_decay: float | None = None
     lr_decay_every: int = 10_000
+    #: D's real / reconstruction weights on images: ``linear`` (the image code's schedule over the run) or ``fixed``
+    #: (0.95 / 0.05); None on the mixtures, whose code keeps its own fixed weights (module docstring)
+    d_weight_schedule: str | None = added_option(None)
     net: str = "auto"
     width: int | None = None
     output: str = "auto"
@@ -131,6 +147,16 @@ class DistGANParams:
 DISTANCE_SPACES = ("data", "features")
 #: The nets the autoencoder's optimiser may move (``autoencoder_updates``).
 AUTOENCODER_UPDATES = ("encoder", "encoder+generator")
+#: How D's weights on the real and reconstructed images move (``d_weight_schedule``).
+D_WEIGHT_SCHEDULES = ("linear", "fixed")
+
+
+def reference_d_weights(iteration: int, n_steps: int) -> tuple[float, float, float]:
+    """D's (real, reconstruction, fake) weights at ``iteration`` of an ``n_steps`` image run of tntrung/gan
+    (``distgan_image/distgan.py`` L197-204): ``mu = max(min((0.1 t - 0.05) * 2, 0.05), 0)`` at ``t = iteration /
+    n_steps``, weights ``(0.95 + mu, 0.05 - mu, 1)``."""
+    mu = max(min((0.1 * iteration / n_steps - 0.05) * 2, 0.05), 0.0)
+    return 0.95 + mu, 0.05 - mu, 1.0
 
 DEFAULTS_BY_KIND = {
     "latent_dim": (2, 100),
@@ -145,6 +171,7 @@ DEFAULTS_BY_KIND = {
     "n_critics": (5, 1),
     "autoencoder_updates": ("encoder+generator", "encoder"),
     "lr_decay": (0.9, 1.0),
+    "d_weight_schedule": (None, "linear"),
 }
 
 
@@ -157,8 +184,8 @@ class DistGAN(StaircaseLRMethod):
 
     def __init__(self, params: DistGANParams, data: DataShape, device: torch.device) -> None:
         super().__init__(params, data, device)
-        # (real, reconstruction, fake) weights and the reconstruction's label in D's loss (module docstring)
-        self.d_weights, self.recon_label = ((0.95, 0.05, 1.0), 1.0) if data.kind == "image" else ((0.5, 0.5, 1.0), 0.0)
+        # the reconstruction's label in D's loss (module docstring)
+        self.recon_label = 1.0 if data.kind == "image" else 0.0
 
     def latent_spec(self) -> LatentSpec:
         return LatentSpec(int(self.params.latent_dim), "uniform")
@@ -168,7 +195,34 @@ class DistGAN(StaircaseLRMethod):
             raise GanEvalError(f"method distgan: distance_space={self.params.distance_space!r}; use one of {', '.join(DISTANCE_SPACES)}")
         if self.params.autoencoder_updates not in AUTOENCODER_UPDATES:
             raise GanEvalError(f"method distgan: autoencoder_updates={self.params.autoencoder_updates!r}; use one of {', '.join(AUTOENCODER_UPDATES)}")
+        schedule = self.params.d_weight_schedule
+        if schedule not in (D_WEIGHT_SCHEDULES if self.data.kind == "image" else (None, "fixed")):
+            raise GanEvalError(f"method distgan: d_weight_schedule={schedule!r}; use fixed (or, on images, linear: the image code's schedule; "
+                               "the 2-D code keeps its weights fixed)")
+        #: ``N`` of the linear schedule: the run's steps as it started (a resume restores it: load_extra_state)
+        self.d_weight_steps = self.run_steps or self.default_steps
         super().setup(generator)
+
+    @property
+    def graph_safe(self) -> bool:
+        return super().graph_safe and self.params.d_weight_schedule != "linear"
+
+    def d_weights(self, iteration: int) -> tuple[float, float, float]:
+        """D's (real, reconstruction, fake) weights at ``iteration`` (from 0; module docstring)."""
+        if self.data.kind != "image":
+            return 0.5, 0.5, 1.0
+        return reference_d_weights(iteration if self.params.d_weight_schedule == "linear" else 0, self.d_weight_steps)
+
+    def extra_state(self) -> dict[str, torch.Tensor]:
+        state = super().extra_state()
+        if self.params.d_weight_schedule == "linear":
+            state["d_weight_steps"] = torch.full_like(state["iterations"], self.d_weight_steps)
+        return state
+
+    def load_extra_state(self, state: dict[str, torch.Tensor]) -> None:
+        super().load_extra_state(state)
+        if "d_weight_steps" in state:
+            self.d_weight_steps = int(state["d_weight_steps"].flatten()[0])
 
     def descend(self, loss: torch.Tensor, name: str, optimizer_step: int) -> None:
         """One step of optimizer ``name`` at the rate of the reference's ``optimizer_step``-th Adam step (from 0, counted
@@ -241,13 +295,13 @@ class DistGAN(StaircaseLRMethod):
         p, n = self.params, self.batch_size
         G, E, D = self.nets["G"], self.nets["E"], self.nets["D"]
         first = self.iterations * (p.n_critics + 2)  # the reference's global_step before this iteration's R step
+        w_real, w_recon, w_fake = self.d_weights(self.iterations)
         self.iterations += 1
 
         x = real(n)
         reconstruction, distance = self.autoencoder_loss(x, self.noise(n, noise))
         self.descend(reconstruction + p.lambda_r * distance, "R", first)
 
-        w_real, w_recon, w_fake = self.d_weights
         for k in range(p.n_critics):
             x_d, z_d = real(n), self.noise(n, noise)
             with torch.no_grad():
