@@ -17,7 +17,10 @@ else, so a step that reads a Python value that changes between steps would silen
 the second replay is therefore checked once against an eager step from the same state (each network tensor and
 optimizer moment within 1e-3 of that tensor's own update, counters equal), and a capture that fails (an op that synchronises, such
 as the unrolled GAN reading Adam's step counter as a Python int) or a check that disagrees leaves the run
-eager, with one line on stderr. The graph replays the kernels eager CUDA runs, so it changes no numbers beyond
+eager, with one line on stderr. A replay runs none of the step's Python either: after each replay (but the one
+that follows the capture, whose Python ran there) the method's :meth:`~trainers.methods.base.Method.after_replay`
+advances what the step keeps in Python (:class:`~trainers.methods.base.CountingMethod`'s iteration count, which
+its checkpoint records). The graph replays the kernels eager CUDA runs, so it changes no numbers beyond
 their round-off; it is an option of the run (``cuda_graph``, recorded in ``environment.json``), not of its
 configuration.
 
@@ -210,14 +213,19 @@ class Stepper:
         finally:
             self.method.inputs = None
         self.graph, self.graph_state = graph, f"captured at step {self.steps}"
-        return self._replay(batch, noise)
+        return self._replay(batch, noise, captured=True)
 
-    def _replay(self, batch: Callable[[int], torch.Tensor], noise: Noise) -> dict[str, torch.Tensor]:
+    def _replay(self, batch: Callable[[int], torch.Tensor], noise: Noise, captured: bool = False) -> dict[str, torch.Tensor]:
+        """The step as one replay of the graph (the second replay: :meth:`_checked_replay`). ``captured``: this step's
+        Python ran once, in the capture; any other replay runs none of it, so the method is told
+        (:meth:`~trainers.methods.base.Method.after_replay`)."""
         assert self.graph is not None
         self.replays += 1
         if self.replays == 2:
             return self._checked_replay(batch, noise)
         self.graph.replay()
+        if not captured:
+            self.method.after_replay()
         return {k: v.clone() for k, v in self.static_losses.items()}  # the next replay overwrites them
 
     def _state(self) -> list[tuple[str, torch.Tensor]]:
