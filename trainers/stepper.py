@@ -20,8 +20,9 @@ as the unrolled GAN reading Adam's step counter as a Python int) or a check that
 eager, with one line on stderr. A replay runs none of the step's Python either: after each replay (but the one
 that follows the capture, whose Python ran there) the method's :meth:`~trainers.methods.base.Method.after_replay`
 advances what the step keeps in Python (:class:`~trainers.methods.base.CountingMethod`'s iteration count, which
-its checkpoint records). The graph replays the kernels eager CUDA runs, so it changes no numbers beyond
-their round-off; it is an option of the run (``cuda_graph``, recorded in ``environment.json``), not of its
+its checkpoint records); a failed capture puts the method's Python attributes back as they were before it, since the
+eager step that takes its place runs that Python again. The graph replays the kernels eager CUDA runs, so it
+changes no numbers beyond their round-off; it is an option of the run (``cuda_graph``, recorded in ``environment.json``), not of its
 configuration.
 
 **TF32.** ``tf32=True`` lets CUDA matmuls and cuDNN convolutions round their inputs to TF32 (10-bit mantissa):
@@ -200,6 +201,7 @@ class Stepper:
     def _capture(self, batch: Callable[[int], torch.Tensor], noise: Noise) -> dict[str, torch.Tensor]:
         """Capture the step (its inputs are staged), then replay it as this step; eager with a note if it fails."""
         graph = torch.cuda.CUDAGraph()
+        python = dict(vars(self.method))  # what the step's Python changes (a count), for a failed capture to put back
         self.method.inputs = self.inputs
         try:
             with torch.cuda.graph(graph):
@@ -208,6 +210,8 @@ class Stepper:
         except Exception as exc:  # noqa: BLE001 (any failure to capture leaves the run eager, said on stderr)
             self._give_up(f"capture failed at step {self.steps} ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})")
             torch.cuda.synchronize(self.device)
+            vars(self.method).clear()
+            vars(self.method).update(python)  # the eager step runs the step's Python again (else counted twice)
             self.inputs.position = 0  # type: ignore[union-attr]  # the eager step takes the same staged inputs
             return self._eager(batch, noise)
         finally:
