@@ -464,3 +464,41 @@ def test_d_norm_is_refused_on_vectors_and_checked_on_images():
         built("wgan-gp", d_norm="layer")
     with pytest.raises(GanEvalError, match="option d_norm must be one of batch, layer, off, got 'group'"):
         built("wgan-gp", IMAGES, d_norm="group")
+
+
+def test_wgan_gp_64x64_layer_norm_default_applies_only_to_a_net_that_takes_d_norm():
+    """gan_64x64.py layer-normalises its DCGAN critic, so WGAN-GP's 64 x 64 default ``d_norm=layer`` is the DCGAN
+    net's; ``--net began`` (carpedm20/BEGAN-tensorflow's critic, which has no such option) trains without it and its
+    run records no d_norm, while the rest of the 64 x 64 setting (beta1 0) stays."""
+    from trainers.methods.base import params_record, resolved_params
+
+    shape = (3, 64, 64)
+    assert resolved_params("wgan-gp", None, "image", shape).d_norm == "layer"
+    assert resolved_params("wgan-gp", {"net": "dcgan64"}, "image", shape).d_norm == "layer"
+    record = params_record(resolved_params("wgan-gp", {"net": "began"}, "image", shape))
+    assert "d_norm" not in record and record["beta1"] == 0.0
+    method = built("wgan-gp", DataShape(shape, "image", (-1.0, 1.0)), net="began")
+    assert method.params.d_norm is None
+    assert not any(isinstance(m, (nn.GroupNorm, nn.modules.batchnorm._BatchNorm)) for m in method.nets["D"].modules())
+
+
+@pytest.mark.parametrize("d_norm", ["layer", "off"])
+def test_an_explicit_d_norm_on_a_net_without_it_is_one_error_line(tmp_path, d_norm):
+    """``gan-eval train wgan-gp --set net=began --set d_norm=...`` on 64 x 64 images: exit 2, one stderr line naming the
+    option, the net and the fix, and no run folder written."""
+    from typer.testing import CliRunner
+
+    from gan_eval.cli import app
+
+    images = tmp_path / "images64.npy"
+    np.save(images, np.random.default_rng(0).integers(0, 256, (40, 3, 64, 64), dtype=np.uint8))
+    out = tmp_path / "runs"
+    runner = CliRunner(**({"mix_stderr": False} if "mix_stderr" in CliRunner.__init__.__code__.co_varnames else {}))
+    result = runner.invoke(app, ["train", "wgan-gp", "--dataset", "npz", "--data-dir", str(images), "--set", "net=began",
+                                 "--set", f"d_norm={d_norm}", "--set", "width=2", "--steps", "1", "--eval", "fid:features=pixels",
+                                 "-o", str(out), "--no-progress"])
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert result.exit_code == 2 and len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ") and f"d_norm={d_norm!r}" in lines[0] and "'began64'" in lines[0]
+    assert "drop --set d_norm" in lines[0]
+    assert not out.exists() or not any(out.iterdir())

@@ -7,10 +7,12 @@ generators in the same order and compute on the same values, so every loss, para
 and generator state must be *equal*, not close."""
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 import torch
@@ -19,6 +21,7 @@ from gan_eval.errors import GanEvalError
 from test_grouped_training import TINY as VECTOR_TINY
 from trainers.loop import Group, Run, TrainConfig, train, train_seeds
 from trainers.methods import METHODS
+from trainers.methods.base import CountingMethod
 from trainers.stepper import Stepper, StagedInputs, tf32_matmuls
 
 
@@ -281,17 +284,37 @@ def test_issue15_16_resume_keeps_the_recorded_family_budget_and_refuses_a_missin
 
 
 class EagerReplay:
-    """A stand-in for a captured CUDA graph on the CPU: ``replay`` runs the method's step on the staged inputs,
-    optionally moving one parameter by a bit more than the tolerance allows (a value a capture froze)."""
+    """A stand-in for a captured CUDA graph on the CPU: ``replay`` runs the method's step on the staged inputs and,
+    as a graph runs kernels and no Python, puts the method's Python attributes back as they were (its tensors keep
+    the step's in-place updates); optionally it moves one parameter by a bit more than the tolerance allows (a
+    value a capture froze). :meth:`capture` stands in for ``torch.cuda.graph``: the step's Python runs once, and
+    no tensor of the step changes (a capture records kernels without running them); with ``fail_capture`` it then
+    raises, as a capture invalidated by an op torch reports only when the capture ends."""
 
-    def __init__(self, stepper: Stepper, group: Group, corrupt: bool) -> None:
-        self.stepper, self.group, self.corrupt = stepper, group, corrupt
+    def __init__(self, stepper: Stepper, group: Group, corrupt: bool = False, fail_capture: bool = False) -> None:
+        self.stepper, self.group, self.corrupt, self.fail_capture = stepper, group, corrupt, fail_capture
+
+    @contextlib.contextmanager
+    def capture(self, graph: "EagerReplay") -> Iterator[None]:
+        assert graph is self
+        named = self.stepper._state()
+        before = [t.detach().clone() for _, t in named]
+        yield
+        with torch.no_grad():
+            for (_, t), b in zip(named, before):
+                t.copy_(b)
+        if self.fail_capture:
+            raise RuntimeError("stand-in: the capture was invalidated")
 
     def replay(self) -> None:
         method, inputs = self.stepper.method, self.stepper.inputs
+        python = dict(vars(method))
         inputs.position, method.inputs = 0, inputs
-        method.train_step(lambda n: inputs.take(None), self.group.noise())
-        method.inputs = None
+        losses = method.train_step(lambda n: inputs.take(None), self.group.noise())
+        vars(method).clear()
+        vars(method).update(python)
+        for key, out in self.stepper.static_losses.items():  # a replay writes the captured step's output tensors
+            out.copy_(losses[key])
         if self.corrupt:
             with torch.no_grad():
                 next(method.nets["G"].parameters()).mul_(1.0001)
@@ -313,6 +336,49 @@ def test_checked_replay_keeps_a_faithful_graph_and_drops_a_wrong_one(corrupt, tm
         assert "cuda_graph: the replay at step 3 differs" in capfd.readouterr().err
     else:
         assert stepper.graph is fake
+
+
+COUNTING = [name for name in METHODS.names() if issubclass(METHODS.get(name), CountingMethod) and METHODS.get(name).graph_safe is not False]
+
+
+def stand_in_graph_stepper(group: Group, monkeypatch, fail_capture: bool = False) -> tuple[Stepper, EagerReplay]:
+    """A stepper that wants a CUDA graph, on the CPU: ``torch.cuda``'s graph and capture are :class:`EagerReplay`."""
+    stepper = Stepper(group.method, staged=True)
+    graph = EagerReplay(stepper, group, fail_capture=fail_capture)
+    monkeypatch.setattr(torch.cuda, "CUDAGraph", lambda: graph)
+    monkeypatch.setattr(torch.cuda, "graph", graph.capture)
+    monkeypatch.setattr(torch.cuda, "synchronize", lambda device=None: None)
+    monkeypatch.setattr(stepper, "_warmup_stream", contextlib.nullcontext)  # no side stream on the CPU
+    stepper.graph_wanted, stepper.graph_state = True, "warming up"
+    return stepper, graph
+
+
+@pytest.mark.parametrize("method", COUNTING)
+def test_a_counting_methods_iterations_are_the_steps_taken_when_steps_are_graph_replays(method, tmp_path, monkeypatch):
+    """8 steps through the stepper's graph path on the CPU, with :class:`EagerReplay` standing in for the CUDA graph
+    (a capture that runs the step's Python and changes no tensor, replays that run its tensor work and no Python):
+    3 warm-up steps, the capture at step 4 (its Python counted once, then one replay), the checked replay at step 5
+    (an eager step) and 3 plain replays, whose Python never runs. The count the checkpoint records must be 8, as an
+    eager run's is; without :meth:`Method.after_replay` it is 5, counting the capture's replay too it is 9."""
+    group = group_of(method, "ring8", {}, (0,), tmp_path, "g", None)
+    stepper, graph = stand_in_graph_stepper(group, monkeypatch)
+    steps = 8
+    for _ in range(steps):
+        stepper.step(group.batch, group.noise())
+    assert stepper.graph is graph and stepper.graph_state == "captured at step 4" and stepper.replays == steps - 3
+    assert group.method.iterations == steps and int(group.method.extra_state()["iterations"]) == steps
+
+
+def test_a_capture_failing_after_the_steps_python_ran_does_not_count_that_step_twice(tmp_path, monkeypatch, capfd):
+    """A capture that fails once the step's Python has run (counted its iteration) falls back to an eager step, which
+    runs that Python again: the count must be put back first, so 6 steps count 6 (without it, 7)."""
+    group = group_of("wgan-gp", "ring8", {}, (0,), tmp_path, "g", None)
+    stepper, _ = stand_in_graph_stepper(group, monkeypatch, fail_capture=True)
+    for _ in range(6):
+        stepper.step(group.batch, group.noise())
+    assert stepper.graph is None and stepper.graph_state.startswith("eager: capture failed at step 4 (RuntimeError")
+    assert "cuda_graph: capture failed at step 4" in capfd.readouterr().err
+    assert group.method.iterations == 6
 
 
 def test_gpu_script_stops_a_part_at_its_time_limit(tmp_path):

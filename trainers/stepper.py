@@ -17,8 +17,12 @@ else, so a step that reads a Python value that changes between steps would silen
 the second replay is therefore checked once against an eager step from the same state (each network tensor and
 optimizer moment within 1e-3 of that tensor's own update, counters equal), and a capture that fails (an op that synchronises, such
 as the unrolled GAN reading Adam's step counter as a Python int) or a check that disagrees leaves the run
-eager, with one line on stderr. The graph replays the kernels eager CUDA runs, so it changes no numbers beyond
-their round-off; it is an option of the run (``cuda_graph``, recorded in ``environment.json``), not of its
+eager, with one line on stderr. A replay runs none of the step's Python either: after each replay (but the one
+that follows the capture, whose Python ran there) the method's :meth:`~trainers.methods.base.Method.after_replay`
+advances what the step keeps in Python (:class:`~trainers.methods.base.CountingMethod`'s iteration count, which
+its checkpoint records); a failed capture puts the method's Python attributes back as they were before it, since the
+eager step that takes its place runs that Python again. The graph replays the kernels eager CUDA runs, so it
+changes no numbers beyond their round-off; it is an option of the run (``cuda_graph``, recorded in ``environment.json``), not of its
 configuration.
 
 **TF32.** ``tf32=True`` lets CUDA matmuls and cuDNN convolutions round their inputs to TF32 (10-bit mantissa):
@@ -197,6 +201,7 @@ class Stepper:
     def _capture(self, batch: Callable[[int], torch.Tensor], noise: Noise) -> dict[str, torch.Tensor]:
         """Capture the step (its inputs are staged), then replay it as this step; eager with a note if it fails."""
         graph = torch.cuda.CUDAGraph()
+        python = dict(vars(self.method))  # what the step's Python changes (a count), for a failed capture to put back
         self.method.inputs = self.inputs
         try:
             with torch.cuda.graph(graph):
@@ -205,19 +210,26 @@ class Stepper:
         except Exception as exc:  # noqa: BLE001 (any failure to capture leaves the run eager, said on stderr)
             self._give_up(f"capture failed at step {self.steps} ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})")
             torch.cuda.synchronize(self.device)
+            vars(self.method).clear()
+            vars(self.method).update(python)  # the eager step runs the step's Python again (else counted twice)
             self.inputs.position = 0  # type: ignore[union-attr]  # the eager step takes the same staged inputs
             return self._eager(batch, noise)
         finally:
             self.method.inputs = None
         self.graph, self.graph_state = graph, f"captured at step {self.steps}"
-        return self._replay(batch, noise)
+        return self._replay(batch, noise, captured=True)
 
-    def _replay(self, batch: Callable[[int], torch.Tensor], noise: Noise) -> dict[str, torch.Tensor]:
+    def _replay(self, batch: Callable[[int], torch.Tensor], noise: Noise, captured: bool = False) -> dict[str, torch.Tensor]:
+        """The step as one replay of the graph (the second replay: :meth:`_checked_replay`). ``captured``: this step's
+        Python ran once, in the capture; any other replay runs none of it, so the method is told
+        (:meth:`~trainers.methods.base.Method.after_replay`)."""
         assert self.graph is not None
         self.replays += 1
         if self.replays == 2:
             return self._checked_replay(batch, noise)
         self.graph.replay()
+        if not captured:
+            self.method.after_replay()
         return {k: v.clone() for k, v in self.static_losses.items()}  # the next replay overwrites them
 
     def _state(self) -> list[tuple[str, torch.Tensor]]:

@@ -1,6 +1,6 @@
 """alpha-GAN (Rosca, Lakshminarayanan, Warde-Farley & Mohamed 2017, "Variational Approaches for Auto-Encoding
-Generative Adversarial Networks", Algorithm 1), and ``alpha-gan-sn``, the Best-of-Many-Samples paper's ablation
-with spectral normalisation on the synthetic-likelihood (data) discriminator.
+Generative Adversarial Networks", Algorithm 1), and ``alpha-gan-sn``, the Best-of-Many-Samples paper's (Bhattacharyya,
+Fritz & Schiele 2019) ablation with spectral normalisation on the synthetic-likelihood (data) discriminator.
 
 Nets: encoder E, generator G, data discriminator D (judging data against both reconstructions G(E(x)) and samples
 G(z)), code discriminator C (here ``L``: prior codes against encoded codes, 3 x 750 ReLU, the paper's Appendix).

@@ -214,6 +214,11 @@ class Method:
         """One iteration (all its D and G updates); returns detached losses by name (scalars; [S] grouped)."""
         raise NotImplementedError
 
+    def after_replay(self) -> None:
+        """What a step does in Python besides its tensor work, for a step the stepper ran as a CUDA-graph replay
+        (:mod:`trainers.stepper`), which runs the captured kernels and none of :meth:`train_step`'s Python: state a
+        :attr:`graph_safe` step keeps in Python (a count) advances here as the step would advance it."""
+
     def generator(self) -> nn.Module:
         """The network z -> x (what is exported and sampled)."""
         return self.nets["G"]
@@ -283,11 +288,15 @@ def with_batch_statistics(net: nn.Module) -> nn.Module:
 
 class CountingMethod(Method):
     """A method whose step reads how many iterations it has taken (WGAN's critic schedule, a learning-rate schedule):
-    ``self.iterations``, 0 after :meth:`setup`, raised by the subclass's step and checkpointed with the run."""
+    ``self.iterations``, 0 after :meth:`setup`, raised by the subclass's step (and by :meth:`after_replay` for a step
+    replayed as a CUDA graph) and checkpointed with the run."""
 
     def setup(self, generator: torch.Generator) -> None:
         self.iterations = 0
         super().setup(generator)
+
+    def after_replay(self) -> None:
+        self.iterations += 1  # the replayed step's own ``self.iterations += 1`` did not run
 
     def extra_state(self) -> dict[str, torch.Tensor]:
         count = torch.tensor(self.iterations)

@@ -43,7 +43,8 @@ Defaults, per registered name (vectors / images where they differ; "ref." is the
     2nd, 3rd and 4th convolutions: ``d_norm`` layer, the DCGAN net's option). The script's default pair is its ResNet
     (``GoodGenerator`` / ``GoodDiscriminator``, L45); its DCGAN pair (L48, "Baseline") is the one here, as every row of
     the tables on 64 x 64 images trains on it. ``--set beta1=0.5 --set d_norm=off`` at 64 x 64 is the setting
-    trained before 2026-11-30 (an ablation).
+    trained before 2026-11-30 (an ablation). A net without the option (``--net began``) keeps its own critic: the
+    ``layer`` default does not apply to it, and an explicit ``--set d_norm`` on it is refused.
 [3] adler-j/bwgan ``cifar10_sobolev.py`` (:class:`BWGAN`): ``EXPONENT = 2``, ``SOBOLEV_S = 0``, ``SOBOLEV_C = 5``,
     ``num_d_train = 5``, ``AdamOptimizer(2e-4 * decay, beta1=0., beta2=0.9)``, ``BATCH_SIZE = 64``; its z is
     N(0, I_128) on images (line 185). Its ``decay = max(0, 1 - global_step / MAX_ITERS)`` (L225-227, ``MAX_ITERS =
@@ -90,8 +91,9 @@ penalised or spectrally normalised (both need a D that treats samples independen
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import torch
 
@@ -102,6 +104,7 @@ from trainers.methods.base import (BySize, Noise, RealBatch, ScheduledLRMethod, 
                                    descend_together, linear_lr, register_method)
 from trainers.methods.image import AUTO_NETS, generator_output, image_net
 from trainers.nets import build_nets
+from trainers.nets.registry import net_options
 from trainers.penalties import clip_weights_, dual_exponent, gradient_penalty, sobolev_norm
 
 OPTIMIZERS = ("adam", "rmsprop")
@@ -135,7 +138,7 @@ class CriticParams:
     update: str = "sequential"
     g_lr: float | None = added_option(None)
     #: the DCGAN critic's normalisation (``batch``, ``layer``, ``off``); None: BatchNorm, off where D is penalised or
-    #: spectrally normalised (the module docstring; WGAN-GP at 64 x 64: ``layer``)
+    #: spectrally normalised (the module docstring; WGAN-GP at 64 x 64: ``layer``, where the net takes the option)
     d_norm: str | None = added_option(None)
     #: iterations over which both rates fall linearly to 0 (:func:`~trainers.methods.base.linear_lr`); None or 0: constant
     lr_decay_steps: int | None = added_option(None)
@@ -286,6 +289,20 @@ class CriticGAN(ScheduledLRMethod):
                                "the 2-D nets have none (drop --set d_norm)")
         LOSSES.get(self.loss_name)
 
+    @classmethod
+    def filled_params(cls, params: Any, kind: str, shape: tuple[int, ...] | None = None) -> Any:
+        """The data's defaults (:attr:`defaults_by_kind`), but a default ``d_norm`` only where the image net takes
+        the option (WGAN-GP's 64 x 64 ``layer`` is the DCGAN critic's; ``--net began`` keeps its own critic)."""
+        filled = super().filled_params(params, kind, shape)
+        if params.d_norm is None and filled.d_norm is not None and "d_norm" not in net_options(cls.image_pair_name(filled, shape)):
+            filled = dataclasses.replace(filled, d_norm=None)
+        return filled
+
+    @classmethod
+    def image_pair_name(cls, params: Any, shape: tuple[int, ...]) -> str:
+        """The image pair ``params.net`` names for samples of ``shape`` (``auto``: :meth:`image_nets`)."""
+        return image_net(params.net, shape, cls.__name__, cls.image_nets())
+
     def setup(self, generator: torch.Generator) -> None:
         self.check()
         super().setup(generator)  # self.iterations: G steps taken, WGAN's critic schedule and the rate schedule read it
@@ -301,19 +318,23 @@ class CriticGAN(ScheduledLRMethod):
             options = {"relu-mlp": {"hidden": p.hidden, "layers": p.layers, "spectral_norm": p.spectral_norm},
                        "tanh-mlp": {"hidden": p.hidden, "layers": p.layers}}.get(net, {})
         else:
-            net = image_net(p.net, self.data.shape, type(self).__name__, self.image_nets())
+            net = self.image_pair_name(p, self.data.shape)
             options = {"spectral_norm": p.spectral_norm, "output": generator_output("auto", self.data)}
             if p.width is not None:
                 options["width"] = p.width
             norm = p.d_norm
+            if norm is not None and "d_norm" not in net_options(net):
+                raise GanEvalError(f"method {type(self).__name__}: d_norm={norm!r} sets the DCGAN critic's normalisation, "
+                                   f"and net {net!r} has no such option: drop --set d_norm, or train the DCGAN net (--set net=auto)")
             if norm is None and net in AUTO_NETS.values() and (self.penalised or p.spectral_norm):
                 norm = "off"
-            if norm is not None:  # a net without the option refuses it in one line
+            if norm is not None:
                 options["d_norm"] = norm
         self.nets["G"], self.nets["D"] = build_nets(net, latent, self.data.shape, generator, **options)
         return self.nets.to(self.device)
 
-    def image_nets(self) -> dict[int, str]:
+    @classmethod
+    def image_nets(cls) -> dict[int, str]:
         """The net pair ``net=auto`` builds, by image size."""
         return AUTO_NETS
 
@@ -410,7 +431,8 @@ class SNGAN(CriticGAN):
     default_steps = 50_000
     defaults_by_kind = CriticGAN.sngan_defaults_by_kind
 
-    def image_nets(self) -> dict[int, str]:
+    @classmethod
+    def image_nets(cls) -> dict[int, str]:
         return {**AUTO_NETS, 32: "sn-cnn32"}
 
 

@@ -17,7 +17,6 @@ Options common to every image pair:
 """
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass
 from functools import partial
 from typing import Callable
@@ -26,6 +25,7 @@ import torch
 from torch import nn
 
 from gan_eval.errors import GanEvalError
+from trainers.nets.registry import keyword_options
 from trainers.nets.spectral import spectral_norm_all
 
 class ClipWhenSampling(nn.Module):
@@ -179,9 +179,12 @@ class ImagePair:
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise GanEvalError(f"net {self.name!r}: {what} must be a positive integer, got {value!r}")
 
+    @property
+    def options(self) -> tuple[str, ...]:
+        """Every option the pair takes: those of every image pair (module docstring) and its builder's own."""
+        return tuple(sorted(["output", "pack", "spectral_norm", *keyword_options(self.build)]))
+
     def _check_options(self, options: dict[str, object]) -> None:
-        known = [p.name for p in inspect.signature(self.build).parameters.values() if p.kind is p.KEYWORD_ONLY]
-        unknown = sorted(set(options) - set(known))
+        unknown = sorted(set(options) - set(keyword_options(self.build)))
         if unknown:
-            raise GanEvalError(f"net {self.name!r} has no option {unknown[0]!r}: its options are "
-                               f"{', '.join(sorted(['output', 'pack', 'spectral_norm', *known]))}")
+            raise GanEvalError(f"net {self.name!r} has no option {unknown[0]!r}: its options are {', '.join(self.options)}")

@@ -6,6 +6,7 @@ from ``generator`` alone (never the global RNG). Each entry lives in its own mod
 """
 from __future__ import annotations
 
+import inspect
 from typing import Callable
 
 import torch
@@ -21,3 +22,15 @@ def build_nets(name: str, latent_dim: int, shape: tuple[int, ...], generator: to
                **options: object) -> tuple[nn.Module, nn.Module]:
     """``(G, D)`` of the pair ``name``: ``G: [B, latent_dim] -> [B, *shape]``, ``D: [B, *shape] -> [B, 1]``."""
     return NETS.get(name)(latent_dim, shape, generator, **options)
+
+
+def keyword_options(builder: Callable[..., object]) -> tuple[str, ...]:
+    """The keyword-only parameters of ``builder``: the options a pair's builder takes."""
+    return tuple(p.name for p in inspect.signature(builder).parameters.values() if p.kind is p.KEYWORD_ONLY)
+
+
+def net_options(name: str) -> frozenset[str]:
+    """Every option the pair ``name`` takes (``build_nets(name, ..., **options)``): an image pair's
+    :attr:`~trainers.nets.image_pair.ImagePair.options`, a vector pair's keyword-only parameters."""
+    entry = NETS.get(name)
+    return frozenset(getattr(entry, "options", None) or keyword_options(entry))
