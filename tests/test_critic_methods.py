@@ -460,8 +460,8 @@ def test_d_norm_is_refused_on_vectors_and_checked_on_images():
     value it is one line naming the option."""
     from gan_eval.errors import GanEvalError
 
-    with pytest.raises(GanEvalError, match="d_norm='layer' sets the DCGAN critic's normalisation on images"):
-        built("wgan-gp", d_norm="layer")
+    with pytest.raises(GanEvalError, match="method wgan-gp: d_norm='layer' sets the DCGAN critic's normalisation on images"):
+        built("wgan-gp", d_norm="layer")  # the message names the method as the user typed it, not its class WGANGP
     with pytest.raises(GanEvalError, match="option d_norm must be one of batch, layer, off, got 'group'"):
         built("wgan-gp", IMAGES, d_norm="group")
 

@@ -429,3 +429,11 @@ def test_cifar10_from_a_small_binary_layout_file_trains_and_scores_fid(tmp_path)
     assert result["headline"][0] == "kid" and np.isfinite(result["values"]["kid"]) and result["values"]["kid"] > 0
     assert [line["step"] for line in metric_lines(tmp_path / "run")] == [2, 4]
     assert load_latent_spec(tmp_path / "run" / "generator.pt2").value_range == "-1,1"
+
+
+def test_every_method_knows_the_name_it_is_registered_under_for_its_messages():
+    """register_method gives each class the name `gan-eval train NAME` takes, which its error messages use; no two
+    registered methods share a class (each message names one method)."""
+    classes = [METHODS.get(name) for name in METHODS.names()]
+    assert [cls.method_name for cls in classes] == list(METHODS.names())
+    assert len(set(classes)) == len(classes)

@@ -86,7 +86,6 @@ class ALI(Method):
 @register_method("ali-dcgan")
 class ALIDCGAN(ImageNets, ALI):
     Params = ImageCodeParams
-    method_name = "ali-dcgan"
 
     def build(self, generator: torch.Generator) -> torch.nn.ModuleDict:
         self.nets["G"], D = self.image_pair(generator)

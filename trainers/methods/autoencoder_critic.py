@@ -55,7 +55,7 @@ class AutoencoderCriticMethod(Method):
             self.nets["G"] = init_xavier(mlp([p.latent_dim, *[p.hidden] * p.layers, self.data_dim], "relu"), generator)
             self.nets["D"] = vector_autoencoder(self.data_dim, p.code_dim, p.hidden, p.layers, generator)
         else:
-            net = image_net(p.net, self.data.shape, type(self).__name__.lower())
+            net = image_net(p.net, self.data.shape, self.method_name)
             options = {"output": generator_output(p.output, self.data)}
             if p.width is not None:  # None: the pair's own width (carpedm20: 64)
                 options["width"] = p.width

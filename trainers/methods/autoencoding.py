@@ -117,7 +117,7 @@ class AutoencodingMethod(Method):
         image_options: dict[str, object] = {}
         net = p.net
         if self.data.kind == "image":
-            net = image_net(p.net, self.data.shape, type(self).__name__)
+            net = image_net(p.net, self.data.shape, self.method_name)
             image_options = {"output": generator_output(p.output, self.data)}
             if p.width is not None:  # None: the pair's own width (carpedm20's 64)
                 image_options["width"] = p.width

@@ -113,6 +113,9 @@ class Method:
     Params: ClassVar[type]
     default_steps: ClassVar[int]
     data_kinds: ClassVar[tuple[str, ...]] = ("vector",)
+    #: The name the method is registered under (``gan-eval train NAME``), set by :func:`register_method`: what its
+    #: error messages name.
+    method_name: ClassVar[str] = "method"
     #: True when the nets are stacked over grouped seeds (:mod:`trainers.grouped`): tensors carry a leading [S].
     grouped: bool = False
     #: Hyper-parameters whose reference default differs on the mixtures and on images: ``{field: (vector, image)}``,
@@ -231,7 +234,7 @@ class Method:
     def load_extra_state(self, state: dict[str, torch.Tensor]) -> None:
         """Restore what :meth:`extra_state` returned."""
         if state:
-            raise GanEvalError(f"checkpoint holds method state {sorted(state)} that {type(self).__name__} does not keep")
+            raise GanEvalError(f"checkpoint holds method state {sorted(state)} that {self.method_name} does not keep")
 
     def generator_of(self, seed_index: int = 0) -> nn.Module:
         """The generator network of one seed: :meth:`generator` itself, or seed ``seed_index``'s copy of a
@@ -337,7 +340,7 @@ class StaircaseLRMethod(ScheduledLRMethod):
 
     def setup(self, generator: torch.Generator) -> None:
         if self.params.lr_decay_every < 1:
-            raise GanEvalError(f"method {type(self).__name__}: lr_decay_every={self.params.lr_decay_every}; the rate changes every N >= 1 steps "
+            raise GanEvalError(f"method {self.method_name}: lr_decay_every={self.params.lr_decay_every}; the rate changes every N >= 1 steps "
                                "(--set lr_decay=1 keeps it constant)")
         super().setup(generator)
 
@@ -412,8 +415,13 @@ METHODS: Registry[type[Method]] = Registry("training method")
 
 
 def register_method(name: str) -> Callable[[type[Method]], type[Method]]:
-    """Class decorator: ``@register_method("gan")``."""
-    return METHODS.register(name)
+    """Class decorator: ``@register_method("gan")``; the class's :attr:`Method.method_name` becomes ``name``."""
+
+    def decorate(cls: type[Method]) -> type[Method]:
+        cls.method_name = name
+        return METHODS.register(name)(cls)
+
+    return decorate
 
 
 def make_params(method: str, overrides: Mapping[str, Any] | None = None) -> Any:

@@ -276,7 +276,7 @@ class CriticGAN(ScheduledLRMethod):
 
     def check(self) -> None:
         """One-line errors for hyper-parameters no step could use."""
-        p, name = self.params, type(self).__name__
+        p, name = self.params, self.method_name
         if p.n_critic < 1:
             raise GanEvalError(f"method {name}: n_critic={p.n_critic}; D needs at least 1 step per G step (--n-critic 5)")
         if p.optimizer not in OPTIMIZERS:
@@ -301,7 +301,7 @@ class CriticGAN(ScheduledLRMethod):
     @classmethod
     def image_pair_name(cls, params: Any, shape: tuple[int, ...]) -> str:
         """The image pair ``params.net`` names for samples of ``shape`` (``auto``: :meth:`image_nets`)."""
-        return image_net(params.net, shape, cls.__name__, cls.image_nets())
+        return image_net(params.net, shape, cls.method_name, cls.image_nets())
 
     def setup(self, generator: torch.Generator) -> None:
         self.check()
@@ -313,7 +313,7 @@ class CriticGAN(ScheduledLRMethod):
         if self.data.kind == "vector":
             net = self.vector_net if p.net == "auto" else p.net
             if p.spectral_norm and net != "relu-mlp":
-                raise GanEvalError(f"method {type(self).__name__}: spectral_norm on vectors needs --net relu-mlp, "
+                raise GanEvalError(f"method {self.method_name}: spectral_norm on vectors needs --net relu-mlp, "
                                    f"got {net!r}")
             options = {"relu-mlp": {"hidden": p.hidden, "layers": p.layers, "spectral_norm": p.spectral_norm},
                        "tanh-mlp": {"hidden": p.hidden, "layers": p.layers}}.get(net, {})
@@ -324,7 +324,7 @@ class CriticGAN(ScheduledLRMethod):
                 options["width"] = p.width
             norm = p.d_norm
             if norm is not None and "d_norm" not in net_options(net):
-                raise GanEvalError(f"method {type(self).__name__}: d_norm={norm!r} sets the DCGAN critic's normalisation, "
+                raise GanEvalError(f"method {self.method_name}: d_norm={norm!r} sets the DCGAN critic's normalisation, "
                                    f"and net {net!r} has no such option: drop --set d_norm, or train the DCGAN net (--set net=auto)")
             if norm is None and net in AUTO_NETS.values() and (self.penalised or p.spectral_norm):
                 norm = "off"

@@ -62,7 +62,6 @@ BATCH_STATISTICS_NET = "unrolled28x3"
 @register_method("dcgan")
 class DCGAN(ImageNets, GAN):
     Params = DCGANParams
-    method_name = "dcgan"
 
     @classmethod
     def filled_params(cls, params: Any, kind: str, shape: tuple[int, ...] | None = None) -> Any:

@@ -134,7 +134,7 @@ class ImageNets:
     default_steps = STACKED_MNIST_STEPS
     params: Any
     data: Any
-    method_name: str = "image method"
+    method_name: str  # the registered name (trainers.methods.base.register_method)
 
     def latent_spec(self) -> LatentSpec:
         return LatentSpec(int(self.params.latent_dim), self.params.latent_distribution)

@@ -66,4 +66,3 @@ class PacDCGANParams(Packing, DCGANParams):
 @register_method("pacdcgan")
 class PacDCGAN(SlotGenerators, DCGAN):
     Params = PacDCGANParams
-    method_name = "pacdcgan"

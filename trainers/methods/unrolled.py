@@ -135,7 +135,6 @@ class UnrolledDCGANParams(ImageNetParams, UnrollingParams):
 @register_method("unrolled-dcgan")
 class UnrolledDCGAN(ImageNets, UnrolledGAN):
     Params = UnrolledDCGANParams
-    method_name = "unrolled-dcgan"
 
     def build(self, generator: torch.Generator) -> torch.nn.ModuleDict:
         self.nets["G"], self.nets["D"] = self.image_pair(generator)

@@ -164,7 +164,6 @@ class VEEGANDCGANParams(ImageCodeParams, ReconstructorParams):
 @register_method("veegan-dcgan")
 class VEEGANDCGAN(ImageNets, VEEGAN):
     Params = VEEGANDCGANParams
-    method_name = "veegan-dcgan"
 
     def build(self, generator: torch.Generator) -> torch.nn.ModuleDict:
         self.nets["G"], D = self.image_pair(generator)
