@@ -215,11 +215,15 @@ def test_issue17_gpu_script_imports_on_cpu_and_refuses_a_missing_mnist_folder(tm
 
 
 def load_script(name: str):
-    """A GPU session script of benchmarks/gpu as a module."""
+    """A GPU session script of benchmarks/gpu as a module, registered in ``sys.modules`` as an import would: its
+    dataclasses resolve their string annotations there (Python 3.11's ``dataclasses`` fails on an unregistered
+    module, which made these tests pass only after another test had imported the script)."""
     import importlib.util
+    import sys
 
     spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / "gpu" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
 
