@@ -3,6 +3,8 @@ inputs against the paper's formula written out here, f-GAN's bound and Fenchel's
 forms, spectral normalisation against LAPACK's largest singular value, clipping and critic-step counts."""
 from __future__ import annotations
 
+import dataclasses
+import json
 import math
 
 import numpy as np
@@ -413,8 +415,8 @@ def test_linear_decay_is_chainers_linear_shift_to_zero(name, params, d_lr, g_lr)
     """sngan_projection train.py L120-123: ``LinearShift('alpha', (alpha, 0.), (0, iteration))`` on both Adams; chainer
     sets iteration t's (from 0) alpha to ``alpha + t / iteration * (0 - alpha)``, so over T = 4 iterations every D
     and G step of iteration t takes ``lr * (1 - t / 4)`` and iteration 4 on takes 0. A decaying method is never
-    captured in a CUDA graph (its rate is a Python float set per step); ``lr_decay_steps=0`` is constant."""
-    method = built(name, lr_decay_steps=4, **params)
+    captured in a CUDA graph (its rate is a Python float set per step); ``lr_schedule=constant`` is constant."""
+    method = built(name, lr_schedule="linear", lr_decay_steps=4, **params)
     assert not method.graph_safe
     rates = applied_rates(method)
     gen = torch.Generator().manual_seed(7)
@@ -425,34 +427,52 @@ def test_linear_decay_is_chainers_linear_shift_to_zero(name, params, d_lr, g_lr)
     d_steps = len(rates["D"]) // iterations
     assert rates["D"] == pytest.approx([d_lr * f for f in factors for _ in range(d_steps)], rel=1e-12, abs=0)
     assert rates["G"] == pytest.approx([g_lr * f for f in factors], rel=1e-12, abs=0)
-    constant = built(name, lr_decay_steps=0, **params)
+    constant = built(name, lr_schedule="constant", **params)
     assert constant.graph_safe and not constant.lr_scheduled
 
 
-@pytest.mark.parametrize("name, horizon", [("sngan", 50_000), ("hinge", 50_000), ("bwgan", 100_000)])
-def test_linear_decay_horizon_on_images_is_the_reference_runs_and_vectors_stay_constant(name, horizon):
-    """On images SN-GAN and hinge take sn_cifar10_unconditional.yml's ``iteration: 50000`` with
-    ``iteration_decay_start: 0``, BW-GAN cifar10_sobolev.py's ``MAX_ITERS = 100000`` (L19, L225-227): half-way the
-    rate is half of 2e-4. On vectors it stays constant (neither code has a 2-D setting; gan_toy.py's is constant),
-    and the 2-D runs' recorded configuration has no new key."""
+@pytest.mark.parametrize("name", ["sngan", "hinge", "bwgan"])
+def test_linear_decay_on_images_spans_the_run_and_vectors_stay_constant(name, tmp_path):
+    """sngan_projection decays to 0 at its config's ``iteration`` (train.py L120-123, ``iteration_decay_start: 0``),
+    adler-j/bwgan at ``MAX_ITERS`` (cifar10_sobolev.py L225-227), each its run's length (bwgan's loop stops there,
+    L317): a run of T steps on images takes ``lr * (1 - t / T)``, half of 2e-4 half-way, whatever T is. On vectors the
+    rate stays constant (neither code has a 2-D setting; gan_toy.py's is constant), and the 2-D runs' recorded
+    configuration has no new key."""
+    from trainers.loop import Run, TrainConfig
     from trainers.methods.base import params_record, resolved_params
 
-    on_images = built(name, IMAGES)
-    assert on_images.params.lr_decay_steps == horizon
-    assert on_images.lr_at("G", horizon // 2) == pytest.approx(1e-4, rel=1e-12) and on_images.lr_at("D", horizon) == 0.0
+    for steps in (50_000, 300):
+        on_images = METHODS.get(name)(make_params(name, {"width": 2, "batch_size": 4}), IMAGES, torch.device("cpu"))
+        on_images.run_steps = steps
+        on_images.setup(torch.Generator().manual_seed(0))
+        assert on_images.params.lr_schedule == "linear" and on_images.decay_steps == steps
+        assert on_images.lr_at("G", steps // 2) == pytest.approx(1e-4, rel=1e-12) and on_images.lr_at("D", steps) == 0.0
+    assert built(name, IMAGES).decay_steps == METHODS.get(name).default_steps  # outside a run: the method's budget
+    run = Run(TrainConfig(name, "ring8", steps=40, params={"hidden": 8, "lr_schedule": "linear"}), tmp_path / "run")
+    assert run.method.decay_steps == 40  # the loop gives the method its run's steps
     assert not built(name, VECTORS).lr_scheduled
-    assert "lr_decay_steps" not in params_record(resolved_params(name, None, "vector", (2,)))
+    assert not {"lr_schedule", "lr_decay_steps"} & set(params_record(resolved_params(name, None, "vector", (2,))))
 
 
-def test_a_run_longer_than_its_decay_is_refused_in_one_line():
+def test_a_decay_that_ends_before_the_run_is_refused_in_one_line(tmp_path):
     """A rate that reaches 0 before the run ends would train the rest at lr 0: refused before any training, naming
-    the fix (decay over the run, as the reference; or 0 for a constant rate)."""
+    the fix: a ``lr_decay_steps`` shorter than the run, and extending a run past the steps its decay spans (the
+    checkpoint keeps the horizon it started with, as the reference runs one schedule per run)."""
     from gan_eval.errors import GanEvalError
-    from trainers.loop import TrainConfig, resolve_config
+    from trainers.loop import Run, TrainConfig, train
 
-    with pytest.raises(GanEvalError, match=r"lr_decay_steps=1,000.*--set lr_decay_steps=2000"):
-        resolve_config(TrainConfig("sngan", "ring8", steps=2000, params={"lr_decay_steps": 1000}))
-    assert resolve_config(TrainConfig("sngan", "ring8", steps=1000, params={"lr_decay_steps": 1000}))["params"]["lr_decay_steps"] == 1000
+    decaying = {"hidden": 8, "batch_size": 8, "lr_schedule": "linear"}
+    with pytest.raises(GanEvalError, match=r"falls to 0 at iteration 1,000, before the run's 2,000 steps; --set lr_decay_steps=2000"):
+        Run(TrainConfig("sngan", "ring8", steps=2000, params={**decaying, "lr_decay_steps": 1000}), tmp_path / "short")
+    assert Run(TrainConfig("sngan", "ring8", steps=1000, params={**decaying, "lr_decay_steps": 1000}), tmp_path / "ok").method.decay_steps == 1000
+    for bad in ({"lr_decay_steps": 1000}, {**decaying, "lr_decay_steps": 0}, {"lr_schedule": "cosine"}):
+        with pytest.raises(GanEvalError, match="method sngan: lr_"):
+            built("sngan", **bad)
+    config = TrainConfig("sngan", "ring8", steps=4, params=decaying, eval_every=4, eval_samples=64)
+    train(config, tmp_path / "run")
+    with pytest.raises(GanEvalError, match=r"falls to 0 at iteration 4, before the run's 8 steps; start a new run"):
+        train(dataclasses.replace(config, steps=8), tmp_path / "run")
+    assert json.loads((tmp_path / "run" / "result.json").read_text())["step"] == 4  # the finished run is untouched
 
 
 def test_d_norm_is_refused_on_vectors_and_checked_on_images():

@@ -244,11 +244,11 @@ def test_distgan_image_d_weights_follow_the_reference_linear_schedule_over_the_r
                                DataShape((3, 28, 28), "image", (-1.0, 1.0)), torch.device("cpu"))
     m.run_steps = 1000
     m.setup(torch.Generator().manual_seed(0))
-    assert m.params.d_weight_schedule == "linear" and m.d_weight_steps == 1000 and not m.graph_safe
+    assert m.params.d_weight_schedule == "linear" and m.horizon == 1000 and not m.graph_safe
     for i in (0, 1, 499, 500, 501, 600, 625, 700, 749, 750, 751, 1000, 5000):
         assert m.d_weights(i) == pytest.approx(closed_form(i, 1000), abs=1e-12), i
     assert m.d_weights(600) == pytest.approx((0.97, 0.03, 1.0), abs=1e-12)
-    assert small_image_distgan().d_weight_steps == 25_000  # outside a run: the method's default budget
+    assert small_image_distgan().horizon == 25_000  # outside a run: the method's default budget
     fixed = small_image_distgan(d_weight_schedule="fixed")
     assert all(fixed.d_weights(i) == pytest.approx((0.95, 0.05, 1.0), abs=1e-15) for i in (0, 20_000, 25_000)) and fixed.graph_safe
     assert all(scheduled("distgan").d_weights(i) == (0.5, 0.5, 1.0) for i in (0, 25_000))
@@ -270,20 +270,20 @@ def test_distgan_train_step_reads_its_iteration_weights_and_a_resume_keeps_the_r
         m.train_step(lambda n: torch.rand(n, 3, 28, 28, generator=data) * 2 - 1, torch.Generator().manual_seed(2))
     assert asked == [0, 1, 2]
     state = m.extra_state()
-    assert int(state["iterations"]) == 3 and int(state["d_weight_steps"]) == 25_000
+    assert int(state["iterations"]) == 3 and int(state["horizon"]) == 25_000
     extended = METHODS.get("distgan")(m.params, m.data, torch.device("cpu"))
     extended.run_steps = 50_000
     extended.setup(torch.Generator().manual_seed(0))
-    assert extended.d_weight_steps == 50_000
+    assert extended.horizon == 50_000
     extended.load_extra_state(state)
-    assert extended.d_weight_steps == 25_000 and extended.iterations == 3
-    assert "d_weight_steps" not in small_image_distgan(d_weight_schedule="fixed").extra_state()
+    assert extended.horizon == 25_000 and extended.iterations == 3
+    assert "horizon" not in small_image_distgan(d_weight_schedule="fixed").extra_state()
 
 
 def test_a_run_gives_its_method_its_steps_which_distgan_schedules_over(tmp_path):
     """The loop sets Method.run_steps to the run's configured steps before setup (what Dist-GAN's schedule spans)."""
     run = Run(TrainConfig("distgan", "ring8", steps=123, params={"hidden": 16}), tmp_path / "run")
-    assert run.method.run_steps == 123 and run.method.d_weight_steps == 123
+    assert run.method.run_steps == 123 and run.method.horizon == 123
 
 
 # --- the reference codes' learning-rate schedules -------------------------------------------------------------------

@@ -40,7 +40,7 @@ for _name in ("mdgan", "distgan"):
     TINY[_name] = {**TINY[_name], "lr_decay": 1.0}
 TINY["distgan"]["d_weight_schedule"] = "fixed"
 for _name in ("sngan", "hinge", "bwgan"):
-    TINY[_name] = {**TINY[_name], "lr_decay_steps": 0}
+    TINY[_name] = {**TINY[_name], "lr_schedule": "constant"}
 DATASET_OF_KIND = {"vector": "ring8", "image": "stacked-mnist"}
 CASES = []
 for _name in (name for name in METHODS.names() if METHODS.get(name).graph_safe is not False):  # MMD-GAN is never staged

@@ -124,11 +124,6 @@ def resolve(config: TrainConfig) -> tuple[dict[str, Any], Dataset, list[Evaluato
     for name, value in (("steps", steps), ("eval_every", config.eval_every), ("eval_samples", config.eval_samples)):
         if value <= 0:
             raise GanEvalError(f"{name}={value}: must be a positive integer")
-    horizon = getattr(params, "lr_decay_steps", None)  # a linear decay to 0 (trainers.methods.base.linear_lr)
-    if horizon and steps > horizon:
-        raise GanEvalError(f"method {config.method}: its learning rate falls to 0 at lr_decay_steps={horizon:,}, before the "
-                           f"run's {steps:,} steps; --set lr_decay_steps={steps} decays over the run (as the reference "
-                           "code does), 0 keeps the rate constant")
     if config.train_size is not None and config.train_size <= 0:
         raise GanEvalError(f"train_size={config.train_size}: must be positive, or omitted for fresh samples every batch")
     if config.tf32 and torch.device(config.device).type != "cuda":

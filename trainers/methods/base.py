@@ -125,7 +125,7 @@ class Method:
     #: sets its staged inputs (drawn beforehand from the same generators in the same order, on the device).
     inputs: Any = None
     #: The run's iteration budget (its ``steps``), set by the loop before :meth:`setup`; None outside a run. A
-    #: schedule over the whole run (Dist-GAN's image D weights) reads it, :attr:`default_steps` where it is None.
+    #: schedule over the whole run reads it (:attr:`CountingMethod.horizon`), :attr:`default_steps` where it is None.
     run_steps: int | None = None
 
     def __init__(self, params: Any, data: DataShape, device: torch.device) -> None:
@@ -292,10 +292,19 @@ def with_batch_statistics(net: nn.Module) -> nn.Module:
 class CountingMethod(Method):
     """A method whose step reads how many iterations it has taken (WGAN's critic schedule, a learning-rate schedule):
     ``self.iterations``, 0 after :meth:`setup`, raised by the subclass's step (and by :meth:`after_replay` for a step
-    replayed as a CUDA graph) and checkpointed with the run."""
+    replayed as a CUDA graph) and checkpointed with the run.
+
+    A schedule over the whole run (SN-GAN's rate falling to 0 at the run's end, Dist-GAN's image D weights) reads
+    ``self.horizon``: the run's steps as it started (:attr:`run_steps`, else :attr:`default_steps`). While
+    :attr:`spans_run` it is checkpointed too, so a run extended to more steps keeps the schedule it started with, as
+    the reference codes run one schedule per run."""
+
+    #: Whether a schedule reads :attr:`horizon` (then the checkpoint keeps it); a subclass's property.
+    spans_run: bool = False
 
     def setup(self, generator: torch.Generator) -> None:
         self.iterations = 0
+        self.horizon = self.run_steps or self.default_steps
         super().setup(generator)
 
     def after_replay(self) -> None:
@@ -303,10 +312,15 @@ class CountingMethod(Method):
 
     def extra_state(self) -> dict[str, torch.Tensor]:
         count = torch.tensor(self.iterations)
-        return {"iterations": count.expand(self.nets["G"].group_size).clone() if self.grouped else count}
+        state = {"iterations": count.expand(self.nets["G"].group_size).clone() if self.grouped else count}
+        if self.spans_run:
+            state["horizon"] = torch.full_like(state["iterations"], self.horizon)
+        return state
 
     def load_extra_state(self, state: dict[str, torch.Tensor]) -> None:
         self.iterations = int(state["iterations"].flatten()[0])
+        if "horizon" in state:
+            self.horizon = int(state["horizon"].flatten()[0])
 
 
 class ScheduledLRMethod(CountingMethod):

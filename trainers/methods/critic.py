@@ -48,9 +48,10 @@ Defaults, per registered name (vectors / images where they differ; "ref." is the
 [3] adler-j/bwgan ``cifar10_sobolev.py`` (:class:`BWGAN`): ``EXPONENT = 2``, ``SOBOLEV_S = 0``, ``SOBOLEV_C = 5``,
     ``num_d_train = 5``, ``AdamOptimizer(2e-4 * decay, beta1=0., beta2=0.9)``, ``BATCH_SIZE = 64``; its z is
     N(0, I_128) on images (line 185). Its ``decay = max(0, 1 - global_step / MAX_ITERS)`` (L225-227, ``MAX_ITERS =
-    100000``, the step counting G steps) is :func:`~trainers.methods.base.linear_lr` over 100,000 iterations: on
-    images ``lr_decay_steps`` = 100,000 (constant on vectors, where there is no BW-GAN code; ``--set
-    lr_decay_steps=0``: the constant rate trained before 2026-11-30).
+    100000``, the step counting G steps, and the run ends at ``MAX_ITERS``, L317) is
+    :func:`~trainers.methods.base.linear_lr` over the run: on images ``lr_schedule`` = ``linear``, falling to 0 at
+    the run's own ``steps`` (constant on vectors, where there is no BW-GAN code; ``--set lr_schedule=constant``: the
+    constant rate trained before 2026-11-30).
 [4] Mao et al. 2017 (LSGAN), eq. 9's 0-1 coding (``loss=least-squares``; ``loss=least-squares-pearson`` is eq. 8's
     (a, b, c) = (-1, 1, 0)). On vectors, the authors' own mixture-of-Gaussians code, xudonmao/LSGAN
     ``stability_comparison/mixture_gaussian/ls.py`` (itself poolio/unrolled_gan's setting): G and D 2 x 128 tanh
@@ -66,12 +67,14 @@ Defaults, per registered name (vectors / images where they differ; "ref." is the
     beta2 0.9``, ``n_dis: 5``, ``loss_type: hinge``, ``batchsize: 64``, ``dim_z: 128`` (its ``updater.py`` steps G
     first, then the n_dis D steps: the same alternation but for one G step at the start). Its ``train.py``
     (L120-123) decays both Adams' alpha linearly to 0 over the run (chainer's ``LinearShift``, from
-    ``iteration_decay_start``: 0 in the CIFAR-10 configs, 50,000 before the end in the ImageNet ones): on images
-    ``lr_decay_steps`` = 50,000, the config's ``iteration``, so that iteration t (from 0, one G step and its
-    ``n_critic`` D steps, the updater's iteration) takes ``lr * (1 - t / 50,000)`` (:func:`~trainers.methods.base.linear_lr`);
-    a run longer than ``lr_decay_steps`` is refused (its rate would be 0), so a table training longer sets its own
-    (``bms-cifar10``: 100,000, ``bms-celeba``: 200,000); ``--set lr_decay_steps=0`` is the constant rate of the runs
-    before 2026-11-30 (an ablation). On vectors the rate stays constant: the authors' code has no 2-D setting (the
+    ``iteration_decay_start``: 0 in the CIFAR-10 configs, 50,000 before the end in the ImageNet ones) to the
+    config's ``iteration``, the run's length: on images ``lr_schedule`` = ``linear``, so that iteration t (from 0,
+    one G step and its ``n_critic`` D steps, the updater's iteration) of a run of T ``steps`` takes
+    ``lr * (1 - t / T)`` (:func:`~trainers.methods.base.linear_lr`; the config's 50,000 is ``--steps 50000``).
+    ``--set lr_decay_steps=N`` decays over N iterations instead (the start of a longer reference run), and a run
+    longer than N, or one extended past the steps it started with, is refused (its rate would be 0). ``--set
+    lr_schedule=constant`` is the constant rate of the runs before 2026-11-30 (an ablation). On vectors the rate
+    stays constant: the authors' code has no 2-D setting (the
     2-D nets, batch and budget here are ``gan_toy.py``'s, whose rate is constant) and the BMS paper, whose Table 1
     has the SN-GAN row on the mixtures, states no schedule. Not followed: its G loss reads ``n_gen_samples: 128``
     samples (``updater.py`` line 81; ``batch_size`` here). ``hinge`` and ``sngan`` draw the config's z of 128 on
@@ -108,6 +111,8 @@ from trainers.nets.registry import net_options
 from trainers.penalties import clip_weights_, dual_exponent, gradient_penalty, sobolev_norm
 
 OPTIMIZERS = ("adam", "rmsprop")
+#: ``lr_schedule`` values (None: constant, the default on vectors)
+LR_SCHEDULES = (None, "constant", "linear")
 F_DIVERGENCES = ("kl", "reverse-kl", "js", "pearson", "squared-hellinger")
 
 
@@ -140,7 +145,10 @@ class CriticParams:
     #: the DCGAN critic's normalisation (``batch``, ``layer``, ``off``); None: BatchNorm, off where D is penalised or
     #: spectrally normalised (the module docstring; WGAN-GP at 64 x 64: ``layer``, where the net takes the option)
     d_norm: str | None = added_option(None)
-    #: iterations over which both rates fall linearly to 0 (:func:`~trainers.methods.base.linear_lr`); None or 0: constant
+    #: both rates ``constant``, or ``linear``: falling to 0 over ``lr_decay_steps`` (:func:`~trainers.methods.base.linear_lr`);
+    #: None: constant on vectors, the reference's per method on images (module docstring: [3], [5])
+    lr_schedule: str | None = added_option(None)
+    #: iterations over which a ``linear`` schedule falls to 0; None: the run's own steps, as the reference codes'
     lr_decay_steps: int | None = added_option(None)
 
 
@@ -239,8 +247,8 @@ class CriticGAN(ScheduledLRMethod):
     #: WGAN-GP's [2]: by image size, gan_cifar.py's (and gan_mnist.py's) settings, or gan_64x64.py's at 64 x 64.
     wgan_gp_defaults_by_kind = {**z128_defaults_by_kind, "beta1": (0.5, BySize(0.5, ((64, 0.0),))),
                                 "d_norm": (None, BySize(None, ((64, "layer"),)))}
-    #: SN-GAN's updater [5]: on images the config's linear decay over its 50,000 iterations.
-    sngan_defaults_by_kind = {**z128_defaults_by_kind, "lr_decay_steps": (None, 50_000)}
+    #: SN-GAN's updater [5]: on images the config's linear decay over the run.
+    sngan_defaults_by_kind = {**z128_defaults_by_kind, "lr_schedule": (None, "linear")}
     #: The pair ``net=auto`` builds on vectors.
     vector_net: ClassVar[str] = "relu-mlp"
 
@@ -251,12 +259,22 @@ class CriticGAN(ScheduledLRMethod):
 
     @property
     def lr_scheduled(self) -> bool:
-        return bool(self.params.lr_decay_steps)
+        return self.params.lr_schedule == "linear"
+
+    @property
+    def spans_run(self) -> bool:
+        """A linear decay without its own ``lr_decay_steps`` falls to 0 at the run's end (:attr:`horizon`)."""
+        return self.lr_scheduled and self.params.lr_decay_steps is None
+
+    @property
+    def decay_steps(self) -> int:
+        """The iterations over which a ``linear`` rate falls to 0: ``lr_decay_steps``, else the run's (:attr:`horizon`)."""
+        return int(self.params.lr_decay_steps or self.horizon)
 
     def lr_at(self, name: str, step: int) -> float:
         """The rate of net ``name`` at iteration ``step``: :meth:`learning_rate` falling linearly to 0 over
-        ``lr_decay_steps`` iterations (SN-GAN's ``LinearShift`` [5])."""
-        return linear_lr(self.learning_rate(name), step, int(self.params.lr_decay_steps))
+        :attr:`decay_steps` iterations (SN-GAN's ``LinearShift`` [5])."""
+        return linear_lr(self.learning_rate(name), step, self.decay_steps)
 
     @property
     def batch_size(self) -> int:
@@ -284,6 +302,11 @@ class CriticGAN(ScheduledLRMethod):
         if getattr(p, "n_critic_boost", 0) and min(p.boost_first, p.boost_every) < 1:
             raise GanEvalError(f"method {name}: the critic schedule needs boost_first and boost_every >= 1 "
                                f"(main.py: 25, 500), got {p.boost_first}, {p.boost_every}; --n-critic-boost 0 turns it off")
+        if p.lr_schedule not in LR_SCHEDULES:
+            raise GanEvalError(f"method {name}: lr_schedule={p.lr_schedule!r}; use constant or linear (to 0 over the run)")
+        if p.lr_decay_steps is not None and (not self.lr_scheduled or p.lr_decay_steps < 1):
+            raise GanEvalError(f"method {name}: lr_decay_steps={p.lr_decay_steps} is the length of a linear decay: >= 1, with "
+                               "--set lr_schedule=linear (or leave it out: the decay then spans the run)")
         if p.d_norm is not None and self.data.kind == "vector":
             raise GanEvalError(f"method {name}: d_norm={p.d_norm!r} sets the DCGAN critic's normalisation on images; "
                                "the 2-D nets have none (drop --set d_norm)")
@@ -306,6 +329,21 @@ class CriticGAN(ScheduledLRMethod):
     def setup(self, generator: torch.Generator) -> None:
         self.check()
         super().setup(generator)  # self.iterations: G steps taken, WGAN's critic schedule and the rate schedule read it
+        self.check_decay_outlasts_run()
+
+    def load_extra_state(self, state: dict[str, torch.Tensor]) -> None:
+        super().load_extra_state(state)
+        self.check_decay_outlasts_run()
+
+    def check_decay_outlasts_run(self) -> None:
+        """A rate that reaches 0 before the run ends would train the rest at 0: refused before any training step
+        (outside a run, without :attr:`run_steps`, there is no end to check)."""
+        steps = self.run_steps
+        if self.lr_scheduled and steps is not None and steps > self.decay_steps:
+            fix = ("start a new run for that budget (the rate decays over the steps a run starts with)" if self.spans_run
+                   else f"--set lr_decay_steps={steps} or leave it out to decay over the run, as the reference code")
+            raise GanEvalError(f"method {self.method_name}: its learning rate falls to 0 at iteration {self.decay_steps:,}, "
+                               f"before the run's {steps:,} steps; {fix}")
 
     def build(self, generator: torch.Generator) -> torch.nn.ModuleDict:
         p = self.params
@@ -475,9 +513,9 @@ class BWGAN(CriticGAN):
 
     Params = BWGANParams
     loss_name = "wasserstein"
-    #: gp_weight stays None: the data-driven lambda; on images the code's linear decay over its MAX_ITERS [3].
+    #: gp_weight stays None: the data-driven lambda; on images the code's linear decay over the run [3].
     defaults_by_kind = {**{k: v for k, v in CriticGAN.z128_defaults_by_kind.items() if k != "gp_weight"},
-                        "lr_decay_steps": (None, 100_000)}
+                        "lr_schedule": (None, "linear")}
     penalised = True
 
     def check(self) -> None:

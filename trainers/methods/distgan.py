@@ -199,30 +199,22 @@ class DistGAN(StaircaseLRMethod):
         if schedule not in (D_WEIGHT_SCHEDULES if self.data.kind == "image" else (None, "fixed")):
             raise GanEvalError(f"method distgan: d_weight_schedule={schedule!r}; use fixed (or, on images, linear: the image code's schedule; "
                                "the 2-D code keeps its weights fixed)")
-        #: ``N`` of the linear schedule: the run's steps as it started (a resume restores it: load_extra_state)
-        self.d_weight_steps = self.run_steps or self.default_steps
         super().setup(generator)
 
     @property
+    def spans_run(self) -> bool:
+        """The linear D-weight schedule's ``N`` is the run's steps (:attr:`horizon`)."""
+        return self.params.d_weight_schedule == "linear"
+
+    @property
     def graph_safe(self) -> bool:
-        return super().graph_safe and self.params.d_weight_schedule != "linear"
+        return super().graph_safe and not self.spans_run
 
     def d_weights(self, iteration: int) -> tuple[float, float, float]:
         """D's (real, reconstruction, fake) weights at ``iteration`` (from 0; module docstring)."""
         if self.data.kind != "image":
             return 0.5, 0.5, 1.0
-        return reference_d_weights(iteration if self.params.d_weight_schedule == "linear" else 0, self.d_weight_steps)
-
-    def extra_state(self) -> dict[str, torch.Tensor]:
-        state = super().extra_state()
-        if self.params.d_weight_schedule == "linear":
-            state["d_weight_steps"] = torch.full_like(state["iterations"], self.d_weight_steps)
-        return state
-
-    def load_extra_state(self, state: dict[str, torch.Tensor]) -> None:
-        super().load_extra_state(state)
-        if "d_weight_steps" in state:
-            self.d_weight_steps = int(state["d_weight_steps"].flatten()[0])
+        return reference_d_weights(iteration if self.spans_run else 0, self.horizon)
 
     def descend(self, loss: torch.Tensor, name: str, optimizer_step: int) -> None:
         """One step of optimizer ``name`` at the rate of the reference's ``optimizer_step``-th Adam step (from 0, counted
