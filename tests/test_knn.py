@@ -159,3 +159,22 @@ def test_knn_pairs_radii_and_ball_counts_do_not_change_with_the_row_chunk(monkey
     monkeypatch.setattr(knn_module, "BLOCK_ELEMENTS", 64 * 128)  # several base blocks per query chunk too
     for before, after in zip(whole, everything(), strict=True):
         assert torch.equal(before, after)  # exact results: the float32 search may move, the answers may not
+
+
+def test_self_search_from_the_upper_blocks_equals_float64_brute_force(monkeypatch, points):
+    """knn(x, x) computes each off-diagonal distance block once and merges it into its rows' and (transposed) its
+    columns' lists: with blocks of 37 rows (17 per side, one partial) its neighbours equal the float64 brute force
+    and the full search of the same points as a separate base (x.clone(): every block computed)."""
+    monkeypatch.setattr(knn_module, "ROW_CHUNK", 37)
+    calls = []
+    self_search = knn_module._candidates_torch_self
+    monkeypatch.setattr(knn_module, "_candidates_torch_self", lambda *a: calls.append(1) or self_search(*a))
+    d2 = brute_sq(points, points)
+    d2.fill_diagonal_(float("inf"))
+    ref = torch.sort(d2, dim=1, stable=True)
+    got = knn(points, points, 7, exclude_self=True, backend="torch")
+    full = knn(points, points.clone(), 7, exclude_self=True, backend="torch")
+    assert calls == [1]  # the clone took the full search
+    assert torch.equal(got.indices, ref.indices[:, :7]) and torch.equal(got.indices, full.indices)
+    assert torch.equal(got.sq_distances, full.sq_distances)
+    assert torch.allclose(got.sq_distances, ref.values[:, :7], rtol=1e-12, atol=0)
