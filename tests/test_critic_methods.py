@@ -522,3 +522,79 @@ def test_an_explicit_d_norm_on_a_net_without_it_is_one_error_line(tmp_path, d_no
     assert lines[0].startswith("error: ") and f"d_norm={d_norm!r}" in lines[0] and "'began64'" in lines[0]
     assert "drop --set d_norm" in lines[0]
     assert not out.exists() or not any(out.iterdir())
+
+
+# --- G's batch: the reference codes' sample counts ------------------------------------------------------------
+
+def batches_of_one_step(method: CriticGAN, data: DataShape) -> tuple[list[int], list[int]]:
+    """One iteration of ``method``: the size of each real batch it draws and of each latent batch G's forward reads,
+    in order."""
+    latents: list[int] = []
+    method.nets["G"].register_forward_pre_hook(lambda module, args: latents.append(args[0].shape[-2]))
+    reals: list[int] = []
+    gen = torch.Generator().manual_seed(7)
+
+    def real(n: int) -> torch.Tensor:
+        reals.append(n)
+        return torch.rand(n, *data.shape, generator=gen)
+
+    method.train_step(real, torch.Generator().manual_seed(8))
+    return reals, latents
+
+
+@pytest.mark.parametrize("name", ["sngan", "hinge", "bwgan"])
+def test_g_step_on_images_draws_the_reference_codes_128_samples_and_d_steps_their_batch_of_64(name):
+    """pfnet-research/sngan_projection updater.py with configs/sn_cifar10_unconditional.yml (hinge: the same updater
+    without SN): the G step's ``_generete_samples()`` (L79-86) draws ``n_gen_samples: 128``, each D step a real batch
+    of ``batchsize: 64`` and ``_generete_samples(n_gen_samples=batchsize)`` (L89-92). adler-j/bwgan cifar10_sobolev.py:
+    D's z has as many rows as the real batch of ``BATCH_SIZE = 64`` (L185), G's ``z_gen`` ``BATCH_SIZE * 2`` (L192-193).
+    At the default batch, one iteration of 2 critic steps: reals 64, 64; G's forward 64, 64, then 128."""
+    method = METHODS.get(name)(make_params(name, {"width": 2, "n_critic": 2}), IMAGES, torch.device("cpu"))
+    method.setup(torch.Generator().manual_seed(0))
+    reals, latents = batches_of_one_step(method, IMAGES)
+    assert method.params.batch_size == 64 and method.params.g_batch_size == 128
+    assert reals == [64, 64] and latents == [64, 64, 128]
+
+
+@pytest.mark.parametrize("name, g_batch", [("sngan", 128), ("hinge", 128), ("bwgan", 16), ("wgan-gp", 8)])
+def test_g_batch_keeps_each_reference_rule_at_another_batch_and_is_d_batch_on_vectors(name, g_batch):
+    """At a D batch of 8, sngan_projection's G step still reads its config's fixed ``n_gen_samples: 128``, bwgan's
+    ``2 * BATCH_SIZE`` follows the batch (16), and every other method's G reads D's batch; on vectors (no reference
+    code of these three) and where ``g_batch_size`` is set it is what G reads, grouped seeds each their own."""
+    assert batches_of_one_step(built(name, IMAGES, batch_size=8, n_critic=1), IMAGES) == ([8], [8, g_batch])
+    assert batches_of_one_step(built(name, VECTORS, n_critic=1), VECTORS) == ([8], [8, 8])
+    assert batches_of_one_step(built(name, VECTORS, n_critic=1, g_batch_size=5), VECTORS) == ([8], [8, 5])
+    from trainers.methods.base import stack_methods
+
+    grouped = stack_methods([built(name, VECTORS, seed=s, n_critic=1, g_batch_size=5) for s in (0, 1)])
+    latents: list[tuple[int, ...]] = []
+    grouped.nets["G"].register_forward_pre_hook(lambda module, args: latents.append(tuple(args[0].shape)))
+    data = [torch.Generator().manual_seed(s) for s in (7, 8)]
+    noise = [torch.Generator().manual_seed(s) for s in (9, 10)]
+    grouped.train_step(lambda n: torch.stack([torch.randn(n, 2, generator=g) for g in data]), noise)
+    assert latents == [(2, 8, 2), (2, 5, 2)]
+
+
+def test_the_g_batch_leaves_the_2d_records_alone_and_names_itself_on_images():
+    """``g_batch_size`` is an added option at None: the 2-D runs' recorded configuration (and so their hash and folder)
+    has no new key for any method of the family; the image runs of SN-GAN, hinge and BW-GAN record their 128."""
+    from trainers.methods.base import params_record, resolved_params
+
+    for name in FAMILY:
+        assert "g_batch_size" not in params_record(resolved_params(name, None, "vector", (2,))), name
+        image = params_record(resolved_params(name, None, "image", (3, 32, 32)))
+        assert image.get("g_batch_size") == (128 if name in ("sngan", "hinge", "bwgan") else None), name
+
+
+def test_a_g_batch_with_the_simultaneous_update_is_its_default_dropped_or_one_error_line():
+    """``update=simultaneous`` steps G on the last D step's forward pass, so G reads D's batch: the image default is
+    dropped (the record keeps no g_batch_size), an explicit other size is refused in one line, and so is 0."""
+    from gan_eval.errors import GanEvalError
+    from trainers.methods.base import params_record, resolved_params
+
+    assert "g_batch_size" not in params_record(resolved_params("sngan", {"update": "simultaneous"}, "image", (3, 32, 32)))
+    assert batches_of_one_step(built("sngan", IMAGES, n_critic=1, update="simultaneous"), IMAGES) == ([4], [4])
+    with pytest.raises(GanEvalError, match=r"method sngan: g_batch_size=16, but update=simultaneous steps G on the last D step's batch of 4"):
+        built("sngan", IMAGES, update="simultaneous", g_batch_size=16)
+    with pytest.raises(GanEvalError, match="method bwgan: g_batch_size=0; G's step needs at least 1 sample"):
+        built("bwgan", IMAGES, g_batch_size=0)

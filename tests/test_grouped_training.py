@@ -48,7 +48,8 @@ TINY = {
 #: steps, and differed by 2e-8 and 4e-6 (seeds 0, 2; G's weights) after 10 (the reference's loss, not the grouping).
 STEPS_OF = {"gdpp": 5}
 VECTOR_METHODS = [name for name in METHODS.names() if "vector" in METHODS.get(name).data_kinds]
-CASES = [(name, {}) for name in VECTOR_METHODS] + [("gan", {"update": "sequential"}), ("veegan", {"reconstructor": False}), ("wae", {"penalty": "gan"}), ("wae", {"encoder_noise": "add_noise"})]
+CASES = [(name, {}) for name in VECTOR_METHODS] + [("gan", {"update": "sequential"}), ("veegan", {"reconstructor": False}), ("wae", {"penalty": "gan"}), ("wae", {"encoder_noise": "add_noise"}),
+                                                       ("sngan", {"g_batch_size": 48})]  # G's batch not D's (images' default)
 
 
 @pytest.fixture

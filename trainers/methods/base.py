@@ -399,17 +399,31 @@ class BySize:
         return ", ".join(f"{value} at {side}x{side}" for side, value in self.sizes) + f", else {self.other}"
 
 
+@dataclass(frozen=True)
+class PerBatch:
+    """A default of :attr:`Method.defaults_by_kind` that is ``factor`` times the run's ``batch_size`` (adler-j/bwgan's G
+    step reads ``2 * BATCH_SIZE`` samples, so it keeps that ratio at any batch)."""
+
+    factor: int
+
+    def __str__(self) -> str:
+        return f"{self.factor} x batch_size"
+
+
 def kind_defaults(params: Any, kind: str, defaults: Mapping[str, tuple[Any, Any]], shape: tuple[int, ...] | None = None) -> Any:
     """``params`` with each field of ``defaults`` that is None set to its ``(vector, image)`` default for the data's
     ``kind``: for methods whose reference codes set a hyper-parameter differently on the mixtures and on images. An
-    image default that is a :class:`BySize` takes the side of the images of ``shape`` (C, H, W), which it then needs."""
+    image default that is a :class:`BySize` takes the side of the images of ``shape`` (C, H, W), which it then needs;
+    one that is a :class:`PerBatch` the filled ``batch_size``."""
     missing = {k: pair[kind == "image"] for k, pair in defaults.items() if getattr(params, k) is None}
     for k, value in missing.items():
         if isinstance(value, BySize):
             if shape is None:
                 raise ValueError(f"the image default of {k} depends on the image size: pass the data's shape")
             missing[k] = value.at(shape[-1])
-    return dataclasses.replace(params, **missing) if missing else params
+    filled = dataclasses.replace(params, **missing) if missing else params
+    per_batch = {k: value.factor * int(filled.batch_size) for k, value in missing.items() if isinstance(value, PerBatch)}
+    return dataclasses.replace(filled, **per_batch) if per_batch else filled
 
 
 def stack_methods(methods: list[Method]) -> Method:

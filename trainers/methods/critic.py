@@ -4,8 +4,9 @@ critic steps per G step, as one method class (:class:`CriticGAN`) and thin regis
 Each iteration takes ``n_critic`` D steps (each on a fresh real batch and fresh noise; after each, D's weights
 are clipped where ``clip > 0``), then one G step on fresh noise (``update=sequential``: the order of
 igul222/improved_wgan_training ``gan_toy.py``'s training loop, whose iteration 0 skips the G step, so its
-sequence is D x n, G, D x n, G, ...). ``update=simultaneous`` takes the last D step and the G step from one
-forward pass (f-GAN's single-step gradient method, Nowozin et al. 2016, Algorithm 1).
+sequence is D x n, G, D x n, G, ...). G's step draws ``g_batch_size`` latents: D's batch, but on images 128 for
+SN-GAN and hinge and twice the batch for BW-GAN, as their codes [3, 5]. ``update=simultaneous`` takes the last D
+step and the G step from one forward pass (f-GAN's single-step gradient method, Nowozin et al. 2016, Algorithm 1).
 
 Defaults, per registered name (vectors / images where they differ; "ref." is the reference code read)::
 
@@ -51,7 +52,12 @@ Defaults, per registered name (vectors / images where they differ; "ref." is the
     100000``, the step counting G steps, and the run ends at ``MAX_ITERS``, L317) is
     :func:`~trainers.methods.base.linear_lr` over the run: on images ``lr_schedule`` = ``linear``, falling to 0 at
     the run's own ``steps`` (constant on vectors, where there is no BW-GAN code; ``--set lr_schedule=constant``: the
-    constant rate trained before 2026-11-30).
+    constant rate trained before 2026-11-30). Its G loss reads ``2 * BATCH_SIZE`` fresh samples (L192-193: ``z_gen =
+    tf.random_normal([BATCH_SIZE * 2, 128])``, ``d_generated_train``; L217: ``g_loss = tf.reduce_mean(
+    d_generated_train) / gamma``), its D loss ``BATCH_SIZE`` real and as many generated (L185: ``z`` of
+    ``tf.shape(x_true)[0]``): on images ``g_batch_size`` = 2 x ``batch_size``, 128 at the code's 64 (vectors: D's
+    batch; ``--set g_batch_size=N``, N = ``batch_size`` the G step these trainers took before, an ablation).
+    ``gamma`` and ``lambda`` are norms of the real batch (L195-199), never of the G batch.
 [4] Mao et al. 2017 (LSGAN), eq. 9's 0-1 coding (``loss=least-squares``; ``loss=least-squares-pearson`` is eq. 8's
     (a, b, c) = (-1, 1, 0)). On vectors, the authors' own mixture-of-Gaussians code, xudonmao/LSGAN
     ``stability_comparison/mixture_gaussian/ls.py`` (itself poolio/unrolled_gan's setting): G and D 2 x 128 tanh
@@ -76,10 +82,12 @@ Defaults, per registered name (vectors / images where they differ; "ref." is the
     lr_schedule=constant`` is the constant rate of the runs before 2026-11-30 (an ablation). On vectors the rate
     stays constant: the authors' code has no 2-D setting (the
     2-D nets, batch and budget here are ``gan_toy.py``'s, whose rate is constant) and the BMS paper, whose Table 1
-    has the SN-GAN row on the mixtures, states no schedule. Not followed: its G loss reads ``n_gen_samples: 128``
-    samples (``updater.py`` line 81; ``batch_size`` here). ``hinge`` and ``sngan`` draw the config's z of 128 on
-    images. The paper's standard-CNN table (Miyato et al. 2018, Table 1, settings A-F) varies these; this is its
-    authors' code's.
+    has the SN-GAN row on the mixtures, states no schedule. Its G step reads the config's ``n_gen_samples: 128``
+    samples (``updater.py`` L79-86: ``self._generete_samples()``, whose size defaults to ``n_gen_samples``, L50-52),
+    its D steps ``batchsize: 64`` real and 64 generated (L89-92: ``_generete_samples(n_gen_samples=batchsize)``): on
+    images ``g_batch_size`` = 128 for ``hinge`` and ``sngan``, whatever ``batch_size`` (on vectors D's batch;
+    ``--set g_batch_size=64`` is the G step these trainers took before, an ablation). The paper's standard-CNN table
+    (Miyato et al. 2018, Table 1, settings A-F) varies these; this is its authors' code's.
     Images: ``sn-cnn32`` (the paper's standard CNN) at 32 x 32, else the DCGAN pair with SN and without D's BN.
 [6] Nowozin et al. 2016 (f-GAN): the output activations and conjugates of Table 2 (:mod:`trainers.losses`),
     Algorithm 1's single step; Adam lr 2e-4, beta1 0.5 (the DCGAN setting; the authors released no code, and
@@ -87,7 +95,8 @@ Defaults, per registered name (vectors / images where they differ; "ref." is the
 
 Data-kind defaults (a field left None): ``latent_dim`` 2 on vectors (``gan_toy.py``), 100 on images (WGAN's
 ``--nz``; LSGAN and f-GAN, the DCGAN setting; WGAN-GP, BW-GAN, hinge and SN-GAN 128, their codes' [2, 3, 5]);
-``batch_size`` 256 / 64; the gradient penalty's ``gp_weight`` 0.1 / 10. Vectors use the ``relu-mlp`` pair (LSGAN:
+``batch_size`` 256 / 64; ``g_batch_size`` the batch, but on images SN-GAN's and hinge's 128 and BW-GAN's twice the
+batch [3, 5]; the gradient penalty's ``gp_weight`` 0.1 / 10. Vectors use the ``relu-mlp`` pair (LSGAN:
 ``tanh-mlp``, [4]), images the DCGAN pair of their size (``net=auto``), without D's BatchNorm wherever D is
 penalised or spectrally normalised (both need a D that treats samples independently). ``default_steps`` is
 ``gan_toy.py``'s ``ITERS = 100000`` (SN-GAN and hinge: the config's ``iteration: 50000``).
@@ -103,7 +112,7 @@ import torch
 from gan_eval.errors import GanEvalError
 from gan_eval.io.latent import LatentSpec
 from trainers.losses import LOSSES
-from trainers.methods.base import (BySize, Noise, RealBatch, ScheduledLRMethod, adam, added_option, descend,
+from trainers.methods.base import (BySize, Noise, PerBatch, RealBatch, ScheduledLRMethod, adam, added_option, descend,
                                    descend_together, linear_lr, register_method)
 from trainers.methods.image import AUTO_NETS, generator_output, image_net
 from trainers.nets import build_nets
@@ -150,6 +159,10 @@ class CriticParams:
     lr_schedule: str | None = added_option(None)
     #: iterations over which a ``linear`` schedule falls to 0; None: the run's own steps, as the reference codes'
     lr_decay_steps: int | None = added_option(None)
+    #: latents G's step draws (the batch its loss averages); None: ``batch_size``, D's, as before; on images SN-GAN's
+    #: and hinge's 128, BW-GAN's 2 x ``batch_size`` (module docstring: [3], [5]); with ``update=simultaneous`` G reads
+    #: the last D step's batch
+    g_batch_size: int | None = added_option(None)
 
 
 @dataclass
@@ -247,8 +260,8 @@ class CriticGAN(ScheduledLRMethod):
     #: WGAN-GP's [2]: by image size, gan_cifar.py's (and gan_mnist.py's) settings, or gan_64x64.py's at 64 x 64.
     wgan_gp_defaults_by_kind = {**z128_defaults_by_kind, "beta1": (0.5, BySize(0.5, ((64, 0.0),))),
                                 "d_norm": (None, BySize(None, ((64, "layer"),)))}
-    #: SN-GAN's updater [5]: on images the config's linear decay over the run.
-    sngan_defaults_by_kind = {**z128_defaults_by_kind, "lr_schedule": (None, "linear")}
+    #: SN-GAN's updater [5]: on images the config's linear decay over the run and G step on ``n_gen_samples: 128``.
+    sngan_defaults_by_kind = {**z128_defaults_by_kind, "lr_schedule": (None, "linear"), "g_batch_size": (None, 128)}
     #: The pair ``net=auto`` builds on vectors.
     vector_net: ClassVar[str] = "relu-mlp"
 
@@ -280,6 +293,12 @@ class CriticGAN(ScheduledLRMethod):
     def batch_size(self) -> int:
         return int(self.params.batch_size)
 
+    @property
+    def g_batch_size(self) -> int:
+        """Latents G's step draws: ``g_batch_size``, else D's :attr:`batch_size`."""
+        p = self.params
+        return int(p.batch_size if p.g_batch_size is None else p.g_batch_size)
+
     def latent_spec(self) -> LatentSpec:
         return LatentSpec(int(self.params.latent_dim), "normal")
 
@@ -307,6 +326,12 @@ class CriticGAN(ScheduledLRMethod):
         if p.lr_decay_steps is not None and (not self.lr_scheduled or p.lr_decay_steps < 1):
             raise GanEvalError(f"method {name}: lr_decay_steps={p.lr_decay_steps} is the length of a linear decay: >= 1, with "
                                "--set lr_schedule=linear (or leave it out: the decay then spans the run)")
+        if p.g_batch_size is not None and p.g_batch_size < 1:
+            raise GanEvalError(f"method {name}: g_batch_size={p.g_batch_size}; G's step needs at least 1 sample "
+                               "(drop --set g_batch_size for D's batch)")
+        if p.g_batch_size not in (None, p.batch_size) and self.update == "simultaneous":
+            raise GanEvalError(f"method {name}: g_batch_size={p.g_batch_size}, but update=simultaneous steps G on the last "
+                               f"D step's batch of {p.batch_size}; drop --set g_batch_size, or --set update=sequential")
         if p.d_norm is not None and self.data.kind == "vector":
             raise GanEvalError(f"method {name}: d_norm={p.d_norm!r} sets the DCGAN critic's normalisation on images; "
                                "the 2-D nets have none (drop --set d_norm)")
@@ -315,10 +340,13 @@ class CriticGAN(ScheduledLRMethod):
     @classmethod
     def filled_params(cls, params: Any, kind: str, shape: tuple[int, ...] | None = None) -> Any:
         """The data's defaults (:attr:`defaults_by_kind`), but a default ``d_norm`` only where the image net takes
-        the option (WGAN-GP's 64 x 64 ``layer`` is the DCGAN critic's; ``--net began`` keeps its own critic)."""
+        the option (WGAN-GP's 64 x 64 ``layer`` is the DCGAN critic's; ``--net began`` keeps its own critic), and a
+        default ``g_batch_size`` only where G takes a step of its own (``update=sequential``)."""
         filled = super().filled_params(params, kind, shape)
         if params.d_norm is None and filled.d_norm is not None and "d_norm" not in net_options(cls.image_pair_name(filled, shape)):
             filled = dataclasses.replace(filled, d_norm=None)
+        if params.g_batch_size is None and filled.g_batch_size is not None and filled.update == "simultaneous":
+            filled = dataclasses.replace(filled, g_batch_size=None)
         return filled
 
     @classmethod
@@ -439,7 +467,7 @@ class CriticGAN(ScheduledLRMethod):
             if self.params.clip > 0:
                 clip_weights_(D, self.params.clip)
         if not simultaneous:
-            g_loss = self.g_loss(D(G(self.noise(n, noise))))
+            g_loss = self.g_loss(D(G(self.noise(self.g_batch_size, noise))))
             descend(g_loss, self.opt["G"])
         self.iterations += 1
         return {"d_loss": d_loss.detach(), "g_loss": g_loss.detach()}
@@ -507,15 +535,19 @@ class BWGAN(CriticGAN):
     penalty's norm l^q, its target gamma = E||x||_q, and weight lambda = E||x||_p: at the default p = 2 the
     Euclidean gradient penalty with target and weight E||x||_2.
 
-    Deviations: the code keeps an EMA of G for evaluation; it is not here. Its G loss reads ``2 * BATCH_SIZE`` fresh samples; here ``batch_size``,
-    and ``gamma`` of the iteration's last critic batch (the code's G step draws a real batch of its own for it).
+    G's loss reads ``g_batch_size`` fresh samples, on images the code's ``2 * BATCH_SIZE`` (L192-193) [3].
+
+    Deviations: the code keeps an EMA of G for evaluation; it is not here. G's loss takes ``gamma`` of the
+    iteration's last critic batch (the code's G step draws a real batch of its own for it: ``x_true``, L185-199, is
+    dequeued afresh by each ``sess.run``, L325).
     """
 
     Params = BWGANParams
     loss_name = "wasserstein"
-    #: gp_weight stays None: the data-driven lambda; on images the code's linear decay over the run [3].
+    #: gp_weight stays None: the data-driven lambda; on images the code's linear decay over the run and its G step
+    #: on ``2 * BATCH_SIZE`` samples [3].
     defaults_by_kind = {**{k: v for k, v in CriticGAN.z128_defaults_by_kind.items() if k != "gp_weight"},
-                        "lr_schedule": (None, "linear")}
+                        "lr_schedule": (None, "linear"), "g_batch_size": (None, PerBatch(2))}
     penalised = True
 
     def check(self) -> None:
