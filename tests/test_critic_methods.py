@@ -470,7 +470,7 @@ def test_a_decay_that_ends_before_the_run_is_refused_in_one_line(tmp_path):
             built("sngan", **bad)
     config = TrainConfig("sngan", "ring8", steps=4, params=decaying, eval_every=4, eval_samples=64)
     train(config, tmp_path / "run")
-    with pytest.raises(GanEvalError, match=r"falls to 0 at iteration 4, before the run's 8 steps; start a new run"):
+    with pytest.raises(GanEvalError, match=r"run: method sngan: its learning rate falls to 0 at iteration 4, before the run.s 8 steps; start a new run"):
         train(dataclasses.replace(config, steps=8), tmp_path / "run")
     assert json.loads((tmp_path / "run" / "result.json").read_text())["step"] == 4  # the finished run is untouched
 

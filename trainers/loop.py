@@ -446,6 +446,8 @@ class Group:
                 o.load_state_dict(merge_optimizer_states([state["optimizers"][k] for state in states]))
             extra = states[0]["method"]
             method.load_extra_state({k: torch.stack([state["method"][k] for state in states]) for k in extra})
+        except GanEvalError as exc:  # the method's own refusal of this resume (a decay the extended run would outlast)
+            raise GanEvalError(f"{self.runs[0].dir}: {exc}") from None
         except (RuntimeError, KeyError, ValueError) as exc:
             raise GanEvalError(f"{self.runs[0].dir}: checkpoint does not fit the method ({str(exc).splitlines()[0]}); delete it to start over") from None
 
