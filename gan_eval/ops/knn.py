@@ -13,7 +13,8 @@ equal a float64 brute force: the distance values exactly (up to float64 rounding
 difference), the neighbour order by (distance, index), ties broken by the smaller index.
 
 ``backend``: ``"faiss"`` (``IndexFlatL2``; on CUDA the FAISS GPU index when faiss-gpu is installed),
-``"torch"`` (chunked distance blocks with a running top-k, any device), or ``"auto"`` (FAISS on CUDA when
+``"torch"`` (chunked distance blocks with a running top-k, any device; a set searched against itself computes
+each block once, for its rows and its columns), or ``"auto"`` (FAISS on CUDA when
 faiss-gpu is installed, else torch, which was faster than faiss-cpu on CPU). Both give identical results. On CUDA, TF32 is switched
 off inside these functions, since the round-off bound assumes true float32 products.
 """
