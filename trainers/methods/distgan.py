@@ -68,6 +68,8 @@ The image code moves the weight from the reconstructions to the real samples ove
 ``w_recon = 0.05 - mu``: (0.95, 0.05) up to ``t = 0.5``, linear to (1, 0) at ``t = 0.75`` (the code's comment says
 3N/2; its formula ends at 3N/4), then D no longer sees the reconstructions. ``linear`` (default on images) does this
 with ``N`` the run's ``steps`` as it started (kept in the checkpoint, so extending a finished run continues at (1, 0));
+the code's loop takes ``n_steps + 1`` iterations (``range(self.n_steps + 1)``, L304, the last at ``t = 1``), a run
+here its ``steps``: one iteration fewer, at weights (1, 0), not followed;
 ``fixed`` keeps (0.95, 0.05), the code from 2018-05-02 (bc4b148, "lower weights for d_recon to achieve sharper
 generated images, slightly improved from the original paper", replacing ``(d_real + d_recon) * 0.5``) to 2019-04-05,
 and this toolkit's image runs before 2026-11-30 (the paper's own text was not checked here). The weights are Python
