@@ -13,7 +13,7 @@ from conftest import stub_torchvision
 
 import gan_eval
 from gan_eval.errors import GanEvalError
-from gan_eval.features.inception import Inception, resize_clean_bicubic
+from gan_eval.features.inception import FIDInceptionV3, Inception, fold_batch_norms, resize_clean_bicubic, resize_tf1_bilinear
 from gan_eval.io.stats_file import save_stats
 from gan_eval.metrics.fid import frechet_distance
 from gan_eval.metrics.inception_score import inception_score
@@ -181,6 +181,40 @@ def test_clean_resize_matches_clean_fid():
     expected = make_resizer("PIL", False, "bicubic", (299, 299))(image)
     ours = resize_clean_bicubic(torch.from_numpy(image).permute(2, 0, 1)[None].float())
     np.testing.assert_allclose(ours[0].permute(1, 2, 0).numpy(), expected, atol=1e-4)
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 32, 32), (1, 3, 377, 500), (1, 3, 299, 299), (2, 3, 28, 41)])
+def test_tf1_resize_is_bit_identical_to_torch_fidelity(shape):
+    """Up- and down-sampling, non-square, and 299 itself: equal bit for bit to torch-fidelity 0.4.0's
+    ``interpolate_bilinear_2d_like_tensorflow1x`` (the port of TF 1.x's kernel it feeds its Inception)."""
+    from torch_fidelity.interpolate_compat_tensorflow import interpolate_bilinear_2d_like_tensorflow1x
+
+    x = torch.from_numpy(np.random.RandomState(4).randint(0, 256, shape).astype(np.float32))
+    expected = interpolate_bilinear_2d_like_tensorflow1x(x, size=(299, 299), align_corners=False)
+    assert torch.equal(resize_tf1_bilinear(x), expected)
+
+
+def test_batch_norm_folding_is_exact_algebra():
+    """Closed form: the folded network equals the conv-BN-ReLU network in float64 to round-off, with running
+    statistics calibrated on random images and random batch-norm scales and shifts (the published weights have
+    non-trivial shifts; the random test weights have none), so features vary with the image."""
+    torch.manual_seed(5)
+    net = FIDInceptionV3().double()
+    norms = [m for m in net.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    x = torch.rand(2, 3, 75, 75, dtype=torch.float64) * 2 - 1  # the smallest input the network takes
+    with torch.no_grad():
+        for norm in norms:
+            norm.momentum = None  # cumulative averages over the calibration pass
+        net.train().pool(torch.rand(4, 3, 75, 75, dtype=torch.float64) * 2 - 1)
+        for norm in norms:
+            norm.weight.uniform_(0.5, 1.5)
+            norm.bias.normal_(0, 0.3)
+        expected = net.eval().pool(x)
+        folded = fold_batch_norms(net).pool(x)
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in net.modules())
+    scale = expected.abs().max().item()
+    assert (expected[0] - expected[1]).abs().max() > 1e-3 * scale  # the check is not of a constant output
+    torch.testing.assert_close(folded, expected, rtol=1e-10, atol=1e-10 * scale)
 
 
 def test_streaming_frechet_distance_equals_score():

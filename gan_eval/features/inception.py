@@ -33,6 +33,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from gan_eval.errors import GanEvalError
 from gan_eval.features.base import FEATURES
@@ -67,7 +68,8 @@ def cudnn_conv_precision(precision: str) -> Iterator[None]:
 
 
 class BasicConv2d(nn.Module):
-    """Convolution without bias, batch norm (eps 1e-3), ReLU: the unit of every Inception branch."""
+    """Convolution without bias, batch norm (eps 1e-3), ReLU: the unit of every Inception branch
+    (:func:`fold_batch_norms` turns it into convolution with bias, ReLU, for inference)."""
 
     def __init__(self, cin: int, cout: int, kernel: int | tuple[int, int], stride: int = 1, padding: int | tuple[int, int] = 0) -> None:
         super().__init__()
@@ -75,7 +77,8 @@ class BasicConv2d(nn.Module):
         self.bn = nn.BatchNorm2d(cout, eps=0.001)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return F.relu(self.bn(self.conv(x)))
+        # in place: a fresh N x C x H x W buffer per unit costs more than the ReLU itself (page faults)
+        return F.relu(self.bn(self.conv(x)), inplace=True)
 
 
 def _avg_pool_unpadded(x: torch.Tensor) -> torch.Tensor:
@@ -241,11 +244,28 @@ class FIDInceptionV3(nn.Module):
         return x.mean(dim=(2, 3))
 
 
+def fold_batch_norms(net: FIDInceptionV3) -> FIDInceptionV3:
+    """``net`` (in eval mode) with each unit's batch norm folded into its convolution, in place:
+    w' = w g / sqrt(v + eps), b' = beta - m g / sqrt(v + eps), computed in float64 so that casting to the run's
+    precision rounds each folded weight once. Exact algebra: in float32 the features move by less than float32's
+    own error (folded and unfolded both differ from float64 by ~3e-5 relative on random weights); it saves
+    one pass over every activation (~10 % of a CPU pass).
+    """
+    net.double()
+    for unit in net.modules():
+        if isinstance(unit, BasicConv2d):
+            unit.conv, unit.bn = fuse_conv_bn_eval(unit.conv, unit.bn), nn.Identity()
+    return net
+
+
 def resize_tf1_bilinear(x: torch.Tensor, size: int = INPUT_SIZE) -> torch.Tensor:
-    """TF 1.x ``resize_bilinear(align_corners=False)`` of float N x C x H x W to ``size`` x ``size``.
+    """TF 1.x ``resize_bilinear(align_corners=False)`` of float N x C x H x W to ``size`` x ``size``, returned in
+    channels-last layout (the convolutions' input layout).
 
     Source coordinate s = d * (in / out) in float32 (no half-pixel offset), lo = floor(s), hi = min(lo + 1, in - 1),
     out = a + (b - a) * frac along x then along y: the arithmetic of TF's kernel and torch-fidelity's port.
+    Each input row is interpolated along x once, before the rows are picked, rather than after (as TF does per
+    output row): the same operations on the same values, so bit-identical, on H_in rather than ``size`` rows.
     """
 
     def axis(n_in: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -255,12 +275,11 @@ def resize_tf1_bilinear(x: torch.Tensor, size: int = INPUT_SIZE) -> torch.Tensor
 
     ylo, yhi, dy = axis(x.shape[2])
     xlo, xhi, dx = axis(x.shape[3])
-    top, bottom = x.index_select(2, ylo), x.index_select(2, yhi)
-    top_l, top_r = top.index_select(3, xlo), top.index_select(3, xhi)
-    bot_l, bot_r = bottom.index_select(3, xlo), bottom.index_select(3, xhi)
-    upper = top_l + (top_r - top_l) * dx
-    lower = bot_l + (bot_r - bot_l) * dx
-    return upper + (lower - upper) * dy[:, None]
+    nhwc = x.permute(0, 2, 3, 1)  # index_select writes its result contiguous in this order: channels-last
+    left, right = nhwc.index_select(2, xlo), nhwc.index_select(2, xhi)
+    rows = left + (right - left) * dx[:, None]
+    upper, lower = rows.index_select(1, ylo), rows.index_select(1, yhi)
+    return (upper + (lower - upper) * dy[:, None, None]).permute(0, 3, 1, 2)
 
 
 def resize_clean_bicubic(x: torch.Tensor, size: int = INPUT_SIZE) -> torch.Tensor:
@@ -317,7 +336,7 @@ class Inception:
             )
         self.net.load_state_dict(state, strict=False)
         # channels-last lets oneDNN / cuDNN pick faster convolutions (1.6x on CPU); same arithmetic up to round-off.
-        self.net.eval().requires_grad_(False).to(self.device, self.dtype, memory_format=torch.channels_last)
+        fold_batch_norms(self.net.eval()).requires_grad_(False).to(self.device, self.dtype, memory_format=torch.channels_last)
 
     def __call__(self, images: torch.Tensor) -> dict[str, torch.Tensor]:
         x = (images.to(self.device, torch.float32) * 255.0).round_().clamp_(0.0, 255.0)
@@ -326,7 +345,7 @@ class Inception:
         if x.shape[1] != 3:
             raise GanEvalError(f"inception: images have {x.shape[1]} channels; pass grayscale or RGB images")
         x = resize_tf1_bilinear(x) if self.resize == "tf1" else resize_clean_bicubic(x)
-        x = ((x - 128.0) / 128.0).to(self.dtype).contiguous(memory_format=torch.channels_last)
+        x = x.sub_(128.0).div_(128.0).to(self.dtype).contiguous(memory_format=torch.channels_last)
         tf32 = contextlib.nullcontext()
         if self.device.type == "cuda" and self.precision in ("fp32", "tf32"):
             tf32 = cudnn_conv_precision("tf32" if self.precision == "tf32" else "ieee")
