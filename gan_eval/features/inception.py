@@ -12,7 +12,8 @@ Faithful to the TF graph (Heusel et al. 2017, TTUR ``fid.py``; Salimans et al. 2
   channel, clipped to [0, 255] (Parmar et al. 2022); matches clean-fid ``mode="clean"``;
 * the graph's quirks: 3 x 3 average pools inside the A, C and first E blocks ignore the zero padding
   (``count_include_pad=False``), and the last E block (``Mixed_7c``) max-pools where the paper average-pools;
-  batch norm eps 1e-3; convolutions without bias;
+  batch norm eps 1e-3; convolutions without bias (at load each batch norm is folded into its convolution,
+  :func:`fold_batch_norms`: the same function up to float round-off, one pass over each activation fewer);
 * layers: ``pool`` = the 2048-d global average pool (``pool_3``, FID and KID); ``logits_unbiased`` = pool @ W^T,
   the 1008-way logits without bias that OpenAI's IS code and torch-fidelity use; ``logits`` = with bias.
 
@@ -20,8 +21,9 @@ Weights: both published conversions of the TF weights load unchanged (same key n
 pytorch-fid's ``pt_inception-2015-12-05-6726825d.pth`` and torch-fidelity's
 ``weights-inception-2015-12-05-6726825d.pth``; see :mod:`gan_eval.features.weights` for where they are found.
 
-Proven by ``tests/test_inception.py``: with the same random weights written to one file, features agree with
-torch-fidelity 0.4.0 to 1e-4 (``tf1``), and the ``clean`` resize agrees with clean-fid's resizer.
+Proven by ``tests/test_fid.py``: with the same random weights written to one file, features agree with
+torch-fidelity 0.4.0 to 1e-4 (``tf1``), the ``tf1`` resize equals torch-fidelity's bit for bit, the folded network
+equals the unfolded one in float64, and the ``clean`` resize agrees with clean-fid's resizer.
 """
 from __future__ import annotations
 
