@@ -18,6 +18,8 @@ from typer.testing import CliRunner
 
 from gan_eval.cli import app
 from gan_eval.errors import GanEvalError
+from gan_eval.stats.dist import world
+from trainers import distributed
 from trainers.distributed import Rank, cells_for_rank, coordinated, current, rank_from_env, use_local_gpu
 from trainers.reproduce import Job, plan, rank_share, reproduce
 from trainers.tables import TABLES
@@ -118,13 +120,26 @@ def in_two_ranks(work: Callable[..., Any], *args: Any) -> dict[int, Any]:
     ("mode", "rank0_says"),
     [("raise", "error: rank 1 of 2: boom on rank 1"), ("die", "error: rank 0 of 2 lost contact with the other ranks (")],
 )
-def test_a_failing_or_dying_rank_stops_the_others_with_one_line(mode, rank0_says):
+def test_a_failing_or_dying_rank_stops_the_others_with_one_line(mode, rank0_says, monkeypatch):
     """Rank 1 raises, or dies without a word, after the first stage; rank 0 waiting at the second stops with one
-    line naming the cause within the test's timeout (the waits are heartbeats, not one collective as long as the
-    training), and so does rank 1 when it can still speak."""
+    line naming the cause within the test's timeout (the waits are heartbeats, not one request as long as the
+    training; a dead rank is one silent for SILENT_S, shortened here), and so does rank 1 when it can still speak."""
+    monkeypatch.setattr(distributed, "SILENT_S", 5.0)  # the forked ranks inherit it
     said = in_two_ranks(two_stages, mode)
     assert said[0].startswith(rank0_says) and sorted(said) == ([0, 1] if mode == "raise" else [0]), said
     assert said.get(1, rank0_says).startswith(rank0_says)
+
+
+@coordinated("planned")
+def metrics_see_one_process() -> tuple[int, int]:
+    current().wait("planned")
+    return world()
+
+
+def test_ranks_of_a_table_leave_gan_evals_metrics_one_process():
+    """Inside ``reproduce``'s rank group no default process group exists, so an evaluator's gan_eval statistics
+    (FID's Gaussian moments, reduced over ranks wherever a group is initialised) stay the rank's own run's."""
+    assert in_two_ranks(metrics_see_one_process) == {0: (0, 1), 1: (0, 1)}
 
 
 def graham_bound_holds(costs: list[float], world: int) -> bool:

@@ -4,24 +4,29 @@
 the environment. :func:`coordinated` wraps a function that every rank runs (``reproduce``): inside it,
 :func:`current` is the launch's :class:`RankGroup` (None in a plain process, where nothing changes), each rank
 trains the cells :func:`cells_for_rank` gives it, and :meth:`RankGroup.wait` holds a rank at a stage until
-every rank reached it. The ranks talk over a gloo process group on every device: they exchange only a few
-words of status, never tensors, and gloo's timeout raises an exception on the ranks left waiting, where
-NCCL's watchdog would abort the process.
+every rank reached it. The ranks talk through the launch's key-value store (torchrun's rendezvous
+``TCPStore``), on every device: they exchange only a few words of status, never tensors, and they open no
+process group, which gan_eval's metrics would take for theirs (:class:`RankGroup`).
 
 A rank can wait for the others far longer than any timeout (one rank's cells may train for hours more than
-another's), so waiting is not one long collective: a daemon thread per rank exchanges every rank's status
-every :data:`HEARTBEAT_S` seconds, each exchange bounded by :data:`TIMEOUT_S`. A rank that raises reports it
-in the next exchange; every other rank stops at its next stage (a rank still training finishes its cells,
-which a rerun reuses) and all raise one :class:`GanEvalError` naming the failed rank, which only rank 0
-prints (:func:`speaks`). A rank that dies without a word (killed, lost machine) breaks the exchange: the
-others raise a one-line error instead of hanging.
+another's), so waiting is not one long request: a daemon thread per rank publishes its status and a heartbeat
+every :data:`HEARTBEAT_S` seconds and reads every rank's. A rank that raises reports it in the next exchange;
+every other rank stops at its next stage (a rank still training finishes its cells, which a rerun reuses) and
+all raise one :class:`GanEvalError` naming the failed rank, which only rank 0 prints (:func:`speaks`). A rank
+that dies without a word (killed, lost machine) stops its heartbeat, and a store that goes away fails the next
+request: the others raise a one-line error instead of hanging.
+
+(Until 2026-12 the status travelled in gloo collectives over the default process group; a rank sometimes
+aborted at exit, "terminate called without an active exception", one run in tens on a 2-core machine.)
 """
 from __future__ import annotations
 
 import functools
+import json
 import os
 import re
 import threading
+import time
 import traceback
 from dataclasses import dataclass
 from datetime import timedelta
@@ -31,7 +36,10 @@ from gan_eval.errors import GanEvalError
 
 #: Seconds between two status exchanges of the ranks (how soon a waiting rank learns the others are done).
 HEARTBEAT_S = 0.5
-#: Seconds one status exchange may wait for a rank that stopped answering before the others give up.
+#: Seconds without a heartbeat after which a rank short of the last stage is taken for dead. Its heartbeat
+#: comes from a thread of its own, which runs while the rank trains (torch's kernels release the GIL).
+SILENT_S = 120.0
+#: Seconds for every rank to join, and for one request to the store.
 TIMEOUT_S = 300.0
 
 K = TypeVar("K", bound=Hashable)
@@ -99,28 +107,27 @@ def use_local_gpu(device: str) -> None:
 
 
 class RankGroup:
-    """The ranks of one launch over a gloo process group, exchanging their status from a daemon thread.
+    """The ranks of one launch exchanging their status through the launch's key-value store, from a daemon thread.
+
+    The store is torchrun's rendezvous ``TCPStore`` (the agent's, or rank 0's where ranks start without an
+    agent), reached with ``env://``. No process group is created: gan_eval's statistics
+    (:mod:`gan_eval.stats.dist`) reduce over the default process group wherever one is initialised, and a
+    rank scoring its own run must not reduce with a rank scoring another; nor do the ranks keep gloo's
+    transport threads open for hours to say a few words.
 
     A rank's status is ``(stage, failure)``: how many stages of :meth:`wait` it reached, and None or the line
-    saying why it failed (or ``""`` once it stopped because another rank failed). The exchanges end when every
-    rank reached the last of ``stages``, or when every rank has failed or stopped."""
+    saying why it failed (or ``""`` once it stopped because another rank failed). Besides its status each rank
+    counts heartbeats in the store; a rank short of the last stage whose count has not moved for
+    :data:`SILENT_S` seconds is lost, and so is the store itself when a request fails. The exchanges end when
+    every rank reached the last of ``stages``, or when every rank has failed or stopped."""
 
     def __init__(self, rank: Rank, stages: tuple[str, ...]) -> None:
-        import torch.distributed as dist
-
         self.rank, self.stages = rank, stages
         self.status: tuple[int, str | None] = (0, None)
         self.seen: list[tuple[int, str | None]] = [(0, None)] * rank.world  # the latest exchange
         self.lost: str | None = None
         self.changed = threading.Condition()
-        try:
-            dist.init_process_group("gloo", rank=rank.rank, world_size=rank.world, timeout=timedelta(seconds=TIMEOUT_S))
-        except Exception as exc:  # no rendezvous: a wrong address, a port in use, a rank that never came
-            where = f"{os.environ.get('MASTER_ADDR', '?')}:{os.environ.get('MASTER_PORT', '?')}"
-            raise GanEvalError(
-                f"rank {rank.rank} of {rank.world}: cannot join the other ranks at {where} ({gloo_reason(exc)});"
-                " start every rank with torchrun and the same --master-addr / --master-port"
-            ) from None
+        self.store = join_the_ranks(rank)
         self.thread = threading.Thread(target=self._exchange, name="rank-status", daemon=True)
         self.thread.start()
 
@@ -128,21 +135,32 @@ class RankGroup:
         return all(stage == len(self.stages) for stage, failure in statuses) or all(failure is not None for _, failure in statuses)
 
     def _exchange(self) -> None:
-        import torch.distributed as dist
-
+        """Every :data:`HEARTBEAT_S` (or sooner, when this rank's status changes): publish this rank's status and
+        heartbeat, read every rank's. Only this thread talks to the store."""
+        me, world = self.rank.rank, self.rank.world
+        heard = [(-1, time.monotonic())] * world  # each rank's last heartbeat count, and when it last moved
         try:
             while True:
-                statuses: list[Any] = [None] * self.rank.world
-                dist.all_gather_object(statuses, self.status)
                 with self.changed:
-                    self.seen = statuses
+                    status = self.status
+                self.store.set(f"status/{me}", json.dumps(status))
+                now = time.monotonic()
+                beats = [self.store.add(f"beat/{r}", 1 if r == me else 0) for r in range(world)]
+                heard = [(b, now) if b != last else (last, since) for b, (last, since) in zip(beats, heard)]
+                statuses = [tuple(json.loads(self.store.get(f"status/{r}"))) for r in range(world)]
+                silent = [r for r, (_, since) in enumerate(heard) if now - since > SILENT_S and statuses[r][0] < len(self.stages)]
+                with self.changed:
+                    self.seen = statuses  # type: ignore[assignment]
+                    if silent:
+                        self.lost = f"rank {silent[0]} sent no heartbeat for {SILENT_S:.0f} s"
                     self.changed.notify_all()
-                    if self._over(statuses):
+                    if silent or self._over(self.seen):
                         return
-                    self.changed.wait(HEARTBEAT_S)  # or sooner, when this rank's status changes
-        except Exception as exc:  # a rank died or stopped answering: gloo's error, or its timeout
+                    if self.status == status:
+                        self.changed.wait(HEARTBEAT_S)
+        except Exception as exc:  # the store's host is gone (rank 0 or the agent), or it stopped answering
             with self.changed:
-                self.lost = gloo_reason(exc)
+                self.lost = first_sentence(exc)
                 self.changed.notify_all()
 
     def _set(self, status: tuple[int, str | None]) -> None:
@@ -183,15 +201,44 @@ class RankGroup:
         self.thread.join()
 
     def close(self) -> None:
-        """Wait for the exchanges to end (every rank finished or stopped), then leave the process group."""
-        import torch.distributed as dist
-
+        """Wait for the exchanges to end (every rank finished or stopped), then leave: each rank counts itself out,
+        and rank 0, which hosts the store where no agent does, waits (at most :data:`SILENT_S`) until every rank
+        has, so that no rank's last request finds the store gone."""
         self.thread.join()
-        dist.destroy_process_group()
+        if self.lost is not None:
+            return
+        try:
+            left = self.store.add("left", 1)
+            deadline = time.monotonic() + SILENT_S
+            while self.rank.rank == 0 and left < self.rank.world and time.monotonic() < deadline:
+                time.sleep(HEARTBEAT_S / 10)
+                left = self.store.add("left", 0)
+        except Exception:  # the others are done with the store: nothing is left to say
+            pass
 
 
-def gloo_reason(exc: Exception) -> str:
-    """The first sentence of a gloo error, without its source location (``[.../pair.cc:553] ``)."""
+def join_the_ranks(rank: Rank) -> Any:
+    """The launch's store under this package's prefix (per torchrun restart), once every rank has published its
+    first status there (at most :data:`TIMEOUT_S`); one :class:`GanEvalError` when the ranks cannot meet."""
+    import torch.distributed as dist
+
+    where = f"{os.environ.get('MASTER_ADDR', '?')}:{os.environ.get('MASTER_PORT', '?')}"
+    timeout = timedelta(seconds=TIMEOUT_S)
+    try:
+        store, _, _ = next(dist.rendezvous("env://", rank=rank.rank, world_size=rank.world, timeout=timeout))
+        store = dist.PrefixStore(f"gan-eval/ranks/{os.environ.get('TORCHELASTIC_RESTART_COUNT', '0')}/", store)
+        store.set(f"status/{rank.rank}", json.dumps((0, None)))
+        store.wait([f"status/{r}" for r in range(rank.world)], timeout)
+    except Exception as exc:  # a wrong address, a port in use, a rank that never came
+        raise GanEvalError(
+            f"rank {rank.rank} of {rank.world}: cannot join the other ranks at {where} ({first_sentence(exc)});"
+            " start every rank with torchrun and the same --master-addr / --master-port"
+        ) from None
+    return store
+
+
+def first_sentence(exc: Exception) -> str:
+    """The first sentence of a c10d error, without its source location (``[.../TCPStore.cpp:553] ``)."""
     text = re.sub(r"^\[[^\]]*\]\s*", "", str(exc).strip())
     return text.split(". ")[0].splitlines()[0] if text else type(exc).__name__
 
