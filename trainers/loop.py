@@ -22,6 +22,13 @@ init, training-set draw, data batches, noise. Evaluation draws its latents from 
 re-seeded at every evaluation and samples with the networks in eval mode (BatchNorm then neither uses nor
 updates batch statistics), so evaluating never changes the training trajectory.
 
+Divergence: a run whose evaluation samples are not all finite has diverged (its parameters are NaN or
+overflow, and no later step brings them back; f-GAN's KL conjugate exp(v - 1) does this within 1,000 steps on
+the mixtures). Training ends at the first evaluation where every run of the group has diverged, as if at the
+budget: the export and ``result.json`` are written, with ``diverged_at`` (the run's first non-finite
+evaluation, else None); the run counts as finished, and an extension of it only re-exports. A grouped seed
+that diverges alone trains on with the others (its slices of the stacked model cost the same either way).
+
 Resume: running again into a directory with a checkpoint continues from it, bit-identically to an
 uninterrupted run on the same device, and refuses (one-line :class:`GanEvalError`) when the resolved
 configuration differs from the stored one in anything but ``steps`` (a finished run may be extended).
@@ -301,6 +308,7 @@ class Run:
         result = {
             "config": cfg,
             "step": self.step,
+            "diverged_at": diverged_at(self.dir),
             "elapsed_s": round(self.elapsed, 3),
             "values": line,
             "headline": list(headline(self.evaluators)),
@@ -365,14 +373,22 @@ def evaluated_step(run_dir: str | Path) -> int:
     return 0
 
 
+def diverged_at(run_dir: str | Path) -> int | None:
+    """The first evaluated step of the run in ``run_dir`` whose samples were not all finite; None if there is none."""
+    path = Path(run_dir) / "metrics.jsonl"
+    lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
+    return next((line["step"] for line in map(json.loads, filter(str.strip, lines)) if line.get("finite") is False), None)
+
+
 def finished_result(run_dir: str | Path, config: dict[str, Any]) -> dict[str, Any] | None:
     """The result of the run in ``run_dir`` if it finished with exactly the resolved configuration ``config``
-    (steps included), else None."""
+    (steps included: at that budget, or earlier where it diverged), else None."""
     path = Path(run_dir) / "result.json"
     if not path.exists():
         return None
     result = json.loads(path.read_text(encoding="utf-8"))
-    return result if result.get("config") == config and result.get("step") == config["steps"] else None
+    at_budget = result.get("step") == config["steps"] or result.get("diverged_at") is not None
+    return result if result.get("config") == config and at_budget else None
 
 
 class Group:
@@ -510,7 +526,7 @@ def train_seeds(
             if stored > run.steps:
                 raise GanEvalError(f"{run.dir}: already trained {stored} steps, more than the {run.steps} asked; ask for at least {stored}")
             done = finished_result(run.dir, run.config)
-            if done is not None and stored == run.steps:
+            if done is not None and stored == done["step"]:
                 results[i] = done
             else:
                 runs.append((i, run))
@@ -537,6 +553,8 @@ def _train_group(group: Group, stepper: Stepper, callback: Callable[[StepInfo], 
     samples: list[torch.Tensor | None] = [None] * len(runs)
     started = time.perf_counter() - lead.elapsed
     step = lead.step
+    if step and all(diverged_at(run.dir) is not None for run in runs):  # resumed after its divergence stopped it
+        steps = step
     while step < steps:
         losses = stepper.step(group.batch, group.noise())
         step += 1
@@ -561,6 +579,8 @@ def _train_group(group: Group, stepper: Stepper, callback: Callable[[StepInfo], 
             callback(StepInfo(step, steps, losses, evaluation, headline(lead.evaluators), lines if evaluation else None))
         if stop_after is not None and step >= stop_after:
             return [None] * len(runs)
+        if evaluation is not None and not any(line["finite"] for line in lines if line is not None):
+            break  # every run diverged: the steps left would train NaNs (module docstring)
     results = []
     for i, run in enumerate(runs):
         if samples[i] is None:  # resumed at the last step's checkpoint but killed before the export

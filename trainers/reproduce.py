@@ -520,6 +520,7 @@ def summarise(table: Table, plan_jobs: list[Job], results: dict[Path, dict[str, 
                         "dataset": column.name,
                         "metric": metric.key,
                         "ours": _stats([r["values"].get(metric.key) for r in runs]),
+                        "diverged_at": [r.get("diverged_at") for r in runs],  # per seed: the step, or None
                         "paper": {"mean": mean, "spread": spread},
                     }
                 )
@@ -622,7 +623,8 @@ def render_markdown(table: Table, summary: dict[str, Any]) -> str:
                 ours.append(f"{_fmt(o['mean'], m.digits)} ± {_fmt(o['sd'], m.digits)}" + (f" ({o['n']} def.)" if o["n"] < summary["seeds"] else ""))
                 p = c["paper"]
                 paper.append(_fmt(p["mean"], m.digits) + (f" ± {_fmt(p['spread'], m.digits)}" if p["spread"] is not None else ""))
-            parts += [" / ".join(ours), " / ".join(paper)]
+            diverged = sum(at is not None for at in cell[(row.label, column.name, table.metrics[0].key)].get("diverged_at", []))
+            parts += [" / ".join(ours) + (f" ({diverged} diverged)" if diverged else ""), " / ".join(paper)]
         lines.append("| " + " | ".join(parts) + " |")
     return "\n".join(lines) + "\n"
 

@@ -129,9 +129,10 @@ def headline(evaluators: list[Evaluator]) -> tuple[str, ...]:
 
 
 def describe_values(values: Values, keys: tuple[str, ...] | list[str]) -> str:
-    """``modes 8, hq_percent 71.2, kl 0.031``: the headline scalars of an evaluation line, in the given order."""
+    """``modes 8, hq_percent 71.2, kl 0.031``: the headline scalars of an evaluation line, in the given order, and
+    ``samples not finite`` where the line's samples were not (the run diverged)."""
     parts = []
     for key in keys:
         value = values.get(key)
         parts.append(f"{key} {'-' if value is None else (f'{value:.4g}' if isinstance(value, float) else value)}")
-    return ", ".join(parts)
+    return ", ".join(parts + (["samples not finite"] if values.get("finite") is False else []))
