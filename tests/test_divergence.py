@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 from trainers.evaluators.base import describe_values
-from trainers.loop import TrainConfig, finished_result, read_metrics, train, train_seeds
+from trainers.loop import TrainConfig, diverged_at, finished_result, read_metrics, train, train_seeds
 from trainers.reproduce import plan, render_markdown, summarise
 from trainers.tables import TABLES
 
@@ -75,3 +75,13 @@ def test_the_table_counts_diverged_runs_in_their_cell(tmp_path):
     assert sorted(cell["diverged_at"], key=str) == sorted([10, None], key=str)
     markdown = render_markdown(table, summary)
     assert markdown.count("(1 diverged)") == 1
+
+
+def test_diverged_at_is_the_start_of_the_non_finite_evaluations_the_run_ends_on(tmp_path):
+    def at(*finite: bool) -> int | None:
+        (tmp_path / "metrics.jsonl").write_text("".join(json.dumps({"step": 10 * (i + 1), "finite": f}) + "\n" for i, f in enumerate(finite)))
+        return diverged_at(tmp_path)
+
+    assert at(True, True) is None and at(True, False, True) is None  # ended finite: not diverged
+    assert at(True, False, False) == 20 and at(False, True, False, False) == 30
+    assert diverged_at(tmp_path / "absent") is None

@@ -124,7 +124,7 @@ def test_a_failing_or_dying_rank_stops_the_others_with_one_line(mode, rank0_says
     """Rank 1 raises, or dies without a word, after the first stage; rank 0 waiting at the second stops with one
     line naming the cause within the test's timeout (the waits are heartbeats, not one request as long as the
     training; a dead rank is one silent for SILENT_S, shortened here), and so does rank 1 when it can still speak."""
-    monkeypatch.setattr(distributed, "SILENT_S", 5.0)  # the forked ranks inherit it
+    monkeypatch.setattr(distributed, "SILENT_S", 10.0)  # the forked ranks inherit it
     said = in_two_ranks(two_stages, mode)
     assert said[0].startswith(rank0_says) and sorted(said) == ([0, 1] if mode == "raise" else [0]), said
     assert said.get(1, rank0_says).startswith(rank0_says)

@@ -25,8 +25,8 @@ updates batch statistics), so evaluating never changes the training trajectory.
 Divergence: a run whose evaluation samples are not all finite has diverged (its parameters are NaN or
 overflow, and no later step brings them back; f-GAN's KL conjugate exp(v - 1) does this within 1,000 steps on
 the mixtures). Training ends at the first evaluation where every run of the group has diverged, as if at the
-budget: the export and ``result.json`` are written, with ``diverged_at`` (the run's first non-finite
-evaluation, else None); the run counts as finished, and an extension of it only re-exports. A grouped seed
+budget: the export and ``result.json`` are written, with ``diverged_at`` (the first of the non-finite
+evaluations the run ended on, else None); the run counts as finished, and an extension of it only re-exports. A grouped seed
 that diverges alone trains on with the others (its slices of the stacked model cost the same either way).
 
 Resume: running again into a directory with a checkpoint continues from it, bit-identically to an
@@ -374,10 +374,13 @@ def evaluated_step(run_dir: str | Path) -> int:
 
 
 def diverged_at(run_dir: str | Path) -> int | None:
-    """The first evaluated step of the run in ``run_dir`` whose samples were not all finite; None if there is none."""
+    """The step from which every evaluation of the run in ``run_dir`` had samples not all finite, through its last
+    one; None where the last was finite (or there is none)."""
     path = Path(run_dir) / "metrics.jsonl"
-    lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
-    return next((line["step"] for line in map(json.loads, filter(str.strip, lines)) if line.get("finite") is False), None)
+    at = None
+    for line in map(json.loads, filter(str.strip, path.read_text(encoding="utf-8").splitlines() if path.is_file() else [])):
+        at = (at or line["step"]) if line.get("finite") is False else None
+    return at
 
 
 def finished_result(run_dir: str | Path, config: dict[str, Any]) -> dict[str, Any] | None:
