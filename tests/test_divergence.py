@@ -85,3 +85,13 @@ def test_diverged_at_is_the_start_of_the_non_finite_evaluations_the_run_ends_on(
     assert at(True, True) is None and at(True, False, True) is None  # ended finite: not diverged
     assert at(True, False, False) == 20 and at(False, True, False, False) == 30
     assert diverged_at(tmp_path / "absent") is None
+
+
+def test_the_train_cli_says_where_the_run_diverged(tmp_path):
+    from typer.testing import CliRunner
+
+    from gan_eval.cli import app
+
+    said = CliRunner().invoke(app, ["train", "gan", "--dataset", "ring8", "--steps", "50", "--eval-every", "10", "--set", "lr=1e9", "--out", str(tmp_path), "--no-progress"])
+    assert said.exit_code == 0, said.output
+    assert "(diverged at step " in said.output and "training stopped): modes 0" in said.output and "samples not finite" in said.output

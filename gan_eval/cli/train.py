@@ -68,7 +68,8 @@ def train(
         report.close()
     for run_dir, result in zip(run_dirs, results):
         plot_curves([run_dir], run_dir / "curves.png")
-        typer.echo(f"{run_dir}: step {result['step']}: {describe_values(result['values'], result['headline'])}")
+        stopped = f" (diverged at step {result['diverged_at']}: training stopped)" if result.get("diverged_at") else ""
+        typer.echo(f"{run_dir}: step {result['step']}{stopped}: {describe_values(result['values'], result['headline'])}")
     names = ", ".join(results[0]["files"])
     typer.echo(f"wrote {', '.join(f'{d}/' for d in run_dirs)}: {names}, metrics.jsonl, curves.png, result.json")
 
