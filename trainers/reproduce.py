@@ -623,7 +623,7 @@ def render_markdown(table: Table, summary: dict[str, Any]) -> str:
                 ours.append(f"{_fmt(o['mean'], m.digits)} ± {_fmt(o['sd'], m.digits)}" + (f" ({o['n']} def.)" if o["n"] < summary["seeds"] else ""))
                 p = c["paper"]
                 paper.append(_fmt(p["mean"], m.digits) + (f" ± {_fmt(p['spread'], m.digits)}" if p["spread"] is not None else ""))
-            diverged = sum(at is not None for at in cell[(row.label, column.name, table.metrics[0].key)].get("diverged_at", []))
+            diverged = sum(at is not None for at in cell[(row.label, column.name, table.metrics[0].key)]["diverged_at"])
             parts += [" / ".join(ours) + (f" ({diverged} diverged)" if diverged else ""), " / ".join(paper)]
         lines.append("| " + " | ".join(parts) + " |")
     return "\n".join(lines) + "\n"
