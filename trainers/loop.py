@@ -26,8 +26,9 @@ Divergence: a run whose evaluation samples are not all finite has diverged (its 
 overflow, and no later step brings them back; f-GAN's KL conjugate exp(v - 1) does this within 1,000 steps on
 the mixtures). Training ends at the first evaluation where every run of the group has diverged, as if at the
 budget: the export and ``result.json`` are written, with ``diverged_at`` (the first of the non-finite
-evaluations the run ended on, else None); the run counts as finished, and an extension of it only re-exports. A grouped seed
-that diverges alone trains on with the others (its slices of the stacked model cost the same either way).
+evaluations the run ended on, else None); the run counts as finished, and an extension of it only re-exports.
+A grouped seed that diverges alone trains on with the others (its slices of the stacked model cost the same
+either way).
 
 Resume: running again into a directory with a checkpoint continues from it, bit-identically to an
 uninterrupted run on the same device, and refuses (one-line :class:`GanEvalError`) when the resolved
