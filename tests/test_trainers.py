@@ -156,6 +156,23 @@ def test_resume_refuses_a_changed_config_but_extends_steps(tmp_path):
         train(config, tmp_path)
 
 
+def test_a_metrics_line_cut_short_by_a_kill_is_skipped_by_readers_and_dropped_on_resume(tmp_path):
+    """A kill while a line of metrics.jsonl is written leaves it without its end; readers polling a training run
+    skip it, and the resumed run drops it rather than appending the next evaluation onto it: its metrics equal
+    an uninterrupted run's."""
+    from trainers.loop import diverged_at, evaluated_step, read_metrics
+
+    config = TrainConfig("gan", "ring8", seed=0, steps=8, eval_every=2, eval_samples=200)
+    train(config, tmp_path / "full")
+    train(config, tmp_path / "killed", stop_after=5)
+    with open(tmp_path / "killed" / "metrics.jsonl", "a", encoding="utf-8") as f:
+        f.write('{"step": 6, "mod')
+    assert [line["step"] for line in read_metrics(tmp_path / "killed")] == [2, 4]
+    assert evaluated_step(tmp_path / "killed") == 4 and diverged_at(tmp_path / "killed") is None
+    train(config, tmp_path / "killed")
+    assert metric_lines(tmp_path / "killed") == metric_lines(tmp_path / "full")
+
+
 def test_unknown_hyper_parameter_is_one_line_error():
     with pytest.raises(GanEvalError, match="unknown hyper-parameter 'lrr'.*lr"):
         Run(TrainConfig("gan", params={"lrr": "1"}), "/nonexistent-not-created")

@@ -253,10 +253,10 @@ class Run:
         """Drop metric lines written after the checkpoint (a kill between evaluation and checkpoint)."""
         path = self.path("metrics.jsonl")
         if path.exists():
-            lines = [ln for ln in path.read_text(encoding="utf-8").splitlines() if ln.strip()]
-            kept = [ln for ln in lines if json.loads(ln)["step"] <= self.step]
-            if len(kept) != len(lines):
-                write_with(path, lambda tmp: tmp.write_text("".join(k + "\n" for k in kept), encoding="utf-8"))
+            kept = [line for line in evaluation_lines(self.dir) if line["step"] <= self.step]
+            # A line cut short by a kill is dropped too: the next evaluation's line would be appended onto it.
+            if len(kept) != len(path.read_text(encoding="utf-8").splitlines()):
+                write_with(path, lambda tmp: tmp.write_text("".join(json.dumps(k) + "\n" for k in kept), encoding="utf-8"))
 
     def append_metrics(self, line: dict[str, Any]) -> None:
         with open(self.path("metrics.jsonl"), "a", encoding="utf-8") as f:
@@ -350,36 +350,43 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def read_metrics(run_dir: str | Path) -> list[dict[str, Any]]:
-    """The evaluation lines of a run directory's ``metrics.jsonl``, in step order."""
+def evaluation_lines(run_dir: str | Path) -> list[dict[str, Any]]:
+    """The evaluation lines of a run directory's ``metrics.jsonl`` in file order; none where it is absent. A line
+    that does not parse (one a worker is still writing, or one a kill cut short) is skipped, so a reader never
+    fails on a run that is training."""
     path = Path(run_dir) / "metrics.jsonl"
-    if not path.is_file():
-        raise GanEvalError(f"{run_dir}: no metrics.jsonl; give a run directory written by `gan-eval train` or `reproduce`")
-    lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    lines = []
+    for text in path.read_text(encoding="utf-8").splitlines() if path.is_file() else []:
+        try:
+            line = json.loads(text)
+        except ValueError:
+            continue
+        if isinstance(line, dict) and isinstance(line.get("step"), int):
+            lines.append(line)
+    return lines
+
+
+def read_metrics(run_dir: str | Path) -> list[dict[str, Any]]:
+    """The evaluation lines of a run directory's ``metrics.jsonl``, in step order; an error where there are none."""
+    lines = evaluation_lines(run_dir)
     if not lines:
-        raise GanEvalError(f"{path}: no evaluation yet; train past the first --eval-every step")
+        if not (Path(run_dir) / "metrics.jsonl").is_file():
+            raise GanEvalError(f"{run_dir}: no metrics.jsonl; give a run directory written by `gan-eval train` or `reproduce`")
+        raise GanEvalError(f"{Path(run_dir) / 'metrics.jsonl'}: no evaluation yet; train past the first --eval-every step")
     return sorted(lines, key=lambda line: line["step"])
 
 
 def evaluated_step(run_dir: str | Path) -> int:
-    """The last step in a run directory's ``metrics.jsonl`` (its last checkpoint), 0 if none yet. A line a
-    worker is still writing does not parse and is skipped."""
-    path = Path(run_dir) / "metrics.jsonl"
-    lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
-    for line in reversed(lines):
-        try:
-            return int(json.loads(line)["step"])
-        except (ValueError, KeyError):
-            continue
-    return 0
+    """The last step in a run directory's ``metrics.jsonl`` (its last checkpoint), 0 if none yet."""
+    lines = evaluation_lines(run_dir)
+    return lines[-1]["step"] if lines else 0
 
 
 def diverged_at(run_dir: str | Path) -> int | None:
     """The step from which every evaluation of the run in ``run_dir`` had samples not all finite, through its last
     one; None where the last was finite (or there is none)."""
-    path = Path(run_dir) / "metrics.jsonl"
     at = None
-    for line in map(json.loads, filter(str.strip, path.read_text(encoding="utf-8").splitlines() if path.is_file() else [])):
+    for line in evaluation_lines(run_dir):
         at = (at or line["step"]) if line.get("finite") is False else None
     return at
 
