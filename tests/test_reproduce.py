@@ -372,3 +372,13 @@ def test_stacked_mnist_table_without_its_mnist_folder_is_one_line_before_trainin
     assert result.exit_code == 2 and result.output.count("\n") == 1, result.output
     assert result.output.startswith(f"error: {tmp_path / 'empty'}") and "train-images-idx3-ubyte.gz" in result.output
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("option, name", [("--steps", "steps"), ("--eval-every", "eval_every"), ("--eval-samples", "eval_samples")])
+def test_reproduce_refuses_a_zero_budget_interval_or_sample_count_before_training(tmp_path, option, name):
+    """`reproduce --steps 0` once trained the table's whole 8,000-iteration budget (0 read as "not given"): a 0 is
+    refused as `train --steps 0` is, exit 2 and one line, before any run folder is made."""
+    args = ["reproduce", "veegan-table1", "--seeds", "1", "--rows", "VEEGAN", "--datasets", "ring8", "--steps", "20", option, "0"]
+    result = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "out"), "--no-progress"])
+    assert result.exit_code == 2 and result.output == f"error: {name}=0: must be a positive integer\n", result.output
+    assert not (tmp_path / "out").exists()

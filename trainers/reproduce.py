@@ -181,8 +181,8 @@ def plan(table: Table, out: Path, seeds: int, steps: int | None = None, device: 
     hyper-parameters are its column's, then its row's, then ``overrides`` (``--set``, the same for every run); an
     override ``EVALUATOR:KEY`` sets an option of the column's evaluator instead, and ``weights`` the Inception
     weights of its FID (:func:`evaluator_specs`). An unregistered method, a data folder without its files, weights
-    of another network or a hyper-parameter a row does not take is a one-line :class:`GanEvalError` here, before
-    any training."""
+    of another network, a hyper-parameter a row does not take or a ``steps``, ``eval_every`` or ``eval_samples``
+    below 1 (None: the table's) is a one-line :class:`GanEvalError` here, before any training."""
     if weights is not None and not any(spec.partition(":")[0] in FEATURE_EVALUATORS for c in table.columns for spec in c.evaluators or ()):
         scored = sorted({spec.partition(":")[0] for c in table.columns for spec in c.evaluators or ()})
         raise GanEvalError(f"--weights {weights}: {table.name} scores no Inception features ({', '.join(scored) or 'its datasets default evaluators'}); drop --weights")
@@ -193,15 +193,16 @@ def plan(table: Table, out: Path, seeds: int, steps: int | None = None, device: 
     for row in table.rows:
         for column in table.columns:
             evaluators = evaluator_specs(column, settings, weights)
-            n_steps = steps or row.steps or column.steps
+            # None is "not given"; a 0 given goes on to resolve's positive check (a refusal, not the default budget)
+            n_steps = (row.steps or column.steps) if steps is None else steps
             first = TrainConfig(
                 method=row.method,
                 dataset=column.dataset,
                 seed=0,
                 steps=n_steps,
                 train_size=column.train_size,
-                eval_every=eval_every or max(1, n_steps // 10),
-                eval_samples=eval_samples or table.eval_samples,
+                eval_every=max(1, n_steps // 10) if eval_every is None else eval_every,
+                eval_samples=table.eval_samples if eval_samples is None else eval_samples,
                 device=device,
                 params={**column.params, **row.params, **params},
                 data_dir=data_dir,
@@ -525,7 +526,7 @@ def summarise(table: Table, plan_jobs: list[Job], results: dict[Path, dict[str, 
                     }
                 )
     steps_option = facts.get("steps_option")
-    steps = {c.name: steps_option or c.steps for c in table.columns}
+    steps = {c.name: c.steps if steps_option is None else steps_option for c in table.columns}
     run_s = sum(results[j.run_dir]["elapsed_s"] for j in plan_jobs)
     return {
         "table": table.name,
