@@ -103,6 +103,16 @@ def test_interval_comes_from_the_environment(monkeypatch):
             line_interval()
 
 
+@pytest.mark.parametrize("command", [["train", "gan", "--steps", 20], ["reproduce", "moons-latent-dim", "--seeds", 1, "--steps", 2]])
+def test_a_bad_interval_is_one_line_before_anything_is_written(tmp_path, monkeypatch, command):
+    """`GAN_EVAL_PROGRESS_INTERVAL=abc gan-eval train ...` once printed the budget line, then the error, and left the
+    run folder holding config.json, environment.json and train.lock: the variable is read with the options."""
+    monkeypatch.setenv(INTERVAL_ENV, "abc")
+    result = invoke(*command, "--out", tmp_path / "out")
+    assert result.exit_code == 2 and result.output == f"error: {INTERVAL_ENV}='abc': seconds between progress lines, a number >= 0 (e.g. 30)\n"
+    assert not (tmp_path / "out").exists()
+
+
 @pytest.fixture
 def every_update(monkeypatch):
     monkeypatch.setenv(INTERVAL_ENV, "0")

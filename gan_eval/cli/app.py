@@ -73,9 +73,21 @@ FACTORY_ARGS = typer.Option(
     help="Argument of a pkg.module:factory generator, key=value with a Python literal value (repeatable); "
     "or write them in the spec: 'pkg.mod:Generator(img_size=32)'.",
 )
+
+
+def _check_progress_interval(value: bool) -> bool:
+    """``--progress``'s callback: a bad ``$GAN_EVAL_PROGRESS_INTERVAL`` is one error line while the command's options
+    are read, before any work (``train`` once found it only at its first step, its run folder already written)."""
+    from gan_eval.progress import line_interval
+
+    line_interval()
+    return value
+
+
 PROGRESS = typer.Option(
     True,
     "--progress/--no-progress",
+    callback=_check_progress_interval,
     help="Progress on stderr: a bar on a terminal, else a line every 30 s (GAN_EVAL_PROGRESS_INTERVAL seconds).",
 )
 EXTRACTOR_WEIGHTS = typer.Option(
