@@ -454,3 +454,41 @@ def test_every_method_knows_the_name_it_is_registered_under_for_its_messages():
     classes = [METHODS.get(name) for name in METHODS.names()]
     assert [cls.method_name for cls in classes] == list(METHODS.names())
     assert len(set(classes)) == len(classes)
+
+
+@pytest.mark.parametrize(
+    "method, params, dataset, name",
+    [  # today's names of safe runs stay, so killed runs resume in their folders
+        ("gan", {}, "ring8", "gan-ring8"),
+        ("veegan", {"reconstructor": "false"}, "ring8", "veegan-reconstructorfalse-ring8"),
+        ("gan", {"lr": "1e-4"}, "ring8", "gan-lr1e-4-ring8"),
+        ("gan", {}, "ring:n=6", "gan-ring-n6"),
+        ("dcgan", {}, "folder:size=64,held_out=0.1", "dcgan-folder-size64-held_out0.1"),
+        # a path in the dataset spec or a value: one component, not nested folders or a way out of --out
+        ("gan", {}, "npz:path=/tmp/qa/real.npz", "gan-npz-path-tmp-qa-real.npz"),
+        ("gan", {}, "npz:path=../../real.npz", "gan-npz-path..-..-real.npz"),
+        ("gan", {"note": "a\\..\\b"}, "ring8", "gan-notea-..-b-ring8"),
+    ],
+)
+def test_train_run_folder_name_is_one_path_component_and_keeps_safe_names(method, params, dataset, name):
+    from pathlib import Path
+
+    from gan_eval.cli.train import run_stem
+
+    stem = run_stem(method, params, dataset)
+    assert stem == name and Path(stem).name == stem and stem not in (".", "..")
+
+
+def test_cli_train_on_a_file_dataset_writes_its_run_directly_under_out(tmp_path):
+    """`train gan --dataset npz:path=/tmp/qa/real.npz` once wrote OUT/gan-npz-path/tmp/qa/real.npz-s0/."""
+    from typer.testing import CliRunner
+
+    from gan_eval.cli import app
+
+    np.savez(tmp_path / "real.npz", samples=np.random.default_rng(0).normal(size=(64, 2)).astype(np.float32))
+    out = tmp_path / "out"
+    args = ["train", "gan", "--dataset", f"npz:path={tmp_path / 'real.npz'}", "--steps", "2", "--eval-every", "2", "--eval-samples", "32"]
+    result = CliRunner().invoke(app, [*args, "--out", str(out), "--no-progress"])
+    assert result.exit_code == 0, result.output
+    (run,) = out.iterdir()
+    assert run.name == f"gan-npz-path{str(tmp_path).replace('/', '-')}-real.npz-s0" and (run / "result.json").is_file()

@@ -58,9 +58,7 @@ def train(
         data_dir=None if data_dir is None else str(data_dir), evaluators=tuple(evaluators) if evaluators else None, tf32=tf32,
     )
     configs = [dataclasses.replace(config, seed=s) for s in seed_list]
-    tag = "".join(f"-{k}{v}" for k, v in sorted(params.items()))
-    stem = f"{method}{tag}-{dataset.replace(':', '-').replace(',', '-').replace('=', '')}"
-    run_dirs = [out / f"{stem}-s{s}" for s in seed_list]
+    run_dirs = [out / f"{run_stem(method, params, dataset)}-s{s}" for s in seed_list]
     report = _TrainReport(config, progress, len(seed_list))
     try:
         results = train_seeds(configs, run_dirs, callback=report.update, cuda_graph=cuda_graph)
@@ -72,6 +70,18 @@ def train(
         typer.echo(f"{run_dir}: step {result['step']}{stopped}: {describe_values(result['values'], result['headline'])}")
     names = ", ".join(results[0]["files"])
     typer.echo(f"wrote {', '.join(f'{d}/' for d in run_dirs)}: {names}, metrics.jsonl, curves.png, result.json")
+
+
+def run_stem(method: str, params: dict[str, str], dataset: str) -> str:
+    """``METHOD[-KEYVALUE...]-DATASET``, a run folder's name before ``-sSEED``, from the flags as typed (``gan-ring8``,
+    ``gan-lr1e-4-ring8``): the dataset spec's ``:`` and ``,`` as ``-``, its ``=`` dropped. It is one path component
+    under --out: a ``/`` or ``\\`` (a dataset's file path, a value) becomes ``-`` (``npz:path=/tmp/real.npz`` once
+    made ``gan-npz-path/tmp/real.npz-s0``, nested, and a ``../`` left --out), and names without one are today's, so
+    killed runs resume in their folders. Holding ``-DATASET``, it is never ``.`` or ``..``, and it begins with the
+    method, which is refused before any folder is made unless registered (no name starts with ``.``)."""
+    tag = "".join(f"-{k}{v}" for k, v in sorted(params.items()))
+    stem = f"{method}{tag}-{dataset.replace(':', '-').replace(',', '-').replace('=', '')}"
+    return stem.replace("/", "-").replace("\\", "-")
 
 
 def parse_flags(args: list[str]) -> dict[str, str]:
