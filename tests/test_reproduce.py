@@ -382,3 +382,21 @@ def test_reproduce_refuses_a_zero_budget_interval_or_sample_count_before_trainin
     result = CliRunner().invoke(app, [*args, "--out", str(tmp_path / "out"), "--no-progress"])
     assert result.exit_code == 2 and result.output == f"error: {name}=0: must be a positive integer\n", result.output
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("name", TABLES.names())
+def test_a_tables_data_note_states_the_samples_the_run_scored(name):
+    """A note naming the samples scored names the run's count, as the header does: `--eval-samples 500` once printed
+    "Samples scored per evaluation: 500" above "...; 2,500 samples scored; ..."."""
+    table = TABLES.get(name)
+    text = table.data_text(1234)
+    assert f"{table.eval_samples:,} samples" not in text and "{" not in text, text
+    assert ("1,234 samples" in text) == ("samples scored" in table.data_note or "FID of" in table.data_note)
+
+
+def test_reproduce_table_header_and_data_note_agree_on_the_samples_scored(tmp_path):
+    reproduce("veegan-table1", tmp_path, seeds=1, steps=2, rows=["VEEGAN"], datasets=["ring8"], eval_samples=500)
+    md = (tmp_path / "veegan-table1.md").read_text()
+    assert "Samples scored per evaluation: 500, not the paper's 2,500." in md and "; 500 samples scored; HQ within 3 std" in md
+    assert "2,500 samples" not in md
+    assert "; 500 samples scored;" in json.loads((tmp_path / "veegan-table1.json").read_text())["data"]

@@ -89,6 +89,11 @@ class Metric:
     digits: int
 
 
+#: Where a table's data note names the samples scored per evaluation: :meth:`Table.data_text` writes the count a run
+#: used there, as the header states it (``--eval-samples 500`` once read "500" above and "2,500 samples scored" below).
+EVAL_SAMPLES = "{eval_samples}"
+
+
 @dataclass(frozen=True)
 class Table:
     name: str
@@ -99,6 +104,7 @@ class Table:
     default_seeds: int
     paper: dict[tuple[str, str], Paper]
     paper_spread: str
+    #: how the data and the scoring were made; :data:`EVAL_SAMPLES` where it names the samples each evaluation scores
     data_note: str
     eval_samples: int = 2500
     #: the papers' values of hyper-parameters a cheaper run may override with ``--set`` (e.g. the nets' width), stated
@@ -107,6 +113,10 @@ class Table:
 
     def row(self, label: str) -> Row:
         return next(r for r in self.rows if r.label == label)
+
+    def data_text(self, eval_samples: int) -> str:
+        """:attr:`data_note` with the samples each evaluation scored where it says :data:`EVAL_SAMPLES` (``2,500``)."""
+        return self.data_note.replace(EVAL_SAMPLES, f"{eval_samples:,}")
 
     def only(self, labels: list[str] | None, datasets: list[str] | None = None) -> "Table":
         """This table restricted to the rows ``labels`` and the columns ``datasets`` (all when None), in order."""
@@ -170,7 +180,7 @@ TABLES.add(
         },
         paper_spread="means over 5 runs (no spread published)",
         data_note="fresh samples every batch (VEEGAN's notebooks); ALI and Unrolled with their reference code's "
-        "architecture and optimiser; 2,500 samples scored; HQ within 3 std (2-D), the equal-mass 10-std ball (1200-D)",
+        "architecture and optimiser; {eval_samples} samples scored; HQ within 3 std (2-D), the equal-mass 10-std ball (1200-D)",
     ),
 )
 
@@ -206,7 +216,7 @@ TABLES.add(
         },
         paper_spread="mean ± standard error over 10 trials",
         data_note="a fixed 100,000-point training set drawn once per seed, visited in shuffled epochs (PacGAN code); "
-        "2,500 samples scored; HQ within 3 std",
+        "{eval_samples} samples scored; HQ within 3 std",
     ),
 )
 
@@ -280,8 +290,8 @@ TABLES.add(
         default_seeds=5,
         paper={},
         paper_spread="no published numbers for these objectives on these mixtures (the mini-project reviews them in words)",
-        data_note="fresh samples every batch; every method with its own paper's or reference code's defaults; 2,500 "
-        "samples scored; HQ within 3 std",
+        data_note="fresh samples every batch; every method with its own paper's or reference code's defaults; "
+        "{eval_samples} samples scored; HQ within 3 std",
     ),
 )
 
@@ -335,7 +345,7 @@ TABLES.add(
         },
         paper_spread="± as printed (the paper does not say sd or s.e.; none for VEEGAN and GDPP, copied from GDPP's Table 1)",
         data_note="fresh samples every batch; every method with its own reference code's networks, optimiser and batch "
-        "(see each method's docstring); 2,500 samples scored; HQ within 3 std; the paper states no iteration count: the "
+        "(see each method's docstring); {eval_samples} samples scored; HQ within 3 std; the paper states no iteration count: the "
         "budget is GDPP's and the unrolled GAN's 25,000 (the setting its GDPP cells come from)",
     ),
 )
@@ -347,7 +357,7 @@ STACKED_KL = Metric("kl", "KL", 2)
 DCGAN_WIDTH = {"width": 64}
 STACKED_MODES = Metric("modes", "modes", 1)
 VEEGAN_SETTING = "a fixed set of 128,000 triples drawn once per seed from MNIST train + test digits, values in [0, 1], " \
-    "visited in shuffled epochs (PacGAN's VEEGAN-setting code); {n:,} samples scored by the bundled MNIST classifier " \
+    "visited in shuffled epochs (PacGAN's VEEGAN-setting code); {eval_samples} samples scored by the bundled MNIST classifier " \
     "per channel; KL(p_gen || U_1000) in nats over observed triples"
 
 TABLES.add(
@@ -374,7 +384,7 @@ TABLES.add(
             ("VEEGAN", "stacked-mnist"): {"modes": (150, None), "kl": (2.95, None)},
         },
         paper_spread="means over 5 runs (no spread published)",
-        data_note=VEEGAN_SETTING.format(n=26_000) + "; the paper's budget is our reading of its carpedm20 setting (50 epochs)",
+        data_note=VEEGAN_SETTING + "; the paper's budget is our reading of its carpedm20 setting (50 epochs)",
         eval_samples=26_000,
         paper_params=DCGAN_WIDTH,
     ),
@@ -401,7 +411,7 @@ TABLES.add(
             ("PacDCGAN4", "stacked-mnist"): {"modes": (1000, None), "kl": (0.07, None)},
         },
         paper_spread="PacGAN's ± as published (DCGAN row only; 10 trials, the count of its Table 1, is our reading)",
-        data_note=VEEGAN_SETTING.format(n=26_000) + "; PacGAN's fork trains 50 epochs at batch 64, lr 2e-4",
+        data_note=VEEGAN_SETTING + "; PacGAN's fork trains 50 epochs at batch 64, lr 2e-4",
         eval_samples=26_000,
         paper_params=DCGAN_WIDTH,
     ),
@@ -446,7 +456,7 @@ TABLES.add(
         paper_spread="mean ± sd over 50 trials as published",
         data_note="fresh triples of the 60,000 MNIST training digits every batch, values in [-1, 1]; G and the reduced D "
         "of the unrolled-GAN appendix (net unrolled28x3, d_scale 0.25 / 0.5), z ~ N(0, I_256), Adam D 2e-4, G 1e-4, "
-        "betas (0.5, 0.99), batch 128 (PacGAN's unrolled_GAN_experiment code); 25,600 samples scored",
+        "betas (0.5, 0.99), batch 128 (PacGAN's unrolled_GAN_experiment code); {eval_samples} samples scored",
         eval_samples=25_600,
     ),
 )
@@ -538,7 +548,7 @@ TABLES.add(
             ("BMS-VAE-GAN (300k)", "cifar10"): {"fid": (21.8, 0.2)},
         },
         paper_spread="± as printed (the paper does not say sd or s.e., nor over how many runs; none for SN-GAN, BW-GAN, Dist-GAN)",
-        data_note="the user's CIFAR-10, 50,000 training images in [-1, 1]; FID of 5,000 samples against the 10,000 test "
+        data_note="the user's CIFAR-10, 50,000 training images in [-1, 1]; FID of {eval_samples} samples against the 10,000 test "
         "images, TF-faithful Inception pool_3 (TF1 bilinear resize to 299) with the user's weights (hash in the JSON); "
         "the first four rows on the DCGAN nets (net auto: dcgan32); the paper states no iteration count but for its 300k "
         "rows: 100,000 is ours; its BMS-GAN row (28.8 ± .4) has no registered method and is left out",
@@ -584,7 +594,7 @@ TABLES.add(
         paper_spread="± as printed (the paper does not say sd or s.e., nor over how many runs); IoVM for three rows only (appendix)",
         data_note="the user's aligned CelebA (img_align_celeba, 178 x 218): centre 108 x 108 crop, bilinear resize to 64 x 64, "
         "[-1, 1] (DCGAN-tensorflow's preprocessing, trainers/datasets/folder.py); the last tenth of the sorted files held out "
-        "(about CelebA's test split); FID of 10,000 samples against 10,000 held-out images, TF-faithful Inception pool_3 "
+        "(about CelebA's test split); FID of {eval_samples} samples against 10,000 held-out images, TF-faithful Inception pool_3 "
         "(TF1 bilinear resize to 299) with the user's weights (hash in the JSON); IoVM of 256 held-out images as "
         "veegan-ivom's; every row on the DCGAN nets at 64 x 64 (net auto: dcgan64) but BEGAN's, on its authors' nets (net "
         "began: began64, carpedm20/BEGAN-tensorflow); 200,000 iterations as the paper",
