@@ -27,10 +27,12 @@ def test_reproduce_tiny_budget_writes_table_json_figure_and_resumes(tmp_path):
     assert "\\*GAN row: our construction, not the paper's: VEEGAN's networks" in md
     assert "1.0 / 99.3" in md and "8.0 / 52.9" in md  # the paper's GAN and VEEGAN ring cells
     assert "2 iterations (paper: 100,000)" in md
-    assert "mean ± sd over 1 seeds, FEWER than the table's default 5." in md and "Samples scored per evaluation: 2,500, as the paper's." in md
+    assert "Ours: the value of 1 seed (no sd), FEWER than the table's default 5." in md and "Samples scored per evaluation: 2,500, as the paper's." in md
     data = json.loads((tmp_path / "veegan-table1.json").read_text())
     assert len(data["cells"]) == len(table.rows) * len(table.columns) * len(table.metrics)
-    assert all(c["ours"]["n"] == 1 for c in data["cells"])
+    assert all(c["ours"]["n"] == 1 and c["ours"]["sd"] is None and c["ours"]["se"] is None for c in data["cells"])
+    ours = [line.split(" | ")[1] for line in md.splitlines() if line.startswith("| VEEGAN |")]
+    assert ours and "±" not in ours[0] and "over 1 seeds" not in md  # no spread over one seed
     assert data["row_notes"] == {"GAN": table.row("GAN").note} and "no released code" in data["row_notes"]["GAN"]
     assert (tmp_path / "veegan-table1.png").stat().st_size > 10_000
     assert (tmp_path / "veegan-table1-curves.png").stat().st_size > 10_000
@@ -345,7 +347,7 @@ def test_stacked_mnist_cpu_table_header_states_width_budget_seeds_and_samples_ag
     summary = reproduce("veegan-table2", tmp_path, seeds=1, steps=2, rows=["DCGAN"], data_dir=mnist_dir, eval_samples=100, overrides={"width": 4})
     md = (tmp_path / "veegan-table2.md").read_text()
     assert "Settings of every run (not the paper's): width=4 (paper: 64)." in md
-    assert "2 iterations (paper: 100,000), BELOW the paper's" in md and "mean ± sd over 1 seeds, FEWER than the table's default 5." in md
+    assert "2 iterations (paper: 100,000), BELOW the paper's" in md and "Ours: the value of 1 seed (no sd), FEWER than the table's default 5." in md
     assert "Samples scored per evaluation: 100, not the paper's 26,000." in md
     assert summary["paper_params"] == {"width": GF_DIM} and summary["overrides"] == {"width": 4} and summary["default_seeds"] == 5
 
@@ -400,3 +402,13 @@ def test_reproduce_table_header_and_data_note_agree_on_the_samples_scored(tmp_pa
     assert "Samples scored per evaluation: 500, not the paper's 2,500." in md and "; 500 samples scored; HQ within 3 std" in md
     assert "2,500 samples" not in md
     assert "; 500 samples scored;" in json.loads((tmp_path / "veegan-table1.json").read_text())["data"]
+
+
+def test_a_cells_sd_is_undefined_below_two_defined_seeds():
+    """sd and s.e. over one defined seed are None in the JSON (the table once printed "± 0.0"), a number from two."""
+    from trainers.reproduce import _stats
+
+    assert _stats([2.0]) == {"mean": 2.0, "sd": None, "se": None, "n": 1, "values": [2.0]}
+    assert _stats([None, float("nan"), 2.0])["sd"] is None and _stats([None])["mean"] is None
+    two = _stats([1.0, 3.0])
+    assert two["sd"] == pytest.approx(2 ** 0.5) and two["se"] == pytest.approx(1.0) and two["n"] == 2

@@ -498,10 +498,12 @@ class ConsoleReport:
 
 
 def _stats(values: list[float | None]) -> dict[str, Any]:
+    """Mean, sd and s.e. of the defined (finite) per-seed ``values``, and their count ``n``; sd and s.e. are None
+    for n < 2 (a spread over one seed is undefined, not 0: the table once read "± 0.0" for one seed)."""
     defined = [float(v) for v in values if v is not None and math.isfinite(v)]
     n = len(defined)
     mean = float(np.mean(defined)) if n else None
-    sd = float(np.std(defined, ddof=1)) if n > 1 else (0.0 if n == 1 else None)
+    sd = float(np.std(defined, ddof=1)) if n > 1 else None
     se = sd / math.sqrt(n) if sd is not None and n else None
     return {"mean": mean, "sd": sd, "se": se, "n": n, "values": values}
 
@@ -590,7 +592,7 @@ def render_markdown(table: Table, summary: dict[str, Any]) -> str:
     lines = [
         f"# {table.title}",
         "",
-        f"Cells: {names}. Ours: mean ± sd over {summary['seeds']} seeds"
+        f"Cells: {names}. Ours: " + (f"mean ± sd over {summary['seeds']} seeds" if summary["seeds"] > 1 else "the value of 1 seed (no sd)")
         + (f", FEWER than the table's default {summary['default_seeds']}" if summary["seeds"] < summary["default_seeds"] else "")
         + f". Paper: {summary['paper_spread']}.",
         (f"Budget run: {budget}, BELOW the paper's (see trainers/tables.py)." if below else f"Budget: {budget}."),
@@ -621,7 +623,8 @@ def render_markdown(table: Table, summary: dict[str, Any]) -> str:
             for m in table.metrics:
                 c = cell[(row.label, column.name, m.key)]
                 o = c["ours"]
-                ours.append(f"{_fmt(o['mean'], m.digits)} ± {_fmt(o['sd'], m.digits)}" + (f" ({o['n']} def.)" if o["n"] < summary["seeds"] else ""))
+                spread = "" if o["sd"] is None else f" ± {_fmt(o['sd'], m.digits)}"  # none over fewer than 2 seeds
+                ours.append(_fmt(o["mean"], m.digits) + spread + (f" ({o['n']} def.)" if o["n"] < summary["seeds"] else ""))
                 p = c["paper"]
                 paper.append(_fmt(p["mean"], m.digits) + (f" ± {_fmt(p['spread'], m.digits)}" if p["spread"] is not None else ""))
             diverged = sum(at is not None for at in cell[(row.label, column.name, table.metrics[0].key)]["diverged_at"])
