@@ -26,6 +26,7 @@ from gan_eval.io.sources import GeneratorOptions, open_source
 from gan_eval.metrics import METRICS, MetricResult, MetricSpec, ScoreRequest
 from gan_eval.metrics.base import Results, _identity
 from gan_eval.metrics.feature_inputs import plan_features
+from gan_eval.options import check_positive
 from gan_eval.references.given import given_reference
 from gan_eval.stats.dist import speaks, world
 
@@ -145,6 +146,7 @@ def _score(
 ) -> MetricResult | Results:
     names = metric_names(metric)
     specs = [METRICS.get(name) for name in names]
+    check_positive(batch_size, f"--batch-size {batch_size}: samples per batch")  # the CLI's option checks it too, as parsed
     value_range, reference_range = parse_range(value_range, "--range"), parse_range(reference_range, "--reference-range")
     for spec in specs:
         _check_inputs(spec, reference, value_range, reference_range)

@@ -60,6 +60,14 @@ def test_demo_prints_real_and_collapsed_rows():
         (["score", "{d}/x2.npy", "-r", "ring8", "--set", "nope=1"], "unknown option 'nope'"),
         (["score", "{d}/x2.npy", "-r", "ring8", "--device", "cuda:7"], "cuda"),
         (["sample-reference", "ring8", "-n", "0", "-o", "{d}/o.npz"], "must be positive"),
+        # numbers that must be positive, refused as they are parsed (not a traceback from deep inside)
+        (["score", "{d}/x2.npy", "-r", "ring8", "--set", "threshold_std=-1"], "option threshold_std=-1.0 must be positive"),
+        (["score", "{d}/x2.npy", "-r", "ring8", "--set", "chunk_size=0"], "option chunk_size=0 must be positive"),
+        (["score", "{d}/x2.npy", "-r", "ring8", "--batch-size", "0"], "--batch-size 0: samples per batch must be positive"),
+        (["plot", "{d}/x2.npy", "-r", "ring8", "-o", "{d}/r.png", "--threshold-std", "-1"], "--threshold-std -1.0: k of the HQ rule must be positive"),
+        (["sample", "{d}/G.pt2", "-n", "10", "-o", "{d}/f.npz", "--batch-size", "0"], "--batch-size 0: samples per forward pass must be positive"),
+        (["stats", "{d}/x2.npy", "-o", "{d}/s.npz", "--batch-size", "0"], "--batch-size 0: images per extractor pass must be positive"),
+        (["demo", "-n", "0"], "-n 0: the number of samples must be positive"),
     ],
 )
 def test_bad_input_is_one_error_line_and_exit_code_2(tmp_path, args, pattern):

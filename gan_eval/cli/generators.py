@@ -6,7 +6,7 @@ from typing import List, Optional
 
 import typer
 
-from gan_eval.cli.app import FACTORY_ARGS, GENERATOR_WEIGHTS, LATENT_DIM, LATENT_DISTRIBUTION, PROGRESS, app, resolve_device
+from gan_eval.cli.app import FACTORY_ARGS, GENERATOR_WEIGHTS, LATENT_DIM, LATENT_DISTRIBUTION, PROGRESS, app, positive_option, resolve_device
 from gan_eval.errors import GanEvalError
 from gan_eval.progress import progress_wrapper
 
@@ -14,11 +14,11 @@ from gan_eval.progress import progress_wrapper
 @app.command()
 def sample(
     generator: str = typer.Argument(..., help="Generator file (torch.export .pt2, or TorchScript .pt) or pkg.module:factory."),
-    n: int = typer.Option(..., "-n", help="Number of samples."),
+    n: int = positive_option(..., "-n", what="the number of samples", help="Number of samples."),
     out: Path = typer.Option(..., "--out", "-o", help="Output .npz (array 'samples') or .npy."),
     seed: int = typer.Option(0, "--seed", help="Seed of the latents (sample i depends only on it and i)."),
     device: str = typer.Option("auto", "--device", help="auto, cpu, cuda or cuda:N."),
-    batch_size: int = typer.Option(1000, "--batch-size", help="Samples per forward pass (memory only)."),
+    batch_size: int = positive_option(1000, "--batch-size", what="samples per forward pass", help="Samples per forward pass (memory only)."),
     latent_dim: Optional[int] = LATENT_DIM,
     latent_distribution: Optional[str] = LATENT_DISTRIBUTION,
     generator_weights: Optional[str] = GENERATOR_WEIGHTS,
@@ -32,8 +32,6 @@ def sample(
     from gan_eval.io.atomic import write_with
     from gan_eval.io.generators import GeneratorSource, load_generator
 
-    if n <= 0:
-        raise GanEvalError(f"-n {n}: the number of samples must be positive")
     if out.suffix.lower() not in (".npz", ".npy"):
         raise GanEvalError(f"{out}: write samples to a .npz or .npy file")
     loaded = load_generator(

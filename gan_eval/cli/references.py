@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from gan_eval.cli.app import app
+from gan_eval.cli.app import app, positive_option
 from gan_eval.cli.render import table
 from gan_eval.errors import GanEvalError
 
@@ -42,7 +42,7 @@ def _features_of(meta: dict) -> str:
 @app.command("sample-reference")
 def sample_reference(
     name: str = typer.Argument(..., help="A reference name or family spec (see `gan-eval references`)."),
-    n: int = typer.Option(2500, "-n", help="Number of samples."),
+    n: int = positive_option(2500, "-n", what="the number of samples", help="Number of samples."),
     seed: int = typer.Option(0, "--seed"),
     out: Path = typer.Option(..., "--out", "-o", help="Output .npz (array 'samples')."),
 ) -> None:
@@ -50,8 +50,6 @@ def sample_reference(
     from gan_eval.io import save_npz
     from gan_eval.references import get_reference
 
-    if n <= 0:
-        raise GanEvalError(f"-n {n}: the number of samples must be positive")
     reference = get_reference(name)
     save_npz(out, samples=reference.sample(n, seed).numpy())
     typer.echo(f"wrote {out}: {n} x {reference.dim} samples of {reference.name} (seed {seed})")
@@ -63,7 +61,7 @@ def plot(
     reference: str = typer.Option(..., "--reference", "-r", help="The reference whose modes are drawn."),
     out: Path = typer.Option(..., "--out", "-o", help="Output image (.png, .pdf, .svg)."),
     key: Optional[str] = typer.Option(None, "--key"),
-    threshold_std: Optional[float] = typer.Option(None, "--threshold-std", help="k of the HQ rule."),
+    threshold_std: Optional[float] = positive_option(None, "--threshold-std", what="k of the HQ rule", help="k of the HQ rule."),
     title: Optional[str] = typer.Option(None, "--title"),
 ) -> None:
     """Scatter/KDE of samples with the mode centres and HQ radii drawn, and per-mode counts."""

@@ -6,7 +6,7 @@ from typing import Optional
 
 import typer
 
-from gan_eval.cli.app import EXTRACTOR_WEIGHTS, PROGRESS, RANGE, SKIP_UNREADABLE, app, resolve_device
+from gan_eval.cli.app import EXTRACTOR_WEIGHTS, PROGRESS, RANGE, SKIP_UNREADABLE, app, positive_option, resolve_device
 from gan_eval.errors import GanEvalError
 from gan_eval.progress import progress_wrapper
 
@@ -25,7 +25,7 @@ def stats(
     value_range: str = RANGE,
     key: Optional[str] = typer.Option(None, "--key", help="Array name inside an .npz/.pt holding several."),
     device: str = typer.Option("auto", "--device", help="auto, cpu, cuda or cuda:N."),
-    batch_size: int = typer.Option(128, "--batch-size", help="Images per extractor pass."),
+    batch_size: int = positive_option(128, "--batch-size", what="images per extractor pass", help="Images per extractor pass."),
     keep_features: bool = typer.Option(False, "--keep-features", help="Also store the features (KID needs them)."),
     progress: bool = PROGRESS,
     skip_unreadable: bool = SKIP_UNREADABLE,

@@ -25,6 +25,7 @@ from gan_eval.io.ranges import ValueRange, holds_images
 from gan_eval.io.samples import SAMPLE_SUFFIXES, ArraySource, SampleSource, as_source
 from gan_eval.io.stats_file import StatsFile, is_stats_file, load_stats, save_stats
 from gan_eval.metrics.base import MetricSpec, ScoreRequest
+from gan_eval.options import positive
 from gan_eval.stats.gaussian import GaussianStats, check_compatible
 
 #: the protocol's ``features_from`` when the extractor came from a statistics reference
@@ -43,7 +44,7 @@ class FeatureOptions:
     layer: str | None = None
     resize: str | None = None
     precision: str | None = None
-    batch_size: int = 128
+    batch_size: int = positive(128)
 
 
 @dataclass
