@@ -61,6 +61,28 @@ def _check_inputs(spec: MetricSpec, reference: Any, value_range: str, reference_
         raise GanEvalError(f"--reference-range {reference_range}: metric {spec.name} reads no reference images; drop --reference-range")
 
 
+def check_output(specs: list[MetricSpec], output: str | Path | None) -> None:
+    """Refuse, before any work, an ``output`` that no metric of the call would write (it would be silently
+    ignored) or that cannot hold what they write: an npz takes arrays, any other name a figure in the format its
+    suffix names (:func:`gan_eval.plotting.check_figure_path`)."""
+    if output is None:
+        return
+    from gan_eval.plotting import check_figure_path
+
+    output = Path(output)
+    writers = [spec for spec in specs if spec.writes]
+    if not writers:
+        anyone = ", ".join(f"{name} ({' and '.join(METRICS.get(name).writes)})" for name in METRICS if METRICS.get(name).writes)
+        which = f"metric {specs[0].name} writes no file" if len(specs) == 1 else f"none of the metrics {', '.join(s.name for s in specs)} writes a file"
+        raise GanEvalError(f"{output}: {which}, so --out would be ignored; drop --out (metrics that write one: {anyone})")
+    if output.suffix.lower() == ".npz":
+        if not any("arrays" in spec.writes for spec in writers):
+            figures = ", ".join(spec.name for spec in writers)
+            raise GanEvalError(f"{output}: {figures} writes a figure, not arrays; name a .png, .pdf or .svg file")
+        return
+    check_figure_path(output)
+
+
 def _write_artefacts(results: list[MetricResult], output: Path | None) -> None:
     """Write the artefacts metrics returned at ``output`` (``OUT-METRIC.ext`` when several metrics return some),
     once every metric has succeeded."""
@@ -151,6 +173,7 @@ def _score(
     for spec in specs:
         _check_inputs(spec, reference, value_range, reference_range)
     all_options = options_for(specs, options)  # the call's own mistakes first, before a generator is imported or sampled
+    check_output(specs, output)
     source = open_source(samples, key, n=n, seed=seed, device=device, generator=generator, skip_unreadable=skip_unreadable)
     try:
         return _evaluate(source, specs, all_options, given_reference(reference), features=features, device=device, seed=seed,

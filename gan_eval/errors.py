@@ -25,7 +25,7 @@ def first_line(exc: BaseException) -> str:
 SPELLING: ContextVar[str] = ContextVar("gan_eval_spelling", default="python")
 #: a flag, then its value when one follows (an upper-case placeholder, a number, a range, a choice list, key=value)
 _FLAG = re.compile(r"(?<![\w-])(--[a-z][a-z-]*|-n)\b(?: ((?:[A-Z]+|-?\d[\w.,]*|[\w.]+[,|][\w.,|-]+|\w+=\S+)\b))?")
-_KEYWORD_OF = {"--range": "value_range", "-n": "n", "--factory-arg": "factory_args"}
+_KEYWORD_OF = {"--range": "value_range", "-n": "n", "--factory-arg": "factory_args", "--out": "output"}
 
 
 def for_python(message: str) -> str:

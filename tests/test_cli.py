@@ -79,6 +79,45 @@ def test_bad_input_is_one_error_line_and_exit_code_2(tmp_path, args, pattern):
     assert len(lines) == 1 and lines[0].startswith("error: ") and pattern in lines[0]
 
 
+@pytest.mark.parametrize(
+    "args, said",
+    [
+        (["sample-reference", "ring8", "-n", "10", "-o", "{d}/folder"], "{d}/folder: is a folder, not a file; name the file to write, e.g. {d}/folder/out.npz"),
+        (["plot", "{d}/x2.npy", "-r", "ring8", "-o", "{d}/ring.txt"], "{d}/ring.txt: a figure cannot be written to a .txt file; name a .png, .pdf or .svg file"),
+        (["plot", "{d}/x2.npy", "-r", "ring8", "-o", "{d}/folder"], "{d}/folder: is a folder, not a file; name the file to write, e.g. {d}/folder/figure.png"),
+        (["curves", "{d}/no-run", "-o", "{d}/c.txt"], "{d}/c.txt: a figure cannot be written to a .txt file"),
+        (["score", "{d}/img.npy", "-m", "birthday", "--features", "pixels", "-o", "{d}/pairs.txt"], "{d}/pairs.txt: a figure cannot be written to a .txt file"),
+        (["score", "{d}/img.npy", "-m", "birthday", "--features", "pixels", "-o", "{d}/pairs"], "{d}/pairs: a figure cannot be written to a file without a suffix"),
+        (["score", "{d}/img.npy", "-m", "birthday", "--features", "pixels", "-o", "{d}/folder"], "{d}/folder: is a folder, not a file"),
+        (["score", "{d}/img.npy", "-m", "birthday", "--features", "pixels", "-o", "{d}/pairs.npz"], "{d}/pairs.npz: birthday writes a figure, not arrays; name a .png"),
+        (["score", "{d}/x2.npy", "-m", "modes", "-r", "ring8", "-o", "{d}/modes.png"],
+         "{d}/modes.png: metric modes writes no file, so --out would be ignored; drop --out (metrics that write one: birthday (figure), ivom"),
+        (["score", "{d}/x2.npy", "-m", "modes,support-coverage", "-r", "ring8", "-o", "{d}/modes.png"],
+         "{d}/modes.png: none of the metrics modes, support-coverage writes a file, so --out would be ignored; drop --out"),
+    ],
+)
+def test_an_output_path_that_cannot_be_written_is_one_line_before_any_work(tmp_path, args, said):
+    """A folder, a suffix matplotlib has no writer for, an npz for a figure, or --out for metrics that write
+    nothing: exit 2, one line naming the path, and nothing written (the folder stays empty)."""
+    np.save(tmp_path / "x2.npy", np.zeros((10, 2)))
+    np.save(tmp_path / "img.npy", np.random.default_rng(0).random((8, 3, 8, 8), dtype=np.float32))
+    (tmp_path / "folder").mkdir()
+    before = sorted(tmp_path.rglob("*"))
+    result = invoke(*[a.format(d=tmp_path) for a in args])
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: " + said.format(d=tmp_path)), lines
+    assert sorted(tmp_path.rglob("*")) == before
+
+
+def test_score_from_python_refuses_an_output_no_metric_writes():
+    from gan_eval import score
+    from gan_eval.errors import GanEvalError
+
+    with pytest.raises(GanEvalError, match=r"^m.png: metric modes writes no file, so output would be ignored; drop output "):
+        score(np.zeros((10, 2)), "modes", reference="ring8", output="m.png")
+
+
 def test_the_command_line_starts_without_torch_trainers_plotting_or_faiss():
     """Issue 18 item 7: registering every command (what `gan-eval --help` does) imports none of the heavy modules;
     they load when a command runs. Checked in a fresh interpreter's sys.modules."""

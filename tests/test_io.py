@@ -73,6 +73,15 @@ def test_atomic_write_keeps_old_file_when_writer_fails(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["result.npz"]  # no temp file left behind
 
 
+def test_atomic_write_refuses_a_folder_as_its_target_and_leaves_it_as_it_was(tmp_path):
+    """Not an IsADirectoryError from the final rename: one line naming the folder and a file to write instead."""
+    folder = tmp_path / "somefolder"
+    (folder / "kept").mkdir(parents=True)
+    with pytest.raises(GanEvalError, match=rf"^{folder}: is a folder, not a file; name the file to write, e.g. {folder}/out.npz$"):
+        save_npz(folder, a=np.arange(3))
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["kept", "somefolder"]  # no temp file either
+
+
 def test_atomic_write_gives_plain_open_permissions_and_keeps_an_existing_files_mode(tmp_path):
     """Compared with what ``open()`` itself creates under the same umask (mkstemp alone would give 0600)."""
     plain = tmp_path / "plain.txt"

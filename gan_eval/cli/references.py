@@ -69,9 +69,10 @@ def plot(
 
     from gan_eval.io import load_array
     from gan_eval.metrics.modes import check_shape, mode_coverage
-    from gan_eval.plotting import plot_modes
+    from gan_eval.plotting import check_figure_path, plot_modes
     from gan_eval.references import get_reference
 
+    check_figure_path(out)
     ref = get_reference(reference)
     x = torch.as_tensor(load_array(samples, key))
     check_shape(x, ref, str(samples))

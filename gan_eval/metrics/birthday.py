@@ -150,6 +150,7 @@ class BirthdayOptions(FeatureOptions):
     features=FeatureNeed(("pool",), keep=True, reference=False),
     statistic="feature bank of the samples (exact k-NN pairs)",
     reduction="gather",
+    writes=("figure",),
 )
 def evaluate(request: ScoreRequest, options: BirthdayOptions) -> MetricResult:
     source = request.samples

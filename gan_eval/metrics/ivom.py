@@ -162,6 +162,7 @@ class IvomOptions:
     reference="test images (a file or folder)",
     statistic="per-image reconstruction MSE of the test images",
     reduction="sum",
+    writes=("figure", "arrays"),
 )
 def evaluate(request: ScoreRequest, options: IvomOptions) -> MetricResult:
     source = request.samples
