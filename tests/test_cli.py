@@ -35,6 +35,14 @@ def test_sample_score_json_and_plot(tmp_path):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_sample_reference_writes_npy_too_and_score_reads_it_back(tmp_path):
+    """The same samples-file check and writer as ``gan-eval sample``: .npz (array 'samples') or .npy."""
+    for name in ("real.npz", "real.npy"):
+        assert invoke("sample-reference", "ring8", "-n", 100, "-o", tmp_path / name).exit_code == 0
+    scored = [json.loads(invoke("score", tmp_path / name, "-r", "ring8", "--json", "--device", "cpu").stdout) for name in ("real.npz", "real.npy")]
+    assert scored[0]["values"] == scored[1]["values"] and scored[0]["values"]["n"] == 100
+
+
 def test_metric_options_through_set(tmp_path):
     path = tmp_path / "x.npy"
     np.save(path, np.array([[1.5, 0.0]]))  # 0.5 from mode (1, 0): 50 std of ring8
@@ -82,6 +90,8 @@ def test_bad_input_is_one_error_line_and_exit_code_2(tmp_path, args, pattern):
 @pytest.mark.parametrize(
     "args, said",
     [
+        (["sample-reference", "ring8", "-n", "10", "-o", "{d}/out.txt"], "{d}/out.txt: write samples to a .npz or .npy file"),
+        (["sample", "{d}/G.pt2", "-n", "10", "-o", "{d}/out.txt"], "{d}/out.txt: write samples to a .npz or .npy file"),
         (["sample-reference", "ring8", "-n", "10", "-o", "{d}/folder"], "{d}/folder: is a folder, not a file; name the file to write, e.g. {d}/folder/out.npz"),
         (["plot", "{d}/x2.npy", "-r", "ring8", "-o", "{d}/ring.txt"], "{d}/ring.txt: a figure cannot be written to a .txt file; name a .png, .pdf or .svg file"),
         (["plot", "{d}/x2.npy", "-r", "ring8", "-o", "{d}/folder"], "{d}/folder: is a folder, not a file; name the file to write, e.g. {d}/folder/figure.png"),

@@ -7,7 +7,6 @@ from typing import List, Optional
 import typer
 
 from gan_eval.cli.app import FACTORY_ARGS, GENERATOR_WEIGHTS, LATENT_DIM, LATENT_DISTRIBUTION, PROGRESS, app, positive_option, resolve_device
-from gan_eval.errors import GanEvalError
 from gan_eval.progress import progress_wrapper
 
 
@@ -26,14 +25,10 @@ def sample(
     progress: bool = PROGRESS,
 ) -> None:
     """Draw N samples from a generator, deterministically from a seed, into a samples file (float32)."""
-    import numpy as np
-
-    from gan_eval.io import save_npz
-    from gan_eval.io.atomic import write_with
     from gan_eval.io.generators import GeneratorSource, load_generator
+    from gan_eval.io.samples import check_samples_target, save_samples
 
-    if out.suffix.lower() not in (".npz", ".npy"):
-        raise GanEvalError(f"{out}: write samples to a .npz or .npy file")
+    check_samples_target(out)  # before the generator is loaded and sampled
     loaded = load_generator(
         generator,
         weights=generator_weights,
@@ -43,10 +38,7 @@ def sample(
         device=resolve_device(device),
     )
     samples = GeneratorSource(loaded, n, seed).array(batch_size, progress_wrapper(progress))
-    if out.suffix.lower() == ".npz":
-        save_npz(out, samples=samples)
-    else:
-        write_with(out, lambda tmp: np.save(tmp, samples))
+    save_samples(out, samples)
     spec = loaded.spec
     if loaded.value_range is not None:
         range_note = f", values {loaded.value_range.range} ({loaded.value_range.origin})"

@@ -8,7 +8,6 @@ import typer
 
 from gan_eval.cli.app import app, positive_option
 from gan_eval.cli.render import table
-from gan_eval.errors import GanEvalError
 
 
 @app.command()
@@ -44,14 +43,15 @@ def sample_reference(
     name: str = typer.Argument(..., help="A reference name or family spec (see `gan-eval references`)."),
     n: int = positive_option(2500, "-n", what="the number of samples", help="Number of samples."),
     seed: int = typer.Option(0, "--seed"),
-    out: Path = typer.Option(..., "--out", "-o", help="Output .npz (array 'samples')."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output .npz (array 'samples') or .npy."),
 ) -> None:
     """Draw real samples from a reference, deterministically from a seed."""
-    from gan_eval.io import save_npz
+    from gan_eval.io.samples import check_samples_target, save_samples
     from gan_eval.references import get_reference
 
+    check_samples_target(out)
     reference = get_reference(name)
-    save_npz(out, samples=reference.sample(n, seed).numpy())
+    save_samples(out, reference.sample(n, seed).numpy())
     typer.echo(f"wrote {out}: {n} x {reference.dim} samples of {reference.name} (seed {seed})")
 
 

@@ -1,4 +1,5 @@
-"""Loading samples from .npz / .npy / .pt files, and the SampleSource that every metric reads from.
+"""Loading samples from .npz / .npy / .pt files (and saving them to .npz / .npy), and the SampleSource that every
+metric reads from.
 
 Files are never unpickled: ``np.load(allow_pickle=False)`` and ``torch.load(weights_only=True)``.
 Every failure is a one-line :class:`~gan_eval.errors.GanEvalError` that names the file and the fix.
@@ -15,10 +16,30 @@ import numpy as np
 import torch
 
 from gan_eval.errors import GanEvalError, first_line
+from gan_eval.io.atomic import check_target, save_npz, write_with
 from gan_eval.io.folder import FolderSource
 from gan_eval.io.state_dicts import generator_key, is_state_dict, state_dict_keys
 
 SAMPLE_SUFFIXES = (".npz", ".npy", ".pt", ".pth")
+#: what the commands that draw samples write: files :func:`load_array` reads back with no --key
+SAVE_SUFFIXES = (".npz", ".npy")
+
+
+def check_samples_target(path: str | Path) -> Path:
+    """``path`` unless it cannot take a samples file: a folder, or a suffix other than .npz / .npy (an npz named
+    out.txt would be refused when read back). Called before any work by the commands that write samples."""
+    path = check_target(path)
+    if path.suffix.lower() not in SAVE_SUFFIXES:
+        raise GanEvalError(f"{path}: write samples to a .npz or .npy file")
+    return path
+
+
+def save_samples(path: str | Path, samples: np.ndarray) -> Path:
+    """``samples`` written atomically to a checked ``path``: an npz holding the array ``samples``, or an npy."""
+    path = check_samples_target(path)
+    if path.suffix.lower() == ".npz":
+        return save_npz(path, samples=samples)
+    return write_with(path, lambda tmp: np.save(tmp, samples))
 
 
 def load_array(path: str | Path, key: str | None = None) -> np.ndarray:
