@@ -46,8 +46,8 @@ def load_array(path: str | Path, key: str | None = None) -> np.ndarray:
     """Read one array from ``path``.
 
     ``.npz``: the array named ``key``, else the file's single array. ``.npy``: the array.
-    ``.pt``/``.pth``: a tensor, or a dict of tensors picked like an npz. Checks that the array is
-    non-empty and, for floats, finite.
+    ``.pt``/``.pth``: a tensor, or a dict of tensors picked like an npz. ``key`` for a file holding a single
+    array (an npy, a tensor) is refused, not ignored. Checks that the array is non-empty and, for floats, finite.
     """
     path = Path(path)
     if not path.exists():
@@ -58,6 +58,7 @@ def load_array(path: str | Path, key: str | None = None) -> np.ndarray:
     if suffix == ".npz":
         array = _load_npz(path, key)
     elif suffix == ".npy":
+        _refuse_key(path, key, "an .npy file holds one array")
         array = _load_npy(path)
     elif suffix in (".pt", ".pth"):
         array = _load_pt(path, key)
@@ -81,6 +82,12 @@ def check_array(array: np.ndarray, name: str) -> np.ndarray:
                 " drop or fix those samples"
             )
     return array
+
+
+def _refuse_key(path: str | Path, key: str | None, holds: str) -> None:
+    """One line for ``--key`` given where there is nothing to pick from (it would be silently ignored)."""
+    if key is not None:
+        raise GanEvalError(f"{path}: {holds}, so --key {key} selects nothing; drop --key")
 
 
 def _pick(arrays, path: Path, key: str | None) -> object:
@@ -138,6 +145,8 @@ def _load_pt(path: Path, key: str | None) -> np.ndarray:
                 f"{path}: {key!r} holds a model state dict, not samples; to score that generator, save it alone"
                 f" (torch.save(checkpoint[{key!r}], 'G.pt')) and pass pkg.module:factory and --generator-weights G.pt"
             )
+    elif isinstance(obj, torch.Tensor):
+        _refuse_key(path, key, "it holds one tensor, not a dict of tensors")
     if not isinstance(obj, torch.Tensor):
         raise GanEvalError(f"{path}: holds a {type(obj).__name__}, not a tensor; save a tensor with torch.save")
     return obj.detach().cpu().numpy()
@@ -208,6 +217,7 @@ def as_source(samples: object, key: str | None = None, *, skip_unreadable: bool 
         return samples
     if isinstance(samples, (str, Path)):
         if Path(samples).is_dir():
+            _refuse_key(samples, key, "a folder of images has no named arrays")
             return FolderSource(samples, skip_unreadable=skip_unreadable)
         return ArraySource(load_array(samples, key), name=str(samples))
     if isinstance(samples, torch.Tensor):
