@@ -111,6 +111,29 @@ def test_mnist_classifier_plugs_in_as_features():
     assert gan_eval.score(noise, "is", features="mnist", splits=2).protocol["layer"] == "logits"
 
 
+@pytest.mark.parametrize("command, flag", [
+    (["stats", "{d}", "-o", "{d}/s.npz", "--features", "mnist", "--no-progress", "--resize", "clean"], "--resize crop or --resize resize"),
+    (["score", "{d}", "-m", "fid", "-r", "{d}", "--features", "mnist", "--no-progress", "--set", "resize=clean"],
+     "--set resize=crop or --set resize=resize"),
+    (["stats", "{d}", "-o", "{d}/s.npz", "--features", "mnist", "--no-progress"], "pass --resize resize to resize them"),
+    (["score", "{d}", "-m", "fid", "-r", "{d}", "--features", "mnist", "--no-progress"], "pass --set resize=resize to resize them"),
+])
+def test_a_size_policy_error_names_the_option_of_the_command_in_use(folder, command, flag):
+    """stats takes the policy as --resize, score as --set resize=...: the fix a message gives is the one that
+    command accepts (the 6 x 6 images are too far from 28 x 28 to crop)."""
+    d, _ = folder
+    result = runner.invoke(app, [a.format(d=d) for a in command])
+    assert result.exit_code == 2 and flag in result.stderr, result.output
+    assert not (d / "s.npz").exists()
+
+
+def test_stats_help_lists_every_resize_it_accepts():
+    import typer
+
+    (option,) = [p for p in typer.main.get_command(app).commands["stats"].params if p.name == "resize"]
+    assert "inception tf1 (default) or clean" in option.help and "mnist crop (default) or resize" in option.help
+
+
 def _saved_array(images: np.ndarray) -> str:
     import tempfile
 

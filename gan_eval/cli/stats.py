@@ -7,7 +7,7 @@ from typing import Optional
 import typer
 
 from gan_eval.cli.app import EXTRACTOR_WEIGHTS, PROGRESS, RANGE, SKIP_UNREADABLE, app, positive_option, resolve_device
-from gan_eval.errors import GanEvalError
+from gan_eval.errors import GanEvalError, own_flags
 from gan_eval.progress import progress_wrapper
 
 
@@ -20,7 +20,9 @@ def stats(
     ),
     features: Optional[str] = typer.Option(None, "--features", help="Feature extractor (default inception), or pkg.mod:factory."),
     layer: Optional[str] = typer.Option(None, "--layer", help="Feature layer (default pool)."),
-    resize: Optional[str] = typer.Option(None, "--resize", help="Inception resize: tf1 (default) or clean."),
+    resize: Optional[str] = typer.Option(
+        None, "--resize", help="Resize of the features' network: inception tf1 (default) or clean; mnist crop (default) or resize."
+    ),
     weights: Optional[Path] = EXTRACTOR_WEIGHTS,
     value_range: str = RANGE,
     key: Optional[str] = typer.Option(None, "--key", help="Array name inside an .npz/.pt holding several."),
@@ -47,12 +49,13 @@ def stats(
         "--range": value_range, "--key": key, "--keep-features": keep_features, "--skip-unreadable": skip_unreadable,
     })
     dev = resolve_device(device)
-    extractor = make_extractor(features, dev, weights, resize=resize)
-    chosen = check_layer(extractor, layer) if layer else default_layer(extractor, ("pool",))
-    result, kept = collect_statistics(
-        as_source(path, key, skip_unreadable=skip_unreadable), extractor, chosen, batch_size=batch_size, device=dev, value_range=value_range,
-        progress=progress_wrapper(progress), keep_features=keep_features,
-    )
+    with own_flags({"resize": "--resize", "layer": "--layer"}):  # the settings score takes as --set, stats as flags
+        extractor = make_extractor(features, dev, weights, resize=resize)
+        chosen = check_layer(extractor, layer) if layer else default_layer(extractor, ("pool",))
+        result, kept = collect_statistics(
+            as_source(path, key, skip_unreadable=skip_unreadable), extractor, chosen, batch_size=batch_size, device=dev,
+            value_range=value_range, progress=progress_wrapper(progress), keep_features=keep_features,
+        )
     if not speaks():
         return
     save_stats(out, result, kept)
