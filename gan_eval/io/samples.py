@@ -138,6 +138,7 @@ def _load_pt(path: Path, key: str | None) -> np.ndarray:
             f"{path}: not a plain tensor file ({first_line(exc)[:120]}); save a tensor or a dict of tensors with torch.save"
         ) from None
     if isinstance(obj, dict):
+        _refuse_run_checkpoint(obj, path)
         _refuse_model_weights(obj, path, key)
         obj = _pick(obj, path, key)
         if is_state_dict(obj):
@@ -150,6 +151,25 @@ def _load_pt(path: Path, key: str | None) -> np.ndarray:
     if not isinstance(obj, torch.Tensor):
         raise GanEvalError(f"{path}: holds a {type(obj).__name__}, not a tensor; save a tensor with torch.save")
     return obj.detach().cpu().numpy()
+
+
+#: the keys of the checkpoint.pt the trainers write (trainers/loop.py), whose ``nets`` is one flat state dict of
+#: every network (G.* and D.* keys), so no single entry of it loads into a generator
+RUN_CHECKPOINT_KEYS = {"nets", "optimizers", "step"}
+
+
+def _refuse_run_checkpoint(obj: dict, path: Path) -> None:
+    """One line for a training run's checkpoint (the trainers' keys, or state dicts with the run's
+    ``generator.pt2`` beside it), with or without ``--key``: the generator to score is that file."""
+    beside = path.parent / "generator.pt2"
+    if not (RUN_CHECKPOINT_KEYS <= set(obj) or (beside.exists() and state_dict_keys(obj))):
+        return
+    if beside.exists():
+        raise GanEvalError(f"{path}: is a training run's checkpoint (networks and optimizers), not samples; score the run's generator, {beside}")
+    raise GanEvalError(
+        f"{path}: is a training run's checkpoint (networks and optimizers), not samples; score the generator.pt2 the run"
+        f" writes in {path.parent} when it finishes"
+    )
 
 
 def _refuse_model_weights(obj: dict, path: Path, key: str | None) -> None:
