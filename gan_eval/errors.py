@@ -28,8 +28,7 @@ SPELLING: ContextVar[str] = ContextVar("gan_eval_spelling", default="python")
 #: a flag, then its value when one follows (an upper-case placeholder, a number, a range, a choice list, key=value)
 _FLAG = re.compile(r"(?<![\w-])(--[a-z][a-z-]*|-n)\b(?: ((?:[A-Z]+|-?\d[\w.,]*|[\w.]+[,|][\w.,|-]+|\w+=\S+)\b))?")
 _KEYWORD_OF = {"--range": "value_range", "-n": "n", "--factory-arg": "factory_args", "--out": "output"}
-
-
+#: ``--set key=value`` in a message, for :func:`own_flags`
 _SETTING = re.compile(r"--set (\w+)=([^\s,;]+)")
 
 
