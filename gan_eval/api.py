@@ -26,6 +26,7 @@ from gan_eval.io.sources import GeneratorOptions, open_source
 from gan_eval.metrics import METRICS, MetricResult, MetricSpec, ScoreRequest
 from gan_eval.metrics.base import Results, _identity
 from gan_eval.metrics.feature_inputs import plan_features
+from gan_eval.options import check_positive
 from gan_eval.references.given import given_reference
 from gan_eval.stats.dist import speaks, world
 
@@ -58,6 +59,28 @@ def _check_inputs(spec: MetricSpec, reference: Any, value_range: str, reference_
         raise GanEvalError(f"--range {value_range}: metric {spec.name} reads vectors, not images, so it has no value range; drop --range")
     if not (spec.images and spec.needs_reference) and reference_range != "auto":
         raise GanEvalError(f"--reference-range {reference_range}: metric {spec.name} reads no reference images; drop --reference-range")
+
+
+def check_output(specs: list[MetricSpec], output: str | Path | None) -> None:
+    """Refuse, before any work, an ``output`` that no metric of the call would write (it would be silently
+    ignored) or that cannot hold what they write: an npz takes arrays, any other name a figure in the format its
+    suffix names (:func:`gan_eval.plotting.check_figure_path`)."""
+    if output is None:
+        return
+    from gan_eval.plotting import check_figure_path
+
+    output = Path(output)
+    writers = [spec for spec in specs if spec.writes]
+    if not writers:
+        anyone = ", ".join(f"{name} ({' and '.join(METRICS.get(name).writes)})" for name in METRICS if METRICS.get(name).writes)
+        which = f"metric {specs[0].name} writes no file" if len(specs) == 1 else f"none of the metrics {', '.join(s.name for s in specs)} writes a file"
+        raise GanEvalError(f"{output}: {which}, so --out would be ignored; drop --out (metrics that write one: {anyone})")
+    if output.suffix.lower() == ".npz":
+        if not any("arrays" in spec.writes for spec in writers):
+            figures = ", ".join(spec.name for spec in writers)
+            raise GanEvalError(f"{output}: {figures} writes a figure, not arrays; name a .png, .pdf or .svg file")
+        return
+    check_figure_path(output)
 
 
 def _write_artefacts(results: list[MetricResult], output: Path | None) -> None:
@@ -145,10 +168,12 @@ def _score(
 ) -> MetricResult | Results:
     names = metric_names(metric)
     specs = [METRICS.get(name) for name in names]
+    check_positive(batch_size, f"--batch-size {batch_size}: samples per batch")  # the CLI's option checks it too, as parsed
     value_range, reference_range = parse_range(value_range, "--range"), parse_range(reference_range, "--reference-range")
     for spec in specs:
         _check_inputs(spec, reference, value_range, reference_range)
     all_options = options_for(specs, options)  # the call's own mistakes first, before a generator is imported or sampled
+    check_output(specs, output)
     source = open_source(samples, key, n=n, seed=seed, device=device, generator=generator, skip_unreadable=skip_unreadable)
     try:
         return _evaluate(source, specs, all_options, given_reference(reference), features=features, device=device, seed=seed,

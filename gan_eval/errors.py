@@ -1,8 +1,10 @@
 """The one exception type users see: a single line that names the input and the fix."""
 from __future__ import annotations
 
+import contextlib
 import re
 from contextvars import ContextVar
+from typing import Iterator, Mapping
 
 
 class GanEvalError(ValueError):
@@ -25,7 +27,22 @@ def first_line(exc: BaseException) -> str:
 SPELLING: ContextVar[str] = ContextVar("gan_eval_spelling", default="python")
 #: a flag, then its value when one follows (an upper-case placeholder, a number, a range, a choice list, key=value)
 _FLAG = re.compile(r"(?<![\w-])(--[a-z][a-z-]*|-n)\b(?: ((?:[A-Z]+|-?\d[\w.,]*|[\w.]+[,|][\w.,|-]+|\w+=\S+)\b))?")
-_KEYWORD_OF = {"--range": "value_range", "-n": "n", "--factory-arg": "factory_args"}
+_KEYWORD_OF = {"--range": "value_range", "-n": "n", "--factory-arg": "factory_args", "--out": "output"}
+#: ``--set key=value`` in a message, for :func:`own_flags`
+_SETTING = re.compile(r"--set (\w+)=([^\s,;]+)")
+
+
+@contextlib.contextmanager
+def own_flags(flags: Mapping[str, str]) -> Iterator[None]:
+    """Within, errors are restated for a command that takes some settings as flags of its own rather than as
+    ``--set key=value`` (``gan-eval stats --resize``): with ``{"resize": "--resize"}``, ``--set resize=crop`` in a
+    message becomes ``--resize crop``. Messages are worded once, for ``score``; this is where another command's
+    spelling comes in."""
+    try:
+        yield
+    except GanEvalError as exc:
+        said = _SETTING.sub(lambda m: f"{flags[m[1]]} {m[2]}" if m[1] in flags else m[0], str(exc))
+        raise GanEvalError(said) from None
 
 
 def for_python(message: str) -> str:

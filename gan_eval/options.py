@@ -4,6 +4,7 @@ filling an options dataclass (a metric's options, a method's hyper-parameters, a
 with each value converted to its field's type."""
 from __future__ import annotations
 
+import dataclasses
 import types
 import typing
 from typing import Any, Mapping
@@ -90,14 +91,32 @@ def _as_kind(value: Any, kind: Any) -> Any:
     return _NO
 
 
+def positive(default: Any) -> Any:
+    """A dataclass field, with ``default``, that :func:`fill_options` refuses at zero or below (a count, a size,
+    a scale): a bad value is one line before any work, not a division by zero or a failed split deep inside."""
+    return dataclasses.field(default=default, metadata={"positive": True})
+
+
+def check_positive(value: Any, said: str) -> Any:
+    """``value`` unless it is zero or below (None passes: "unset"); ``said`` begins the one-line error, which
+    ends "must be positive" (``-n 0: the number of samples``, ``metric modes: option chunk_size=0``)."""
+    if value is not None and not isinstance(value, bool) and value <= 0:
+        raise GanEvalError(f"{said} must be positive")
+    return value
+
+
 def fill_options(cls: type, overrides: Mapping[str, Any] | None, owner: str, noun: str = "option", label: str = "option") -> Any:
     """``cls`` (a dataclass) built from ``key=value`` overrides, each converted to its field's type; an unknown key
-    is a one-line error listing what ``owner`` takes. ``noun`` names a key in that message, ``label`` in a value's."""
+    is a one-line error listing what ``owner`` takes, and so is a value at or below zero for a :func:`positive`
+    field. ``noun`` names a key in that message, ``label`` in a value's."""
     hints = typing.get_type_hints(cls)
+    must_be_positive = {f.name for f in dataclasses.fields(cls) if f.metadata.get("positive")}
     kwargs = {}
     for key, value in (overrides or {}).items():
         key = key.replace("-", "_")
         if key not in hints:
             raise GanEvalError(f"{owner}: unknown {noun} {key!r}; it takes {', '.join(hints) or f'no {noun}s'}")
         kwargs[key] = convert(value, hints[key], f"{owner}: {label} {key}")
+        if key in must_be_positive:
+            check_positive(kwargs[key], f"{owner}: {label} {key}={kwargs[key]}")
     return cls(**kwargs)

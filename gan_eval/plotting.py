@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from gan_eval.io.atomic import write_with
+from gan_eval.errors import GanEvalError
+from gan_eval.io.atomic import check_target, write_with
 from gan_eval.references import Moons, Reference, hq_radius
 from gan_eval.references.moons import _ARCS
 
@@ -17,6 +18,35 @@ if TYPE_CHECKING:
     from gan_eval.metrics.modes import ModeCoverage
 
 KDE_POINTS = 5000  # KDE cost is O(points x grid); a subsample shows the density just as well
+
+
+def figure_formats() -> list[str]:
+    """The file suffixes (without the dot) matplotlib can write a figure to."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    return sorted(FigureCanvasBase.get_supported_filetypes())
+
+
+def check_figure_path(path: str | Path) -> Path:
+    """``path`` unless matplotlib cannot write a figure there: a suffix it has no writer for (it picks the format
+    from the suffix; none would have it read the temporary file's random name) or an existing folder. Called by
+    the commands before any work, and by :func:`save_figure`."""
+    path = check_target(path, example="figure.png")
+    formats = figure_formats()
+    if path.suffix.lower().lstrip(".") not in formats:
+        what = f"a {path.suffix} file" if path.suffix else "a file without a suffix"
+        raise GanEvalError(f"{path}: a figure cannot be written to {what}; name a .png, .pdf or .svg file (or {', '.join(formats)})")
+    return path
+
+
+def save_figure(fig, out: str | Path, dpi: int) -> Path:  # noqa: ANN001 (a matplotlib Figure)
+    """Write ``fig`` to ``out`` atomically, in the format its suffix names (checked first), and close it."""
+    import matplotlib.pyplot as plt
+
+    try:
+        return write_with(check_figure_path(out), lambda tmp: fig.savefig(tmp, dpi=dpi))
+    finally:
+        plt.close(fig)
 
 
 def new_figure(ncols: int, width: float = 5.0, nrows: int = 1, height: float | None = None):
@@ -77,7 +107,7 @@ def plot_modes(samples: np.ndarray, reference: Reference, cov: "ModeCoverage", o
     coverage of these samples against ``reference``."""
     x = torch.as_tensor(samples)
     k = cov.threshold_std
-    plt, fig, axes = new_figure(2 if reference.dim == 2 else 1)
+    _, fig, axes = new_figure(2 if reference.dim == 2 else 1)
     if reference.dim == 2:
         draw_samples(axes[0], x.numpy().astype(np.float64), reference, k)
         axes[0].set_title(f"{title}\n{reference.name}: {cov.modes}/{cov.n_modes} modes, {cov.hq_percent:.1f}% HQ")
@@ -85,9 +115,7 @@ def plot_modes(samples: np.ndarray, reference: Reference, cov: "ModeCoverage", o
     kl = "-" if cov.kl is None else f"{cov.kl:.3f}"
     axes[-1].set_title(f"per-mode counts (n={cov.n}, k={k:g}, KL={kl})")
     fig.tight_layout()
-    path = write_with(out, lambda tmp: fig.savefig(tmp, dpi=120))
-    plt.close(fig)
-    return path
+    return save_figure(fig, out, dpi=120)
 
 
 def plot_image_pairs(
@@ -100,7 +128,7 @@ def plot_image_pairs(
     n = len(first)
     cols = min(columns, n)
     rows = -(-n // cols)
-    plt, fig, axes = new_figure(cols, width=1.3, nrows=2 * rows, height=1.4)
+    _, fig, axes = new_figure(cols, width=1.3, nrows=2 * rows, height=1.4)
     for ax in axes.ravel():
         ax.axis("off")
     for p in range(n):
@@ -111,9 +139,7 @@ def plot_image_pairs(
         axes[2 * r, c].set_title(labels[p], fontsize=7)
     fig.suptitle(title, fontsize=9)
     fig.tight_layout()
-    path = write_with(out, lambda tmp: fig.savefig(tmp, dpi=100))
-    plt.close(fig)
-    return path
+    return save_figure(fig, out, dpi=100)
 
 
-__all__ = ["draw_counts", "draw_samples", "plot_image_pairs", "plot_modes"]
+__all__ = ["check_figure_path", "draw_counts", "draw_samples", "figure_formats", "plot_image_pairs", "plot_modes", "save_figure"]

@@ -7,6 +7,7 @@ exit with code 2 and print exactly one stderr line ``error: ...`` naming the bad
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
@@ -197,6 +198,24 @@ def test_every_metric_refuses_every_bad_input_with_one_line(metric, role, case, 
     if reference is not None:
         args += ["--reference", reference]
     assert_one_clean_error(*run(args, inputs, private_cache), tokens)
+
+
+def positive_cases() -> list[tuple[str, str]]:
+    """(metric, option) for every option a metric declares positive (:func:`gan_eval.options.positive`); not the
+    feature options' ``batch_size``, which ``--set`` cannot reach (score's own ``batch_size`` keyword takes it)."""
+    return [(name, f.name) for name in METRICS for f in dataclasses.fields(METRICS.get(name).options)
+            if f.metadata.get("positive") and f.name != "batch_size"]
+
+
+@pytest.mark.parametrize("metric, option", positive_cases())
+def test_every_positive_metric_option_refuses_zero_before_any_work(metric, option, inputs, private_cache):
+    """``--set OPTION=0`` is one line naming the option, never a division by zero or a failed split inside."""
+    spec = METRICS.get(metric)
+    ctx = context(spec, inputs)
+    args = ["score", ctx.samples, "--metric", metric, "--device", "cpu", "--no-progress", *ctx.options, "--set", f"{option}=0"]
+    if ctx.reference is not None:
+        args += ["--reference", ctx.reference]
+    assert_one_clean_error(*run(args, inputs, private_cache), (f"option {option}=0",))
 
 
 STATS_CASES = [c for c in FILE_CASES] + ["outside_range", "malformed_range", "unknown_flag"]

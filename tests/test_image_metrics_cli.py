@@ -111,6 +111,49 @@ def test_mnist_classifier_plugs_in_as_features():
     assert gan_eval.score(noise, "is", features="mnist", splits=2).protocol["layer"] == "logits"
 
 
+@pytest.mark.parametrize("command, flag", [
+    (["stats", "{d}", "-o", "{d}/s.npz", "--features", "mnist", "--no-progress", "--resize", "clean"], "--resize crop or --resize resize"),
+    (["score", "{d}", "-m", "fid", "-r", "{d}", "--features", "mnist", "--no-progress", "--set", "resize=clean"],
+     "--set resize=crop or --set resize=resize"),
+    (["stats", "{d}", "-o", "{d}/s.npz", "--features", "mnist", "--no-progress"], "pass --resize resize to resize them"),
+    (["score", "{d}", "-m", "fid", "-r", "{d}", "--features", "mnist", "--no-progress"], "pass --set resize=resize to resize them"),
+])
+def test_a_size_policy_error_names_the_option_of_the_command_in_use(folder, command, flag):
+    """stats takes the policy as --resize, score as --set resize=...: the fix a message gives is the one that
+    command accepts (the 6 x 6 images are too far from 28 x 28 to crop)."""
+    d, _ = folder
+    result = runner.invoke(app, [a.format(d=d) for a in command])
+    assert result.exit_code == 2 and flag in result.stderr, result.output
+    assert not (d / "s.npz").exists()
+
+
+def test_stats_help_lists_every_resize_it_accepts():
+    import typer
+
+    (option,) = [p for p in typer.main.get_command(app).commands["stats"].params if p.name == "resize"]
+    assert "inception tf1 (default) or clean" in option.help and "mnist crop (default) or resize" in option.help
+
+
+@pytest.mark.parametrize("metric", ["fid", "prdc"])
+@pytest.mark.parametrize("mode, size, differ", [
+    ("L", 6, "the images differ (1 vs 3 channels); convert one side to the other's channels"),
+    ("RGB", 8, "the images differ (8 x 8 vs 6 x 6 pixels); convert one side to the other's size"),
+    ("L", 8, "the images differ (1 vs 3 channels, 8 x 8 vs 6 x 6 pixels); convert one side to the other's channels and size"),
+])
+def test_pixel_features_of_differently_shaped_images_say_how_the_images_differ(folder, tmp_path_factory, metric, mode, size, differ):
+    """Not "use the same --features" (both sides use pixels): the pixel features' size is the images' C x H x W."""
+    from PIL import Image
+
+    rgb, _ = folder  # 30 RGB 6 x 6 images
+    other = tmp_path_factory.mktemp("other")
+    for i in range(30):
+        Image.new(mode, (size, size), color=i * 8 if mode == "L" else (i * 8, 0, 0)).save(other / f"{i:03d}.png")
+    result = runner.invoke(app, ["score", str(other), "-m", metric, "-r", str(rgb), "--features", "pixels", "--no-progress"])
+    assert result.exit_code == 2, result.output
+    dim = (1 if mode == "L" else 3) * size * size
+    assert result.stderr.strip() == f"error: {other} has {dim}-d features but {rgb} has 108-d: pixel features are the images' values, and {differ}"
+
+
 def _saved_array(images: np.ndarray) -> str:
     import tempfile
 

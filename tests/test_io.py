@@ -59,6 +59,30 @@ def test_pickled_pt_is_never_executed(tmp_path):
     assert not marker.exists()
 
 
+def test_key_picks_from_a_dict_of_tensors_and_is_refused_where_there_is_one_array(tmp_path):
+    """README: samples come from `.npz` (--key NAME, else the single array), `.npy` or `.pt` (a tensor or a dict of
+    tensors). --key picks from an npz or a dict of tensors, an unknown one is refused as for an npz, and on a file
+    holding one array (npy, tensor) or a folder it is refused rather than silently ignored."""
+    from gan_eval.io import as_source
+
+    x = np.arange(8, dtype=np.float32).reshape(4, 2)
+    torch.save({"a": torch.from_numpy(x), "b": torch.from_numpy(2 * x)}, tmp_path / "two.pt")
+    np.testing.assert_array_equal(load_array(tmp_path / "two.pt", "b"), 2 * x)
+    for name, save in (("two.pt", None), ("two.npz", lambda p: np.savez(p, a=x, b=2 * x))):
+        if save:
+            save(tmp_path / name)
+        with pytest.raises(GanEvalError, match=rf"^{tmp_path / name}: no array named 'c'; it holds a, b$"):
+            load_array(tmp_path / name, "c")
+    np.save(tmp_path / "x.npy", x)
+    torch.save(torch.from_numpy(x), tmp_path / "x.pt")
+    (tmp_path / "images").mkdir()
+    for path, holds in ((tmp_path / "x.npy", "an .npy file holds one array"), (tmp_path / "x.pt", "it holds one tensor, not a dict of tensors")):
+        with pytest.raises(GanEvalError, match=rf"^{path}: {holds}, so --key a selects nothing; drop --key$"):
+            load_array(path, "a")
+    with pytest.raises(GanEvalError, match=r"images: a folder of images has no named arrays, so --key a selects nothing"):
+        as_source(tmp_path / "images", "a")
+
+
 def test_atomic_write_keeps_old_file_when_writer_fails(tmp_path):
     path = tmp_path / "result.npz"
     save_npz(path, a=np.arange(3))
@@ -71,6 +95,15 @@ def test_atomic_write_keeps_old_file_when_writer_fails(tmp_path):
         write_with(path, broken)
     np.testing.assert_array_equal(load_array(path), np.arange(3))
     assert [p.name for p in tmp_path.iterdir()] == ["result.npz"]  # no temp file left behind
+
+
+def test_atomic_write_refuses_a_folder_as_its_target_and_leaves_it_as_it_was(tmp_path):
+    """Not an IsADirectoryError from the final rename: one line naming the folder and a file to write instead."""
+    folder = tmp_path / "somefolder"
+    (folder / "kept").mkdir(parents=True)
+    with pytest.raises(GanEvalError, match=rf"^{folder}: is a folder, not a file; name the file to write, e.g. {folder}/out.npz$"):
+        save_npz(folder, a=np.arange(3))
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["kept", "somefolder"]  # no temp file either
 
 
 def test_atomic_write_gives_plain_open_permissions_and_keeps_an_existing_files_mode(tmp_path):

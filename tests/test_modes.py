@@ -100,3 +100,24 @@ def test_same_numbers_on_cuda():
 def test_wrong_dimension_is_a_one_line_error():
     with pytest.raises(GanEvalError, match=r"shape \(10, 3\) but reference ring8 is 2-D"):
         mode_coverage(np.zeros((10, 3)), "ring8")
+
+
+@pytest.mark.parametrize("options, said", [
+    ({"threshold_std": -1}, "metric modes: option threshold_std=-1.0 must be positive"),
+    ({"threshold_std": 0.0}, "metric modes: option threshold_std=0.0 must be positive"),
+    ({"chunk_size": 0}, "metric modes: option chunk_size=0 must be positive"),
+    ({"batch_size": 0}, "batch_size=0: samples per batch must be positive"),
+])
+def test_score_refuses_a_non_positive_setting_before_any_work(options, said):
+    """From Python too: a GanEvalError naming the keyword, not a ValueError from the HQ radius, a failed split
+    or a division by zero."""
+    from gan_eval import score
+
+    with pytest.raises(GanEvalError) as caught:
+        score(np.zeros((10, 2)), "modes", reference="ring8", **options)
+    assert str(caught.value) == said
+
+
+def test_the_pure_function_refuses_a_non_positive_threshold_as_a_gan_eval_error():
+    with pytest.raises(GanEvalError, match=r"threshold_std=-1: k of the HQ rule must be positive"):
+        mode_coverage(np.zeros((10, 2)), "ring8", threshold_std=-1)

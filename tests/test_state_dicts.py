@@ -54,6 +54,26 @@ def test_a_checkpoint_of_state_dicts_names_the_generators_key(tmp_path):
     assert str(path) in line and "checkpoint['G']" in line and "--generator-weights" in line
 
 
+def _run_checkpoint(path, trainer_keys: bool = True) -> None:
+    """A checkpoint shaped like the trainers' (trainers/loop.py): one flat ``nets`` state dict of G.* and D.* keys."""
+    nets = {f"G.{k}": v for k, v in nn.Linear(2, 2).state_dict().items()} | {f"D.{k}": v for k, v in nn.Linear(2, 1).state_dict().items()}
+    torch.save({"step": 10, "nets": nets, "optimizers": {"G": {}, "D": {}}} if trainer_keys else {"nets": nets}, path)
+
+
+@pytest.mark.parametrize("key", [None, "nets"])
+def test_a_runs_checkpoint_points_at_the_runs_generator(tmp_path, key):
+    """Not "save checkpoint['nets'] and pass --generator-weights": nets holds G and D together. A generator.pt2
+    beside the file is the generator to score, found by the trainer's keys or by that file alone."""
+    path = tmp_path / "checkpoint.pt"
+    _run_checkpoint(path)
+    line = one_error_line(invoke("score", path, "-r", "ring8", *(["--key", key] if key else [])))
+    assert line == f"error: {path}: is a training run's checkpoint (networks and optimizers), not samples; score the generator.pt2 the run writes in {tmp_path} when it finishes"
+    (tmp_path / "generator.pt2").write_bytes(b"")
+    _run_checkpoint(path, trainer_keys=False)
+    line = one_error_line(invoke("score", path, "-r", "ring8", *(["--key", key] if key else [])))
+    assert line.endswith(f"not samples; score the run's generator, {tmp_path / 'generator.pt2'}") and "--generator-weights" not in line
+
+
 def test_generator_key_prefers_the_moving_average_and_refuses_to_guess():
     assert generator_key(["netG", "netD"]) == "netG"
     assert generator_key(["G", "D", "G_ema"]) == "G_ema" and generator_key(["generator", "discriminator", "g_ema"]) == "g_ema"

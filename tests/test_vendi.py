@@ -105,3 +105,22 @@ def test_cli_prints_vendi_with_its_protocol(tmp_path):
     assert json.loads(result.output)["protocol"]["bandwidth_from"] == "median distance"
     result = CliRunner().invoke(app, ["score", str(path), "--metric", "vendi", "--set", "kernel=poly"])
     assert result.exit_code == 2 and "kernel" in result.output
+
+
+def test_the_readmes_default_kernel_is_the_options_and_is_cosine_similarity():
+    """README: the default is kernel=linear on unit-length rows (normalise=true), i.e. cosine similarity; those are
+    VendiOptions' defaults, `kernel=cosine` is not a kernel name, and the spectrum is that of the cosine matrix."""
+    from pathlib import Path
+
+    from gan_eval.metrics.vendi import VendiOptions
+
+    readme = " ".join((Path(__file__).parents[1] / "README.md").read_text(encoding="utf-8").split())
+    bullet = readme[readme.index("- Vendi (Friedman & Dieng 2023)"):][:400]
+    assert "default kernel is `kernel=linear`" in bullet and "(`normalise=true`), which is cosine similarity" in bullet
+    assert (VendiOptions().kernel, VendiOptions().normalise) == ("linear", True)
+    with pytest.raises(GanEvalError, match="kernel='cosine' is not one of"):
+        vendi_score(features(20, 4, 0), kernel="cosine")
+    x = features(30, 5, 1) * torch.linspace(0.5, 3.0, 30, dtype=torch.float64)[:, None]  # rows of unequal length
+    unit = x / x.norm(dim=1, keepdim=True)
+    cosine = torch.linalg.eigvalsh(unit @ unit.T / len(x)).clamp(min=0).sort(descending=True).values[:5]
+    assert torch.allclose(linear_spectrum(x).sort(descending=True).values[:5], cosine, atol=1e-12)

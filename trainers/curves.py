@@ -10,8 +10,7 @@ from typing import Sequence
 
 import numpy as np
 
-from gan_eval.io.atomic import write_with
-from gan_eval.plotting import new_figure
+from gan_eval.plotting import new_figure, save_figure
 from trainers.loop import read_metrics
 
 # Not curves: bookkeeping fields of a metrics line.
@@ -29,7 +28,7 @@ def plot_curves(run_dirs: Sequence[str | Path], path: str | Path, labels: Sequen
     ))
     ncols = min(3, len(panels))
     nrows = -(-len(panels) // ncols)
-    plt, fig, grid = new_figure(ncols, width=3.6, nrows=nrows, height=3.0)
+    _, fig, grid = new_figure(ncols, width=3.6, nrows=nrows, height=3.0)
     axes = list(np.ravel(grid))
     for ax in axes[len(panels):]:
         ax.set_visible(False)
@@ -43,6 +42,4 @@ def plot_curves(run_dirs: Sequence[str | Path], path: str | Path, labels: Sequen
         ax.set_title(key, fontsize=10)
     axes[0].legend(fontsize=8)
     fig.tight_layout()
-    write_with(path, lambda tmp: fig.savefig(tmp, dpi=90))
-    plt.close(fig)
-    return Path(path)
+    return save_figure(fig, path, dpi=90)

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import warnings
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import typer
 from typer.core import TyperGroup
 
 from gan_eval.errors import SPELLING, GanEvalError
+from gan_eval.options import check_positive
 
 if TYPE_CHECKING:  # torch loads when a command runs, not for --help
     import torch
@@ -97,6 +98,12 @@ EXTRACTOR_WEIGHTS = typer.Option(
     help="Weights of the network that reads the samples: the FID Inception file (inception features), "
     "the digit classifier (mnist features, stacked-mnist) or a pkg.module:factory extractor's state dict.",
 )
+
+
+def positive_option(default: Any, *flags: str, what: str, help: str) -> Any:  # noqa: A002 (typer's name)
+    """A number option refused at zero or below as it is parsed (``--batch-size 0: samples per batch must be
+    positive``, one error line before any work; None, an unset optional, passes). ``what`` names the number."""
+    return typer.Option(default, *flags, help=help, callback=lambda value: check_positive(value, f"{flags[0]} {value}: {what}"))
 
 
 def _range_option(option: str, whose: str):

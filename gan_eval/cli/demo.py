@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from gan_eval.cli.app import app
+from gan_eval.cli.app import app, positive_option
 from gan_eval.cli.render import table
 
 if TYPE_CHECKING:
@@ -25,7 +25,7 @@ def collapsed_samples(reference_name: str, n: int, modes: int, seed: int) -> tor
 @app.command()
 def demo(
     reference: str = typer.Option("ring8", "--reference", "-r", help="A known mixture."),
-    n: int = typer.Option(2500, "-n", help="Samples per row (VEEGAN uses 2,500)."),
+    n: int = positive_option(2500, "-n", what="the number of samples", help="Samples per row (VEEGAN uses 2,500)."),
     seed: int = typer.Option(0, "--seed"),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:

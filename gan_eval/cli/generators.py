@@ -6,19 +6,18 @@ from typing import List, Optional
 
 import typer
 
-from gan_eval.cli.app import FACTORY_ARGS, GENERATOR_WEIGHTS, LATENT_DIM, LATENT_DISTRIBUTION, PROGRESS, app, resolve_device
-from gan_eval.errors import GanEvalError
+from gan_eval.cli.app import FACTORY_ARGS, GENERATOR_WEIGHTS, LATENT_DIM, LATENT_DISTRIBUTION, PROGRESS, app, positive_option, resolve_device
 from gan_eval.progress import progress_wrapper
 
 
 @app.command()
 def sample(
     generator: str = typer.Argument(..., help="Generator file (torch.export .pt2, or TorchScript .pt) or pkg.module:factory."),
-    n: int = typer.Option(..., "-n", help="Number of samples."),
+    n: int = positive_option(..., "-n", what="the number of samples", help="Number of samples."),
     out: Path = typer.Option(..., "--out", "-o", help="Output .npz (array 'samples') or .npy."),
     seed: int = typer.Option(0, "--seed", help="Seed of the latents (sample i depends only on it and i)."),
     device: str = typer.Option("auto", "--device", help="auto, cpu, cuda or cuda:N."),
-    batch_size: int = typer.Option(1000, "--batch-size", help="Samples per forward pass (memory only)."),
+    batch_size: int = positive_option(1000, "--batch-size", what="samples per forward pass", help="Samples per forward pass (memory only)."),
     latent_dim: Optional[int] = LATENT_DIM,
     latent_distribution: Optional[str] = LATENT_DISTRIBUTION,
     generator_weights: Optional[str] = GENERATOR_WEIGHTS,
@@ -26,16 +25,10 @@ def sample(
     progress: bool = PROGRESS,
 ) -> None:
     """Draw N samples from a generator, deterministically from a seed, into a samples file (float32)."""
-    import numpy as np
-
-    from gan_eval.io import save_npz
-    from gan_eval.io.atomic import write_with
     from gan_eval.io.generators import GeneratorSource, load_generator
+    from gan_eval.io.samples import check_samples_target, save_samples
 
-    if n <= 0:
-        raise GanEvalError(f"-n {n}: the number of samples must be positive")
-    if out.suffix.lower() not in (".npz", ".npy"):
-        raise GanEvalError(f"{out}: write samples to a .npz or .npy file")
+    check_samples_target(out)  # before the generator is loaded and sampled
     loaded = load_generator(
         generator,
         weights=generator_weights,
@@ -45,10 +38,7 @@ def sample(
         device=resolve_device(device),
     )
     samples = GeneratorSource(loaded, n, seed).array(batch_size, progress_wrapper(progress))
-    if out.suffix.lower() == ".npz":
-        save_npz(out, samples=samples)
-    else:
-        write_with(out, lambda tmp: np.save(tmp, samples))
+    save_samples(out, samples)
     spec = loaded.spec
     if loaded.value_range is not None:
         range_note = f", values {loaded.value_range.range} ({loaded.value_range.origin})"

@@ -6,9 +6,8 @@ from typing import Optional
 
 import typer
 
-from gan_eval.cli.app import app
+from gan_eval.cli.app import app, positive_option
 from gan_eval.cli.render import table
-from gan_eval.errors import GanEvalError
 
 
 @app.command()
@@ -42,18 +41,17 @@ def _features_of(meta: dict) -> str:
 @app.command("sample-reference")
 def sample_reference(
     name: str = typer.Argument(..., help="A reference name or family spec (see `gan-eval references`)."),
-    n: int = typer.Option(2500, "-n", help="Number of samples."),
+    n: int = positive_option(2500, "-n", what="the number of samples", help="Number of samples."),
     seed: int = typer.Option(0, "--seed"),
-    out: Path = typer.Option(..., "--out", "-o", help="Output .npz (array 'samples')."),
+    out: Path = typer.Option(..., "--out", "-o", help="Output .npz (array 'samples') or .npy."),
 ) -> None:
     """Draw real samples from a reference, deterministically from a seed."""
-    from gan_eval.io import save_npz
+    from gan_eval.io.samples import check_samples_target, save_samples
     from gan_eval.references import get_reference
 
-    if n <= 0:
-        raise GanEvalError(f"-n {n}: the number of samples must be positive")
+    check_samples_target(out)
     reference = get_reference(name)
-    save_npz(out, samples=reference.sample(n, seed).numpy())
+    save_samples(out, reference.sample(n, seed).numpy())
     typer.echo(f"wrote {out}: {n} x {reference.dim} samples of {reference.name} (seed {seed})")
 
 
@@ -63,7 +61,7 @@ def plot(
     reference: str = typer.Option(..., "--reference", "-r", help="The reference whose modes are drawn."),
     out: Path = typer.Option(..., "--out", "-o", help="Output image (.png, .pdf, .svg)."),
     key: Optional[str] = typer.Option(None, "--key"),
-    threshold_std: Optional[float] = typer.Option(None, "--threshold-std", help="k of the HQ rule."),
+    threshold_std: Optional[float] = positive_option(None, "--threshold-std", what="k of the HQ rule", help="k of the HQ rule."),
     title: Optional[str] = typer.Option(None, "--title"),
 ) -> None:
     """Scatter/KDE of samples with the mode centres and HQ radii drawn, and per-mode counts."""
@@ -71,9 +69,10 @@ def plot(
 
     from gan_eval.io import load_array
     from gan_eval.metrics.modes import check_shape, mode_coverage
-    from gan_eval.plotting import plot_modes
+    from gan_eval.plotting import check_figure_path, plot_modes
     from gan_eval.references import get_reference
 
+    check_figure_path(out)
     ref = get_reference(reference)
     x = torch.as_tensor(load_array(samples, key))
     check_shape(x, ref, str(samples))

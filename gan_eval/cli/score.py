@@ -8,7 +8,7 @@ import typer
 
 from gan_eval.cli.app import (
     EXTRACTOR_WEIGHTS, FACTORY_ARGS, GENERATOR_WEIGHTS, LATENT_DIM, LATENT_DISTRIBUTION, PROGRESS, RANGE, REFERENCE_RANGE, SKIP_UNREADABLE, app,
-    resolve_device,
+    positive_option, resolve_device,
 )
 from gan_eval.cli.render import dataclass_options, render, render_results, table
 from gan_eval.options import parse_settings
@@ -24,7 +24,7 @@ def score(
     key: Optional[str] = typer.Option(None, "--key", help="Array name inside an .npz/.pt holding several."),
     device: str = typer.Option("auto", "--device", help="auto, cpu, cuda or cuda:N."),
     seed: int = typer.Option(0, "--seed", help="Seed of every random choice the metric makes."),
-    batch_size: int = typer.Option(10_000, "--batch-size", help="Samples per batch."),
+    batch_size: int = positive_option(10_000, "--batch-size", what="samples per batch", help="Samples per batch."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="File for a metric's figure or arrays."),
     settings: Optional[List[str]] = typer.Option(None, "--set", "-s", help="Metric option key=value (repeatable)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of tables."),

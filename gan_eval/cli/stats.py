@@ -6,8 +6,8 @@ from typing import Optional
 
 import typer
 
-from gan_eval.cli.app import EXTRACTOR_WEIGHTS, PROGRESS, RANGE, SKIP_UNREADABLE, app, resolve_device
-from gan_eval.errors import GanEvalError
+from gan_eval.cli.app import EXTRACTOR_WEIGHTS, PROGRESS, RANGE, SKIP_UNREADABLE, app, positive_option, resolve_device
+from gan_eval.errors import GanEvalError, own_flags
 from gan_eval.progress import progress_wrapper
 
 
@@ -20,12 +20,14 @@ def stats(
     ),
     features: Optional[str] = typer.Option(None, "--features", help="Feature extractor (default inception), or pkg.mod:factory."),
     layer: Optional[str] = typer.Option(None, "--layer", help="Feature layer (default pool)."),
-    resize: Optional[str] = typer.Option(None, "--resize", help="Inception resize: tf1 (default) or clean."),
+    resize: Optional[str] = typer.Option(
+        None, "--resize", help="Resize of the features' network: inception tf1 (default) or clean; mnist crop (default) or resize."
+    ),
     weights: Optional[Path] = EXTRACTOR_WEIGHTS,
     value_range: str = RANGE,
     key: Optional[str] = typer.Option(None, "--key", help="Array name inside an .npz/.pt holding several."),
     device: str = typer.Option("auto", "--device", help="auto, cpu, cuda or cuda:N."),
-    batch_size: int = typer.Option(128, "--batch-size", help="Images per extractor pass."),
+    batch_size: int = positive_option(128, "--batch-size", what="images per extractor pass", help="Images per extractor pass."),
     keep_features: bool = typer.Option(False, "--keep-features", help="Also store the features (KID needs them)."),
     progress: bool = PROGRESS,
     skip_unreadable: bool = SKIP_UNREADABLE,
@@ -47,12 +49,13 @@ def stats(
         "--range": value_range, "--key": key, "--keep-features": keep_features, "--skip-unreadable": skip_unreadable,
     })
     dev = resolve_device(device)
-    extractor = make_extractor(features, dev, weights, resize=resize)
-    chosen = check_layer(extractor, layer) if layer else default_layer(extractor, ("pool",))
-    result, kept = collect_statistics(
-        as_source(path, key, skip_unreadable=skip_unreadable), extractor, chosen, batch_size=batch_size, device=dev, value_range=value_range,
-        progress=progress_wrapper(progress), keep_features=keep_features,
-    )
+    with own_flags({"resize": "--resize", "layer": "--layer"}):  # the settings score takes as --set, stats as flags
+        extractor = make_extractor(features, dev, weights, resize=resize)
+        chosen = check_layer(extractor, layer) if layer else default_layer(extractor, ("pool",))
+        result, kept = collect_statistics(
+            as_source(path, key, skip_unreadable=skip_unreadable), extractor, chosen, batch_size=batch_size, device=dev,
+            value_range=value_range, progress=progress_wrapper(progress), keep_features=keep_features,
+        )
     if not speaks():
         return
     save_stats(out, result, kept)

@@ -147,9 +147,10 @@ def curves(
     out: Path = typer.Option(Path("curves.png"), "--out", "-o", help="PNG to write."),
 ) -> None:
     """Plot modes, HQ % and losses against iterations, one line per run."""
+    from gan_eval.plotting import check_figure_path
     from trainers.curves import plot_curves
 
-    typer.echo(f"wrote {plot_curves(runs, out)}")
+    typer.echo(f"wrote {plot_curves(runs, check_figure_path(out))}")
 
 
 class _TrainReport:

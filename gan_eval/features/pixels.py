@@ -1,6 +1,7 @@
 """The identity feature extractor: images flattened to vectors (layer ``pixels``), values in [0, 1]."""
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
@@ -22,6 +23,16 @@ class Pixels:
 
     def describe(self) -> dict[str, Any]:
         return {"name": self.name, "weights": None, "preprocessing": "flatten, values in [0, 1]"}
+
+
+def image_shape_of(dim: int) -> tuple[int, int, int] | None:
+    """C x H x W of the square 1- or 3-channel images whose pixel features have ``dim`` values, else None (then
+    the images are not square, or have other channels). Unique when it exists: 3 s^2 is never a square."""
+    for channels in (1, 3):
+        side = math.isqrt(dim // channels)
+        if channels * side * side == dim:
+            return channels, side, side
+    return None
 
 
 FEATURES.add("pixels", Pixels)

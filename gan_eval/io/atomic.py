@@ -10,6 +10,18 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
+from gan_eval.errors import GanEvalError
+
+
+def check_target(path: str | os.PathLike, example: str = "out.npz") -> Path:
+    """``path`` as a Path unless it is an existing folder, which an output file would need to replace (one
+    error line naming it, before any work when the caller checks early, and in :func:`atomic_path` always);
+    ``example`` is the file name the message suggests inside it."""
+    path = Path(path)
+    if path.is_dir():
+        raise GanEvalError(f"{path}: is a folder, not a file; name the file to write, e.g. {path / example}")
+    return path
+
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[Path]:
@@ -19,7 +31,7 @@ def atomic_path(path: str | os.PathLike, suffix: str | None = None) -> Iterator[
     extension (numpy, matplotlib) behave as for the final name. The result gets the permissions of the
     file it replaces, or those of a plain ``open()`` (0666 less the umask), not ``mkstemp``'s private 0600.
     """
-    path = Path(path)
+    path = check_target(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=suffix or path.suffix, dir=path.parent)
     os.close(fd)

@@ -1,4 +1,5 @@
-"""Loading samples from .npz / .npy / .pt files, and the SampleSource that every metric reads from.
+"""Loading samples from .npz / .npy / .pt files (and saving them to .npz / .npy), and the SampleSource that every
+metric reads from.
 
 Files are never unpickled: ``np.load(allow_pickle=False)`` and ``torch.load(weights_only=True)``.
 Every failure is a one-line :class:`~gan_eval.errors.GanEvalError` that names the file and the fix.
@@ -15,18 +16,38 @@ import numpy as np
 import torch
 
 from gan_eval.errors import GanEvalError, first_line
+from gan_eval.io.atomic import check_target, save_npz, write_with
 from gan_eval.io.folder import FolderSource
 from gan_eval.io.state_dicts import generator_key, is_state_dict, state_dict_keys
 
 SAMPLE_SUFFIXES = (".npz", ".npy", ".pt", ".pth")
+#: what the commands that draw samples write: files :func:`load_array` reads back with no --key
+SAVE_SUFFIXES = (".npz", ".npy")
+
+
+def check_samples_target(path: str | Path) -> Path:
+    """``path`` unless it cannot take a samples file: a folder, or a suffix other than .npz / .npy (an npz named
+    out.txt would be refused when read back). Called before any work by the commands that write samples."""
+    path = check_target(path)
+    if path.suffix.lower() not in SAVE_SUFFIXES:
+        raise GanEvalError(f"{path}: write samples to a .npz or .npy file")
+    return path
+
+
+def save_samples(path: str | Path, samples: np.ndarray) -> Path:
+    """``samples`` written atomically to a checked ``path``: an npz holding the array ``samples``, or an npy."""
+    path = check_samples_target(path)
+    if path.suffix.lower() == ".npz":
+        return save_npz(path, samples=samples)
+    return write_with(path, lambda tmp: np.save(tmp, samples))
 
 
 def load_array(path: str | Path, key: str | None = None) -> np.ndarray:
     """Read one array from ``path``.
 
     ``.npz``: the array named ``key``, else the file's single array. ``.npy``: the array.
-    ``.pt``/``.pth``: a tensor, or a dict of tensors picked like an npz. Checks that the array is
-    non-empty and, for floats, finite.
+    ``.pt``/``.pth``: a tensor, or a dict of tensors picked like an npz. ``key`` for a file holding a single
+    array (an npy, a tensor) is refused, not ignored. Checks that the array is non-empty and, for floats, finite.
     """
     path = Path(path)
     if not path.exists():
@@ -37,6 +58,7 @@ def load_array(path: str | Path, key: str | None = None) -> np.ndarray:
     if suffix == ".npz":
         array = _load_npz(path, key)
     elif suffix == ".npy":
+        _refuse_key(path, key, "an .npy file holds one array")
         array = _load_npy(path)
     elif suffix in (".pt", ".pth"):
         array = _load_pt(path, key)
@@ -60,6 +82,12 @@ def check_array(array: np.ndarray, name: str) -> np.ndarray:
                 " drop or fix those samples"
             )
     return array
+
+
+def _refuse_key(path: str | Path, key: str | None, holds: str) -> None:
+    """One line for ``--key`` given where there is nothing to pick from (it would be silently ignored)."""
+    if key is not None:
+        raise GanEvalError(f"{path}: {holds}, so --key {key} selects nothing; drop --key")
 
 
 def _pick(arrays, path: Path, key: str | None) -> object:
@@ -110,6 +138,7 @@ def _load_pt(path: Path, key: str | None) -> np.ndarray:
             f"{path}: not a plain tensor file ({first_line(exc)[:120]}); save a tensor or a dict of tensors with torch.save"
         ) from None
     if isinstance(obj, dict):
+        _refuse_run_checkpoint(obj, path)
         _refuse_model_weights(obj, path, key)
         obj = _pick(obj, path, key)
         if is_state_dict(obj):
@@ -117,9 +146,30 @@ def _load_pt(path: Path, key: str | None) -> np.ndarray:
                 f"{path}: {key!r} holds a model state dict, not samples; to score that generator, save it alone"
                 f" (torch.save(checkpoint[{key!r}], 'G.pt')) and pass pkg.module:factory and --generator-weights G.pt"
             )
+    elif isinstance(obj, torch.Tensor):
+        _refuse_key(path, key, "it holds one tensor, not a dict of tensors")
     if not isinstance(obj, torch.Tensor):
         raise GanEvalError(f"{path}: holds a {type(obj).__name__}, not a tensor; save a tensor with torch.save")
     return obj.detach().cpu().numpy()
+
+
+#: the keys of the checkpoint.pt the trainers write (trainers/loop.py), whose ``nets`` is one flat state dict of
+#: every network (G.* and D.* keys), so no single entry of it loads into a generator
+RUN_CHECKPOINT_KEYS = {"nets", "optimizers", "step"}
+
+
+def _refuse_run_checkpoint(obj: dict, path: Path) -> None:
+    """One line for a training run's checkpoint (the trainers' keys, or state dicts with the run's
+    ``generator.pt2`` beside it), with or without ``--key``: the generator to score is that file."""
+    beside = path.parent / "generator.pt2"
+    if not (RUN_CHECKPOINT_KEYS <= set(obj) or (beside.exists() and state_dict_keys(obj))):
+        return
+    if beside.exists():
+        raise GanEvalError(f"{path}: is a training run's checkpoint (networks and optimizers), not samples; score the run's generator, {beside}")
+    raise GanEvalError(
+        f"{path}: is a training run's checkpoint (networks and optimizers), not samples; score the generator.pt2 the run"
+        f" writes in {path.parent} when it finishes"
+    )
 
 
 def _refuse_model_weights(obj: dict, path: Path, key: str | None) -> None:
@@ -187,6 +237,7 @@ def as_source(samples: object, key: str | None = None, *, skip_unreadable: bool 
         return samples
     if isinstance(samples, (str, Path)):
         if Path(samples).is_dir():
+            _refuse_key(samples, key, "a folder of images has no named arrays")
             return FolderSource(samples, skip_unreadable=skip_unreadable)
         return ArraySource(load_array(samples, key), name=str(samples))
     if isinstance(samples, torch.Tensor):

@@ -220,7 +220,8 @@ class MetricSpec:
     given; None for metrics that use none. ``needs_generator``: it uses the generator itself (IvOM optimises
     its latents), so a samples file is refused before any work. ``accumulate(request, options, batches)``: for a
     ``sum`` statistic read from the samples themselves (not features), that statistic of some batches; what
-    :meth:`ScoreRequest.summed` and a stream add up."""
+    :meth:`ScoreRequest.summed` and a stream add up. ``writes``: what ``--out`` receives from it, ``figure`` (an
+    image grid, :mod:`gan_eval.artefacts`) and/or ``arrays`` (an npz); none: ``--out`` is refused for it."""
 
     name: str
     evaluate: Callable[[ScoreRequest, Any], MetricResult]
@@ -232,6 +233,7 @@ class MetricSpec:
     needs_generator: bool = False
     needs: Needs = field(default_factory=Needs)
     accumulate: Callable[[ScoreRequest, Any, Iterable[torch.Tensor]], Any] | None = None
+    writes: tuple[str, ...] = ()
 
     def make_options(self, overrides: Mapping[str, Any] | None = None) -> Any:
         """Build the options dataclass from ``key=value`` overrides, converting strings to field types."""
@@ -260,6 +262,7 @@ def register_metric(
     statistic: str = "",
     reduction: str = "sum",
     accumulate: Callable[[ScoreRequest, Any, Iterable[torch.Tensor]], Any] | None = None,
+    writes: tuple[str, ...] = (),
 ) -> Callable[[Callable[[ScoreRequest, Any], MetricResult]], Callable[[ScoreRequest, Any], MetricResult]]:
     """Decorator that registers a metric's ``evaluate(request, options)`` adapter under ``name``. ``images``:
     whether it can read images (so ``--range`` applies); False for metrics on vectors only. ``features``,
@@ -267,11 +270,13 @@ def register_metric(
     ``needs_reference``). The other keywords are :class:`MetricSpec`'s fields."""
     if reduction not in ("sum", "gather"):
         raise ValueError(f"metric {name}: reduction must be sum or gather, not {reduction!r}")
+    if not set(writes) <= {"figure", "arrays"}:
+        raise ValueError(f"metric {name}: writes holds figure and/or arrays, not {writes!r}")
     needs = Needs(features, reference or ("any" if needs_reference else None), needs_generator, statistic, reduction)
 
     def decorate(fn: Callable[[ScoreRequest, Any], MetricResult]) -> Callable[[ScoreRequest, Any], MetricResult]:
         summary_line = summary or (fn.__doc__ or "").strip().split("\n")[0]
-        METRICS.add(name, MetricSpec(name, fn, options, needs_reference, summary_line, images, default_features, needs_generator, needs, accumulate))
+        METRICS.add(name, MetricSpec(name, fn, options, needs_reference, summary_line, images, default_features, needs_generator, needs, accumulate, writes))
         return fn
 
     return decorate

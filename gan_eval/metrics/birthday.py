@@ -37,6 +37,7 @@ from gan_eval.io.ranges import ValueRange
 from gan_eval.metrics.base import METRICS, FeatureNeed, MetricResult, ScoreRequest, register_metric
 from gan_eval.metrics.feature_inputs import FeatureOptions, sample_vectors, vector_pair
 from gan_eval.ops.knn import Pairs, knn, pairs_from_neighbours
+from gan_eval.options import positive
 
 DEFAULT_FEATURES = "pixels"
 #: the quantile of the reference's nearest-pair distances suggested as a duplicate threshold
@@ -135,8 +136,8 @@ class BirthdayOptions(FeatureOptions):
     nearest distance, and with ``--reference`` (real images) it suggests a threshold: the 1st percentile of the
     reference's nearest-pair distances. Collapse shows as duplicates (high ``duplicate_rate``, small support)."""
 
-    pairs: int = 20
-    sample_size: int | None = None
+    pairs: int = positive(20)
+    sample_size: int | None = positive(None)
     threshold: float = 0.0
     backend: str = "auto"
 
@@ -149,6 +150,7 @@ class BirthdayOptions(FeatureOptions):
     features=FeatureNeed(("pool",), keep=True, reference=False),
     statistic="feature bank of the samples (exact k-NN pairs)",
     reduction="gather",
+    writes=("figure",),
 )
 def evaluate(request: ScoreRequest, options: BirthdayOptions) -> MetricResult:
     source = request.samples

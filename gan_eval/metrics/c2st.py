@@ -39,6 +39,7 @@ from gan_eval.errors import GanEvalError
 from gan_eval.metrics.base import METRICS, FeatureNeed, MetricResult, ScoreRequest, register_metric
 from gan_eval.metrics.feature_inputs import ReferenceFeatureOptions, vector_pair
 from gan_eval.ops.knn import knn
+from gan_eval.options import positive
 
 DEFAULT_FEATURES = "inception"
 CLASSIFIERS = ("knn", "logistic", "mlp")
@@ -224,9 +225,9 @@ class C2STOptions(ReferenceFeatureOptions):
     label permutations for the p-value (0: none; the smallest p-value is 1/(1+B)). ``backend``: k-NN backend."""
 
     classifiers: str = "knn,logistic"
-    k: int | None = None
-    c: float = 1.0
-    hidden: int = 20
+    k: int | None = positive(None)
+    c: float = positive(1.0)
+    hidden: int = positive(20)
     n_permutations: int = 100
     backend: str = "auto"
 

@@ -19,12 +19,14 @@ import torch
 
 from gan_eval.errors import GanEvalError
 from gan_eval.features.base import FeatureExtractor
+from gan_eval.features.pixels import image_shape_of
 from gan_eval.features.resolve import check_layer, default_layer, recorded_spec
 from gan_eval.io.cache import reference_stats_path
 from gan_eval.io.ranges import ValueRange, holds_images
 from gan_eval.io.samples import SAMPLE_SUFFIXES, ArraySource, SampleSource, as_source
 from gan_eval.io.stats_file import StatsFile, is_stats_file, load_stats, save_stats
 from gan_eval.metrics.base import MetricSpec, ScoreRequest
+from gan_eval.options import positive
 from gan_eval.stats.gaussian import GaussianStats, check_compatible
 
 #: the protocol's ``features_from`` when the extractor came from a statistics reference
@@ -43,7 +45,7 @@ class FeatureOptions:
     layer: str | None = None
     resize: str | None = None
     precision: str | None = None
-    batch_size: int = 128
+    batch_size: int = positive(128)
 
 
 @dataclass
@@ -232,6 +234,25 @@ def _record_from_statistics(request: ScoreRequest, loaded: StatsFile) -> None:
         request.skipped["reference"] = loaded.moments.meta["skipped_unreadable"]
 
 
+def check_same_dim(samples_name: str, samples_dim: int, reference_name: str, reference_dim: int, extractor: str | None) -> None:
+    """One line when the two sides' features differ in dimension. Pixel features are the images' own values, so
+    there the images differ (in channels or size) and the message says how, rather than advising --features."""
+    if samples_dim == reference_dim:
+        return
+    said = f"{samples_name} has {samples_dim}-d features but {reference_name} has {reference_dim}-d"
+    if extractor != "pixels":
+        raise GanEvalError(f"{said}; use the same --features")
+    shapes = image_shape_of(samples_dim), image_shape_of(reference_dim)
+    if None in shapes:
+        raise GanEvalError(f"{said}: pixel features are the images' values, so the images differ in channels or size; give both sides images of one shape")
+    (ca, ha, wa), (cb, hb, wb) = shapes
+    differ = ([f"{ca} vs {cb} channels"] if ca != cb else []) + ([f"{ha} x {wa} vs {hb} x {wb} pixels"] if (ha, wa) != (hb, wb) else [])
+    raise GanEvalError(
+        f"{said}: pixel features are the images' values, and the images differ ({', '.join(differ)});"
+        f" convert one side to the other's {' and '.join(w for w, d in (('channels', ca != cb), ('size', (ha, wa) != (hb, wb))) if d)}"
+    )
+
+
 @dataclass
 class VectorPair:
     """Samples and reference as N x D float64 vectors of one feature space (on the request's device).
@@ -262,11 +283,7 @@ def vector_pair(request: ScoreRequest, options: Any, spec: MetricSpec, n_referen
     extractor, layer = extractor_for(request, options, spec.needs.features.layers, spec.default_features)
     reference, described = reference_statistics(request, options, extractor, layer, metric, keep_features=True)
     _, fake = sample_statistics(request, options, extractor, layer, keep_features=True)
-    if reference.features.shape[1] != fake.shape[1]:
-        raise GanEvalError(
-            f"{described['reference']}: reference features are {reference.features.shape[1]}-D but samples' are"
-            f" {fake.shape[1]}-D; use the same features for both"
-        )
+    check_same_dim(request.samples.name, fake.shape[1], described["reference"], reference.features.shape[1], extractor.name)
     origin = "--features" if request.features is not None else described.get("features_from", "the metric's default")
     return VectorPair(_vectors(fake, request), _vectors(reference.features, request), extractor.describe(), described["reference"], origin, layer)
 

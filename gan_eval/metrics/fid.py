@@ -17,7 +17,7 @@ import torch
 
 from gan_eval.errors import GanEvalError
 from gan_eval.metrics.base import FeatureNeed, MetricResult, ScoreRequest, register_metric
-from gan_eval.metrics.feature_inputs import ReferenceFeatureOptions, extractor_for, reference_statistics, sample_statistics
+from gan_eval.metrics.feature_inputs import ReferenceFeatureOptions, check_same_dim, extractor_for, reference_statistics, sample_statistics
 from gan_eval.ops.sqrtm_trace import sqrtm_trace
 from gan_eval.stats.gaussian import Moments, check_compatible, warn_if_singular
 
@@ -38,10 +38,7 @@ def frechet_distance(mu1: torch.Tensor, sigma1: torch.Tensor, mu2: torch.Tensor,
 def fid_of_moments(samples: Moments, reference: Moments, samples_name: str = "samples", reference_name: str = "reference") -> float:
     """FID of two :class:`Moments`, refusing different feature spaces and warning on singular covariances."""
     check_compatible(samples.meta, reference.meta, samples_name, reference_name)
-    if samples.dim != reference.dim:
-        raise GanEvalError(
-            f"{samples_name} has {samples.dim}-d features but {reference_name} has {reference.dim}-d; use the same --features"
-        )
+    check_same_dim(samples_name, samples.dim, reference_name, reference.dim, samples.meta.get("extractor", {}).get("name"))
     warn_if_singular(samples.n, samples.dim, samples_name)
     warn_if_singular(reference.n, reference.dim, reference_name)
     return frechet_distance(samples.mu, samples.sigma, reference.mu, reference.sigma)

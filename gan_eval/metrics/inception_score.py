@@ -20,6 +20,7 @@ import torch
 from gan_eval.errors import GanEvalError
 from gan_eval.metrics.base import FeatureNeed, MetricResult, ScoreRequest, register_metric
 from gan_eval.metrics.feature_inputs import FeatureOptions, extractor_for, sample_statistics
+from gan_eval.options import positive
 
 DEFAULT_FEATURES = "inception"
 
@@ -46,7 +47,7 @@ def inception_score(logits: torch.Tensor, splits: int = 10, seed: int | None = 0
 class ISOptions(FeatureOptions):
     """Plus ``splits`` (10) and ``shuffle`` (True: permute with the seed before splitting, as torch-fidelity)."""
 
-    splits: int = 10
+    splits: int = positive(10)
     shuffle: bool = True
 
 

@@ -41,6 +41,7 @@ from gan_eval.io.resize import DEFAULT_POLICY, change_note, fit_images
 from gan_eval.io.samples import ArraySource, as_source
 from gan_eval.metrics.base import MetricResult, ScoreRequest, register_metric
 from gan_eval.ops.row_minimise import adam_rows, lbfgs_rows
+from gan_eval.options import positive
 
 OPTIMISERS = ("lbfgs", "adam")
 DEFAULT_STEPS = {"lbfgs": 100, "adam": 1000}
@@ -142,11 +143,11 @@ class IvomOptions:
     as the ``mnist`` extractor's) fitting the generator's outputs to test images of another size: ``crop``
     (default: 32 x 32 outputs centre-cropped to 28 x 28 test digits) or ``resize``."""
 
-    restarts: int = 3
+    restarts: int = positive(3)
     optimizer: str = "lbfgs"
-    steps: int | None = None
-    lr: float = 0.05
-    images: int | None = None
+    steps: int | None = positive(None)
+    lr: float = positive(0.05)
+    images: int | None = positive(None)
     reference_key: str | None = None
     show: int = 8
     resize: str = DEFAULT_POLICY
@@ -161,6 +162,7 @@ class IvomOptions:
     reference="test images (a file or folder)",
     statistic="per-image reconstruction MSE of the test images",
     reduction="sum",
+    writes=("figure", "arrays"),
 )
 def evaluate(request: ScoreRequest, options: IvomOptions) -> MetricResult:
     source = request.samples

@@ -21,6 +21,7 @@ import torch
 from gan_eval.errors import GanEvalError
 from gan_eval.metrics.base import FeatureNeed, MetricResult, ScoreRequest, register_metric
 from gan_eval.metrics.feature_inputs import ReferenceFeatureOptions, extractor_for, reference_statistics, sample_statistics
+from gan_eval.options import positive
 from gan_eval.stats.gaussian import check_compatible
 
 DEFAULT_FEATURES = "inception"
@@ -71,10 +72,10 @@ def kernel_inception_distance(
 class KIDOptions(ReferenceFeatureOptions):
     """Plus ``subsets``, ``subset_size``, and the kernel's ``degree``, ``gamma`` (None: 1/dim), ``coef0``."""
 
-    subsets: int = 100
-    subset_size: int = 1000
-    degree: int = 3
-    gamma: float | None = None
+    subsets: int = positive(100)
+    subset_size: int = positive(1000)
+    degree: int = positive(3)
+    gamma: float | None = positive(None)
     coef0: float = 1.0
 
 

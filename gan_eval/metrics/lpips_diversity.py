@@ -23,6 +23,7 @@ from gan_eval.features.lpips_net import LPIPS, load_lpips, min_side
 from gan_eval.io.images import to_unit_float
 from gan_eval.metrics.base import MetricResult, ScoreRequest, register_metric
 from gan_eval.metrics.pairs import image_samples, mean_over_pairs, scores_of_random_pairs
+from gan_eval.options import positive
 
 
 def lpips_input(batch: torch.Tensor, value_range: str, name: str) -> torch.Tensor:
@@ -68,9 +69,9 @@ class LPIPSDiversityOptions:
     $GAN_EVAL_LPIPS_LINEAR, else the installed lpips package's). ``batch``: pairs per pass (memory only)."""
 
     net: str = "alex"
-    pairs: int = 5_000
+    pairs: int = positive(5_000)
     linear: str | None = None
-    batch: int = 64
+    batch: int = positive(64)
 
 
 @register_metric(

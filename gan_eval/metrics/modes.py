@@ -26,6 +26,7 @@ import torch
 
 from gan_eval.errors import GanEvalError
 from gan_eval.metrics.base import MetricResult, ScoreRequest, register_metric
+from gan_eval.options import positive
 from gan_eval.references import Reference, get_reference
 from gan_eval.stats import ModeHistogram
 
@@ -126,8 +127,8 @@ class ModeOptions:
     """``threshold_std``: k of the HQ rule (default: the reference's, 3 for 2-D mixtures).
     ``chunk_size``: rows per device pass (memory only; results do not depend on it)."""
 
-    threshold_std: float | None = None
-    chunk_size: int = DEFAULT_CHUNK
+    threshold_std: float | None = positive(None)
+    chunk_size: int = positive(DEFAULT_CHUNK)
 
 
 def mode_histogram(request: ScoreRequest, options: ModeOptions, batches: Iterable[torch.Tensor]) -> ModeHistogram:

@@ -32,6 +32,7 @@ from gan_eval.io.ranges import ValueRange, resolve_range
 from gan_eval.io.samples import ArraySource, check_array
 from gan_eval.metrics.base import MetricResult, ScoreRequest, register_metric
 from gan_eval.metrics.pairs import image_samples, mean_over_pairs, scores_of_random_pairs
+from gan_eval.options import positive
 
 WEIGHTS = (0.0448, 0.2856, 0.3001, 0.2363, 0.1333)
 WINDOW = 11
@@ -74,9 +75,9 @@ class MSSSIMOptions:
     """``pairs``: random pairs averaged (the standard error is reported beside the mean). ``small_images``:
     error or upsample (see the module docstring). ``batch``: pairs per pass (memory only)."""
 
-    pairs: int = 1_000
+    pairs: int = positive(1_000)
     small_images: str = "error"
-    batch: int = 256
+    batch: int = positive(256)
 
 
 def ms_ssim_diversity(

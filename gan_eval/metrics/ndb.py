@@ -27,6 +27,7 @@ from gan_eval.metrics.base import METRICS, FeatureNeed, MetricResult, ScoreReque
 from gan_eval.metrics.feature_inputs import ReferenceFeatureOptions, vector_pair
 from gan_eval.ops.kmeans import kmeans, nearest_centre
 from gan_eval.ops.knn import float64_mean, row_chunks
+from gan_eval.options import positive
 
 DEFAULT_FEATURES = "pixels"
 WHITEN_EPS = 1e-6  # the reference code's ndb_eps
@@ -155,12 +156,12 @@ class NDBOptions(ReferenceFeatureOptions):
     kept (10, as the reference code's scikit-learn of 2018; 1 is 10x faster and its bins serve the test about
     as well). ``backend``: k-NN auto/faiss/torch."""
 
-    k: int = 100
-    alpha: float = 0.05
+    k: int = positive(100)
+    alpha: float = positive(0.05)
     whiten: bool = False
     all_dims: bool = False
-    max_iter: int = 100
-    n_init: int = 10
+    max_iter: int = positive(100)
+    n_init: int = positive(10)
     backend: str = "auto"
 
 

@@ -37,6 +37,7 @@ from gan_eval.errors import GanEvalError
 from gan_eval.metrics.base import METRICS, FeatureNeed, MetricResult, ScoreRequest, register_metric
 from gan_eval.metrics.feature_inputs import ReferenceFeatureOptions, vector_pair
 from gan_eval.ops.knn import ball_counts, kth_neighbour_sq_radii
+from gan_eval.options import positive
 
 DEFAULT_FEATURES = "inception"
 
@@ -80,7 +81,7 @@ class PRDCOptions(ReferenceFeatureOptions):
     """The feature options, plus ``k``: neighbours defining the radii (5, as prdc), and ``backend``: k-NN
     backend auto, faiss or torch (results are identical)."""
 
-    k: int = 5
+    k: int = positive(5)
     backend: str = "auto"
 
 

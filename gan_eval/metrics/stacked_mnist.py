@@ -46,6 +46,7 @@ from gan_eval.io.ranges import ValueRange, resolve_range
 from gan_eval.io.samples import ArraySource, SampleSource, as_source
 from gan_eval.metrics.base import FeatureNeed, MetricResult, ScoreRequest, register_metric
 from gan_eval.metrics.feature_inputs import extractor_for
+from gan_eval.options import positive
 from gan_eval.references.stacked_mnist import N_MODES, SIZES, triple_labels
 
 PAPER_N = 26_000
@@ -195,8 +196,8 @@ class StackedMnistOptions:
     CUDA). The value range is ``score``'s ``--range`` and the classifier's weights its ``--weights``
     (default: the bundled classifier)."""
 
-    subset: int | None = PAPER_N
-    chunk_size: int | None = None
+    subset: int | None = positive(PAPER_N)
+    chunk_size: int | None = positive(None)
 
 
 @register_metric(

@@ -37,6 +37,7 @@ import torch
 from gan_eval.errors import GanEvalError
 from gan_eval.metrics.base import MetricResult, ScoreRequest, register_metric
 from gan_eval.metrics.modes import check_shape
+from gan_eval.options import positive
 from gan_eval.references import Reference, get_reference
 
 DEFAULT_POINTS = 1000
@@ -161,10 +162,10 @@ class SupportCoverageOptions:
     ``min_hits``: samples within the tolerance that cover a point (1: any sample; more discounts sparse strays).
     ``chunk_size``: samples per distance pass (memory only; results do not depend on it)."""
 
-    threshold_std: float | None = None
-    points_per_mode: int = DEFAULT_POINTS
-    min_hits: int = 1
-    chunk_size: int = DEFAULT_CHUNK
+    threshold_std: float | None = positive(None)
+    points_per_mode: int = positive(DEFAULT_POINTS)
+    min_hits: int = positive(1)
+    chunk_size: int = positive(DEFAULT_CHUNK)
 
 
 def hits_of_request(request: ScoreRequest, options: SupportCoverageOptions, batches: Iterable[torch.Tensor]) -> SupportHits:

@@ -35,6 +35,7 @@ import torch
 from gan_eval.errors import GanEvalError
 from gan_eval.metrics.base import METRICS, FeatureNeed, MetricResult, ScoreRequest, register_metric
 from gan_eval.metrics.feature_inputs import FeatureOptions, sample_vectors
+from gan_eval.options import positive
 
 DEFAULT_FEATURES = "inception"
 KERNELS = ("linear", "rbf")
@@ -124,7 +125,7 @@ class VendiOptions(FeatureOptions):
     kernel: str = "linear"
     q: float = 1.0
     normalise: bool = True
-    bandwidth: float | None = None
+    bandwidth: float | None = positive(None)
 
 
 @register_metric(

@@ -23,11 +23,13 @@ import numpy as np
 import torch
 from scipy import stats
 
+from gan_eval.errors import GanEvalError
+
 
 def hq_radius(threshold_std: float, support_dim: int) -> float:
     """Standardised radius of the HQ ball: sqrt of the chi2(support_dim) quantile at 1 - exp(-k^2/2)."""
     if threshold_std <= 0:
-        raise ValueError(f"threshold_std must be positive, got {threshold_std}")
+        raise GanEvalError(f"threshold_std={threshold_std}: k of the HQ rule must be positive (e.g. 3)")
     tail = math.exp(-(threshold_std**2) / 2.0)
     if support_dim == 2:
         return float(threshold_std)  # closed form; avoids quantile round-off in the common case
