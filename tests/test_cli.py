@@ -76,6 +76,8 @@ def test_demo_prints_real_and_collapsed_rows():
         (["sample", "{d}/G.pt2", "-n", "10", "-o", "{d}/f.npz", "--batch-size", "0"], "--batch-size 0: samples per forward pass must be positive"),
         (["stats", "{d}/x2.npy", "-o", "{d}/s.npz", "--batch-size", "0"], "--batch-size 0: images per extractor pass must be positive"),
         (["demo", "-n", "0"], "-n 0: the number of samples must be positive"),
+        # the feature options' batch_size is score's own keyword (--batch-size), not a --set option
+        (["score", "{d}/x2.npy", "-r", "ring8", "--set", "batch_size=64"], "--set batch_size=64: a feature metric's batch is score's --batch-size"),
     ],
 )
 def test_bad_input_is_one_error_line_and_exit_code_2(tmp_path, args, pattern):

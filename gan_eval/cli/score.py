@@ -11,6 +11,7 @@ from gan_eval.cli.app import (
     positive_option, resolve_device,
 )
 from gan_eval.cli.render import dataclass_options, render, render_results, table
+from gan_eval.errors import GanEvalError
 from gan_eval.options import parse_settings
 from gan_eval.progress import progress_wrapper
 
@@ -47,6 +48,9 @@ def score(
 
     init_from_env()
     metric_settings = parse_settings(settings)
+    if "batch_size" in metric_settings:  # score's own keyword: passed on, it would collide with --batch-size's
+        raise GanEvalError(f"--set batch_size={metric_settings['batch_size']}: a feature metric's batch is score's "
+                           "--batch-size (images per extractor pass: the smaller of it and 128); use --batch-size")
     check_ranks_agree({
         "SAMPLES": samples, "--metric": [m.strip() for m in metric.split(",")], "--reference": reference, "--features": features,
         "--weights": weights, "--key": key, "--seed": seed, "-n": n, "--set": metric_settings, "--latent-dim": latent_dim,
